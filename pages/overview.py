@@ -1,0 +1,38 @@
+"""Overview: the latest complete month at a glance."""
+
+import streamlit as st
+
+from voc import charts, ui
+from voc.overview import headline_metrics, month_label
+
+st.title("Overview")
+overview = ui.overview()
+if overview is None:
+    st.info(
+        "No contacts yet. Load the demo county with `voc demo`, or import a month's CRM export "
+        "with `voc import requests FILE`."
+    )
+    st.stop()
+
+month = month_label(overview.month)
+upload = overview.last_upload
+uploaded = (
+    f"data last uploaded {upload['uploaded_at']:%d %b %Y %H:%M} UTC ({upload['file_name']})"
+    if upload
+    else "no upload recorded"
+)
+st.caption(f"Latest complete month: **{month}** · {uploaded}")
+
+for column, metric in zip(st.columns(4), headline_metrics(overview), strict=True):
+    column.metric(metric.label, metric.value, metric.delta, delta_color="off", help=metric.help, border=True)
+
+st.subheader("Contacts per month")
+st.altair_chart(charts.monthly_bars(overview.monthly, highlight=overview.month), theme=None, width="stretch")
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.subheader(f"Top categories in {month}")
+    st.altair_chart(charts.category_bars(overview.categories), theme=None, width="stretch")
+with right:
+    st.subheader("How residents got in touch")
+    st.altair_chart(charts.channel_bars(overview.channels), theme=None, width="stretch")

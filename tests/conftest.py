@@ -1,0 +1,96 @@
+"""Shared fixtures: stores on SQLite and PostgreSQL, the demo county, a running app server."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from voc.store import open_store
+
+IN_CI = bool(os.environ.get("CI"))
+DATA = Path(__file__).parent / "data"
+REAL = DATA / "real"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def unavailable(reason: str) -> None:
+    """Skip on a developer's machine; fail in CI, where every test is mandatory."""
+    if IN_CI:
+        pytest.fail(f"{reason} (mandatory in CI)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    url = os.environ.get("VOC_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        engine.dispose()
+    except sa.exc.OperationalError:
+        unavailable(
+            f"PostgreSQL is not reachable at {url}: start it, or set VOC_TEST_POSTGRES_URL "
+            "to a database voc may create schemas in"
+        )
+    return url
+
+
+def _fresh_postgres_schema(server_url: str) -> Iterator[str]:
+    """Yield a URL whose connections use a new, empty schema of the test database."""
+    schema = f"voc_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    url = sa.engine.make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'voc.db'}"
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    yield from _fresh_postgres_schema(postgres_server)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """A URL of a new, empty store, once on SQLite and once on PostgreSQL."""
+    return request.getfixturevalue(f"{request.param.replace('postgresql', 'postgres')}_url")
+
+
+@pytest.fixture
+def engine(store_url: str) -> Iterator[sa.Engine]:
+    engine = open_store(store_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_county():
+    from voc.demo import build_demo_county
+
+    return build_demo_county()
+
+
+@pytest.fixture(scope="session")
+def demo_store_url(tmp_path_factory: pytest.TempPathFactory, demo_county) -> str:
+    """A SQLite store holding the demo county, shared by the tests that only read it."""
+    from voc.demo_load import load_demo
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'voc.db'}"
+    engine = open_store(url)
+    load_demo(engine, user="test", county=demo_county)
+    engine.dispose()
+    return url

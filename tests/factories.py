@@ -1,0 +1,30 @@
+"""Small, exact frames of normalised service requests for store tests."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from voc.ingest.upsert import REQUEST_COLUMNS
+
+
+def request_frame(rows: list[dict[str, object]], *, source: str = "crm") -> pd.DataFrame:
+    """Build normalised rows from a few given values per row; the rest get plain defaults."""
+    frame = pd.DataFrame(rows)
+    frame["source"] = source
+    frame["opened_at"] = pd.to_datetime(frame["opened_at"], utc=True)
+    closed = frame["closed_at"] if "closed_at" in frame else pd.Series([None] * len(frame))
+    frame["closed_at"] = pd.to_datetime(closed, utc=True)
+    frame["opened_month"] = frame["opened_at"].dt.tz_convert("America/New_York").dt.strftime("%Y-%m")
+    frame["days_to_close"] = (frame["closed_at"] - frame["opened_at"]).dt.total_seconds() / 86400
+    defaults = {
+        "request_type": "POTHOLE",
+        "category": "Potholes",
+        "department": "Roads & Drainage",
+        "contact_type": "request",
+        "channel": "phone",
+        "status": "Open",
+        "district_code": "1",
+    }
+    for column, value in defaults.items():
+        frame[column] = frame[column].fillna(value) if column in frame else value
+    return frame.reindex(columns=list(REQUEST_COLUMNS))

@@ -1,0 +1,35 @@
+"""House rules that keep the library testable without a browser."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_only_voc_ui_imports_streamlit() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "voc").rglob("*.py")
+        if path.name != "ui.py" and "streamlit" in _imports(path)
+    ]
+    assert offenders == []
+
+
+def test_pages_hold_no_sql() -> None:
+    pages = list((ROOT / "pages").glob("*.py"))
+    assert pages
+    for page in pages:
+        assert {"sqlalchemy", "sqlmodel"}.isdisjoint(_imports(page)), page.name

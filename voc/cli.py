@@ -1,0 +1,120 @@
+"""`voc ...`: parse the command line, call the library, print."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+import sqlalchemy as sa
+
+from voc.config import PROJECT_ROOT, load_settings
+from voc.errors import VocError
+from voc.store import open_store
+
+
+def _engine() -> sa.Engine:
+    return open_store(load_settings().database_url)
+
+
+def _friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Print a VocError's message and exit 1, instead of a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except VocError as error:
+            raise click.ClickException(str(error)) from error
+
+    return wrapper
+
+
+def _print_json(value: Any) -> None:
+    click.echo(json.dumps(value, default=str, ensure_ascii=False))
+
+
+@click.group()
+def main() -> None:
+    """voc: the Voice of the Customer dashboard for local government."""
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True, help="Port to serve on.")
+@click.option("--address", default="localhost", show_default=True, help="Address to listen on.")
+def serve(port: int, address: str) -> None:
+    """Upgrade the store and serve the app."""
+    _engine()
+    app = PROJECT_ROOT / "app.py"
+    arguments = ["-m", "streamlit", "run", str(app), "--server.port", str(port)]
+    os.execv(sys.executable, [sys.executable, *arguments, "--server.address", address])
+
+
+@main.command()
+@click.option("--if-empty", is_flag=True, help="Load only when the store holds no contacts.")
+@_friendly_errors
+def demo(if_empty: bool) -> None:
+    """Load the demo county (Palmetto County, FL) into the store."""
+    from voc.demo_load import load_demo, store_is_empty
+
+    engine = _engine()
+    if not store_is_empty(engine):
+        if if_empty:
+            click.echo("The store already holds contacts: demo not loaded.")
+            return
+        raise VocError(
+            "The store already holds contacts. Load the demo into an empty store "
+            "(point VOC_DATABASE_URL at a new database)."
+        )
+    loaded = load_demo(engine, user=load_settings().user)
+    click.echo(
+        f"Loaded the demo county as upload {loaded.upload_id}: {loaded.requests:,} contacts over "
+        f"{loaded.months} months, {loaded.categories} categories in {loaded.departments} departments, "
+        f"in {loaded.seconds:.1f} s."
+    )
+
+
+@main.group()
+def db() -> None:
+    """Manage the store."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the store's schema to the newest version."""
+    _engine()
+    click.echo("The store's schema is up to date.")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON, one object per upload.")
+def uploads(as_json: bool) -> None:
+    """List the upload history, newest first."""
+    from voc.uploads import list_uploads
+
+    history = list_uploads(_engine())
+    if as_json:
+        _print_json(history.to_dict("records"))
+        return
+    if history.empty:
+        click.echo("No uploads yet.")
+        return
+    click.echo(history.to_string(index=False))
+
+
+@main.command()
+@click.argument("upload_id", type=int)
+@_friendly_errors
+def undo(upload_id: int) -> None:
+    """Put the store back exactly as it was before upload UPLOAD_ID."""
+    from voc.uploads import undo as undo_upload
+
+    result = undo_upload(_engine(), upload_id, user=load_settings().user)
+    click.echo(
+        f"Undid upload {upload_id}: removed {result.deleted:,} contacts it added and restored "
+        f"{result.restored:,} it had changed."
+    )

@@ -1,0 +1,13 @@
+"""Errors whose message tells an analyst what went wrong and how to put it right."""
+
+
+class VocError(Exception):
+    """A problem the user can fix; its message says how."""
+
+
+class FileRefused(VocError):
+    """An uploaded file was refused as a whole; the store is untouched."""
+
+
+class NotAllowed(VocError):
+    """The signed-in user's role does not allow this change."""

@@ -1,0 +1,234 @@
+"""Write normalised service requests: idempotent upsert, undo history and the monthly roll-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from voc.errors import VocError
+from voc.models import MonthlyCount, RequestChange, ServiceRequest, Upload, UTCDateTime, utc_now
+from voc.store import frame_records
+
+REQUESTS = ServiceRequest.__table__
+CHANGES = RequestChange.__table__
+ROLLUP = MonthlyCount.__table__
+UPLOADS = Upload.__table__
+
+# The columns an import writes; id, upload_id and row_hash are the store's own.
+REQUEST_COLUMNS: tuple[str, ...] = tuple(
+    c.name for c in REQUESTS.columns if c.name not in {"id", "upload_id", "row_hash"}
+)
+_TIMESTAMP_COLUMNS = frozenset(c.name for c in REQUESTS.columns if isinstance(c.type, UTCDateTime))
+_ROLLUP_DIMENSIONS = ("category", "department", "district_code", "channel", "contact_type")
+_LOOKUP_CHUNK = 5_000
+_STORED_EXTRAS = ["id", "row_hash_stored"]
+
+
+@dataclass(frozen=True)
+class WriteCounts:
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    upload_id: int
+    deleted: int
+    restored: int
+
+
+def row_hashes(rows: pd.DataFrame) -> pd.Series:
+    """Fingerprint each row's values, so a re-upload can tell changed rows from unchanged ones."""
+    hashed = pd.util.hash_pandas_object(rows.loc[:, list(REQUEST_COLUMNS)], index=False)
+    return pd.Series(np.char.mod("%016x", hashed.to_numpy()), index=rows.index)
+
+
+def _chunks(values: Sequence[Any], size: int = _LOOKUP_CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _existing(connection: sa.Connection, source: str, ids: Sequence[str]) -> pd.DataFrame:
+    query = sa.select(REQUESTS.c.id, REQUESTS.c.source_id, REQUESTS.c.row_hash).where(
+        REQUESTS.c.source == source,
+        REQUESTS.c.source_id.in_(sa.bindparam("ids", expanding=True)),
+    )
+    found = [row for chunk in _chunks(ids) for row in connection.execute(query, {"ids": list(chunk)})]
+    return pd.DataFrame(found, columns=["id", "source_id", "row_hash"])
+
+
+def _snapshot(connection: sa.Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Read whole rows as JSON-ready dicts, for the undo history."""
+    query = sa.select(REQUESTS).where(REQUESTS.c.id.in_(sa.bindparam("ids", expanding=True)))
+    rows = []
+    for chunk in _chunks(ids):
+        for row in connection.execute(query, {"ids": list(chunk)}).mappings():
+            rows.append(
+                {
+                    key: value.isoformat() if isinstance(value, datetime) else value
+                    for key, value in row.items()
+                }
+            )
+    return rows
+
+
+def _from_snapshot(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: datetime.fromisoformat(value) if key in _TIMESTAMP_COLUMNS and value else value
+        for key, value in row.items()
+    }
+
+
+def save_requests(connection: sa.Connection, rows: pd.DataFrame, *, upload_id: int) -> WriteCounts:
+    """Upsert rows by (source, source_id) inside the caller's transaction and refresh the roll-up.
+
+    `rows` holds REQUEST_COLUMNS with unique (source, source_id). Rows whose values have not
+    changed are left alone; changed rows keep their previous version for undo.
+    """
+    rows = rows.loc[:, list(REQUEST_COLUMNS)].copy()
+    rows["row_hash"] = row_hashes(rows)
+    rows["upload_id"] = upload_id
+    months: set[str] = set()
+    inserted = updated = unchanged = 0
+    for source, group in rows.groupby("source", sort=False):
+        existing = _existing(connection, str(source), group["source_id"].tolist())
+        merged = group.merge(existing, on="source_id", how="left", suffixes=("", "_stored"))
+        new = merged[merged["id"].isna()]
+        changed = merged[merged["id"].notna() & (merged["row_hash"] != merged["row_hash_stored"])]
+        unchanged += len(merged) - len(new) - len(changed)
+        if len(new):
+            connection.execute(sa.insert(REQUESTS), frame_records(new.drop(columns=_STORED_EXTRAS)))
+            months.update(new["opened_month"].unique())
+        if len(changed):
+            months.update(_update_changed(connection, changed, upload_id))
+        inserted += len(new)
+        updated += len(changed)
+    refresh_rollup(connection, months)
+    return WriteCounts(inserted=inserted, updated=updated, unchanged=unchanged)
+
+
+def _update_changed(connection: sa.Connection, changed: pd.DataFrame, upload_id: int) -> set[str]:
+    """Keep each changed row's previous version, then overwrite it; return the months touched."""
+    ids = changed["id"].astype(int).tolist()
+    previous = _snapshot(connection, ids)
+    connection.execute(
+        sa.insert(CHANGES),
+        [
+            {
+                "upload_id": upload_id,
+                "request_id": row["id"],
+                "change": "update",
+                "previous_upload_id": row["upload_id"],
+                "previous": row,
+            }
+            for row in previous
+        ],
+    )
+    values = changed.drop(columns=["row_hash_stored"]).rename(columns={"id": "target_id"})
+    values["target_id"] = values["target_id"].astype(int)
+    columns = [c for c in values.columns if c != "target_id"]
+    statement = (
+        sa.update(REQUESTS)
+        .where(REQUESTS.c.id == sa.bindparam("target_id"))
+        .values({c: sa.bindparam(c) for c in columns})
+    )
+    connection.execute(statement, frame_records(values))
+    return set(changed["opened_month"]) | {row["opened_month"] for row in previous}
+
+
+def refresh_rollup(connection: sa.Connection, months: Iterable[str]) -> None:
+    """Recount the monthly roll-up for the given months from the stored requests."""
+    months = sorted(set(months))
+    if not months:
+        return
+    dimensions = [sa.func.coalesce(REQUESTS.c[d], "").label(d) for d in _ROLLUP_DIMENSIONS]
+    for chunk in _chunks(months, 500):
+        connection.execute(sa.delete(ROLLUP).where(ROLLUP.c.month.in_(chunk)))
+        counts = (
+            sa.select(
+                REQUESTS.c.opened_month,
+                *dimensions,
+                sa.func.count(),
+                sa.func.count(REQUESTS.c.closed_at),
+                sa.func.coalesce(sa.func.sum(REQUESTS.c.days_to_close), 0.0),
+            )
+            .where(REQUESTS.c.opened_month.in_(chunk))
+            .group_by(REQUESTS.c.opened_month, *dimensions)
+        )
+        connection.execute(
+            sa.insert(ROLLUP).from_select(
+                ["month", *_ROLLUP_DIMENSIONS, "contacts", "closed", "days_to_close_sum"], counts
+            )
+        )
+
+
+def _later_dependents(connection: sa.Connection, upload_id: int) -> list[int]:
+    query = (
+        sa.select(CHANGES.c.upload_id)
+        .distinct()
+        .join(UPLOADS, UPLOADS.c.id == CHANGES.c.upload_id)
+        .where(CHANGES.c.previous_upload_id == upload_id, UPLOADS.c.status == "committed")
+    )
+    return sorted(connection.execute(query).scalars())
+
+
+def undo_upload(connection: sa.Connection, upload_id: int, *, user: str) -> UndoResult:
+    """Put the service requests back exactly as they were before an upload, in the caller's transaction."""
+    upload = connection.execute(sa.select(UPLOADS).where(UPLOADS.c.id == upload_id)).first()
+    if upload is None:
+        raise VocError(f"There is no upload {upload_id}. `voc uploads` lists them.")
+    if upload.status == "undone":
+        raise VocError(f"Upload {upload_id} ({upload.file_name}) was already undone.")
+    dependents = _later_dependents(connection, upload_id)
+    if dependents:
+        later = ", ".join(str(d) for d in dependents)
+        raise VocError(
+            f"Upload {upload_id} cannot be undone yet: later upload(s) {later} changed the same "
+            "records. Undo those first, newest first."
+        )
+    changes = connection.execute(
+        sa.select(CHANGES.c.request_id, CHANGES.c.previous).where(CHANGES.c.upload_id == upload_id)
+    ).all()
+    restored_ids = [c.request_id for c in changes]
+    months = set(
+        connection.execute(
+            sa.select(REQUESTS.c.opened_month).distinct().where(REQUESTS.c.upload_id == upload_id)
+        ).scalars()
+    )
+    deleted = connection.execute(
+        sa.delete(REQUESTS).where(
+            REQUESTS.c.upload_id == upload_id,
+            REQUESTS.c.id.not_in(sa.bindparam("restored", expanding=True)),
+        ),
+        {"restored": restored_ids or [-1]},
+    ).rowcount
+    if changes:
+        previous = [_from_snapshot(c.previous) for c in changes]
+        months.update(row["opened_month"] for row in previous)
+        _restore(connection, previous)
+    connection.execute(
+        sa.update(UPLOADS)
+        .where(UPLOADS.c.id == upload_id)
+        .values(status="undone", undone_at=utc_now(), undone_by=user)
+    )
+    refresh_rollup(connection, months)
+    return UndoResult(upload_id=upload_id, deleted=deleted, restored=len(changes))
+
+
+def _restore(connection: sa.Connection, previous: list[dict[str, Any]]) -> None:
+    columns = [c for c in previous[0] if c != "id"]
+    statement = (
+        sa.update(REQUESTS)
+        .where(REQUESTS.c.id == sa.bindparam("target_id"))
+        .values({c: sa.bindparam(c) for c in columns})
+    )
+    connection.execute(
+        statement, [{"target_id": row["id"], **{c: row[c] for c in columns}} for row in previous]
+    )

@@ -1,0 +1,113 @@
+"""The store: engines for SQLite or PostgreSQL, write transactions, schema upgrades, the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from voc.models import AuditEntry, utc_now
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+# Any fixed number shared by all voc processes: imports and upgrades on PostgreSQL queue on it.
+POSTGRES_WRITE_LOCK = 7_402_011
+
+
+def make_engine(url: str) -> sa.Engine:
+    """Create an engine; SQLite connections get WAL, a busy timeout and foreign keys."""
+    if url.startswith("sqlite"):
+        database = sa.engine.make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        _configure_sqlite(engine)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy's "begin" event, not the driver, open transactions (SQLAlchemy's recipe),
+        # so a writer can take the write lock up front with BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def on_begin(connection: sa.Connection) -> None:
+        immediate = connection.get_execution_options().get("voc_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """Open one transaction for a change, queued behind other writers rather than failing.
+
+    Everything done inside commits together or not at all.
+    """
+    with engine.connect().execution_options(voc_write=True) as connection, connection.begin():
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(POSTGRES_WRITE_LOCK)))
+        yield connection
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Turn a frame into driver-ready row dicts: missing values (NaN, NaT, NA) become None."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def record_audit(connection: sa.Connection, *, user: str, action: str, detail: str = "") -> None:
+    """Log a change to the store; this also moves the data version pages cache by."""
+    connection.execute(
+        sa.insert(AuditEntry.__table__).values(at=utc_now(), user=user, action=action, detail=detail)
+    )
+
+
+def data_version(engine: sa.Engine) -> int:
+    """Return a number that changes whenever the store's content changes."""
+    with engine.connect() as connection:
+        return connection.execute(sa.select(sa.func.max(AuditEntry.id))).scalar() or 0
+
+
+def _alembic_config(connection: sa.Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def schema_is_current(engine: sa.Engine) -> bool:
+    """Tell whether the store's schema is at the newest migration."""
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_heads()
+        head = ScriptDirectory.from_config(_alembic_config(connection)).get_heads()
+    return set(current) == set(head)
+
+
+def upgrade_schema(engine: sa.Engine) -> None:
+    """Bring the schema to the newest migration; safe to call from several processes at once."""
+    if schema_is_current(engine):
+        return
+    with write_transaction(engine) as connection:
+        command.upgrade(_alembic_config(connection), "head")
+
+
+def open_store(url: str) -> sa.Engine:
+    """Create the engine for a URL and upgrade its schema, as the app and CLI do on start."""
+    engine = make_engine(url)
+    upgrade_schema(engine)
+    return engine
