@@ -24,7 +24,15 @@ uploaded = (
 st.caption(f"Latest complete month: **{month}** · {uploaded}")
 
 for column, metric in zip(st.columns(4), headline_metrics(overview), strict=True):
-    column.metric(metric.label, metric.value, metric.delta, delta_color="off", help=metric.help, border=True)
+    column.metric(
+        metric.label,
+        metric.value,
+        metric.delta,
+        delta_color="off",
+        delta_arrow="auto" if metric.delta_is_change else "off",
+        help=metric.help,
+        border=True,
+    )
 
 st.subheader("Contacts per month")
 st.altair_chart(charts.monthly_bars(overview.monthly, highlight=overview.month), theme=None, width="stretch")

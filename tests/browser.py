@@ -59,7 +59,7 @@ def running_app(database_url: str, *, env: dict[str, str] | None = None) -> Iter
 
 
 @contextmanager
-def chromium_page(*, width: int = 1600, height: int = 1000) -> Iterator[object]:
+def chromium_page(*, width: int = 1600, height: int = 1800) -> Iterator[object]:
     """Yield a Playwright page in headless Debian Chromium."""
     if not CHROMIUM.exists():
         unavailable("Chromium is missing: `apt-get install chromium` to run the browser tests")

@@ -68,8 +68,9 @@ def category_bars(categories: pd.DataFrame, *, height: int = 420) -> alt.LayerCh
             for change in categories["change_vs_last_year"]
         ]
     )
+    largest_first = data.sort_values("contacts", ascending=False)["category"].tolist()
     base = alt.Chart(data).encode(
-        y=alt.Y("category:N", sort="-x", title=None),
+        y=alt.Y("category:N", sort=largest_first, title=None),
         x=alt.X("contacts:Q", title="Contacts", axis=alt.Axis(format=",d")),
         tooltip=[
             alt.Tooltip("category:N", title="Category"),
@@ -86,8 +87,9 @@ def channel_bars(channels: pd.DataFrame, *, height: int = 300) -> alt.LayerChart
     """Horizontal bars of each channel's share of contacts (columns channel, contacts, share)."""
     data = channels.assign(share_label=channels["share"].map(lambda s: f"{s:.0%}"))
     domain = [c for c in CHANNEL_COLOURS if c in set(data["channel"])]
+    largest_first = data.sort_values("share", ascending=False)["channel"].tolist()
     base = alt.Chart(data).encode(
-        y=alt.Y("channel:N", sort="-x", title=None),
+        y=alt.Y("channel:N", sort=largest_first, title=None),
         x=alt.X("share:Q", title="Share of contacts", axis=alt.Axis(format="%")),
         tooltip=[
             alt.Tooltip("channel:N", title="Channel"),

@@ -41,7 +41,7 @@ def load_demo(engine: sa.Engine, *, user: str, county: DemoCounty | None = None)
         upload_id = start_upload(
             connection,
             kind="demo",
-            file_name=f"{county.name} (demo)",
+            file_name=f"{county.name} demo data",
             sha256="",
             user=user,
             source=str(requests["source"].iloc[0]),

@@ -188,6 +188,7 @@ class Metric:
     value: str
     delta: str | None = None
     help: str | None = None
+    delta_is_change: bool = True  # False: the delta is a side note, drawn without an arrow
 
 
 def _delta(now: int, before: int | None, against: str) -> str | None:
@@ -219,6 +220,7 @@ def headline_metrics(overview: Overview) -> list[Metric]:
             "none closed" if median is None else f"{median:.1f}",
             f"{overview.still_open:,} still open",
             f"Half of the contacts opened in {month} and closed since were closed within this many days.",
+            delta_is_change=False,
         ),
         Metric(
             "Online (web, app, e-mail)",

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from alembic import command
@@ -14,7 +15,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from voc.models import AuditEntry, utc_now
+from voc.models import AuditEntry, UTCDateTime, utc_now
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 60_000
@@ -68,6 +69,52 @@ def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Turn a frame into driver-ready row dicts: missing values (NaN, NaT, NA) become None."""
     return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def _driver_column(values: pd.Series, column: sa.Column, dialect: str) -> list[Any]:
+    """Turn one column into values the database driver takes as they are."""
+    if isinstance(column.type, UTCDateTime):
+        instants = pd.to_datetime(values, utc=True).dt.tz_convert(None).to_numpy().astype("datetime64[us]")
+        # The same text SQLAlchemy's SQLite dialect writes, so every write path stores one format.
+        text = np.char.replace(np.datetime_as_string(instants, unit="us").astype(str), "T", " ")
+        if dialect != "sqlite":
+            text = np.char.add(text, "+00:00")
+        return np.where(np.isnat(instants), None, text).tolist()
+    return values.astype(object).where(values.notna(), None).tolist()
+
+
+def _placeholders(connection: sa.Connection, count: int) -> str:
+    return ", ".join(["?" if connection.dialect.paramstyle == "qmark" else "%s"] * count)
+
+
+def bulk_insert(connection: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> None:
+    """Insert a frame's rows with one driver-level executemany, bypassing per-value processing.
+
+    Ten times faster than ORM objects and several times faster than Core parameter processing;
+    timestamps are written in the same form as the UTCDateTime type writes them.
+    """
+    if frame.empty:
+        return
+    names = list(frame.columns)
+    dialect = connection.dialect.name
+    columns = [_driver_column(frame[name], table.c[name], dialect) for name in names]
+    quoted = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in names)
+    statement = f"INSERT INTO {table.name} ({quoted}) VALUES ({_placeholders(connection, len(names))})"
+    connection.exec_driver_sql(statement, list(zip(*columns, strict=True)))
+
+
+def bulk_update(connection: sa.Connection, table: sa.Table, frame: pd.DataFrame, *, key: str = "id") -> None:
+    """Update rows identified by `key` with a frame's other columns, in one executemany."""
+    if frame.empty:
+        return
+    names = [name for name in frame.columns if name != key]
+    dialect = connection.dialect.name
+    columns = [_driver_column(frame[name], table.c[name], dialect) for name in [*names, key]]
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    quote = connection.dialect.identifier_preparer.quote
+    assignments = ", ".join(f"{quote(name)} = {marker}" for name in names)
+    statement = f"UPDATE {table.name} SET {assignments} WHERE {quote(key)} = {marker}"
+    connection.exec_driver_sql(statement, list(zip(*columns, strict=True)))
 
 
 def record_audit(connection: sa.Connection, *, user: str, action: str, detail: str = "") -> None:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from voc.errors import VocError
 from voc.models import MonthlyCount, RequestChange, ServiceRequest, Upload, UTCDateTime, utc_now
-from voc.store import frame_records
+from voc.store import bulk_insert, bulk_update
 
 REQUESTS = ServiceRequest.__table__
 CHANGES = RequestChange.__table__
@@ -26,6 +26,9 @@ REQUEST_COLUMNS: tuple[str, ...] = tuple(
 )
 _TIMESTAMP_COLUMNS = frozenset(c.name for c in REQUESTS.columns if isinstance(c.type, UTCDateTime))
 _ROLLUP_DIMENSIONS = ("category", "department", "district_code", "channel", "contact_type")
+# Category, department and contact type follow the request-type mapping, which the analyst may edit
+# after an import; a row changes only when a value read from the file changes.
+_HASHED_COLUMNS = [c for c in REQUEST_COLUMNS if c not in {"category", "department", "contact_type"}]
 _LOOKUP_CHUNK = 5_000
 _STORED_EXTRAS = ["id", "row_hash_stored"]
 
@@ -46,7 +49,7 @@ class UndoResult:
 
 def row_hashes(rows: pd.DataFrame) -> pd.Series:
     """Fingerprint each row's values, so a re-upload can tell changed rows from unchanged ones."""
-    hashed = pd.util.hash_pandas_object(rows.loc[:, list(REQUEST_COLUMNS)], index=False)
+    hashed = pd.util.hash_pandas_object(rows.loc[:, _HASHED_COLUMNS], index=False)
     return pd.Series(np.char.mod("%016x", hashed.to_numpy()), index=rows.index)
 
 
@@ -104,7 +107,7 @@ def save_requests(connection: sa.Connection, rows: pd.DataFrame, *, upload_id: i
         changed = merged[merged["id"].notna() & (merged["row_hash"] != merged["row_hash_stored"])]
         unchanged += len(merged) - len(new) - len(changed)
         if len(new):
-            connection.execute(sa.insert(REQUESTS), frame_records(new.drop(columns=_STORED_EXTRAS)))
+            bulk_insert(connection, REQUESTS, new.drop(columns=_STORED_EXTRAS))
             months.update(new["opened_month"].unique())
         if len(changed):
             months.update(_update_changed(connection, changed, upload_id))
@@ -131,15 +134,8 @@ def _update_changed(connection: sa.Connection, changed: pd.DataFrame, upload_id:
             for row in previous
         ],
     )
-    values = changed.drop(columns=["row_hash_stored"]).rename(columns={"id": "target_id"})
-    values["target_id"] = values["target_id"].astype(int)
-    columns = [c for c in values.columns if c != "target_id"]
-    statement = (
-        sa.update(REQUESTS)
-        .where(REQUESTS.c.id == sa.bindparam("target_id"))
-        .values({c: sa.bindparam(c) for c in columns})
-    )
-    connection.execute(statement, frame_records(values))
+    values = changed.drop(columns=["row_hash_stored"]).astype({"id": "int64"})
+    bulk_update(connection, REQUESTS, values)
     return set(changed["opened_month"]) | {row["opened_month"] for row in previous}
 
 

@@ -1,0 +1,50 @@
+"""AppTest of the Overview page: an empty store, and the demo county checked against its frame."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, url: str) -> AppTest:
+    monkeypatch.setenv("VOC_DATABASE_URL", url)
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.run()
+    assert not app.exception
+    return app
+
+
+def test_empty_store_says_what_to_do(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    app = _run(monkeypatch, sqlite_url)
+    assert app.title[0].value == "Overview"
+    assert "No contacts yet" in app.info[0].value
+    assert not app.metric
+
+
+def test_demo_county_figures(monkeypatch: pytest.MonkeyPatch, demo_store_url: str, demo_county) -> None:
+    app = _run(monkeypatch, demo_store_url)
+    requests = demo_county.requests
+    by_month = requests.groupby("opened_month").size()
+    october = requests[requests["opened_month"] == "2026-10"]
+    metrics = {m.label: m for m in app.metric}
+
+    contacts = metrics["Contacts in Oct 2026"]
+    assert contacts.value == f"{by_month['2026-10']:,}"
+    change = (by_month["2026-10"] - by_month["2026-09"]) / by_month["2026-09"] * 100
+    assert contacts.delta == f"{change:+.1f}% vs Sep 2026"
+    assert metrics["Same month last year (Oct 2025)"].value == f"{by_month['2025-10']:,}"
+    median = october["days_to_close"].median()
+    assert metrics["Median days to close"].value == f"{median:.1f}"
+    assert metrics["Median days to close"].delta == f"{october['closed_at'].isna().sum():,} still open"
+    online = october["channel"].isin(["web", "app", "e-mail"]).mean()
+    assert metrics["Online (web, app, e-mail)"].value == f"{online:.0%}"
+    assert "Latest complete month: **Oct 2026**" in app.caption[0].value
+    assert [s.value for s in app.subheader] == [
+        "Contacts per month",
+        "Top categories in Oct 2026",
+        "How residents got in touch",
+    ]
