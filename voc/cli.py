@@ -118,3 +118,82 @@ def undo(upload_id: int) -> None:
         f"Undid upload {upload_id}: removed {result.deleted:,} contacts it added and restored "
         f"{result.restored:,} it had changed."
     )
+
+
+@main.group("import")
+def import_group() -> None:
+    """Import files into the store."""
+
+
+def _parse_map(pairs: tuple[str, ...]) -> dict[str, str | None]:
+    """Read --map COLUMN=field options into field -> column."""
+    from voc.fields import REQUEST_FIELD_NAMES
+
+    overrides: dict[str, str | None] = {}
+    for pair in pairs:
+        column, separator, field_name = pair.rpartition("=")
+        if not separator or field_name not in REQUEST_FIELD_NAMES:
+            known = ", ".join(REQUEST_FIELD_NAMES)
+            raise click.BadParameter(
+                f"{pair!r}: write COLUMN=field, with field one of: {known}", param_hint="--map"
+            )
+        overrides[field_name] = column or None
+    return overrides
+
+
+@import_group.command("requests")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--sheet", help="Workbook sheet to read (default: the sheet that holds records).")
+@click.option("--map", "pairs", multiple=True, metavar="COLUMN=field", help="Map a column onto a field.")
+@click.option("--profile", help="Use this remembered mapping profile.")
+@click.option("--source", help="Name of the source system (default: the profile or recognised layout).")
+@click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file.")
+def import_requests_command(
+    files: tuple[str, ...],
+    sheet: str | None,
+    pairs: tuple[str, ...],
+    profile: str | None,
+    source: str | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Import service-request exports (xlsx, xlsm, xls, ods, csv, txt)."""
+    from pathlib import Path
+
+    from voc.ingest.pipeline import ImportOptions, import_requests
+
+    options = ImportOptions(
+        sheet=sheet, overrides=_parse_map(pairs), profile=profile, source=source, dry_run=dry_run
+    )
+    engine, settings = _engine(), load_settings()
+    failed = False
+    for name in files:
+        path = Path(name)
+        try:
+            report = import_requests(engine, path.read_bytes(), path.name, settings, options)
+        except VocError as error:
+            failed = True
+            if as_json:
+                _print_json({"file": path.name, "error": str(error)})
+            else:
+                click.echo(f"{path.name}: refused. {error}", err=True)
+            continue
+        if as_json:
+            _print_json(report.as_json())
+        else:
+            _echo_report(report)
+    if failed:
+        sys.exit(1)
+
+
+def _echo_report(report: Any) -> None:
+    click.echo(f"{report.file_name}: {report.message}")
+    shown = report.problems.head(20)
+    for problem in shown.itertuples():
+        click.echo(f"  row {problem.row}, {problem.column}: {problem.message} ({problem.severity})")
+    if len(report.problems) > len(shown):
+        click.echo(f"  ... and {len(report.problems) - len(shown):,} more problems (use --json for all).")
+    if len(report.unmapped_types):
+        names = ", ".join(report.unmapped_types["raw_type"].head(10))
+        click.echo(f"  {len(report.unmapped_types)} request types have no category yet: {names}")

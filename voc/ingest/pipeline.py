@@ -1,0 +1,307 @@
+"""Import a service-request file: read, map, validate, then write it all in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from voc.config import Settings
+from voc.errors import FileRefused
+from voc.fields import label
+from voc.ingest.mapping import ProposedMapping, header_key, override, propose_mapping
+from voc.ingest.profiles import find_profile, save_profile
+from voc.ingest.read import RawTable, read_table
+from voc.ingest.upsert import save_requests
+from voc.ingest.validate import Bounds, Context, Prepared, prepare
+from voc.models import District, RejectedRow
+from voc.request_types import load_type_map
+from voc.store import record_audit, write_transaction
+from voc.uploads import record_counts, sha256_of, start_upload
+
+Progress = Callable[[str, float], None]
+DEFAULT_SOURCE = "crm"
+# A stray geocode can sit just past the edge of the outermost district: allow about 5 km.
+BOUNDS_MARGIN_DEGREES = 0.05
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    sheet: str | None = None
+    overrides: dict[str, str | None] = field(default_factory=dict)  # field -> column, or None to unmap
+    profile: str | None = None
+    source: str | None = None
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a file would import as, before anything is written."""
+
+    raw: RawTable
+    mapping: ProposedMapping
+    profile: str | None  # the remembered profile used, if any
+    source: str
+
+
+@dataclass
+class ImportReport:
+    file_name: str
+    upload_id: int | None
+    rows_read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    mapping: dict[str, str]
+    problems: pd.DataFrame
+    unmapped_types: pd.DataFrame
+    source: str
+    sheet: str | None
+    dry_run: bool
+    message: str
+
+    def as_json(self, *, max_problems: int = 1000) -> dict[str, Any]:
+        """Return the report as the JSON object `voc import requests --json` prints."""
+        return {
+            "file": self.file_name,
+            "upload_id": self.upload_id,
+            "rows_read": self.rows_read,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "mapping": self.mapping,
+            "problems": self.problems.head(max_problems).to_dict("records"),
+            "problems_total": len(self.problems),
+            "unmapped_types": self.unmapped_types.to_dict("records"),
+            "source": self.source,
+            "sheet": self.sheet,
+            "dry_run": self.dry_run,
+            "message": self.message,
+        }
+
+
+def preview(
+    engine: sa.Engine, data: bytes, file_name: str, settings: Settings, options: ImportOptions
+) -> Preview:
+    """Read a file and propose its mapping (a remembered profile first); raises FileRefused."""
+    raw = read_table(data, file_name, sheet=options.sheet, max_bytes=settings.max_upload_bytes)
+    key = header_key(list(raw.frame.columns))
+    profile = find_profile(engine, key, name=options.profile)
+    columns = set(raw.frame.columns)
+    mapping = propose_mapping(raw.frame)
+    if profile is not None:
+        remembered = {name: column for name, column in profile.mapping.items() if column in columns}
+        mapping = override(mapping, {**_unmapped_all(mapping), **remembered})
+    unknown = sorted({column for column in options.overrides.values() if column and column not in columns})
+    if unknown:
+        listed = ", ".join(repr(c) for c in raw.frame.columns)
+        raise FileRefused(f"The file has no column {unknown[0]!r}. Its columns are: {listed}.")
+    mapping = override(mapping, options.overrides)
+    source = options.source or (profile.name if profile else None) or mapping.layout or DEFAULT_SOURCE
+    return Preview(raw=raw, mapping=mapping, profile=profile.name if profile else None, source=source)
+
+
+def _unmapped_all(mapping: ProposedMapping) -> dict[str, str | None]:
+    return dict.fromkeys(mapping.columns(), None)
+
+
+def _county_context(engine: sa.Engine, settings: Settings, source: str) -> Context:
+    districts = District.__table__
+    with engine.connect() as connection:
+        codes = list(connection.execute(sa.select(districts.c.code)).scalars())
+        type_map = load_type_map(connection)
+    return Context(
+        source=source,
+        timezone=settings.timezone,
+        district_codes=codes,
+        bounds=_bounds(engine) if codes else None,
+        type_map=type_map,
+        redact=settings.redact_personal,
+    )
+
+
+def _bounds(engine: sa.Engine) -> Bounds | None:
+    from voc.geo import load_districts
+
+    districts = load_districts(engine, display=True)
+    if districts.geometry.isna().all():
+        return None
+    min_lon, min_lat, max_lon, max_lat = districts.total_bounds
+    margin = BOUNDS_MARGIN_DEGREES
+    return Bounds(min_lon - margin, min_lat - margin, max_lon + margin, max_lat + margin)
+
+
+def _refuse_missing_columns(mapping: ProposedMapping) -> None:
+    missing = mapping.missing_required()
+    if missing:
+        names = ", ".join(label(name) for name in missing)
+        raise FileRefused(
+            f"No column was found for: {names}. Map them on the Upload page, or with "
+            "--map 'COLUMN=field' on the command line."
+        )
+
+
+def _refuse_if_nothing_usable(prepared: Prepared, rows_read: int) -> None:
+    if prepared.rows.empty:
+        first = prepared.problems.head(3)
+        examples = "; ".join(f"row {r.row}, {r.column}: {r.message}" for r in first.itertuples())
+        raise FileRefused(f"None of the {rows_read:,} rows could be imported. First problems: {examples}")
+
+
+def import_requests(
+    engine: sa.Engine,
+    data: bytes,
+    file_name: str,
+    settings: Settings,
+    options: ImportOptions | None = None,
+    *,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import one file of service requests; the store changes all at once or not at all.
+
+    Raises FileRefused when the file as a whole cannot be imported; row problems go in the
+    report. Uploading the same file twice changes nothing the second time.
+    """
+    options = options or ImportOptions()
+    report_progress = progress or (lambda _stage, _fraction: None)
+    report_progress("Reading the file", 0.05)
+    plan = preview(engine, data, file_name, settings, options)
+    report_progress("Checking every row", 0.35)
+    _refuse_missing_columns(plan.mapping)
+    mapping = plan.mapping.columns()
+    prepared = prepare(
+        plan.raw.frame, plan.raw.row_numbers, mapping, _county_context(engine, settings, plan.source)
+    )
+    rows_read = len(plan.raw.frame)
+    _refuse_if_nothing_usable(prepared, rows_read)
+    report = ImportReport(
+        file_name=Path(file_name).name,
+        upload_id=None,
+        rows_read=rows_read,
+        inserted=0,
+        updated=0,
+        unchanged=0,
+        rejected=len(prepared.rejected_rows),
+        mapping=mapping,
+        problems=prepared.problems,
+        unmapped_types=prepared.unmapped_types,
+        source=plan.source,
+        sheet=plan.raw.sheet,
+        dry_run=options.dry_run,
+        message="",
+    )
+    if options.dry_run:
+        report.inserted = len(prepared.rows)
+        report.message = (
+            f"Dry run: {len(prepared.rows):,} rows would be imported, {report.rejected:,} rejected."
+        )
+        return report
+    report_progress("Writing to the store", 0.6)
+    _write(engine, plan, prepared, report, data, settings.user)
+    report_progress("Done", 1.0)
+    return report
+
+
+class _NothingChanged(Exception):
+    """Rolls back an upload that would change nothing, so the history stays clean."""
+
+
+def _write(
+    engine: sa.Engine, plan: Preview, prepared: Prepared, report: ImportReport, data: bytes, user: str
+) -> None:
+    try:
+        with write_transaction(engine) as connection:
+            upload_id = start_upload(
+                connection,
+                kind="requests",
+                file_name=report.file_name,
+                sha256=sha256_of(data),
+                user=user,
+                source=plan.source,
+                sheet=plan.raw.sheet,
+                mapping=report.mapping,
+            )
+            counts = save_requests(connection, prepared.rows, upload_id=upload_id)
+            report.inserted, report.updated, report.unchanged = (
+                counts.inserted,
+                counts.updated,
+                counts.unchanged,
+            )
+            if counts.inserted == counts.updated == 0:
+                raise _NothingChanged
+            _save_rejected(connection, upload_id, plan.raw, prepared)
+            record_counts(
+                connection,
+                upload_id,
+                rows_read=report.rows_read,
+                inserted=counts.inserted,
+                updated=counts.updated,
+                unchanged=counts.unchanged,
+                rejected=report.rejected,
+            )
+            profile_name = plan.profile or plan.source
+            save_profile(connection, profile_name, header_key(list(plan.raw.frame.columns)), report.mapping)
+            record_audit(
+                connection,
+                user=user,
+                action="import requests",
+                detail=f"upload {upload_id}: {report.file_name}",
+            )
+        report.upload_id = upload_id
+        report.message = (
+            f"Imported as upload {upload_id}: {counts.inserted:,} new, {counts.updated:,} updated, "
+            f"{counts.unchanged:,} unchanged, {report.rejected:,} rejected."
+        )
+    except _NothingChanged:
+        report.message = (
+            f"Nothing changed: all {report.unchanged:,} accepted rows are already in the store as they are "
+            f"in this file ({report.rejected:,} rejected)."
+        )
+
+
+def _save_rejected(connection: sa.Connection, upload_id: int, raw: RawTable, prepared: Prepared) -> None:
+    if not len(prepared.rejected_rows):
+        return
+    position = pd.Series(range(len(raw.row_numbers)), index=raw.row_numbers)
+    rejected = prepared.problems[prepared.problems["severity"] == "rejected"]
+    messages = rejected.groupby("row").agg({"column": "first", "message": " ".join})
+    values = raw.frame.iloc[position.loc[messages.index].to_numpy()]
+    raw_rows = values.astype(object).where(values.notna(), None).to_dict("records")
+    connection.execute(
+        sa.insert(RejectedRow.__table__),
+        [
+            {
+                "upload_id": upload_id,
+                "row_number": int(row),
+                "column": problem.column,
+                "message": problem.message,
+                "raw": {key: _jsonable(value) for key, value in raw_row.items()},
+            }
+            for (row, problem), raw_row in zip(messages.iterrows(), raw_rows, strict=True)
+        ],
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def rejected_rows(engine: sa.Engine, upload_id: int) -> pd.DataFrame:
+    """Return an upload's rejected rows with their problem and raw values, ready to fix and re-upload."""
+    table = RejectedRow.__table__
+    query = sa.select(table.c.row_number, table.c.message, table.c.raw).where(table.c.upload_id == upload_id)
+    with engine.connect() as connection:
+        rows = connection.execute(query.order_by(table.c.row_number)).all()
+    values = pd.DataFrame([r.raw for r in rows])
+    problems = pd.DataFrame(
+        {"spreadsheet_row": [r.row_number for r in rows], "problem": [r.message for r in rows]}
+    )
+    return pd.concat([problems, values], axis=1)

@@ -1,0 +1,322 @@
+"""Turn a mapped raw table into clean service-request rows and a row-by-row problem report.
+
+Everything is vectorised over columns. A row with an error is rejected (kept, with its raw
+values, in the report); a warning keeps the row and says what was set aside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from voc.fields import PERSONAL_FIELD_NAMES
+from voc.ingest.normalize import (
+    normalize_channels,
+    normalize_districts,
+    normalize_ids,
+    parse_datetimes,
+    parse_location,
+    parse_numbers,
+    redact_personal,
+)
+from voc.ingest.upsert import REQUEST_COLUMNS
+from voc.request_types import guess_contact_types, normalize_contact_types, type_key
+
+PROBLEM_COLUMNS = ["row", "column", "message", "severity"]
+_TEXT_FIELDS = (
+    "subcategory",
+    "status",
+    "address",
+    "description",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+)
+_MAX_TEXT = {"request_type": 300, "subcategory": 300, "department": 200, "status": 100, "address": 500}
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The county's extent in degrees, to tell a stray geocode from a real place."""
+
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
+
+    def contains(self, lat: pd.Series, lon: pd.Series) -> pd.Series:
+        return lat.between(self.min_lat, self.max_lat) & lon.between(self.min_lon, self.max_lon)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What validation needs to know about the county and the analyst's choices."""
+
+    source: str
+    timezone: str
+    district_codes: Sequence[str] = ()
+    bounds: Bounds | None = None
+    type_map: pd.DataFrame | None = None  # raw_type, category, department, contact_type
+    redact: bool = True
+
+
+@dataclass(frozen=True)
+class Prepared:
+    rows: pd.DataFrame  # REQUEST_COLUMNS, one per accepted row, with the spreadsheet row in "row"
+    problems: pd.DataFrame  # PROBLEM_COLUMNS, ordered by row
+    rejected_rows: np.ndarray  # spreadsheet row numbers of rejected rows
+    unmapped_types: pd.DataFrame = field(default_factory=pd.DataFrame)  # raw_type, contacts
+
+
+class _Report:
+    """Collects problems as whole columns: one boolean mask and one message series per check."""
+
+    def __init__(self, row_numbers: np.ndarray) -> None:
+        self.row_numbers = row_numbers
+        self.parts: list[pd.DataFrame] = []
+        self.rejected = np.zeros(len(row_numbers), dtype=bool)
+
+    @property
+    def index(self) -> pd.RangeIndex:
+        return pd.RangeIndex(len(self.row_numbers))
+
+    def add(self, mask: pd.Series, column: str, message: str | pd.Series, *, reject: bool = True) -> None:
+        mask_array = mask.to_numpy(dtype=bool, na_value=False)
+        if not mask_array.any():
+            return
+        messages = message[mask_array] if isinstance(message, pd.Series) else message
+        part = pd.DataFrame({"row": self.row_numbers[mask_array], "column": column, "message": messages})
+        part["severity"] = "rejected" if reject else "warning"
+        self.parts.append(part)
+        if reject:
+            self.rejected |= mask_array
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame(columns=PROBLEM_COLUMNS)
+        problems = pd.concat(self.parts, ignore_index=True)
+        return problems.sort_values(["row", "severity"], kind="stable").reset_index(drop=True)
+
+
+def _quoted(values: pd.Series) -> pd.Series:
+    return "'" + values.astype("str").str.slice(0, 60) + "'"
+
+
+def _text(values: pd.Series | None, length: int, limit: int | None = None) -> pd.Series:
+    if values is None:
+        return pd.Series(pd.NA, index=range(length), dtype="str")
+    text = values.astype("str").str.strip()
+    text = text.mask(text.str.casefold().isin({"", "na", "n/a", "null", "none", "nan"}))
+    return text.str.slice(0, limit) if limit else text
+
+
+def prepare(
+    raw: pd.DataFrame, row_numbers: np.ndarray, mapping: dict[str, str], context: Context
+) -> Prepared:
+    """Validate and normalise the mapped columns of a raw table.
+
+    `mapping` is field -> column of `raw`; personal fields are kept only when mapped.
+    """
+    raw = raw.reset_index(drop=True)
+    report = _Report(np.asarray(row_numbers))
+    n = len(raw)
+
+    def column(name: str) -> pd.Series | None:
+        return raw[mapping[name]] if name in mapping else None
+
+    out = pd.DataFrame(index=raw.index)
+    out["source"] = context.source
+    out["source_id"] = _source_ids(column("source_id"), report, mapping)
+    out["opened_at"], out["closed_at"] = _timestamps(column, report, mapping, context.timezone)
+    out["opened_month"] = out["opened_at"].dt.tz_convert(context.timezone).dt.strftime("%Y-%m")
+    out["days_to_close"] = (out["closed_at"] - out["opened_at"]).dt.total_seconds() / 86_400
+
+    request_type = _text(column("request_type"), n, _MAX_TEXT["request_type"])
+    report.add(request_type.isna(), mapping.get("request_type", ""), "The request type is empty.")
+    out["request_type"] = request_type
+    out["department"] = _text(column("department"), n, _MAX_TEXT["department"])
+    out["channel"] = normalize_channels(column("channel")) if "channel" in mapping else pd.NA
+    own_types = normalize_contact_types(column("contact_type")) if "contact_type" in mapping else None
+    categorised, unmapped = _categorise(out, own_types, context.type_map)
+    for name in _TEXT_FIELDS:
+        if name not in PERSONAL_FIELD_NAMES or name in mapping:
+            out[name] = _text(column(name), n, _MAX_TEXT.get(name))
+        else:
+            out[name] = pd.Series(pd.NA, index=raw.index, dtype="str")
+    if context.redact:
+        out["description"] = redact_personal(out["description"]).mask(out["description"].isna())
+    out["zip_code"] = normalize_ids(column("zip_code")) if "zip_code" in mapping else pd.NA
+    out["district_code"] = _districts(column("district"), report, mapping, context.district_codes)
+    out["latitude"], out["longitude"] = _coordinates(column, report, mapping, context.bounds)
+    out = pd.concat([categorised, out.drop(columns=categorised.columns, errors="ignore")], axis=1)
+
+    keep = ~report.rejected
+    rows = out.loc[keep, list(REQUEST_COLUMNS)].reset_index(drop=True)
+    rows["row"] = report.row_numbers[keep]
+    return Prepared(
+        rows=rows,
+        problems=report.frame(),
+        rejected_rows=report.row_numbers[report.rejected],
+        unmapped_types=unmapped,
+    )
+
+
+def _source_ids(values: pd.Series | None, report: _Report, mapping: dict[str, str]) -> pd.Series:
+    ids = normalize_ids(values)
+    name = mapping["source_id"]
+    report.add(ids.isna(), name, "The record ID is empty.")
+    too_long = ids.str.len() > 100
+    report.add(too_long, name, "The record ID is longer than 100 characters.")
+    repeated = ids.duplicated(keep="first") & ids.notna()
+    if repeated.any():
+        first_row = pd.Series(report.row_numbers, index=ids.index).groupby(ids).transform("first")
+        message = (
+            "Record ID " + _quoted(ids) + " appears again: row " + first_row.astype("str") + " has it first."
+        )
+        report.add(repeated, name, message)
+    return ids
+
+
+def _timestamps(
+    column, report: _Report, mapping: dict[str, str], timezone: str
+) -> tuple[pd.Series, pd.Series]:  # type: ignore[no-untyped-def]
+    opened_raw = column("opened_at")
+    opened, bad_opened = parse_datetimes(opened_raw, timezone=timezone, times=column("opened_time"))
+    name = mapping["opened_at"]
+    report.add(
+        bad_opened, name, "Unreadable date " + _quoted(opened_raw) + ": write it like 2026-03-31 14:05."
+    )
+    report.add(opened.isna() & ~bad_opened, name, "The opened date is empty.")
+    if "closed_at" not in mapping:
+        return opened, pd.Series(pd.NaT, index=opened.index, dtype="datetime64[ns, UTC]")
+    closed_raw = column("closed_at")
+    closed, bad_closed = parse_datetimes(closed_raw, timezone=timezone, times=column("closed_time"))
+    name = mapping["closed_at"]
+    report.add(
+        bad_closed, name, "Unreadable date " + _quoted(closed_raw) + ": write it like 2026-03-31 14:05."
+    )
+    closed = _same_day_closures(opened, closed, timezone)
+    before = closed < opened
+    message = (
+        "Closed ("
+        + closed.dt.tz_convert(timezone).dt.strftime("%Y-%m-%d %H:%M")
+        + ") before it was opened ("
+        + opened.dt.tz_convert(timezone).dt.strftime("%Y-%m-%d %H:%M")
+        + ")."
+    )
+    report.add(before, name, message)
+    return opened, closed
+
+
+def _same_day_closures(opened: pd.Series, closed: pd.Series, timezone: str) -> pd.Series:
+    """Read a date-only closing date on the opening day as "closed the same day", not before opening.
+
+    Many CRMs export the closing date without a time, which reads as midnight.
+    """
+    local_closed = closed.dt.tz_convert(timezone)
+    local_opened = opened.dt.tz_convert(timezone)
+    closed_day = local_closed.dt.normalize()
+    same_day = (local_closed == closed_day) & (closed_day == local_opened.dt.normalize()) & (closed < opened)
+    return closed.mask(same_day, opened)
+
+
+def _categorise(
+    out: pd.DataFrame, own_types: pd.Series | None, type_map: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Look raw types up in the mapping table; unmapped types keep no category and are listed."""
+    keys = type_key(out["request_type"])
+    if type_map is not None and len(type_map):
+        lookup = type_map.assign(key=type_key(type_map["raw_type"])).drop_duplicates("key").set_index("key")
+        category = keys.map(lookup["category"])
+        department = keys.map(lookup["department"]).fillna(out["department"])
+        contact_type = keys.map(lookup["contact_type"])
+    else:
+        category = pd.Series(pd.NA, index=out.index, dtype="str")
+        department = out["department"]
+        contact_type = pd.Series(pd.NA, index=out.index, dtype="str")
+    if own_types is not None:
+        contact_type = own_types.fillna(contact_type)
+    contact_type = contact_type.fillna(guess_contact_types(out["request_type"]))
+    missing = category.isna() & out["request_type"].notna()
+    unmapped = (
+        out.loc[missing, "request_type"].value_counts().rename_axis("raw_type").reset_index(name="contacts")
+    )
+    categorised = pd.DataFrame(
+        {
+            "category": category.astype("str"),
+            "department": department.astype("str"),
+            "contact_type": contact_type,
+        }
+    )
+    return categorised, unmapped
+
+
+def _districts(
+    values: pd.Series | None, report: _Report, mapping: dict[str, str], known: Sequence[str]
+) -> pd.Series:
+    if values is None:
+        return pd.Series(pd.NA, index=report.index, dtype="str")
+    codes, unknown = normalize_districts(values, list(known) or None)
+    message = "Unknown district " + _quoted(values) + ": the contact is kept without a district."
+    report.add(unknown, mapping["district"], message, reject=False)
+    return codes.mask(unknown)
+
+
+def _coordinates(
+    column, report: _Report, mapping: dict[str, str], bounds: Bounds | None
+) -> tuple[pd.Series, pd.Series]:  # type: ignore[no-untyped-def]
+    index = report.index
+    lat = pd.Series(np.nan, index=index)
+    lon = pd.Series(np.nan, index=index)
+    if "latitude" in mapping and "longitude" in mapping:
+        lat, bad_lat = parse_numbers(column("latitude"))
+        lon, bad_lon = parse_numbers(column("longitude"))
+        unreadable = bad_lat | bad_lon
+        report.add(
+            unreadable,
+            mapping["latitude"],
+            "Unreadable coordinates: the contact is kept without a location.",
+            reject=False,
+        )
+        lat, lon = lat.mask(unreadable), lon.mask(unreadable)
+    if "location" in mapping:
+        from_text_lat, from_text_lon, unreadable = parse_location(column("location"))
+        fill = lat.isna() | lon.isna()
+        lat = lat.where(~fill, from_text_lat)
+        lon = lon.where(~fill, from_text_lon)
+        report.add(
+            fill & unreadable,
+            mapping["location"],
+            "Unreadable location " + _quoted(column("location")) + ": kept without a location.",
+            reject=False,
+        )
+    impossible = ~(lat.between(-90, 90) & lon.between(-180, 180)) & lat.notna() & lon.notna()
+    null_island = (lat == 0) & (lon == 0)
+    set_aside = impossible | null_island
+    where = mapping.get("latitude", mapping.get("location", ""))
+    report.add(
+        set_aside,
+        where,
+        "Impossible coordinates "
+        + lat.astype("str")
+        + ", "
+        + lon.astype("str")
+        + ": kept without a location.",
+        reject=False,
+    )
+    # Six decimals is about 10 cm: finer digits are float noise that differs between exports.
+    lat, lon = lat.mask(set_aside).round(6), lon.mask(set_aside).round(6)
+    if bounds is not None:
+        outside = lat.notna() & lon.notna() & ~bounds.contains(lat, lon)
+        message = (
+            "Coordinates "
+            + lat.round(5).astype("str")
+            + ", "
+            + lon.round(5).astype("str")
+            + " are outside the county: kept and flagged."
+        )
+        report.add(outside, where, message, reject=False)
+    return lat, lon
