@@ -1,10 +1,5 @@
-"""voc: the app frame. Pages are listed here; each page file only lays out widgets."""
+"""voc: the app frame. The pages and their order live in voc.ui.PAGES."""
 
-import streamlit as st
+from voc import ui
 
-st.set_page_config(page_title="voc · Voice of the Customer", page_icon=":material/forum:", layout="wide")
-
-pages = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-]
-st.navigation(pages).run()
+ui.run_app()

@@ -5,6 +5,7 @@ import streamlit as st
 from voc import charts, ui
 from voc.overview import headline_metrics, month_label
 
+ui.require_frame()
 st.title("Overview")
 overview = ui.overview()
 if overview is None:

@@ -33,3 +33,18 @@ def test_pages_hold_no_sql() -> None:
     assert pages
     for page in pages:
         assert {"sqlalchemy", "sqlmodel"}.isdisjoint(_imports(page)), page.name
+
+
+def test_every_page_runs_inside_the_app_frame() -> None:
+    for page in (ROOT / "pages").glob("*.py"):
+        statements = ast.parse(page.read_text()).body
+        first_call = next(
+            node for node in statements if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+        )
+        assert ast.unparse(first_call) == "ui.require_frame()", page.name
+
+
+def test_every_page_file_is_in_the_navigation() -> None:
+    from voc.ui import PAGES
+
+    assert {path for path, _title, _icon in PAGES} == {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}

@@ -194,15 +194,11 @@ def test_planted_rises_stand_out_against_last_year(county: DemoCounty) -> None:
     recent = ["2026-08", "2026-09", "2026-10"]
     before = ["2025-08", "2025-09", "2025-10"]
     for rise in rises.itertuples():
-        mine = requests[
-            (requests["category"] == rise.category) & (requests["district_code"] == rise.district_code)
-        ]
+        mine = requests[(requests["category"] == rise.category) & (requests["district_code"] == rise.district_code)]
         ratio = mine["opened_month"].isin(recent).sum() / mine["opened_month"].isin(before).sum()
         assert ratio > 1.6, rise.category
         # The same category elsewhere did not rise: it is local, not a county-wide season.
-        others = requests[
-            (requests["category"] == rise.category) & (requests["district_code"] != rise.district_code)
-        ]
+        others = requests[(requests["category"] == rise.category) & (requests["district_code"] != rise.district_code)]
         elsewhere = others["opened_month"].isin(recent).sum() / others["opened_month"].isin(before).sum()
         assert elsewhere < 1.3, rise.category
 
@@ -273,12 +269,8 @@ def test_survey_waves_and_sample_sizes(county: DemoCounty) -> None:
 def test_survey_counties_add_up_their_districts(county: DemoCounty) -> None:
     survey = county.survey
     satisfied = survey["satisfied_share"] * survey["n"]
-    by_district = (
-        satisfied[survey["district_code"].notna()].groupby([survey["wave"], survey["service_area"]]).sum()
-    )
-    countywide = (
-        satisfied[survey["district_code"].isna()].groupby([survey["wave"], survey["service_area"]]).sum()
-    )
+    by_district = satisfied[survey["district_code"].notna()].groupby([survey["wave"], survey["service_area"]]).sum()
+    countywide = satisfied[survey["district_code"].isna()].groupby([survey["wave"], survey["service_area"]]).sum()
     assert np.allclose(by_district, countywide)
 
 

@@ -86,9 +86,7 @@ REAL_EXPORTS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("name", "timezone", "record_id", "opened", "request_type", "district"), REAL_EXPORTS
-)
+@pytest.mark.parametrize(("name", "timezone", "record_id", "opened", "request_type", "district"), REAL_EXPORTS)
 def test_every_real_export_imports_by_auto_mapping_alone(
     engine: sa.Engine,
     name: str,

@@ -59,9 +59,7 @@ def test_rows_read_equals_inserted_updated_unchanged_and_rejected(tmp_path: Path
 
     def stored() -> int:
         with engine.connect() as connection:
-            return connection.execute(
-                sa.select(sa.func.count()).select_from(ServiceRequest.__table__)
-            ).scalar()
+            return connection.execute(sa.select(sa.func.count()).select_from(ServiceRequest.__table__)).scalar()
 
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(rows)
@@ -77,8 +75,7 @@ def test_rows_read_equals_inserted_updated_unchanged_and_rejected(tmp_path: Path
         assert report.rows_read == report.inserted + report.updated + report.unchanged + report.rejected
         assert stored() == before + report.inserted
         assert (
-            report.rejected
-            == (report.problems["severity"] == "rejected").groupby(report.problems["row"]).any().sum()
+            report.rejected == (report.problems["severity"] == "rejected").groupby(report.problems["row"]).any().sum()
         )
 
     check()

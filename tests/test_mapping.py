@@ -343,12 +343,8 @@ def test_unseen_header_maps_by_fuzzy_names():
     }
     confidences = {field: match.confidence for field, match in mapping.matches.items()}
     assert confidences == dict.fromkeys(confidences, 1.0)
-    assert mapping.matches["opened_at"].reason == (
-        "name resembles 'opened date' (100%); values look like dates"
-    )
-    assert mapping.matches["district"].reason == (
-        "name resembles 'commission district' (100%); a short list of values"
-    )
+    assert mapping.matches["opened_at"].reason == ("name resembles 'opened date' (100%); values look like dates")
+    assert mapping.matches["district"].reason == ("name resembles 'commission district' (100%); a short list of values")
     assert mapping.missing_required() == []
 
 
@@ -537,9 +533,7 @@ def test_override_semantics():
 
 
 def test_missing_required():
-    mapping = ProposedMapping(
-        {"opened_at": ColumnMatch("opened_at", "Created", 0.9, "name resembles 'created'")}
-    )
+    mapping = ProposedMapping({"opened_at": ColumnMatch("opened_at", "Created", 0.9, "name resembles 'created'")})
     assert mapping.missing_required() == ["source_id", "request_type"]
     assert override(mapping, {"opened_at": None}).missing_required() == [
         "source_id",

@@ -148,9 +148,7 @@ DATE_AND_TIME_CASES = [
 
 
 @pytest.mark.parametrize(("date", "time_of_day", "expected", "unreadable"), DATE_AND_TIME_CASES)
-def test_parse_datetimes_with_time_column(
-    date: object, time_of_day: object, expected: str | None, unreadable: bool
-):
+def test_parse_datetimes_with_time_column(date: object, time_of_day: object, expected: str | None, unreadable: bool):
     parsed, bad = parse_datetimes(
         pd.Series([date], dtype=object),
         timezone="America/Chicago",
@@ -200,9 +198,7 @@ REAL_DATE_COLUMNS = [
 
 
 @pytest.mark.parametrize(("name", "column", "timezone", "first"), REAL_DATE_COLUMNS)
-def test_real_date_columns_parse_without_unreadable_values(
-    name: str, column: str, timezone: str, first: str | None
-):
+def test_real_date_columns_parse_without_unreadable_values(name: str, column: str, timezone: str, first: str | None):
     values = load(name)[column]
     parsed, bad = parse_datetimes(values, timezone=timezone)
     assert int(bad.sum()) == 0

@@ -588,9 +588,7 @@ def test_binary_junk_named_csv_is_refused() -> None:
     assert "named .xlsx but is not a workbook" in refusal(junk, "export.xlsx")
 
 
-@pytest.mark.parametrize(
-    "data", [b"ID,Type,Status\n", b"ID,Type,Status\r\n\r\n,,\r\n", b"Report\n\nID,Type,Status\n"]
-)
+@pytest.mark.parametrize("data", [b"ID,Type,Status\n", b"ID,Type,Status\r\n\r\n,,\r\n", b"Report\n\nID,Type,Status\n"])
 def test_header_without_data_rows_is_refused(data: bytes) -> None:
     assert "but no data rows under it" in refusal(data, "empty.csv")
 
@@ -605,12 +603,9 @@ def test_table_over_the_row_limit_is_refused() -> None:
 
     assert read_table(data, "rows.csv", max_rows=11).frame.shape == (11, 1)
     assert refusal(data, "rows.csv", max_rows=10) == (
-        "The table has more than 10 rows, the most one upload may hold. "
-        "Split it by month and upload the parts."
+        "The table has more than 10 rows, the most one upload may hold. Split it by month and upload the parts."
     )
-    assert "more than 10 rows" in refusal(
-        xlsx(("S", [["ID"], *[[i] for i in range(11)]])), "r.xlsx", max_rows=10
-    )
+    assert "more than 10 rows" in refusal(xlsx(("S", [["ID"], *[[i] for i in range(11)]])), "r.xlsx", max_rows=10)
 
 
 def test_csv_record_wider_than_the_table_is_refused_with_its_row() -> None:

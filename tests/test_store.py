@@ -36,9 +36,7 @@ def _rollup(engine: sa.Engine) -> dict[tuple[str, str], tuple[int, int, float]]:
     table = MonthlyCount.__table__
     with engine.connect() as connection:
         rows = connection.execute(
-            sa.select(
-                table.c.month, table.c.category, table.c.contacts, table.c.closed, table.c.days_to_close_sum
-            )
+            sa.select(table.c.month, table.c.category, table.c.contacts, table.c.closed, table.c.days_to_close_sum)
         ).all()
     return {(r.month, r.category): (r.contacts, r.closed, round(r.days_to_close_sum, 6)) for r in rows}
 
@@ -170,9 +168,7 @@ def test_a_failed_write_leaves_the_store_untouched(engine: sa.Engine) -> None:
     before = _requests(engine)
     with pytest.raises(RuntimeError), write_transaction(engine) as connection:
         upload_id = start_upload(connection, kind="requests", file_name="x", sha256="x", user="ana")
-        save_requests(
-            connection, request_frame([{"source_id": "009", "opened_at": "2026-06-01"}]), upload_id=upload_id
-        )
+        save_requests(connection, request_frame([{"source_id": "009", "opened_at": "2026-06-01"}]), upload_id=upload_id)
         raise RuntimeError("the process died here")
     pd.testing.assert_frame_equal(_requests(engine), before)
     with engine.connect() as connection:

@@ -134,9 +134,7 @@ def _parse_map(pairs: tuple[str, ...]) -> dict[str, str | None]:
         column, separator, field_name = pair.rpartition("=")
         if not separator or field_name not in REQUEST_FIELD_NAMES:
             known = ", ".join(REQUEST_FIELD_NAMES)
-            raise click.BadParameter(
-                f"{pair!r}: write COLUMN=field, with field one of: {known}", param_hint="--map"
-            )
+            raise click.BadParameter(f"{pair!r}: write COLUMN=field, with field one of: {known}", param_hint="--map")
         overrides[field_name] = column or None
     return overrides
 
@@ -163,9 +161,7 @@ def import_requests_command(
 
     from voc.ingest.pipeline import ImportOptions, import_requests
 
-    options = ImportOptions(
-        sheet=sheet, overrides=_parse_map(pairs), profile=profile, source=source, dry_run=dry_run
-    )
+    options = ImportOptions(sheet=sheet, overrides=_parse_map(pairs), profile=profile, source=source, dry_run=dry_run)
     engine, settings = _engine(), load_settings()
     failed = False
     for name in files:
@@ -197,3 +193,22 @@ def _echo_report(report: Any) -> None:
     if len(report.unmapped_types):
         names = ", ".join(report.unmapped_types["raw_type"].head(10))
         click.echo(f"  {len(report.unmapped_types)} request types have no category yet: {names}")
+
+
+@import_group.command("sessions")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@_friendly_errors
+def import_sessions_command(file: str) -> None:
+    """Import a sheet of stakeholder sessions (date, district, category, summary, raised)."""
+    from pathlib import Path
+
+    from voc.sessions import read_sessions, save_sessions
+
+    path = Path(file)
+    data = path.read_bytes()
+    settings = load_settings()
+    saved = save_sessions(
+        _engine(), read_sessions(data, path.name), user=settings.user, timezone=settings.timezone,
+        file_name=path.name, data=data,
+    )  # fmt: skip
+    click.echo(f"Imported {saved.sessions} sessions as upload {saved.upload_id}: {saved.contacts} new contacts.")

@@ -81,8 +81,10 @@ def save_type_map(engine: sa.Engine, edited: pd.DataFrame, *, user: str) -> int:
 def _validated(edited: pd.DataFrame) -> pd.DataFrame:
     frame = edited.reindex(columns=TYPE_MAP_COLUMNS).dropna(subset=["raw_type"])
     for column in TYPE_MAP_COLUMNS:
-        frame[column] = frame[column].astype("str").str.strip()
-    blank = frame["category"].isna() | (frame["category"] == "") | frame["department"].isna()
+        frame[column] = frame[column].astype("str").str.strip().fillna("")
+    # A type left with neither category nor department stays unmapped, to be done later.
+    frame = frame[(frame["category"] != "") | (frame["department"] != "")]
+    blank = (frame["category"] == "") | (frame["department"] == "")
     if blank.any():
         names = ", ".join(frame.loc[blank, "raw_type"].head(5))
         raise VocError(f"Give every request type a category and a department (missing for: {names}).")
@@ -131,3 +133,30 @@ def unmapped_types(connection: sa.Connection, *, limit: int = 500) -> pd.DataFra
     )
     result = connection.execute(query)
     return pd.DataFrame(result.all(), columns=["raw_type", "contacts"])
+
+
+def type_table(engine: sa.Engine) -> pd.DataFrame:
+    """Return the mapping table for editing: mapped types, then unmapped ones, with stored contacts each.
+
+    Unmapped types come with blank category and department and a guessed contact type.
+    """
+    with engine.connect() as connection:
+        mapped = load_type_map(connection)
+        unmapped = unmapped_types(connection)
+        counts = connection.execute(
+            sa.select(sa.func.lower(sa.func.trim(REQUESTS.c.request_type)), sa.func.count()).group_by(
+                sa.func.lower(sa.func.trim(REQUESTS.c.request_type))
+            )
+        ).all()
+    contacts = dict(counts)
+    new = unmapped[~type_key(unmapped["raw_type"]).isin(set(type_key(mapped["raw_type"])))]
+    new = new.assign(category="", department="", contact_type=guess_contact_types(new["raw_type"]))
+    table = pd.concat([new[TYPE_MAP_COLUMNS], mapped], ignore_index=True)
+    table["contacts"] = type_key(table["raw_type"]).map(contacts).fillna(0).astype(int)
+    return table
+
+
+def categories_in_use(engine: sa.Engine) -> list[str]:
+    """Return the categories of the mapping table, sorted."""
+    with engine.connect() as connection:
+        return sorted(connection.execute(sa.select(TYPES.c.category).distinct()).scalars())

@@ -2,15 +2,62 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 
-from voc.config import load_settings
+from voc.config import Settings, load_settings
+from voc.export import csv_bytes
+from voc.geo import load_districts
+from voc.ingest.pipeline import (
+    NOT_MAPPED,
+    ImportOptions,
+    ImportReport,
+    Preview,
+    mapping_rows,
+    overrides_from_rows,
+    preview,
+    rejected_rows,
+)
 from voc.overview import Overview, load_overview
+from voc.request_types import categories_in_use, type_table
 from voc.store import data_version, open_store
+from voc.uploads import list_uploads, sha256_of
+
+_IN_FRAME: ContextVar[bool] = ContextVar("voc_in_frame", default=False)
+PAGES = (
+    ("pages/overview.py", "Overview", ":material/dashboard:"),
+    ("pages/upload.py", "Upload", ":material/upload_file:"),
+    ("pages/data.py", "Data", ":material/tune:"),
+)
+
+
+def run_app() -> None:
+    """Set the page frame and run the page the URL asks for, from the navigation list."""
+    st.set_page_config(page_title="voc · Voice of the Customer", page_icon=":material/forum:", layout="wide")
+    pages = [
+        st.Page(path, title=title, icon=icon, default=index == 0) for index, (path, title, icon) in enumerate(PAGES)
+    ]
+    token = _IN_FRAME.set(True)
+    try:
+        st.navigation(pages).run()
+    finally:
+        _IN_FRAME.reset(token)
+
+
+def require_frame() -> None:
+    """Run the app frame first when a page script is started on its own.
+
+    Streamlit runs a file of pages/ directly when the first request of a server process asks for
+    its URL; the frame must decide what runs (page config, navigation, and later sign-in).
+    """
+    if not _IN_FRAME.get():
+        run_app()
+        st.stop()
 
 
 @st.cache_resource(show_spinner=False)
@@ -37,3 +84,126 @@ def overview() -> Overview | None:
     """Return the Overview figures, recomputed only when the store's data changes."""
     url = load_settings().database_url
     return _overview(url, data_version(_engine_for(url)), county_today())
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+def current_user() -> str:
+    """Return who is making a change, for the upload history and the audit log."""
+    return load_settings().user
+
+
+def version() -> int:
+    """Return the store's data version, the key of every cached frame."""
+    return data_version(engine())
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _preview(url: str, digest: str, _data: bytes, name: str, sheet: str | None, overrides: tuple) -> Preview:
+    options = ImportOptions(sheet=sheet, overrides=dict(overrides))
+    return preview(_engine_for(url), _data, name, load_settings(), options)
+
+
+def upload_preview(data: bytes, name: str, *, sheet: str | None, overrides: dict[str, str | None]) -> Preview:
+    """Read an uploaded file and propose its mapping, once per file and choice of sheet and mapping.
+
+    Cached as a resource (not copied on every rerun): a preview holds the whole raw table.
+    """
+    key = tuple(sorted(overrides.items()))
+    return _preview(load_settings().database_url, sha256_of(data), data, name, sheet, key)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _uploads(url: str, version: int) -> pd.DataFrame:
+    return list_uploads(_engine_for(url))
+
+
+def uploads() -> pd.DataFrame:
+    """Return the upload history, newest first."""
+    url = load_settings().database_url
+    return _uploads(url, data_version(_engine_for(url)))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _type_table(url: str, version: int) -> pd.DataFrame:
+    return type_table(_engine_for(url))
+
+
+def request_type_table() -> pd.DataFrame:
+    """Return the request-type mapping table with unmapped types first."""
+    url = load_settings().database_url
+    return _type_table(url, data_version(_engine_for(url)))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _choices(url: str, version: int) -> tuple[list[str], list[str]]:
+    engine = _engine_for(url)
+    return load_districts(engine)["code"].tolist(), categories_in_use(engine)
+
+
+def district_and_category_choices() -> tuple[list[str], list[str]]:
+    """Return the stored district codes and mapped categories, for forms."""
+    url = load_settings().database_url
+    return _choices(url, data_version(_engine_for(url)))
+
+
+def mapping_editor(plan: Preview, key: str) -> dict[str, str | None]:
+    """Show the proposed mapping as an editable table; return the analyst's changes."""
+    columns = [NOT_MAPPED, *map(str, plan.raw.frame.columns)]
+    edited = st.data_editor(
+        mapping_rows(plan.mapping),
+        key=key,
+        hide_index=True,
+        disabled=["field", "label", "confidence", "reason"],
+        column_order=["label", "column", "confidence", "reason"],
+        column_config={
+            "label": st.column_config.TextColumn("Field"),
+            "column": st.column_config.SelectboxColumn("Column in the file", options=columns, required=True),
+            "confidence": st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=1.0, format="percent"),
+            "reason": st.column_config.TextColumn("Why"),
+        },
+    )
+    return overrides_from_rows(edited, plan.mapping)
+
+
+def import_report(report: ImportReport, key: str) -> None:
+    """Show an import's outcome: counts, the row-by-row report, rejected rows, unmapped types."""
+    (st.success if report.upload_id else st.info)(report.message)
+    figures = [
+        ("Rows read", report.rows_read),
+        ("New", report.inserted),
+        ("Updated", report.updated),
+        ("Unchanged", report.unchanged),
+        ("Rejected", report.rejected),
+    ]
+    for column, (name, value) in zip(st.columns(len(figures)), figures, strict=True):
+        column.metric(name, f"{value:,}")
+    if len(report.problems):
+        st.markdown("**Row-by-row report** (row numbers as in the spreadsheet)")
+        st.dataframe(
+            report.problems,
+            hide_index=True,
+            key=f"{key}_problems",
+            column_config={"row": "Row", "column": "Column", "message": "Problem", "severity": "Outcome"},
+        )
+    if report.rejected and report.upload_id:
+        st.download_button(
+            "Download the rejected rows to fix and upload again",
+            csv_bytes(rejected_rows(engine(), report.upload_id)),
+            file_name=f"rejected-rows-upload-{report.upload_id}.csv",
+            mime="text/csv",
+            key=f"{key}_rejected",
+        )
+    if len(report.unmapped_types):
+        st.warning(
+            f"{len(report.unmapped_types)} request types have no category yet. They are stored and counted "
+            "as Unmapped: give them a category on the Data page."
+        )
+        st.dataframe(
+            report.unmapped_types,
+            hide_index=True,
+            key=f"{key}_unmapped",
+            column_config={"raw_type": "Raw request type", "contacts": st.column_config.NumberColumn("Contacts")},
+        )

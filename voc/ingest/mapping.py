@@ -27,6 +27,7 @@ _MIN_CONFIDENCE = 0.45
 _MIN_SIMILARITY = 0.75
 _LAYOUT_MIN_SHARE = 0.8  # share of a layout's signature columns that must be present
 _SAMPLE = 200  # distinct values looked at when sniffing a column
+_SAMPLE_HEAD = 2_000  # rows first searched for them
 
 
 @dataclass(frozen=True)
@@ -192,9 +193,7 @@ SYNONYMS: dict[str, dict[str, float]] = {
         "owner": 0.8,
         "dept": 0.9,
     },
-    "contact_type": dict.fromkeys(
-        ("contact type", "type of contact", "interaction type", "inquiry type"), 1.0
-    ),
+    "contact_type": dict.fromkeys(("contact type", "type of contact", "interaction type", "inquiry type"), 1.0),
     "channel": {
         **dict.fromkeys(
             (
@@ -264,9 +263,7 @@ SYNONYMS: dict[str, dict[str, float]] = {
         ),
         "street": 0.7,
     },
-    "zip_code": dict.fromkeys(
-        ("zip code", "zip", "zipcode", "postal code", "zip postal code", "incident zip"), 1.0
-    ),
+    "zip_code": dict.fromkeys(("zip code", "zip", "zipcode", "postal code", "zip postal code", "incident zip"), 1.0),
     "latitude": {"latitude": 1.0, "lat": 1.0, "y latitude": 1.0},
     "longitude": {"longitude": 1.0, "long": 1.0, "lon": 1.0, "lng": 1.0, "x longitude": 1.0},
     "location": {
@@ -366,9 +363,7 @@ VETO_WORDS: dict[str, frozenset[str]] = {
     "opened_time": _DATE_WORDS | _CLOSING_WORDS,
     "closed_at": _DATE_WORDS | _OPENING_WORDS,
     "closed_time": _DATE_WORDS | _OPENING_WORDS,
-    "request_type": frozenset(
-        {"sub", "subtype", "code", "location", "address", "facility", "vehicle", "property"}
-    ),
+    "request_type": frozenset({"sub", "subtype", "code", "location", "address", "facility", "vehicle", "property"}),
     "department": frozenset({"code", "id"}),
     "channel": frozenset({"id", "code"}),
     "status": frozenset({"date", "notes", "note", "reason", "updated", "code"}),
@@ -402,21 +397,15 @@ VETO_WORDS: dict[str, frozenset[str]] = {
             "name",
         }
     ),
-    "address": frozenset(
-        {"id", "verified", "approximate", "type", "geocode", "city", "state", "zip", "postal"}
-    ),
+    "address": frozenset({"id", "verified", "approximate", "type", "geocode", "city", "state", "zip", "postal"}),
     "zip_code": frozenset({"plus", "4"}),
     "latitude": _PROJECTED | {"longitude", "long", "lon", "lng"},
     "longitude": _PROJECTED | {"latitude", "lat"},
     "location": _PROJECTED | {"type", "detail", "details", "description", "name", "id", "code"},
-    "description": frozenset(
-        {"resolution", "status", "action", "outcome", "type", "owner", "location", "code"}
-    ),
+    "description": frozenset({"resolution", "status", "action", "outcome", "type", "owner", "location", "code"}),
 }
 
-_EXACT_NAMES: dict[str, str] = {
-    synonym: field for field, synonyms in SYNONYMS.items() for synonym in synonyms
-}
+_EXACT_NAMES: dict[str, str] = {synonym: field for field, synonyms in SYNONYMS.items() for synonym in synonyms}
 
 _ABBREVIATIONS = {
     "dist": "district",
@@ -502,10 +491,22 @@ def _name_score(field: str, column: str) -> tuple[float, str]:
 
 
 def _sample(values: pd.Series) -> pd.Series:
-    """Return up to _SAMPLE distinct non-missing values of a column."""
+    """Return the first _SAMPLE distinct non-missing values of a column, in order of appearance."""
+    # The first rows usually hold enough distinct values: look at a growing head of the column
+    # rather than deduplicating all of a large one.
+    head = _SAMPLE_HEAD
+    while True:
+        sample = _distinct_present(values.iloc[:head])
+        if len(sample) >= _SAMPLE or head >= len(values):
+            return sample.iloc[:_SAMPLE]
+        head *= 4
+
+
+def _distinct_present(values: pd.Series) -> pd.Series:
+    """Return the distinct values that are neither missing nor a missing-value marker, in order."""
     distinct = pd.Series(values.dropna().unique(), dtype=object)
     marker = distinct.astype("str").str.strip().str.casefold().isin(MISSING_TOKENS)
-    return distinct[~marker].iloc[:_SAMPLE].reset_index(drop=True)
+    return distinct[~marker].reset_index(drop=True)
 
 
 def _share(mask: pd.Series | np.ndarray) -> float:
@@ -662,9 +663,7 @@ def propose_mapping(frame: pd.DataFrame, *, layouts: Sequence[Layout] = KNOWN_LA
     layout = _recognise_layout(columns, layouts)
     matches = _layout_matches(layout, columns) if layout else {}
     used = {match.column for match in matches.values()}
-    fields = [
-        name for name in REQUEST_FIELD_NAMES if name not in matches and name not in PERSONAL_FIELD_NAMES
-    ]
+    fields = [name for name in REQUEST_FIELD_NAMES if name not in matches and name not in PERSONAL_FIELD_NAMES]
     free = [column for column in dict.fromkeys(columns) if column not in used]
     matches |= _assign(_candidates(frame, fields, free))
     return ProposedMapping(_in_field_order(matches), layout.name if layout else None)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from voc.config import Settings
 from voc.errors import FileRefused
-from voc.fields import label
+from voc.fields import REQUEST_FIELDS, label
 from voc.ingest.mapping import ProposedMapping, header_key, override, propose_mapping
 from voc.ingest.profiles import find_profile, save_profile
 from voc.ingest.read import RawTable, read_table
@@ -305,3 +305,34 @@ def rejected_rows(engine: sa.Engine, upload_id: int) -> pd.DataFrame:
         {"spreadsheet_row": [r.row_number for r in rows], "problem": [r.message for r in rows]}
     )
     return pd.concat([problems, values], axis=1)
+
+
+NOT_MAPPED = "(not mapped)"
+
+
+def mapping_rows(mapping: ProposedMapping) -> pd.DataFrame:
+    """Return one row per field for the mapping editor: field, label, column, confidence, reason."""
+    rows = []
+    for spec in REQUEST_FIELDS:
+        match = mapping.matches.get(spec.name)
+        rows.append(
+            {
+                "field": spec.name,
+                "label": spec.label + (" (required)" if spec.required else ""),
+                "column": match.column if match else NOT_MAPPED,
+                "confidence": match.confidence if match else None,
+                "reason": match.reason if match else "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def overrides_from_rows(edited: pd.DataFrame, proposed: ProposedMapping) -> dict[str, str | None]:
+    """Return the analyst's changes in an edited mapping table as field -> column (None: unmapped)."""
+    current = proposed.columns()
+    changes: dict[str, str | None] = {}
+    for field_name, column in zip(edited["field"], edited["column"], strict=True):
+        chosen = None if column in (None, "", NOT_MAPPED) else str(column)
+        if chosen != current.get(field_name):
+            changes[field_name] = chosen
+    return changes

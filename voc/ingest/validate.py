@@ -6,7 +6,7 @@ values, in the report); a warning keeps the row and says what was set aside.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +26,9 @@ from voc.ingest.upsert import REQUEST_COLUMNS
 from voc.request_types import guess_contact_types, normalize_contact_types, type_key
 
 PROBLEM_COLUMNS = ["row", "column", "message", "severity"]
+# A message, or a function wording it for the rows a mask selects (given that boolean mask):
+# most checks flag no row, and wording a message for every row of a large file is slow.
+Message = str | Callable[[np.ndarray], pd.Series]
 _TEXT_FIELDS = (
     "subcategory",
     "status",
@@ -83,11 +86,11 @@ class _Report:
     def index(self) -> pd.RangeIndex:
         return pd.RangeIndex(len(self.row_numbers))
 
-    def add(self, mask: pd.Series, column: str, message: str | pd.Series, *, reject: bool = True) -> None:
+    def add(self, mask: pd.Series, column: str, message: Message, *, reject: bool = True) -> None:
         mask_array = mask.to_numpy(dtype=bool, na_value=False)
         if not mask_array.any():
             return
-        messages = message[mask_array] if isinstance(message, pd.Series) else message
+        messages = message if isinstance(message, str) else message(mask_array).to_numpy()
         part = pd.DataFrame({"row": self.row_numbers[mask_array], "column": column, "message": messages})
         part["severity"] = "rejected" if reject else "warning"
         self.parts.append(part)
@@ -113,9 +116,7 @@ def _text(values: pd.Series | None, length: int, limit: int | None = None) -> pd
     return text.str.slice(0, limit) if limit else text
 
 
-def prepare(
-    raw: pd.DataFrame, row_numbers: np.ndarray, mapping: dict[str, str], context: Context
-) -> Prepared:
+def prepare(raw: pd.DataFrame, row_numbers: np.ndarray, mapping: dict[str, str], context: Context) -> Prepared:
     """Validate and normalise the mapped columns of a raw table.
 
     `mapping` is field -> column of `raw`; personal fields are kept only when mapped.
@@ -173,42 +174,49 @@ def _source_ids(values: pd.Series | None, report: _Report, mapping: dict[str, st
     repeated = ids.duplicated(keep="first") & ids.notna()
     if repeated.any():
         first_row = pd.Series(report.row_numbers, index=ids.index).groupby(ids).transform("first")
-        message = (
-            "Record ID " + _quoted(ids) + " appears again: row " + first_row.astype("str") + " has it first."
+        report.add(
+            repeated,
+            name,
+            lambda rows: (
+                "Record ID "
+                + _quoted(ids[rows])
+                + " appears again: row "
+                + first_row[rows].astype("str")
+                + " has it first."
+            ),
         )
-        report.add(repeated, name, message)
     return ids
 
 
-def _timestamps(
-    column, report: _Report, mapping: dict[str, str], timezone: str
-) -> tuple[pd.Series, pd.Series]:  # type: ignore[no-untyped-def]
+def _timestamps(column, report: _Report, mapping: dict[str, str], timezone: str) -> tuple[pd.Series, pd.Series]:  # type: ignore[no-untyped-def]
     opened_raw = column("opened_at")
     opened, bad_opened = parse_datetimes(opened_raw, timezone=timezone, times=column("opened_time"))
     name = mapping["opened_at"]
-    report.add(
-        bad_opened, name, "Unreadable date " + _quoted(opened_raw) + ": write it like 2026-03-31 14:05."
-    )
+    report.add(bad_opened, name, lambda rows: _unreadable_date(opened_raw[rows]))
     report.add(opened.isna() & ~bad_opened, name, "The opened date is empty.")
     if "closed_at" not in mapping:
         return opened, pd.Series(pd.NaT, index=opened.index, dtype="datetime64[ns, UTC]")
     closed_raw = column("closed_at")
     closed, bad_closed = parse_datetimes(closed_raw, timezone=timezone, times=column("closed_time"))
     name = mapping["closed_at"]
-    report.add(
-        bad_closed, name, "Unreadable date " + _quoted(closed_raw) + ": write it like 2026-03-31 14:05."
-    )
+    report.add(bad_closed, name, lambda rows: _unreadable_date(closed_raw[rows]))
     closed = _same_day_closures(opened, closed, timezone)
-    before = closed < opened
-    message = (
-        "Closed ("
-        + closed.dt.tz_convert(timezone).dt.strftime("%Y-%m-%d %H:%M")
-        + ") before it was opened ("
-        + opened.dt.tz_convert(timezone).dt.strftime("%Y-%m-%d %H:%M")
-        + ")."
+    report.add(
+        closed < opened,
+        name,
+        lambda rows: (
+            "Closed ("
+            + closed[rows].dt.tz_convert(timezone).dt.strftime("%Y-%m-%d %H:%M")
+            + ") before it was opened ("
+            + opened[rows].dt.tz_convert(timezone).dt.strftime("%Y-%m-%d %H:%M")
+            + ")."
+        ),
     )
-    report.add(before, name, message)
     return opened, closed
+
+
+def _unreadable_date(values: pd.Series) -> pd.Series:
+    return "Unreadable date " + _quoted(values) + ": write it like 2026-03-31 14:05."
 
 
 def _same_day_closures(opened: pd.Series, closed: pd.Series, timezone: str) -> pd.Series:
@@ -241,9 +249,7 @@ def _categorise(
         contact_type = own_types.fillna(contact_type)
     contact_type = contact_type.fillna(guess_contact_types(out["request_type"]))
     missing = category.isna() & out["request_type"].notna()
-    unmapped = (
-        out.loc[missing, "request_type"].value_counts().rename_axis("raw_type").reset_index(name="contacts")
-    )
+    unmapped = out.loc[missing, "request_type"].value_counts().rename_axis("raw_type").reset_index(name="contacts")
     categorised = pd.DataFrame(
         {
             "category": category.astype("str"),
@@ -254,14 +260,16 @@ def _categorise(
     return categorised, unmapped
 
 
-def _districts(
-    values: pd.Series | None, report: _Report, mapping: dict[str, str], known: Sequence[str]
-) -> pd.Series:
+def _districts(values: pd.Series | None, report: _Report, mapping: dict[str, str], known: Sequence[str]) -> pd.Series:
     if values is None:
         return pd.Series(pd.NA, index=report.index, dtype="str")
     codes, unknown = normalize_districts(values, list(known) or None)
-    message = "Unknown district " + _quoted(values) + ": the contact is kept without a district."
-    report.add(unknown, mapping["district"], message, reject=False)
+    report.add(
+        unknown,
+        mapping["district"],
+        lambda rows: "Unknown district " + _quoted(values[rows]) + ": the contact is kept without a district.",
+        reject=False,
+    )
     return codes.mask(unknown)
 
 
@@ -290,7 +298,7 @@ def _coordinates(
         report.add(
             fill & unreadable,
             mapping["location"],
-            "Unreadable location " + _quoted(column("location")) + ": kept without a location.",
+            lambda rows: "Unreadable location " + _quoted(column("location")[rows]) + ": kept without a location.",
             reject=False,
         )
     impossible = ~(lat.between(-90, 90) & lon.between(-180, 180)) & lat.notna() & lon.notna()
@@ -300,23 +308,25 @@ def _coordinates(
     report.add(
         set_aside,
         where,
-        "Impossible coordinates "
-        + lat.astype("str")
-        + ", "
-        + lon.astype("str")
-        + ": kept without a location.",
+        lambda rows: "Impossible coordinates " + _point(lat[rows], lon[rows]) + ": kept without a location.",
         reject=False,
     )
     # Six decimals is about 10 cm: finer digits are float noise that differs between exports.
     lat, lon = lat.mask(set_aside).round(6), lon.mask(set_aside).round(6)
     if bounds is not None:
         outside = lat.notna() & lon.notna() & ~bounds.contains(lat, lon)
-        message = (
-            "Coordinates "
-            + lat.round(5).astype("str")
-            + ", "
-            + lon.round(5).astype("str")
-            + " are outside the county: kept and flagged."
+        report.add(
+            outside,
+            where,
+            lambda rows: (
+                "Coordinates "
+                + _point(lat[rows].round(5), lon[rows].round(5))
+                + " are outside the county: kept and flagged."
+            ),
+            reject=False,
         )
-        report.add(outside, where, message, reject=False)
     return lat, lon
+
+
+def _point(lat: pd.Series, lon: pd.Series) -> pd.Series:
+    return lat.astype("str") + ", " + lon.astype("str")

@@ -1,0 +1,41 @@
+"""Data: the mappings an analyst keeps right, starting with request types -> categories."""
+
+import streamlit as st
+
+from voc import ui
+from voc.errors import VocError
+from voc.fields import CONTACT_TYPES
+from voc.request_types import save_type_map
+
+ui.require_frame()
+st.title("Data")
+st.subheader("Request types")
+st.markdown(
+    "Each raw request type of your CRM maps onto one of the county's categories, a department and a "
+    "type of contact. New types from an upload appear at the top with blank category: fill them in and save. "
+    "Saving re-categorises the stored contacts at once."
+)
+table = ui.request_type_table()
+unmapped = int((table["category"] == "").sum())
+if unmapped:
+    st.warning(f"{unmapped} request types have no category yet.")
+edited = st.data_editor(
+    table,
+    key="data_request_types",
+    hide_index=True,
+    num_rows="dynamic",
+    disabled=["contacts"],
+    column_config={
+        "raw_type": st.column_config.TextColumn("Raw request type", required=True),
+        "category": st.column_config.TextColumn("Category"),
+        "department": st.column_config.TextColumn("Department"),
+        "contact_type": st.column_config.SelectboxColumn("Type", options=list(CONTACT_TYPES), required=True),
+        "contacts": st.column_config.NumberColumn("Stored contacts", format="%d"),
+    },
+)
+if st.button("Save request types", key="data_request_types_save", type="primary"):
+    try:
+        changed = save_type_map(ui.engine(), edited, user=ui.current_user())
+        st.success(f"Saved. {changed:,} stored contacts changed category, department or type.")
+    except VocError as error:
+        st.error(str(error))

@@ -1,0 +1,120 @@
+"""Upload: import CRM exports with a mapping preview, record stakeholder sessions, undo uploads."""
+
+import streamlit as st
+
+from voc import ui
+from voc.errors import VocError
+from voc.ingest.pipeline import ImportOptions, import_requests
+from voc.sessions import one_session, read_sessions, save_sessions
+from voc.uploads import sha256_of, undo
+
+ui.require_frame()
+st.title("Upload")
+exports, sessions, history = st.tabs(["Contacts export", "Stakeholder session", "History and undo"])
+
+with exports:
+    files = st.file_uploader(
+        "Drop this month's CRM export here (xlsx, xlsm, xls, ods, csv or txt); several files at once are fine.",
+        type=["xlsx", "xlsm", "xls", "ods", "csv", "txt"],
+        accept_multiple_files=True,
+        key="upload_files",
+    )
+    for file in files or []:
+        data = file.getvalue()
+        key = f"upload_{sha256_of(data)[:12]}"
+        st.subheader(file.name)
+        overrides = st.session_state.get(f"{key}_overrides", {})
+        try:
+            plan = ui.upload_preview(data, file.name, sheet=st.session_state.get(f"{key}_sheet"), overrides=overrides)
+        except VocError as error:
+            st.error(f"{file.name} cannot be imported. {error}")
+            continue
+        if len(plan.raw.sheets) > 1:
+            st.selectbox("Sheet", plan.raw.sheets, index=plan.raw.sheets.index(plan.raw.sheet), key=f"{key}_sheet")
+        layout = f"Recognised layout: **{plan.mapping.layout}**. " if plan.mapping.layout else ""
+        remembered = f"Mapping remembered from profile **{plan.profile}**. " if plan.profile else ""
+        st.caption(
+            f"{layout}{remembered}{len(plan.raw.frame):,} rows under the header on row {plan.raw.header_row}. "
+            "Check each field's column; change any that is wrong, then import."
+        )
+        changes = ui.mapping_editor(plan, f"{key}_mapping")
+        if changes:
+            st.session_state[f"{key}_overrides"] = {**overrides, **changes}
+            st.rerun()
+        with st.expander("First rows of the file"):
+            st.dataframe(plan.raw.frame.head(8).astype(str), hide_index=True)
+        if st.button("Import", key=f"{key}_import", type="primary", disabled=bool(plan.mapping.missing_required())):
+            bar = st.progress(0.0, text="Starting")
+            try:
+                st.session_state[f"{key}_report"] = import_requests(
+                    ui.engine(), data, file.name, ui.settings(),
+                    ImportOptions(sheet=plan.raw.sheet, overrides=overrides),
+                    progress=lambda stage, fraction, bar=bar: bar.progress(fraction, text=stage),
+                )  # fmt: skip
+            except VocError as error:
+                st.error(f"{file.name} was refused and nothing was written. {error}")
+        if f"{key}_report" in st.session_state:
+            ui.import_report(st.session_state[f"{key}_report"], key)
+
+with sessions:
+    st.markdown(
+        "Record what residents raised at a stakeholder session or public meeting. Each resident who "
+        "raised it counts as one contact of the channel *stakeholder session*."
+    )
+    districts, categories = ui.district_and_category_choices()
+    with st.form("upload_session_form", clear_on_submit=True):
+        day = st.date_input("Date of the session", key="upload_session_date")
+        district = st.selectbox("District", ["(county-wide)", *districts], key="upload_session_district")
+        if categories:
+            category = st.selectbox("Category", categories, key="upload_session_category", accept_new_options=True)
+        else:
+            category = st.text_input("Category", key="upload_session_category")
+        summary = st.text_area("What was raised", key="upload_session_summary")
+        raised = st.number_input("How many residents raised it", min_value=1, value=1, key="upload_session_raised")
+        if st.form_submit_button("Record the session", type="primary"):
+            session = one_session(
+                day=day, district=None if district == "(county-wide)" else district,
+                category=category or "", summary=summary.strip(), raised=int(raised),
+            )  # fmt: skip
+            try:
+                saved = save_sessions(ui.engine(), session, user=ui.current_user(),
+                                      timezone=ui.settings().timezone, file_name="session form")  # fmt: skip
+                st.success(f"Recorded as upload {saved.upload_id}: {saved.contacts} contacts.")
+            except VocError as error:
+                st.error(str(error))
+    sheet = st.file_uploader(
+        "Or upload a sheet of sessions (columns: date, district, category, summary, raised)",
+        type=["xlsx", "csv"],
+        key="upload_sessions_file",
+    )
+    if sheet is not None and st.button("Import the sessions", key="upload_sessions_import"):
+        try:
+            saved = save_sessions(
+                ui.engine(), read_sessions(sheet.getvalue(), sheet.name), user=ui.current_user(),
+                timezone=ui.settings().timezone, file_name=sheet.name, data=sheet.getvalue(),
+            )  # fmt: skip
+            st.success(f"Imported {saved.sessions} sessions as upload {saved.upload_id}: {saved.contacts} contacts.")
+        except VocError as error:
+            st.error(str(error))
+
+with history:
+    past = ui.uploads()
+    if past.empty:
+        st.info("No uploads yet.")
+    else:
+        st.dataframe(past, hide_index=True, key="upload_history")
+        committed = past[past["status"] == "committed"].set_index("id")
+        choice = st.selectbox(
+            "Undo an upload",
+            committed.index.tolist(),
+            format_func=lambda upload_id: f"{upload_id}: {committed.loc[upload_id, 'file_name']}",
+            index=None,
+            key="upload_undo_choice",
+        )
+        sure = st.checkbox("Yes, put the store back as it was before this upload", key="upload_undo_confirm")
+        if st.button("Undo", key="upload_undo", disabled=choice is None or not sure):
+            try:
+                result = undo(ui.engine(), int(choice), user=ui.current_user())
+                st.success(f"Undid upload {choice}: removed {result.deleted:,} contacts, restored {result.restored:,}.")
+            except VocError as error:
+                st.error(str(error))

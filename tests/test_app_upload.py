@@ -1,0 +1,96 @@
+"""AppTest of the Upload and Data pages with a real export: preview, import, report, undo, mapping types."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import REAL
+from voc.models import ServiceRequest
+from voc.store import open_store
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+BALTIMORE = REAL / "baltimore311_2019-10_sample.csv"
+
+
+def _page(monkeypatch: pytest.MonkeyPatch, url: str, page: str) -> AppTest:
+    monkeypatch.setenv("VOC_DATABASE_URL", url)
+    app = AppTest.from_file(APP, default_timeout=90)
+    app.run()
+    app.switch_page(page)
+    app.run()
+    assert not app.exception
+    return app
+
+
+def _stored(url: str) -> int:
+    engine = open_store(url)
+    with engine.connect() as connection:
+        count = connection.execute(sa.select(sa.func.count()).select_from(ServiceRequest.__table__)).scalar()
+    engine.dispose()
+    return count
+
+
+def test_upload_a_real_export_then_undo_it(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    app = _page(monkeypatch, sqlite_url, "pages/upload.py")
+    assert app.title[0].value == "Upload"
+    app.file_uploader(key="upload_files").set_value((BALTIMORE.name, BALTIMORE.read_bytes(), "text/csv")).run()
+    assert not app.exception
+    assert "Recognised layout: **Baltimore 311**" in app.caption[0].value
+    mapping = app.data_editor[0].value.set_index("field")["column"]
+    assert mapping["source_id"] == "ServiceRequestNum" and mapping["district"] == "CouncilDistrict"
+    import_button = next(b for b in app.button if b.label == "Import")
+    import_button.click().run()
+    assert not app.exception
+    assert app.success[0].value.startswith("Imported as upload 1: 300 new")
+    figures = {m.label: m.value for m in app.metric}
+    assert figures["Rows read"] == "300" and figures["Rejected"] == "0"
+    assert "request types have no category yet" in app.warning[0].value
+    assert _stored(sqlite_url) == 300
+
+    app.selectbox(key="upload_undo_choice").set_value(1)
+    app.checkbox(key="upload_undo_confirm").check().run()
+    app.button(key="upload_undo").click().run()
+    assert not app.exception
+    assert any("Undid upload 1: removed 300 contacts" in s.value for s in app.success)
+    assert _stored(sqlite_url) == 0
+
+
+def test_a_refused_file_says_why_and_writes_nothing(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    app = _page(monkeypatch, sqlite_url, "pages/upload.py")
+    app.file_uploader(key="upload_files").set_value(("empty.csv", b"", "text/csv")).run()
+    assert not app.exception
+    assert "empty.csv cannot be imported" in app.error[0].value
+    assert _stored(sqlite_url) == 0
+
+
+def test_a_stakeholder_session_counts_as_contacts(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    app = _page(monkeypatch, sqlite_url, "pages/upload.py")
+    app.text_input(key="upload_session_category").input("Flooding / standing water")
+    app.text_area(key="upload_session_summary").input("Street floods at every storm on Elm St")
+    app.number_input(key="upload_session_raised").set_value(7)
+    app.button(key="FormSubmitter:upload_session_form-Record the session").click().run()
+    assert not app.exception
+    assert not app.error, app.error[0].value
+    assert "7 contacts" in app.success[0].value
+    assert _stored(sqlite_url) == 7
+
+
+def test_data_page_maps_new_request_types(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    from voc.config import load_settings
+    from voc.ingest.pipeline import import_requests
+
+    monkeypatch.setenv("VOC_DATABASE_URL", sqlite_url)
+    import_requests(open_store(sqlite_url), BALTIMORE.read_bytes(), BALTIMORE.name, load_settings())
+    app = _page(monkeypatch, sqlite_url, "pages/data.py")
+    table = app.data_editor(key="data_request_types").value
+    assert (table["category"] == "").all()
+    assert table["contacts"].sum() == 300
+    raw = pd.read_csv(BALTIMORE, dtype=str)["SRType"].value_counts()
+    top = raw.index[0]
+    assert table.set_index("raw_type").loc[top, "contacts"] == raw.iloc[0]
+    assert app.warning[0].value == f"{len(raw)} request types have no category yet."

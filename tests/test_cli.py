@@ -1,0 +1,93 @@
+"""The voc command line: exit codes, output and JSON, on the same library functions as the pages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import REAL
+from voc.cli import main
+
+NYC = REAL / "nyc311_2024-04_sample.csv"
+
+
+@pytest.fixture
+def voc(monkeypatch: pytest.MonkeyPatch, sqlite_url: str):
+    monkeypatch.setenv("VOC_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("VOC_USER", "ana")
+    runner = CliRunner()
+    return lambda *args: runner.invoke(main, list(map(str, args)))
+
+
+def test_import_requests_json_then_reupload_then_undo(voc) -> None:
+    first = voc("import", "requests", NYC, "--json")
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.output)
+    assert {"upload_id", "rows_read", "inserted", "updated", "unchanged", "rejected", "mapping", "problems"} <= set(
+        report
+    )
+    assert (report["upload_id"], report["rows_read"], report["inserted"], report["rejected"]) == (1, 300, 300, 0)
+    assert report["mapping"]["source_id"] == "unique_key"
+
+    again = json.loads(voc("import", "requests", NYC, "--json").output)
+    assert (again["upload_id"], again["inserted"], again["unchanged"]) == (None, 0, 300)
+
+    history = json.loads(voc("uploads", "--json").output)
+    assert [(u["id"], u["inserted"], u["uploaded_by"], u["status"]) for u in history] == [(1, 300, "ana", "committed")]
+    undone = voc("undo", 1)
+    assert undone.exit_code == 0 and "removed 300 contacts" in undone.output
+    assert json.loads(voc("uploads", "--json").output)[0]["status"] == "undone"
+    assert voc("undo", 1).exit_code == 1
+
+
+def test_problems_are_listed_with_row_column_and_message(voc, tmp_path: Path) -> None:
+    bad = tmp_path / "march.csv"
+    good = "".join(f"{i},2026-03-0{i} 10:00,Pothole\n" for i in range(1, 6))
+    bad.write_text("Case Number,Date Opened,Problem Type\n" + good + "6,yesterday,Pothole\n")
+    report = json.loads(voc("import", "requests", bad, "--json").output)
+    assert report["rejected"] == 1
+    assert report["problems"] == [
+        {"row": 7, "column": "Date Opened", "message": report["problems"][0]["message"], "severity": "rejected"}
+    ]
+    assert report["problems"][0]["message"].startswith("Unreadable date 'yesterday'")
+
+
+def test_a_refused_file_exits_1_with_its_message(voc, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.xlsx"
+    empty.write_bytes(b"")
+    result = voc("import", "requests", empty, "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.output) == {"file": "empty.xlsx", "error": json.loads(result.output)["error"]}
+    assert "empty" in json.loads(result.output)["error"]
+
+
+def test_map_option_overrides_and_validates(voc, tmp_path: Path) -> None:
+    odd = tmp_path / "odd.csv"
+    odd.write_text("Ref,When,Issue\nA1,2026-03-01 10:00,Pothole\n")
+    report = json.loads(
+        voc("import", "requests", odd, "--map", "Ref=source_id", "--map", "When=opened_at", "--json").output
+    )
+    assert report["mapping"]["source_id"] == "Ref" and report["inserted"] == 1
+    wrong = voc("import", "requests", odd, "--map", "Ref=record")
+    assert wrong.exit_code == 2 and "field one of" in wrong.output
+
+
+def test_dry_run_writes_nothing(voc) -> None:
+    report = json.loads(voc("import", "requests", NYC, "--dry-run", "--json").output)
+    assert report["dry_run"] is True and report["upload_id"] is None
+    assert json.loads(voc("uploads", "--json").output) == []
+
+
+def test_import_sessions_counts_residents_and_is_idempotent(voc, tmp_path: Path) -> None:
+    sheet = tmp_path / "sessions.csv"
+    sheet.write_text(
+        "date,district,category,summary,raised\n"
+        "2026-10-14,3,Flooding / standing water,Elm St floods at every storm,12\n"
+        "2026-10-14,3,Potholes,Potholes on Ridge Rd,4\n"
+    )
+    first = voc("import", "sessions", sheet)
+    assert first.exit_code == 0 and "2 sessions" in first.output and "16 new contacts" in first.output
+    assert "0 new contacts" in voc("import", "sessions", sheet).output

@@ -1,0 +1,58 @@
+"""Downloads: CSV and XLSX whose cells from uploaded text can never run as formulas."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+# A spreadsheet reads a cell starting with one of these as a formula (or a DDE call).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def neutralise(value: object) -> object:
+    """Prefix text that a spreadsheet would run as a formula with an apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy whose text cells are neutralised; numbers stay numbers."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[column]) and not pd.api.types.is_datetime64_any_dtype(
+            safe[column]
+        ):
+            safe[column] = safe[column].map(neutralise, na_action="ignore")
+    safe.columns = [str(neutralise(str(c))) for c in safe.columns]
+    return safe
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """Return a UTF-8 (with BOM, so Excel reads accents) CSV, formula-safe."""
+    return safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def xlsx_bytes(frame: pd.DataFrame, *, sheet: str = "Data") -> bytes:
+    """Return an XLSX workbook whose text cells are stored as text, never as formulas."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    worksheet = workbook.create_sheet(sheet[:31])
+    worksheet.append([str(c) for c in frame.columns])
+    for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
+        worksheet.append([_text_cell(worksheet, value) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _text_cell(worksheet, value: object) -> object:  # type: ignore[no-untyped-def]
+    if not isinstance(value, str):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(worksheet, value=value)
+    cell.data_type = "s"
+    return cell
