@@ -3,7 +3,8 @@
 import streamlit as st
 
 from voc import charts, ui
-from voc.overview import headline_metrics, month_label
+from voc.overview import headline_metrics
+from voc.periods import month_label
 
 ui.require_frame()
 st.title("Overview")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from voc.ingest.upsert import REQUEST_COLUMNS
+from voc.periods import local_month, local_week
 
 
 def request_frame(rows: list[dict[str, object]], *, source: str = "crm") -> pd.DataFrame:
@@ -14,7 +15,8 @@ def request_frame(rows: list[dict[str, object]], *, source: str = "crm") -> pd.D
     frame["opened_at"] = pd.to_datetime(frame["opened_at"], utc=True)
     closed = frame["closed_at"] if "closed_at" in frame else pd.Series([None] * len(frame))
     frame["closed_at"] = pd.to_datetime(closed, utc=True)
-    frame["opened_month"] = frame["opened_at"].dt.tz_convert("America/New_York").dt.strftime("%Y-%m")
+    frame["opened_month"] = local_month(frame["opened_at"], "America/New_York")
+    frame["opened_week"] = local_week(frame["opened_at"], "America/New_York")
     frame["days_to_close"] = (frame["closed_at"] - frame["opened_at"]).dt.total_seconds() / 86400
     defaults = {
         "request_type": "POTHOLE",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import chromium_page, open_page, running_app, screenshot
+from tests.browser import SCRIPT_FINISHED, chromium_page, open_page, running_app, screenshot
 from tests.conftest import REAL
 
 pytestmark = pytest.mark.browser
@@ -22,6 +22,8 @@ def test_upload_page_imports_a_file_and_shows_the_report(sqlite_url: str) -> Non
         page.wait_for_selector("text=Recognised layout", timeout=60_000)
         page.get_by_role("button", name="Import", exact=True).click()
         page.wait_for_selector("text=Imported as upload 1: 300 new", timeout=60_000)
+        page.wait_for_selector('[data-testid="stMetric"]:has-text("Rows read")')
+        page.wait_for_selector(SCRIPT_FINISHED)
         main = page.inner_text('[data-testid="stMain"]')
         assert "Rows read" in main and "Rejected" in main
         assert "request types have no category yet" in main

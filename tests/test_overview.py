@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -13,10 +14,9 @@ from voc.overview import (
     headline_metrics,
     latest_complete_month,
     load_overview,
-    month_label,
-    month_shift,
     percent_change,
 )
+from voc.periods import local_week, month_label, month_range, month_shift
 from voc.store import write_transaction
 from voc.uploads import start_upload
 
@@ -47,6 +47,13 @@ def test_month_shift(month: str, shift: int, expected: str) -> None:
 )
 def test_latest_complete_month(latest: date, today: date, expected: str) -> None:
     assert latest_complete_month(latest, today) == expected
+
+
+def test_month_range_and_local_week() -> None:
+    assert month_range("2025-11", "2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    instants = pd.Series(pd.to_datetime(["2026-03-02 03:30", "2026-03-08 23:00", "2026-03-09 05:00"], utc=True))
+    # 03:30 UTC on Monday 2 March is still Sunday 1 March in Florida: the week of Monday 23 February.
+    assert local_week(instants, "America/New_York").tolist() == ["2026-02-23", "2026-03-02", "2026-03-09"]
 
 
 def test_percent_change_and_labels() -> None:

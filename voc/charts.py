@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from voc.overview import month_label
+from voc.periods import month_label
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442")
@@ -28,9 +28,7 @@ TITLE_SIZE = 18
 
 def _projector(chart: alt.Chart | alt.LayerChart) -> alt.Chart | alt.LayerChart:
     return (
-        chart.configure_axis(
-            labelFontSize=LABEL_SIZE, titleFontSize=TITLE_SIZE, labelLimit=320, gridColor="#E6E6E6"
-        )
+        chart.configure_axis(labelFontSize=LABEL_SIZE, titleFontSize=TITLE_SIZE, labelLimit=320, gridColor="#E6E6E6")
         .configure_legend(labelFontSize=LABEL_SIZE, titleFontSize=TITLE_SIZE)
         .configure_view(strokeWidth=0)
     )
@@ -51,9 +49,7 @@ def monthly_bars(monthly: pd.DataFrame, *, highlight: str, height: int = 320) ->
             alt.Tooltip("contacts:Q", title="Contacts", format=","),
         ],
     )
-    bars = base.mark_bar().encode(
-        color=alt.condition(alt.datum.is_highlight, alt.value(HIGHLIGHT), alt.value(MUTED))
-    )
+    bars = base.mark_bar().encode(color=alt.condition(alt.datum.is_highlight, alt.value(HIGHLIGHT), alt.value(MUTED)))
     return _projector(alt.layer(bars).properties(height=height))
 
 
@@ -64,8 +60,7 @@ def category_bars(categories: pd.DataFrame, *, height: int = 420) -> alt.LayerCh
     """
     data = categories.assign(
         change_label=[
-            "new" if pd.isna(change) else f"{change:+.0f}% vs last year"
-            for change in categories["change_vs_last_year"]
+            "new" if pd.isna(change) else f"{change:+.0f}% vs last year" for change in categories["change_vs_last_year"]
         ]
     )
     largest_first = data.sort_values("contacts", ascending=False)["category"].tolist()

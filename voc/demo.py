@@ -230,8 +230,7 @@ _PLANTED_RISES = (
 
 # Relative weight of each local hour for web, app and e-mail contacts.
 _ONLINE_HOURS = np.array(
-    [1, 0.6, 0.4, 0.3, 0.3, 0.6, 1.5, 3, 4.5, 5, 5, 4.8, 4.6, 4.6, 4.5, 4.3, 4.2, 4.2, 4.4, 4.6, 4.2]
-    + [3.4, 2.4, 1.6]
+    [1, 0.6, 0.4, 0.3, 0.3, 0.6, 1.5, 3, 4.5, 5, 5, 4.8, 4.6, 4.6, 4.5, 4.3, 4.2, 4.2, 4.4, 4.6, 4.2] + [3.4, 2.4, 1.6]
 )
 _STREET_NAMES = (
     "Cypress Ln", "Palm Ave", "Magnolia Dr", "Live Oak Blvd", "Osprey Way", "Heron Ct", "Pelican Dr",
@@ -439,9 +438,7 @@ def _catalogue_columns(rng: np.random.Generator, cat: np.ndarray) -> dict[str, n
         rows = np.flatnonzero(cat == c)
         pick = (rng.random(rows.size) < 0.4).astype(int) if len(spec.raw_types) > 1 else 0
         raw[rows] = np.array([r for r, _ in spec.raw_types])[pick]
-        sub[rows] = np.array(
-            [r.capitalize() if len(spec.raw_types) > 1 else None for r, _ in spec.raw_types]
-        )[pick]
+        sub[rows] = np.array([r.capitalize() if len(spec.raw_types) > 1 else None for r, _ in spec.raw_types])[pick]
         kind[rows] = np.array([k for _, k in spec.raw_types])[pick]
         phrases = np.array([t.format(where=w) for t in spec.templates for w in _WHERE])
         text[rows] = phrases[rng.integers(phrases.size, size=rows.size)]
@@ -767,9 +764,7 @@ def _candidates(rng: np.random.Generator, districts: gpd.GeoDataFrame, n: int = 
         rows.append(
             {
                 "source_id": f"CIP-{i + 1:03d}",
-                "name": name.format(
-                    road=_ROAD_NAMES[road], a=a, b=b, place=_PLACES[places[i]], district=code
-                ),
+                "name": name.format(road=_ROAD_NAMES[road], a=a, b=b, place=_PLACES[places[i]], district=code),
                 "kind": kind,
                 "category": category,
                 "district_code": code,

@@ -11,6 +11,7 @@ from voc.demo import DemoCounty, build_demo_county
 from voc.geo import replace_districts
 from voc.ingest.upsert import REQUEST_COLUMNS, save_requests
 from voc.models import Candidate, RequestType, ServiceRequest, SurveyResult
+from voc.periods import local_week
 from voc.store import frame_records, record_audit, write_transaction
 from voc.uploads import record_counts, start_upload
 
@@ -36,7 +37,8 @@ def load_demo(engine: sa.Engine, *, user: str, county: DemoCounty | None = None)
     """Generate the demo county (unless given) and write it in one transaction."""
     started = time.perf_counter()
     county = county or build_demo_county()
-    requests = county.requests.reindex(columns=list(REQUEST_COLUMNS))
+    requests = county.requests.assign(opened_week=local_week(county.requests["opened_at"], county.timezone))
+    requests = requests.reindex(columns=list(REQUEST_COLUMNS))
     with write_transaction(engine) as connection:
         upload_id = start_upload(
             connection,

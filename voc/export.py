@@ -21,9 +21,7 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Return a copy whose text cells are neutralised; numbers stay numbers."""
     safe = frame.copy()
     for column in safe.columns:
-        if not pd.api.types.is_numeric_dtype(safe[column]) and not pd.api.types.is_datetime64_any_dtype(
-            safe[column]
-        ):
+        if not pd.api.types.is_numeric_dtype(safe[column]) and not pd.api.types.is_datetime64_any_dtype(safe[column]):
             safe[column] = safe[column].map(neutralise, na_action="ignore")
     safe.columns = [str(neutralise(str(c))) for c in safe.columns]
     return safe

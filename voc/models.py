@@ -88,6 +88,9 @@ class ServiceRequest(SQLModel, table=True):
     opened_at: datetime = _timestamp(index=True)
     closed_at: datetime | None = _timestamp(nullable=True)
     opened_month: str = Field(max_length=7, description="YYYY-MM in the county's timezone")
+    opened_week: str | None = Field(
+        default=None, max_length=10, index=True, description="the local Monday starting its week, YYYY-MM-DD"
+    )
     days_to_close: float | None = None
     request_type: str = Field(default="", max_length=300)
     category: str | None = Field(default=None, max_length=200)
@@ -146,6 +149,29 @@ class MonthlyCount(SQLModel, table=True):
     contacts: int = 0
     closed: int = 0
     days_to_close_sum: float = 0.0
+
+
+class WeeklyCount(SQLModel, table=True):
+    """The weekly roll-up, keyed like the monthly one; `week` is the local Monday, YYYY-MM-DD."""
+
+    __tablename__ = "weekly_counts"
+
+    week: str = Field(primary_key=True, max_length=10)
+    category: str = Field(primary_key=True, max_length=200)
+    department: str = Field(primary_key=True, max_length=200)
+    district_code: str = Field(primary_key=True, max_length=40)
+    channel: str = Field(primary_key=True, max_length=40)
+    contact_type: str = Field(primary_key=True, max_length=20)
+    contacts: int = 0
+
+
+class CategoryTarget(SQLModel, table=True):
+    """The service-level target of a category: the share closed within `target_days` is reported."""
+
+    __tablename__ = "category_targets"
+
+    category: str = Field(primary_key=True, max_length=200)
+    target_days: float
 
 
 class RequestType(SQLModel, table=True):

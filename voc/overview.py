@@ -12,24 +12,12 @@ import pandas as pd
 import sqlalchemy as sa
 
 from voc.models import MonthlyCount, ServiceRequest
+from voc.periods import month_label, month_shift
 from voc.uploads import last_upload
 
 ROLLUP = MonthlyCount.__table__
 REQUESTS = ServiceRequest.__table__
 ONLINE_CHANNELS = ("web", "app", "e-mail")
-
-
-def month_shift(month: str, months: int) -> str:
-    """Return the YYYY-MM month `months` after (or before, when negative) `month`."""
-    year, number = (int(part) for part in month.split("-"))
-    index = year * 12 + number - 1 + months
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def month_label(month: str) -> str:
-    """Return 'Oct 2026' for '2026-10'."""
-    year, number = month.split("-")
-    return f"{calendar.month_abbr[int(number)]} {year}"
 
 
 def latest_complete_month(latest_contact: date, today: date) -> str:

@@ -111,9 +111,7 @@ def _recategorise(connection: sa.Connection, type_map: pd.DataFrame) -> tuple[in
                 REQUESTS.c.contact_type.is_distinct_from(row.contact_type),
             ),
         )
-        months.update(
-            connection.execute(sa.select(REQUESTS.c.opened_month).distinct().where(differs)).scalars()
-        )
+        months.update(connection.execute(sa.select(REQUESTS.c.opened_month).distinct().where(differs)).scalars())
         changed += connection.execute(
             sa.update(REQUESTS)
             .where(differs)

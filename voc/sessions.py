@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from voc.errors import FileRefused, VocError
 from voc.ingest.read import read_table
 from voc.ingest.upsert import REQUEST_COLUMNS, save_requests
+from voc.periods import local_month, local_week
 from voc.store import record_audit, write_transaction
 from voc.uploads import record_counts, sha256_of, start_upload
 
@@ -73,18 +74,15 @@ def session_contacts(sessions: pd.DataFrame, *, timezone: str, departments: dict
         }
     )
     contacts["closed_at"] = pd.to_datetime(contacts["closed_at"], utc=True)
-    contacts["opened_month"] = contacts["opened_at"].dt.tz_convert(timezone).dt.strftime("%Y-%m")
+    contacts["opened_month"] = local_month(contacts["opened_at"], timezone)
+    contacts["opened_week"] = local_week(contacts["opened_at"], timezone)
     return contacts.reindex(columns=list(REQUEST_COLUMNS))
 
 
 def _check(sessions: pd.DataFrame) -> pd.DataFrame:
-    missing = [
-        c for c in ("date", "category", "summary") if sessions[c].isna().any() or (sessions[c] == "").any()
-    ]
+    missing = [c for c in ("date", "category", "summary") if sessions[c].isna().any() or (sessions[c] == "").any()]
     if missing:
-        raise VocError(
-            f"Every session needs a date, a category and a summary (missing: {', '.join(missing)})."
-        )
+        raise VocError(f"Every session needs a date, a category and a summary (missing: {', '.join(missing)}).")
     dates = pd.to_datetime(sessions["date"], errors="coerce")
     if dates.isna().any():
         raise VocError(f"Unreadable session date: {sessions.loc[dates.isna(), 'date'].iloc[0]!r}.")

@@ -119,9 +119,7 @@ def bulk_update(connection: sa.Connection, table: sa.Table, frame: pd.DataFrame,
 
 def record_audit(connection: sa.Connection, *, user: str, action: str, detail: str = "") -> None:
     """Log a change to the store; this also moves the data version pages cache by."""
-    connection.execute(
-        sa.insert(AuditEntry.__table__).values(at=utc_now(), user=user, action=action, detail=detail)
-    )
+    connection.execute(sa.insert(AuditEntry.__table__).values(at=utc_now(), user=user, action=action, detail=detail))
 
 
 def data_version(engine: sa.Engine) -> int:

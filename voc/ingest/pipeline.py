@@ -86,9 +86,7 @@ class ImportReport:
         }
 
 
-def preview(
-    engine: sa.Engine, data: bytes, file_name: str, settings: Settings, options: ImportOptions
-) -> Preview:
+def preview(engine: sa.Engine, data: bytes, file_name: str, settings: Settings, options: ImportOptions) -> Preview:
     """Read a file and propose its mapping (a remembered profile first); raises FileRefused."""
     raw = read_table(data, file_name, sheet=options.sheet, max_bytes=settings.max_upload_bytes)
     key = header_key(list(raw.frame.columns))
@@ -175,9 +173,7 @@ def import_requests(
     report_progress("Checking every row", 0.35)
     _refuse_missing_columns(plan.mapping)
     mapping = plan.mapping.columns()
-    prepared = prepare(
-        plan.raw.frame, plan.raw.row_numbers, mapping, _county_context(engine, settings, plan.source)
-    )
+    prepared = prepare(plan.raw.frame, plan.raw.row_numbers, mapping, _county_context(engine, settings, plan.source))
     rows_read = len(plan.raw.frame)
     _refuse_if_nothing_usable(prepared, rows_read)
     report = ImportReport(
@@ -198,9 +194,7 @@ def import_requests(
     )
     if options.dry_run:
         report.inserted = len(prepared.rows)
-        report.message = (
-            f"Dry run: {len(prepared.rows):,} rows would be imported, {report.rejected:,} rejected."
-        )
+        report.message = f"Dry run: {len(prepared.rows):,} rows would be imported, {report.rejected:,} rejected."
         return report
     report_progress("Writing to the store", 0.6)
     _write(engine, plan, prepared, report, data, settings.user)
@@ -212,9 +206,7 @@ class _NothingChanged(Exception):
     """Rolls back an upload that would change nothing, so the history stays clean."""
 
 
-def _write(
-    engine: sa.Engine, plan: Preview, prepared: Prepared, report: ImportReport, data: bytes, user: str
-) -> None:
+def _write(engine: sa.Engine, plan: Preview, prepared: Prepared, report: ImportReport, data: bytes, user: str) -> None:
     try:
         with write_transaction(engine) as connection:
             upload_id = start_upload(
@@ -301,9 +293,7 @@ def rejected_rows(engine: sa.Engine, upload_id: int) -> pd.DataFrame:
     with engine.connect() as connection:
         rows = connection.execute(query.order_by(table.c.row_number)).all()
     values = pd.DataFrame([r.raw for r in rows])
-    problems = pd.DataFrame(
-        {"spreadsheet_row": [r.row_number for r in rows], "problem": [r.message for r in rows]}
-    )
+    problems = pd.DataFrame({"spreadsheet_row": [r.row_number for r in rows], "problem": [r.message for r in rows]})
     return pd.concat([problems, values], axis=1)
 
 

@@ -42,7 +42,5 @@ def save_profile(connection: sa.Connection, name: str, header_key: str, mapping:
     ).rowcount
     if not updated:
         connection.execute(
-            sa.insert(PROFILES).values(
-                name=name, header_key=header_key, mapping=mapping, updated_at=utc_now()
-            )
+            sa.insert(PROFILES).values(name=name, header_key=header_key, mapping=mapping, updated_at=utc_now())
         )

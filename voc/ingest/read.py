@@ -137,8 +137,7 @@ def _check_size(data: bytes, max_bytes: int) -> None:
         raise FileRefused("The file is empty (0 bytes). Export the records again and upload the new file.")
     if len(data) > max_bytes:
         raise FileRefused(
-            f"The file is {_size(len(data))}; the limit is {_size(max_bytes)}. "
-            "Split it by month and upload the parts."
+            f"The file is {_size(len(data))}; the limit is {_size(max_bytes)}. Split it by month and upload the parts."
         )
 
 
@@ -237,8 +236,7 @@ def _pick_sheet(workbook: CalamineWorkbook, sheet: str | None) -> tuple[str, Cal
         if sheet not in names:
             listed = ", ".join(f"'{n}'" for n in names)
             raise FileRefused(
-                f"There is no sheet named '{sheet}' in this workbook. "
-                f"Its sheets are: {listed}. Choose one of those."
+                f"There is no sheet named '{sheet}' in this workbook. Its sheets are: {listed}. Choose one of those."
             )
         return sheet, workbook.get_sheet_by_name(sheet)
     meta = [m for m in workbook.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
@@ -254,9 +252,7 @@ def _pick_sheet(workbook: CalamineWorkbook, sheet: str | None) -> tuple[str, Cal
     return best_name, best
 
 
-def _fill_merged(
-    grid: list[list[object]], ranges: Sequence[tuple[tuple[int, int], tuple[int, int]]], top: int
-) -> None:
+def _fill_merged(grid: list[list[object]], ranges: Sequence[tuple[tuple[int, int], tuple[int, int]]], top: int) -> None:
     """Copy each merged range's value into its cells from the header row down, in place."""
     for (first_row, first_col), (last_row, last_col) in ranges:
         if first_row < top or first_row >= len(grid) or first_col >= len(grid[first_row]):
@@ -374,9 +370,7 @@ def _csv_header(records: list[list[str]]) -> tuple[list[str], int]:
     return header, width
 
 
-def _parse_csv(
-    data: bytes, encoding: str, delimiter: str, *, skip: int, width: int, limit: int
-) -> pd.DataFrame:
+def _parse_csv(data: bytes, encoding: str, delimiter: str, *, skip: int, width: int, limit: int) -> pd.DataFrame:
     """Parse the records under the header as text columns numbered from 0."""
     try:
         return pd.read_csv(
@@ -429,9 +423,7 @@ def _find_header(grid: Sequence[Sequence[object]]) -> int | None:
     counts = [_count_filled(row) for row in window]
     width = max(counts)
     candidates = [
-        i
-        for i in range(min(len(window), HEADER_SCAN_ROWS))
-        if _looks_like_header(window[i], counts[i], width)
+        i for i in range(min(len(window), HEADER_SCAN_ROWS)) if _looks_like_header(window[i], counts[i], width)
     ]
     if candidates and candidates[0] == 0 and counts[0] == width:
         # The usual export: the first row is the widest and header-shaped, however sparse the data.

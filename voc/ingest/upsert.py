@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -12,12 +13,13 @@ import pandas as pd
 import sqlalchemy as sa
 
 from voc.errors import VocError
-from voc.models import MonthlyCount, RequestChange, ServiceRequest, Upload, UTCDateTime, utc_now
+from voc.models import MonthlyCount, RequestChange, ServiceRequest, Upload, UTCDateTime, WeeklyCount, utc_now
 from voc.store import bulk_insert, bulk_update
 
 REQUESTS = ServiceRequest.__table__
 CHANGES = RequestChange.__table__
 ROLLUP = MonthlyCount.__table__
+WEEKLY = WeeklyCount.__table__
 UPLOADS = Upload.__table__
 
 # The columns an import writes; id, upload_id and row_hash are the store's own.
@@ -74,10 +76,7 @@ def _snapshot(connection: sa.Connection, ids: Sequence[int]) -> list[dict[str, A
     for chunk in _chunks(ids):
         for row in connection.execute(query, {"ids": list(chunk)}).mappings():
             rows.append(
-                {
-                    key: value.isoformat() if isinstance(value, datetime) else value
-                    for key, value in row.items()
-                }
+                {key: value.isoformat() if isinstance(value, datetime) else value for key, value in row.items()}
             )
     return rows
 
@@ -140,29 +139,35 @@ def _update_changed(connection: sa.Connection, changed: pd.DataFrame, upload_id:
 
 
 def refresh_rollup(connection: sa.Connection, months: Iterable[str]) -> None:
-    """Recount the monthly roll-up for the given months from the stored requests."""
+    """Recount the monthly and weekly roll-ups for the given months from the stored requests.
+
+    A week that straddles a month boundary is recounted whole.
+    """
     months = sorted(set(months))
-    if not months:
-        return
-    dimensions = [sa.func.coalesce(REQUESTS.c[d], "").label(d) for d in _ROLLUP_DIMENSIONS]
     for chunk in _chunks(months, 500):
         connection.execute(sa.delete(ROLLUP).where(ROLLUP.c.month.in_(chunk)))
-        counts = (
-            sa.select(
-                REQUESTS.c.opened_month,
-                *dimensions,
-                sa.func.count(),
-                sa.func.count(REQUESTS.c.closed_at),
-                sa.func.coalesce(sa.func.sum(REQUESTS.c.days_to_close), 0.0),
-            )
-            .where(REQUESTS.c.opened_month.in_(chunk))
-            .group_by(REQUESTS.c.opened_month, *dimensions)
-        )
-        connection.execute(
-            sa.insert(ROLLUP).from_select(
-                ["month", *_ROLLUP_DIMENSIONS, "contacts", "closed", "days_to_close_sum"], counts
-            )
-        )
+        _recount(connection, ROLLUP, REQUESTS.c.opened_month, REQUESTS.c.opened_month.in_(chunk))
+    for month in months:
+        first_monday, last_day = _weeks_touching(month)
+        connection.execute(sa.delete(WEEKLY).where(WEEKLY.c.week.between(first_monday, last_day)))
+        _recount(connection, WEEKLY, REQUESTS.c.opened_week, REQUESTS.c.opened_week.between(first_monday, last_day))
+
+
+def _weeks_touching(month: str) -> tuple[str, str]:
+    """Return the Monday of the week holding the month's first day, and the month's last day."""
+    first = date.fromisoformat(f"{month}-01")
+    last = date(first.year, first.month, calendar.monthrange(first.year, first.month)[1])
+    return (first - timedelta(days=first.weekday())).isoformat(), last.isoformat()
+
+
+def _recount(connection: sa.Connection, table: sa.Table, key: sa.Column, rows: sa.ColumnElement[bool]) -> None:
+    dimensions = [sa.func.coalesce(REQUESTS.c[d], "").label(d) for d in _ROLLUP_DIMENSIONS]
+    measures: list[sa.ColumnElement] = [sa.func.count()]
+    if table is ROLLUP:
+        measures += [sa.func.count(REQUESTS.c.closed_at), sa.func.coalesce(sa.func.sum(REQUESTS.c.days_to_close), 0.0)]
+    columns = [c.name for c in table.columns]
+    counts = sa.select(key, *dimensions, *measures).where(rows).group_by(key, *dimensions)
+    connection.execute(sa.insert(table).from_select(columns, counts))
 
 
 def _later_dependents(connection: sa.Connection, upload_id: int) -> list[int]:
@@ -210,9 +215,7 @@ def undo_upload(connection: sa.Connection, upload_id: int, *, user: str) -> Undo
         months.update(row["opened_month"] for row in previous)
         _restore(connection, previous)
     connection.execute(
-        sa.update(UPLOADS)
-        .where(UPLOADS.c.id == upload_id)
-        .values(status="undone", undone_at=utc_now(), undone_by=user)
+        sa.update(UPLOADS).where(UPLOADS.c.id == upload_id).values(status="undone", undone_at=utc_now(), undone_by=user)
     )
     refresh_rollup(connection, months)
     return UndoResult(upload_id=upload_id, deleted=deleted, restored=len(changes))
@@ -225,6 +228,4 @@ def _restore(connection: sa.Connection, previous: list[dict[str, Any]]) -> None:
         .where(REQUESTS.c.id == sa.bindparam("target_id"))
         .values({c: sa.bindparam(c) for c in columns})
     )
-    connection.execute(
-        statement, [{"target_id": row["id"], **{c: row[c] for c in columns}} for row in previous]
-    )
+    connection.execute(statement, [{"target_id": row["id"], **{c: row[c] for c in columns}} for row in previous])

@@ -23,6 +23,7 @@ from voc.ingest.normalize import (
     redact_personal,
 )
 from voc.ingest.upsert import REQUEST_COLUMNS
+from voc.periods import local_month, local_week
 from voc.request_types import guess_contact_types, normalize_contact_types, type_key
 
 PROBLEM_COLUMNS = ["row", "column", "message", "severity"]
@@ -132,7 +133,8 @@ def prepare(raw: pd.DataFrame, row_numbers: np.ndarray, mapping: dict[str, str],
     out["source"] = context.source
     out["source_id"] = _source_ids(column("source_id"), report, mapping)
     out["opened_at"], out["closed_at"] = _timestamps(column, report, mapping, context.timezone)
-    out["opened_month"] = out["opened_at"].dt.tz_convert(context.timezone).dt.strftime("%Y-%m")
+    out["opened_month"] = local_month(out["opened_at"], context.timezone)
+    out["opened_week"] = local_week(out["opened_at"], context.timezone)
     out["days_to_close"] = (out["closed_at"] - out["opened_at"]).dt.total_seconds() / 86_400
 
     request_type = _text(column("request_type"), n, _MAX_TEXT["request_type"])
