@@ -101,3 +101,156 @@ def channel_bars(channels: pd.DataFrame, *, height: int = 300) -> alt.LayerChart
     )
     labels = base.mark_text(align="left", dx=6, fontSize=LABEL_SIZE).encode(text="share_label:N")
     return _projector(alt.layer(bars, labels).properties(height=height))
+
+
+SERIES_PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000")
+OTHER_COLOUR = "#9E9E9E"
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def group_colours(ranked_groups: list[str], shown: list[str]) -> dict[str, str]:
+    """Give each shown group a colour fixed by its rank across the whole store, so it matches on every page.
+
+    `ranked_groups` lists every value of the dimension, largest first; "Other" and unknown groups are grey.
+    """
+    if set(shown) <= set(CHANNEL_COLOURS):
+        return {group: CHANNEL_COLOURS[group] for group in shown}
+    rank = {group: index for index, group in enumerate(ranked_groups)}
+    colours = {}
+    used: set[str] = set()
+    for group in sorted(shown, key=lambda g: rank.get(g, len(rank))):
+        if group not in rank:
+            colours[group] = OTHER_COLOUR
+            continue
+        preferred = SERIES_PALETTE[rank[group] % len(SERIES_PALETTE)]
+        free = [c for c in SERIES_PALETTE if c not in used]
+        colours[group] = preferred if preferred not in used or not free else free[0]
+        used.add(colours[group])
+    return colours
+
+
+def _colour_scale(colours: dict[str, str]) -> alt.Scale:
+    return alt.Scale(domain=list(colours), range=list(colours.values()))
+
+
+def trend_lines(
+    frame: pd.DataFrame,
+    colours: dict[str, str],
+    *,
+    value: str = "contacts",
+    title: str = "Contacts",
+    actions: pd.DataFrame | None = None,
+    forecast: pd.DataFrame | None = None,
+    height: int = 420,
+) -> alt.LayerChart:
+    """Lines per group over time (columns period, group, value); actions as dashed rules, forecasts dashed.
+
+    `period` is YYYY-MM or a YYYY-MM-DD week start; `actions` has action_date and description;
+    `forecast` has period, group, forecast, lower, upper.
+    """
+    data = frame.assign(date=pd.to_datetime(frame["period"]))
+    fmt = ",.1f" if value == "per_1000" else ","
+    legend = alt.Legend(title=None, orient="bottom", columns=4, symbolStrokeWidth=4, labelLimit=260)
+    base = alt.Chart(data).encode(
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=-45)),
+        y=alt.Y(f"{value}:Q", title=title, axis=alt.Axis(format=",.1f" if value == "per_1000" else ",d")),
+        color=alt.Color("group:N", scale=_colour_scale(colours), legend=legend),
+        tooltip=[
+            alt.Tooltip("group:N", title="Series"),
+            alt.Tooltip("date:T", title="Period", format="%b %Y" if len(frame["period"].iloc[0]) == 7 else "%d %b %Y"),
+            alt.Tooltip(f"{value}:Q", title=title, format=fmt),
+        ],
+    )
+    layers: list[alt.Chart] = [base.mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=40))]
+    if forecast is not None and len(forecast):
+        future = forecast.assign(date=pd.to_datetime(forecast["period"]))
+        band = (
+            alt.Chart(future)
+            .mark_area(opacity=0.15)
+            .encode(
+                x="date:T",
+                y="lower:Q",
+                y2="upper:Q",
+                color=alt.Color("group:N", scale=_colour_scale(colours), legend=None),
+            )
+        )
+        dashed = (
+            alt.Chart(future)
+            .mark_line(strokeDash=[8, 6], strokeWidth=3)
+            .encode(
+                x="date:T",
+                y="forecast:Q",
+                color=alt.Color("group:N", scale=_colour_scale(colours), legend=None),
+                tooltip=[
+                    alt.Tooltip("group:N", title="Series"),
+                    alt.Tooltip("date:T", format="%b %Y", title="Month"),
+                    alt.Tooltip("forecast:Q", format=",.0f", title="Forecast"),
+                    alt.Tooltip("lower:Q", format=",.0f", title="Low"),
+                    alt.Tooltip("upper:Q", format=",.0f", title="High"),
+                ],
+            )
+        )
+        layers += [band, dashed]
+    if actions is not None and len(actions):
+        marks = actions.assign(date=pd.to_datetime(actions["action_date"]))
+        rules = (
+            alt.Chart(marks)
+            .mark_rule(strokeDash=[4, 4], color="#333333", strokeWidth=2)
+            .encode(
+                x="date:T",
+                tooltip=[
+                    alt.Tooltip("date:T", title="Action on", format="%d %b %Y"),
+                    alt.Tooltip("description:N", title="Action"),
+                ],
+            )
+        )
+        layers.append(rules)
+    return _projector(alt.layer(*layers).properties(height=height))
+
+
+def year_over_year_lines(yoy: pd.DataFrame, *, height: int = 380) -> alt.LayerChart:
+    """One line per year over the months Jan..Dec (columns year, month_number, contacts); the latest year darkest."""
+    years = sorted(yoy["year"].unique())
+    shades = ["#C6DBEF", "#9ECAE1", "#6BAED6", "#3182BD", "#08519C", "#08306B"][-len(years) :] if years else []
+    data = yoy.assign(month=yoy["month_number"].map(lambda m: MONTH_NAMES[m - 1]))
+    chart = (
+        alt.Chart(data)
+        .mark_line(strokeWidth=3, point=True)
+        .encode(
+            x=alt.X("month:N", sort=list(MONTH_NAMES), title=None),
+            y=alt.Y("contacts:Q", title="Contacts", axis=alt.Axis(format=",d")),
+            color=alt.Color("year:N", scale=alt.Scale(domain=years, range=shades), legend=alt.Legend(title="Year")),
+            tooltip=[
+                alt.Tooltip("year:N", title="Year"),
+                alt.Tooltip("month:N", title="Month"),
+                alt.Tooltip("contacts:Q", title="Contacts", format=","),
+            ],
+        )  # fmt: skip
+    )
+    return _projector(chart.properties(height=height))
+
+
+def channel_mix(frame: pd.DataFrame, *, height: int = 360) -> alt.LayerChart:
+    """Stacked shares of each channel per period (columns period, group, share)."""
+    data = frame.assign(date=pd.to_datetime(frame["period"]))
+    domain = [c for c in CHANNEL_COLOURS if c in set(data["group"])]
+    chart = (
+        alt.Chart(data)
+        .mark_area()
+        .encode(
+            x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=-45)),
+            y=alt.Y("share:Q", stack="normalize", title="Share of contacts", axis=alt.Axis(format="%")),
+            color=alt.Color(
+                "group:N",
+                scale=alt.Scale(domain=domain, range=[CHANNEL_COLOURS[c] for c in domain]),
+                legend=alt.Legend(title=None, orient="bottom"),
+            ),
+            order=alt.Order("group:N"),
+            tooltip=[
+                alt.Tooltip("group:N", title="Channel"),
+                alt.Tooltip("date:T", title="Period", format="%b %Y"),
+                alt.Tooltip("share:Q", title="Share", format=".0%"),
+            ],
+        )  # fmt: skip
+    )
+    return _projector(chart.properties(height=height))

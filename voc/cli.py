@@ -212,3 +212,38 @@ def import_sessions_command(file: str) -> None:
         file_name=path.name, data=data,
     )  # fmt: skip
     click.echo(f"Imported {saved.sessions} sessions as upload {saved.upload_id}: {saved.contacts} new contacts.")
+
+
+@main.group()
+def action() -> None:
+    """Record and list actions (process changes, procedures, information campaigns)."""
+
+
+@action.command("add")
+@click.option("--date", "action_date", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD")
+@click.option("--category", help="The category it addresses (blank: all).")
+@click.option("--district", help="The district code (blank: county-wide).")
+@click.option("--description", required=True, help="What changed.")
+@_friendly_errors
+def action_add(action_date: Any, category: str | None, district: str | None, description: str) -> None:
+    """Record an action, to see its effect on the Trends page."""
+    from voc.actions import add_action
+
+    action_id = add_action(
+        _engine(), action_date=action_date.date(), category=category, district_code=district,
+        description=description, user=load_settings().user,
+    )  # fmt: skip
+    click.echo(f"Recorded action {action_id}.")
+
+
+@action.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def action_list(as_json: bool) -> None:
+    """List the recorded actions, newest first."""
+    from voc.actions import list_actions
+
+    actions = list_actions(_engine())
+    if as_json:
+        _print_json(actions.to_dict("records"))
+    else:
+        click.echo(actions.to_string(index=False) if len(actions) else "No actions recorded yet.")

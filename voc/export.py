@@ -27,15 +27,25 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return safe
 
 
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """Return a UTF-8 (with BOM, so Excel reads accents) CSV, formula-safe."""
-    return safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
+def local_times(frame: pd.DataFrame, timezone: str) -> pd.DataFrame:
+    """Show timestamps as the county's wall-clock time: spreadsheets have no timezones."""
+    local = frame.copy()
+    for column in local.columns:
+        if isinstance(local[column].dtype, pd.DatetimeTZDtype):
+            local[column] = local[column].dt.tz_convert(timezone).dt.tz_localize(None)
+    return local
 
 
-def xlsx_bytes(frame: pd.DataFrame, *, sheet: str = "Data") -> bytes:
+def csv_bytes(frame: pd.DataFrame, *, timezone: str = "UTC") -> bytes:
+    """Return a UTF-8 (with BOM, so Excel reads accents) CSV, formula-safe, times in the county's zone."""
+    return safe_frame(local_times(frame, timezone)).to_csv(index=False).encode("utf-8-sig")
+
+
+def xlsx_bytes(frame: pd.DataFrame, *, sheet: str = "Data", timezone: str = "UTC") -> bytes:
     """Return an XLSX workbook whose text cells are stored as text, never as formulas."""
     from openpyxl import Workbook
 
+    frame = local_times(frame, timezone)
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet[:31])
     worksheet.append([str(c) for c in frame.columns])

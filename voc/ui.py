@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import streamlit as st
 
 from voc.config import Settings, load_settings
-from voc.export import csv_bytes
+from voc.export import csv_bytes, xlsx_bytes
 from voc.geo import load_districts
 from voc.ingest.pipeline import (
     NOT_MAPPED,
@@ -24,13 +24,17 @@ from voc.ingest.pipeline import (
     rejected_rows,
 )
 from voc.overview import Overview, load_overview
+from voc.performance import service_performance
+from voc.periods import month_label
 from voc.request_types import categories_in_use, type_table
 from voc.store import data_version, open_store
+from voc.trends import Filters, filter_choices, populations, series
 from voc.uploads import list_uploads, sha256_of
 
 _IN_FRAME: ContextVar[bool] = ContextVar("voc_in_frame", default=False)
 PAGES = (
     ("pages/overview.py", "Overview", ":material/dashboard:"),
+    ("pages/trends.py", "Trends", ":material/trending_up:"),
     ("pages/upload.py", "Upload", ":material/upload_file:"),
     ("pages/data.py", "Data", ":material/tune:"),
 )
@@ -207,3 +211,115 @@ def import_report(report: ImportReport, key: str) -> None:
             key=f"{key}_unmapped",
             column_config={"raw_type": "Raw request type", "contacts": st.column_config.NumberColumn("Contacts")},
         )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _filter_choices(url: str, version: int) -> dict[str, list[str]]:
+    return filter_choices(_engine_for(url))
+
+
+def choices() -> dict[str, list[str]]:
+    """Return the values each trend filter can take, and the months the store covers."""
+    url = load_settings().database_url
+    return _filter_choices(url, data_version(_engine_for(url)))
+
+
+def trend_filters(page: str) -> Filters:
+    """Lay out the shared filters (months, department, district, category, type); they live in the URL."""
+    options = choices()
+    months = options["month"]
+    first, last = st.select_slider(
+        "Months",
+        options=months,
+        value=(months[max(0, len(months) - 24)], months[-1]),
+        format_func=month_label,
+        key=f"{page}_months",
+        bind="query-params",
+    )
+    columns = st.columns(4)
+    picks = {}
+    for column, (dimension, label) in zip(
+        columns,
+        [
+            ("department", "Department"),
+            ("district_code", "District"),
+            ("category", "Category"),
+            ("contact_type", "Type"),
+        ],
+        strict=True,
+    ):
+        picks[dimension] = column.multiselect(
+            label, options[dimension], key=f"{page}_{dimension}", placeholder="All", bind="query-params"
+        )
+    return Filters(
+        first_month=first,
+        last_month=last,
+        departments=tuple(picks["department"]),
+        districts=tuple(picks["district_code"]),
+        categories=tuple(picks["category"]),
+        contact_types=tuple(picks["contact_type"]),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _series(url: str, version: int, filters: Filters, by: str | None, period: str) -> pd.DataFrame:
+    return series(_engine_for(url), filters, by=by, period=period)
+
+
+def trend_series(filters: Filters, *, by: str | None, period: str) -> pd.DataFrame:
+    """Return the cached series for a view (see voc.trends.series)."""
+    url = load_settings().database_url
+    return _series(url, data_version(_engine_for(url)), filters, by, period)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _populations(url: str, version: int) -> dict[str, int]:
+    return populations(_engine_for(url))
+
+
+def district_populations() -> dict[str, int]:
+    url = load_settings().database_url
+    return _populations(url, data_version(_engine_for(url)))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _ranked(url: str, version: int, dimension: str) -> list[str]:
+    return (
+        series(_engine_for(url), Filters(), by=dimension)
+        .groupby("group")["contacts"]
+        .sum()
+        .sort_values(ascending=False)
+        .index.tolist()
+    )
+
+
+def ranked_groups(dimension: str) -> list[str]:
+    """Return a dimension's values by total contacts, largest first: the key to stable colours."""
+    url = load_settings().database_url
+    return _ranked(url, data_version(_engine_for(url)), dimension)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _performance(url: str, version: int, filters: Filters) -> pd.DataFrame:
+    return service_performance(_engine_for(url), filters)
+
+
+def performance(filters: Filters) -> pd.DataFrame:
+    url = load_settings().database_url
+    return _performance(url, data_version(_engine_for(url)), filters)
+
+
+def download_buttons(frame: pd.DataFrame, name: str, key: str) -> None:
+    """Offer a table as CSV and XLSX, formula-safe."""
+    left, right = st.columns(2)
+    timezone = load_settings().timezone
+    left.download_button(
+        "Download CSV", csv_bytes(frame, timezone=timezone), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv"
+    )
+    right.download_button(
+        "Download XLSX",
+        xlsx_bytes(frame, timezone=timezone),
+        file_name=f"{name}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}_xlsx",
+    )

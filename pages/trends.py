@@ -1,0 +1,122 @@
+"""Trends: contacts over time by category, department, district, channel or type, and what sits behind them."""
+
+from dataclasses import replace
+from datetime import date
+
+import streamlit as st
+
+from voc import charts, ui
+from voc.actions import add_action, list_actions
+from voc.errors import VocError
+from voc.export import local_times
+from voc.fields import label
+from voc.periods import month_label
+from voc.trends import per_thousand, records, shares, top_groups, year_over_year
+
+ui.require_frame()
+st.title("Trends")
+if not ui.choices()["month"]:
+    st.info("No contacts yet. Upload a month's CRM export on the Upload page, or load the demo county with `voc demo`.")
+    st.stop()
+
+filters = ui.trend_filters("trends")
+split, period, measure = st.columns([3, 1.2, 1.2])
+by = split.segmented_control(
+    "Split by",
+    ["category", "department", "district_code", "channel", "contact_type"],
+    format_func=label,
+    default="category",
+    key="trends_by",
+    bind="query-params",
+)
+period_choice = period.segmented_control(
+    "Period", ["month", "week"], format_func=str.capitalize, default="month", key="trends_period", bind="query-params"
+)
+per_1000 = measure.toggle("Per 1,000 residents", key="trends_per_1000", bind="query-params")
+period_choice = period_choice or "month"
+
+frame = top_groups(ui.trend_series(filters, by=by, period=period_choice))
+lumped = "Other" in set(frame["group"])
+frame = frame[frame["group"] != "Other"]
+if frame.empty:
+    st.info("No contacts match these filters.")
+    st.stop()
+value, title = ("contacts", "Contacts")
+if per_1000:
+    frame = per_thousand(frame, ui.district_populations(), by=by, districts=filters.districts)
+    value, title = ("per_1000", "Contacts per 1,000 residents")
+colours = charts.group_colours(ui.ranked_groups(by) if by else [], frame["group"].unique().tolist())
+actions = list_actions(ui.engine(), category=filters.categories[0] if len(filters.categories) == 1 else None)
+st.altair_chart(
+    charts.trend_lines(frame, colours, value=value, title=title, actions=actions),
+    theme=None,
+    width="stretch",
+    key="trends_chart",
+)
+if lumped:
+    st.caption(f"The 7 largest by {label(by).lower()}; choose others in the filters above to compare them.")
+
+st.subheader("The records behind a point")
+left, right = st.columns(2)
+periods = sorted(frame["period"].unique(), reverse=True)
+drill_month = left.selectbox(
+    "Month", [p[:7] for p in periods if period_choice == "month"] or sorted({p[:7] for p in periods}, reverse=True),
+    format_func=month_label, key="trends_drill_month",
+)  # fmt: skip
+drill_group = right.selectbox("Series", ["(all)", *sorted(set(frame["group"]) - {"Other"})], key="trends_drill_group")
+behind = records(
+    ui.engine(), filters, month=drill_month, by=by, group=None if drill_group == "(all)" else drill_group, limit=500
+)
+st.caption(f"The newest {len(behind):,} contacts (at most 500) of {month_label(drill_month)}.")
+st.dataframe(local_times(behind, ui.settings().timezone), hide_index=True, key="trends_records")
+ui.download_buttons(behind, f"contacts-{drill_month}", "trends_records")
+
+yoy, mix, performance, actions_tab = st.tabs(["Year over year", "Channel mix", "Service performance", "Actions"])
+with yoy:
+    monthly_all = ui.trend_series(replace(filters, first_month=None, last_month=None), by=None, period="month")
+    st.altair_chart(charts.year_over_year_lines(year_over_year(monthly_all)), theme=None, width="stretch")
+with mix:
+    channels = shares(ui.trend_series(filters, by="channel", period=period_choice))
+    st.altair_chart(charts.channel_mix(channels), theme=None, width="stretch")
+with performance:
+    table = ui.performance(filters)
+    st.dataframe(
+        table,
+        hide_index=True,
+        key="trends_performance",
+        column_config={
+            "category": "Category",
+            "contacts": st.column_config.NumberColumn("Contacts", format="%d"),
+            "closed": st.column_config.NumberColumn("Closed", format="%d"),
+            "median_days": st.column_config.NumberColumn("Median days", format="%.1f"),
+            "p90_days": st.column_config.NumberColumn("90% closed within (days)", format="%.1f"),
+            "target_days": st.column_config.NumberColumn("Target (days)", format="%.0f"),
+            "within_target_share": st.column_config.NumberColumn("Closed within target", format="percent"),
+            "closed_too_fast": st.column_config.NumberColumn("Closed in under 5 minutes", format="%d"),
+            "still_open": st.column_config.NumberColumn("Never closed", format="%d"),
+        },
+    )
+    st.caption(
+        "Closed is not fixed: contacts closed within five minutes of opening (questions aside) and contacts "
+        "never closed are counted apart. Targets are set on the Data page."
+    )
+with actions_tab:
+    with st.form("trends_action_form", clear_on_submit=True):
+        st.markdown("Record a process change, a new procedure or an information campaign to see its effect.")
+        when = st.date_input("Date", value=date.today(), key="trends_action_date")
+        category = st.selectbox("Category", ["(all)", *ui.choices()["category"]], key="trends_action_category")
+        district = st.selectbox(
+            "District", ["(county-wide)", *ui.choices()["district_code"]], key="trends_action_district"
+        )
+        description = st.text_area("What changed", key="trends_action_description")
+        if st.form_submit_button("Record the action", type="primary"):
+            try:
+                add_action(
+                    ui.engine(), action_date=when, description=description, user=ui.current_user(),
+                    category=None if category == "(all)" else category,
+                    district_code=None if district == "(county-wide)" else district,
+                )  # fmt: skip
+                st.success("Recorded. It appears as a dashed line on the chart.")
+            except VocError as error:
+                st.error(str(error))
+    st.dataframe(list_actions(ui.engine()), hide_index=True, key="trends_actions")

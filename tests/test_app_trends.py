@@ -1,0 +1,64 @@
+"""AppTest of the Trends page on an empty store and on the demo county (a copy, since actions are written)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _trends(monkeypatch: pytest.MonkeyPatch, url: str) -> AppTest:
+    monkeypatch.setenv("VOC_DATABASE_URL", url)
+    app = AppTest.from_file(APP, default_timeout=90)
+    app.run()
+    app.switch_page("pages/trends.py")
+    app.run()
+    assert not app.exception
+    return app
+
+
+@pytest.fixture
+def demo_copy(demo_store_url: str, tmp_path: Path) -> str:
+    source = Path(demo_store_url.removeprefix("sqlite:///"))
+    shutil.copy(source, tmp_path / "voc.db")
+    return f"sqlite:///{tmp_path / 'voc.db'}"
+
+
+def test_empty_store(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    app = _trends(monkeypatch, sqlite_url)
+    assert "No contacts yet" in app.info[0].value
+
+
+def test_demo_trends_drill_down_and_action(monkeypatch: pytest.MonkeyPatch, demo_copy: str, demo_county) -> None:
+    app = _trends(monkeypatch, demo_copy)
+    requests = demo_county.requests
+    assert app.select_slider(key="trends_months").value == ("2024-11", "2026-10")
+    assert "The 7 largest by category" in app.caption[0].value
+
+    app.selectbox(key="trends_drill_month").set_value("2026-10").run()
+    app.selectbox(key="trends_drill_group").set_value("Potholes").run()
+    assert not app.exception
+    october_potholes = requests[(requests["opened_month"] == "2026-10") & (requests["category"] == "Potholes")]
+    shown, performance, actions = (frame.value for frame in app.dataframe)
+    assert len(shown) == min(500, len(october_potholes))
+    assert set(shown["category"]) == {"Potholes"}
+
+    performance = performance.set_index("category")
+    year = requests[(requests["opened_month"] >= "2024-11") & (requests["category"] == "Potholes")]
+    assert performance.loc["Potholes", "contacts"] == len(year)
+    assert performance.loc["Potholes", "median_days"] == pytest.approx(year["days_to_close"].median())
+
+    app.segmented_control(key="trends_by").set_value("channel").run()
+    app.toggle(key="trends_per_1000").set_value(True).run()
+    assert not app.exception
+
+    app.text_area(key="trends_action_description").input("New pothole crew on night shifts")
+    app.button(key="FormSubmitter:trends_action_form-Record the action").click().run()
+    assert not app.exception
+    assert app.success[0].value.startswith("Recorded")
+    assert actions.empty
+    assert "New pothole crew on night shifts" in app.dataframe[-1].value["description"].tolist()
