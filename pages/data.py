@@ -5,6 +5,7 @@ import streamlit as st
 from voc import ui
 from voc.errors import VocError
 from voc.fields import CONTACT_TYPES
+from voc.performance import save_targets
 from voc.request_types import save_type_map
 
 ui.require_frame()
@@ -37,5 +38,26 @@ if st.button("Save request types", key="data_request_types_save", type="primary"
     try:
         changed = save_type_map(ui.engine(), edited, user=ui.current_user())
         st.success(f"Saved. {changed:,} stored contacts changed category, department or type.")
+    except VocError as error:
+        st.error(str(error))
+
+st.subheader("Service targets")
+st.markdown(
+    "The number of days within which a category's contacts should be closed; the Trends page reports the share met."
+)
+targets = st.data_editor(
+    ui.targets(),
+    key="data_targets",
+    hide_index=True,
+    num_rows="dynamic",
+    column_config={
+        "category": st.column_config.SelectboxColumn("Category", options=ui.choices()["category"], required=True),
+        "target_days": st.column_config.NumberColumn("Target (days)", min_value=0.1, step=0.5, required=True),
+    },
+)
+if st.button("Save targets", key="data_targets_save", type="primary"):
+    try:
+        save_targets(ui.engine(), targets, user=ui.current_user())
+        st.success("Saved.")
     except VocError as error:
         st.error(str(error))

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REAL
 from voc.models import ServiceRequest
+from voc.request_types import save_type_map
 from voc.store import open_store
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -94,3 +95,29 @@ def test_data_page_maps_new_request_types(monkeypatch: pytest.MonkeyPatch, sqlit
     top = raw.index[0]
     assert table.set_index("raw_type").loc[top, "contacts"] == raw.iloc[0]
     assert app.warning[0].value == f"{len(raw)} request types have no category yet."
+
+
+def test_data_page_saves_targets_that_trends_report(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    from voc.config import load_settings
+    from voc.ingest.pipeline import import_requests
+    from voc.performance import load_targets, save_targets, service_performance
+    from voc.trends import Filters
+
+    monkeypatch.setenv("VOC_DATABASE_URL", sqlite_url)
+    engine = open_store(sqlite_url)
+    import_requests(engine, BALTIMORE.read_bytes(), BALTIMORE.name, load_settings())
+    save_type_map(
+        engine,
+        pd.DataFrame([{"raw_type": "SW-Dirty Alley", "category": "Dirty alley", "department": "Solid Waste",
+                       "contact_type": "complaint"}]),
+        user="ana",
+    )  # fmt: skip
+    app = _page(monkeypatch, sqlite_url, "pages/data.py")
+    assert app.data_editor(key="data_targets").value.empty
+    save_targets(engine, pd.DataFrame([{"category": "Dirty alley", "target_days": 3.0}]), user="ana")
+    assert load_targets(engine).to_dict("records") == [{"category": "Dirty alley", "target_days": 3.0}]
+    row = service_performance(engine, Filters()).set_index("category").loc["Dirty alley"]
+    raw = pd.read_csv(BALTIMORE, dtype=str)
+    alleys = raw[raw["SRType"] == "SW-Dirty Alley"]
+    assert row["contacts"] == len(alleys)
+    assert row["target_days"] == 3.0

@@ -24,7 +24,7 @@ from voc.ingest.pipeline import (
     rejected_rows,
 )
 from voc.overview import Overview, load_overview
-from voc.performance import service_performance
+from voc.performance import load_targets, service_performance
 from voc.periods import month_label
 from voc.request_types import categories_in_use, type_table
 from voc.store import data_version, open_store
@@ -323,3 +323,14 @@ def download_buttons(frame: pd.DataFrame, name: str, key: str) -> None:
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _targets(url: str, version: int) -> pd.DataFrame:
+    return load_targets(_engine_for(url))
+
+
+def targets() -> pd.DataFrame:
+    """Return the category targets (category, target_days)."""
+    url = load_settings().database_url
+    return _targets(url, data_version(_engine_for(url)))
