@@ -227,6 +227,13 @@ _PLANTED_RISES = (
     ("Illegal dumping", "5", 2.2),
     ("Streetlight out", "1", 2.2),
 )
+# What residents write about each planted rise: a new phrase, as a real emerging issue brings.
+_RISING_PHRASES = {
+    "Flooding / standing water": "Water over the road by the new Cypress Creek subdivision",
+    "Illegal dumping": "Mattresses and tires dumped behind the Gulf View plaza",
+    "Streetlight out": "Whole row of streetlights dark along US-19 since the roadwork",
+}
+_RISING_PHRASE_SHARE = 0.45
 
 # Relative weight of each local hour for web, app and e-mail contacts.
 _ONLINE_HOURS = np.array(
@@ -277,7 +284,7 @@ def build_demo_county(*, seed: int = 2026, start: str = "2022-11", end: str = "2
         timezone=TIMEZONE,
         districts=districts,
         request_types=_request_types(),
-        requests=_requests(rng, months, districts),
+        requests=_with_rising_phrases(_requests(rng, months, districts), months, seed),
         survey=_survey(rng, months),
         candidates=_candidates(rng, districts),
         planted_rises=_planted_rises(months),
@@ -589,6 +596,21 @@ def _places(rng: np.random.Generator, district: np.ndarray, districts: gpd.GeoDa
         "latitude": lat,
         "longitude": lon,
     }
+
+
+def _with_rising_phrases(requests: pd.DataFrame, months: pd.PeriodIndex, seed: int) -> pd.DataFrame:
+    """Give part of each planted rise's contacts the new phrase residents use for it.
+
+    A generator of its own keeps every other column identical to a build without phrases.
+    """
+    rng = np.random.default_rng([seed, 1])
+    recent = requests["opened_month"] >= months[-3].strftime("%Y-%m")
+    description = requests["description"].copy()
+    for category, district, _factor in _PLANTED_RISES:
+        rows = np.flatnonzero(recent & (requests["category"] == category) & (requests["district_code"] == district))
+        chosen = rows[rng.random(rows.size) < _RISING_PHRASE_SHARE]
+        description.iloc[chosen] = _RISING_PHRASES[category]
+    return requests.assign(description=description)
 
 
 def _planted_rises(months: pd.PeriodIndex) -> pd.DataFrame:
