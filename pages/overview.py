@@ -36,6 +36,9 @@ for column, metric in zip(st.columns(4), headline_metrics(overview), strict=True
         border=True,
     )
 
+st.subheader("What's emerging")
+ui.emerging_panel(overview.month)
+
 st.subheader("Contacts per month")
 st.altair_chart(charts.monthly_bars(overview.monthly, highlight=overview.month), theme=None, width="stretch")
 

@@ -10,14 +10,23 @@ from voc.actions import add_action, list_actions
 from voc.errors import VocError
 from voc.export import local_times
 from voc.fields import label
-from voc.periods import month_label
-from voc.trends import per_thousand, records, shares, top_groups, year_over_year
+from voc.periods import month_label, month_shift
+from voc.trends import action_effects, per_thousand, records, shares, top_groups, year_over_year
 
 ui.require_frame()
 st.title("Trends")
 if not ui.choices()["month"]:
     st.info("No contacts yet. Upload a month's CRM export on the Upload page, or load the demo county with `voc demo`.")
     st.stop()
+
+latest = ui.latest_month()
+with st.expander(f"Emerging issues in {month_label(latest)}", expanded=True):
+    ui.emerging_panel(latest, limit=12)
+    st.caption(
+        "Each series is compared with what its own history predicts for the same months (a seasonal model with a "
+        "trend, as in public-health surveillance); a flag means the count is above the upper bound after "
+        "correcting for the hundreds of series tested."
+    )
 
 filters = ui.trend_filters("trends")
 split, period, measure = st.columns([3, 1.2, 1.2])
@@ -47,12 +56,19 @@ if per_1000:
     value, title = ("per_1000", "Contacts per 1,000 residents")
 colours = charts.group_colours(ui.ranked_groups(by) if by else [], frame["group"].unique().tolist())
 actions = list_actions(ui.engine(), category=filters.categories[0] if len(filters.categories) == 1 else None)
+county_wide = not (filters.districts or filters.channels or filters.contact_types)
+ahead = None
+if by == "category" and period_choice == "month" and not per_1000 and county_wide and filters.last_month == latest:
+    shown = tuple(sorted(set(frame["group"])))
+    ahead = ui.forecast_for(latest, shown).rename(columns={"month": "period", "category": "group"})
 st.altair_chart(
-    charts.trend_lines(frame, colours, value=value, title=title, actions=actions),
+    charts.trend_lines(frame, colours, value=value, title=title, actions=actions, forecast=ahead),
     theme=None,
     width="stretch",
     key="trends_chart",
 )
+if ahead is not None and len(ahead):
+    st.caption("Dashed: the next three months as the seasonal model expects them, with an 80% range.")
 if lumped:
     st.caption(f"The 7 largest by {label(by).lower()}; choose others in the filters above to compare them.")
 
@@ -71,7 +87,9 @@ st.caption(f"The newest {len(behind):,} contacts (at most 500) of {month_label(d
 st.dataframe(local_times(behind, ui.settings().timezone), hide_index=True, key="trends_records")
 ui.download_buttons(behind, f"contacts-{drill_month}", "trends_records")
 
-yoy, mix, performance, actions_tab = st.tabs(["Year over year", "Channel mix", "Service performance", "Actions"])
+yoy, mix, performance, words, actions_tab = st.tabs(
+    ["Year over year", "Channel mix", "Service performance", "What residents write", "Actions"]
+)
 with yoy:
     monthly_all = ui.trend_series(replace(filters, first_month=None, last_month=None), by=None, period="month")
     st.altair_chart(charts.year_over_year_lines(year_over_year(monthly_all)), theme=None, width="stretch")
@@ -100,6 +118,24 @@ with performance:
         "Closed is not fixed: contacts closed within five minutes of opening (questions aside) and contacts "
         "never closed are counted apart. Targets are set on the Data page."
     )
+with words:
+    categories = ui.choices()["category"]
+    chosen = st.selectbox(
+        "Category",
+        categories,
+        key="trends_words_category",
+        index=categories.index(filters.categories[0]) if filters.categories else 0,
+    )
+    area = st.selectbox("District", ["(county-wide)", *ui.choices()["district_code"]], key="trends_words_district")
+    recent, before = ui.text_terms(chosen, latest, None if area == "(county-wide)" else area)
+    left, right = st.columns(2)
+    left.markdown(f"**Most frequent, {month_label(month_shift(latest, -2))}–{month_label(latest)}**")
+    left.dataframe(recent, hide_index=True, key="trends_words_frequent")
+    right.markdown("**Rising against the same months a year before**")
+    if before.empty:
+        right.info("No word or phrase rose more than chance allows.")
+    else:
+        right.dataframe(before, hide_index=True, key="trends_words_rising")
 with actions_tab:
     with st.form("trends_action_form", clear_on_submit=True):
         st.markdown("Record a process change, a new procedure or an information campaign to see its effect.")
@@ -119,4 +155,8 @@ with actions_tab:
                 st.success("Recorded. It appears as a dashed line on the chart.")
             except VocError as error:
                 st.error(str(error))
-    st.dataframe(list_actions(ui.engine()), hide_index=True, key="trends_actions")
+    recorded = list_actions(ui.engine())
+    st.dataframe(recorded, hide_index=True, key="trends_actions")
+    effects = action_effects(ui.engine(), recorded, last_month=latest)
+    for effect in effects.itertuples():
+        st.markdown(f"**{effect.action}** ({effect.date:%d %b %Y}): {effect.effect}")

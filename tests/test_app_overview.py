@@ -36,14 +36,19 @@ def test_demo_county_figures(monkeypatch: pytest.MonkeyPatch, demo_store_url: st
     assert contacts.value == f"{by_month['2026-10']:,}"
     change = (by_month["2026-10"] - by_month["2026-09"]) / by_month["2026-09"] * 100
     assert contacts.delta == f"{change:+.1f}% vs Sep 2026"
-    assert metrics["Same month last year (Oct 2025)"].value == f"{by_month['2025-10']:,}"
+    assert metrics["Oct 2025, a year before"].value == f"{by_month['2025-10']:,}"
     median = october["days_to_close"].median()
     assert metrics["Median days to close"].value == f"{median:.1f}"
     assert metrics["Median days to close"].delta == f"{october['closed_at'].isna().sum():,} still open"
     online = october["channel"].isin(["web", "app", "e-mail"]).mean()
     assert metrics["Online (web, app, e-mail)"].value == f"{online:.0%}"
     assert "Latest complete month: **Oct 2026**" in app.caption[0].value
+    emerging = [w.value for w in app.warning]
+    planted = demo_county.planted_rises
+    for category, district in zip(planted["category"], planted["district_code"], strict=True):
+        assert any(s.startswith(f"{category} in District {district}:") for s in emerging), category
     assert [s.value for s in app.subheader] == [
+        "What's emerging",
         "Contacts per month",
         "Top categories in Oct 2026",
         "How residents got in touch",

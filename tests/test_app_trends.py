@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,12 @@ def _trends(monkeypatch: pytest.MonkeyPatch, url: str) -> AppTest:
     return app
 
 
+def _table(app: AppTest, column: str):
+    """Return the page's only table having the given column."""
+    (table,) = (frame.value for frame in app.dataframe if column in frame.value.columns)
+    return table
+
+
 @pytest.fixture
 def demo_copy(demo_store_url: str, tmp_path: Path) -> str:
     source = Path(demo_store_url.removeprefix("sqlite:///"))
@@ -37,13 +44,16 @@ def test_demo_trends_drill_down_and_action(monkeypatch: pytest.MonkeyPatch, demo
     app = _trends(monkeypatch, demo_copy)
     requests = demo_county.requests
     assert app.select_slider(key="trends_months").value == ("2024-11", "2026-10")
-    assert "The 7 largest by category" in app.caption[0].value
+    captions = [c.value for c in app.caption]
+    assert any("The 7 largest by category" in c for c in captions)
+    assert any(c.startswith("Dashed: the next three months") for c in captions)
+    assert len(app.warning) == 6
 
     app.selectbox(key="trends_drill_month").set_value("2026-10").run()
     app.selectbox(key="trends_drill_group").set_value("Potholes").run()
     assert not app.exception
     october_potholes = requests[(requests["opened_month"] == "2026-10") & (requests["category"] == "Potholes")]
-    shown, performance, actions = (frame.value for frame in app.dataframe)
+    shown, performance, actions = (_table(app, column) for column in ("source_id", "median_days", "recorded_by"))
     assert len(shown) == min(500, len(october_potholes))
     assert set(shown["category"]) == {"Potholes"}
 
@@ -56,9 +66,13 @@ def test_demo_trends_drill_down_and_action(monkeypatch: pytest.MonkeyPatch, demo
     app.toggle(key="trends_per_1000").set_value(True).run()
     assert not app.exception
 
+    app.date_input(key="trends_action_date").set_value(date(2026, 5, 1))
+    app.selectbox(key="trends_action_category").set_value("Potholes")
     app.text_area(key="trends_action_description").input("New pothole crew on night shifts")
     app.button(key="FormSubmitter:trends_action_form-Record the action").click().run()
     assert not app.exception
     assert app.success[0].value.startswith("Recorded")
     assert actions.empty
-    assert "New pothole crew on night shifts" in app.dataframe[-1].value["description"].tolist()
+    assert "New pothole crew on night shifts" in _table(app, "recorded_by")["description"].tolist()
+    effect = next(m.value for m in app.markdown if m.value.startswith("**New pothole crew on night shifts**"))
+    assert "May 2026–Oct 2026" in effect and "expected from the season" in effect

@@ -163,7 +163,13 @@ def trend_lines(
     )
     layers: list[alt.Chart] = [base.mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=40))]
     if forecast is not None and len(forecast):
-        future = forecast.assign(date=pd.to_datetime(forecast["period"]))
+        # Start each dashed line at the group's last actual point, so the forecast reads as a continuation.
+        last = data[data["period"] == data["period"].max()][["period", "group", value]]
+        joined = last.rename(columns={value: "forecast"}).assign(
+            lower=lambda f: f["forecast"], upper=lambda f: f["forecast"]
+        )
+        future = pd.concat([joined[joined["group"].isin(forecast["group"])], forecast], ignore_index=True)
+        future = future.assign(date=pd.to_datetime(future["period"]))
         band = (
             alt.Chart(future)
             .mark_area(opacity=0.15)

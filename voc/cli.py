@@ -247,3 +247,33 @@ def action_list(as_json: bool) -> None:
         _print_json(actions.to_dict("records"))
     else:
         click.echo(actions.to_string(index=False) if len(actions) else "No actions recorded yet.")
+
+
+@main.command()
+@click.option("--month", help="YYYY-MM to test (default: the latest complete month).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: one object per flagged issue.")
+@click.option("--all", "show_all", is_flag=True, help="Also list every series tested, not only the flagged ones.")
+@_friendly_errors
+def alerts(month: str | None, as_json: bool, show_all: bool) -> None:
+    """List emerging issues: counts above what each series' own seasonal history predicts."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from voc.overview import current_month
+    from voc.trends import emerging_issues
+
+    engine, settings = _engine(), load_settings()
+    month = month or current_month(
+        engine, today=datetime.now(ZoneInfo(settings.timezone)).date(), timezone=settings.timezone
+    )
+    if month is None:
+        raise VocError("No contacts yet: nothing to test. Import a month with `voc import requests FILE`.")
+    rows = emerging_issues(engine, month=month)
+    shown = rows if show_all else rows[rows["flagged"]] if len(rows) else rows
+    if as_json:
+        _print_json({"month": month, "issues": shown.to_dict("records")})
+        return
+    if shown.empty:
+        click.echo(f"Nothing emerging in {month}: every series is within what its seasonal history predicts.")
+    for row in shown.itertuples():
+        click.echo(("⚠ " if row.flagged else "  ") + row.sentence)

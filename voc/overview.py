@@ -34,6 +34,12 @@ def latest_complete_month(latest_contact: date, today: date) -> str:
     return min(month, month_shift(current, -1))
 
 
+def current_month(engine: sa.Engine, *, today: date, timezone: str) -> str | None:
+    """Return the latest complete month of the stored contacts, or None when there are none."""
+    newest = latest_contact_date(engine, timezone)
+    return None if newest is None else latest_complete_month(newest, today)
+
+
 def percent_change(now: float, before: float | None) -> float | None:
     """Return the change in percent, or None when there is nothing to compare with."""
     if before is None or before == 0 or pd.isna(before):
@@ -198,7 +204,7 @@ def headline_metrics(overview: Overview) -> list[Metric]:
             "Calls, web and app requests, e-mails and walk-ins opened in the month.",
         ),
         Metric(
-            f"Same month last year ({last_year})",
+            f"{last_year}, a year before",
             "no data" if overview.last_year_contacts is None else f"{overview.last_year_contacts:,}",
             _delta(overview.contacts, overview.last_year_contacts, last_year),
             "The fair comparison for seasonal services: the same month a year before.",

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
+from voc.actions import action_effect
+from voc.alerts import AlertSettings, detect_emerging
+from voc.forecast import forecast
 from voc.models import District, MonthlyCount, ServiceRequest, WeeklyCount
 from voc.periods import month_range, month_shift
 
@@ -190,3 +193,84 @@ def filter_choices(engine: sa.Engine) -> dict[str, list[str]]:
             values = connection.execute(sa.select(column).distinct().where(column != "").order_by(column)).scalars()
             choices[dimension] = list(values)
     return choices
+
+
+def category_district_counts(engine: sa.Engine, *, last_month: str | None = None) -> pd.DataFrame:
+    """Return monthly contacts by category and district (columns month, category, district_code, contacts)."""
+    query = (
+        sa.select(
+            ROLLUP.c.month, ROLLUP.c.category, ROLLUP.c.district_code, sa.func.sum(ROLLUP.c.contacts).label("contacts")
+        )
+        .where(ROLLUP.c.category != "", *([ROLLUP.c.month <= last_month] if last_month else []))
+        .group_by(ROLLUP.c.month, ROLLUP.c.category, ROLLUP.c.district_code)
+    )
+    with engine.connect() as connection:
+        frame = _frame(connection, query)
+    return frame.astype({"contacts": int})
+
+
+def district_names(engine: sa.Engine) -> dict[str, str]:
+    """Return each district's display name by code."""
+    with engine.connect() as connection:
+        return dict(connection.execute(sa.select(DISTRICTS.c.code, DISTRICTS.c.name)).all())
+
+
+def emerging_issues(engine: sa.Engine, *, month: str, settings: AlertSettings | None = None) -> pd.DataFrame:
+    """Run the emerging-issue detection (voc.alerts) for a month on the stored roll-up."""
+    counts = category_district_counts(engine, last_month=month)
+    if counts.empty:
+        return counts
+    return detect_emerging(counts, month=month, settings=settings or AlertSettings(), labels=district_names(engine))
+
+
+def category_forecast(
+    engine: sa.Engine, *, last_month: str, categories: tuple[str, ...], horizon: int = 3
+) -> pd.DataFrame:
+    """Forecast the given categories' county-wide contacts after last_month (see voc.forecast)."""
+    counts = category_district_counts(engine, last_month=last_month)
+    counts = counts[counts["category"].isin(categories)]
+    if counts.empty:
+        return pd.DataFrame(columns=["category", "month", "forecast", "lower", "upper", "method"])
+    return forecast(counts, last_month=last_month, horizon=horizon)
+
+
+def descriptions(
+    engine: sa.Engine,
+    *,
+    category: str,
+    first_month: str,
+    last_month: str,
+    district: str | None = None,
+    limit: int = 20_000,
+) -> pd.Series:
+    """Return up to `limit` free-text descriptions of a category over a span of months."""
+    conditions = [REQUESTS.c.category == category, REQUESTS.c.opened_month.between(first_month, last_month)]
+    if district:
+        conditions.append(REQUESTS.c.district_code == district)
+    query = sa.select(REQUESTS.c.description).where(*conditions, REQUESTS.c.description.is_not(None)).limit(limit)
+    with engine.connect() as connection:
+        return pd.Series(connection.execute(query).scalars().all(), dtype="str")
+
+
+def action_effects(engine: sa.Engine, actions: pd.DataFrame, *, last_month: str) -> pd.DataFrame:
+    """Judge each action with a category against its series' seasonal history, up to last_month."""
+    counts = category_district_counts(engine, last_month=last_month)
+    rows = []
+    for action in actions.itertuples(index=False):
+        if not action.category:
+            continue
+        chosen = counts[counts["category"] == action.category]
+        if action.district_code:
+            chosen = chosen[chosen["district_code"] == action.district_code]
+        monthly = chosen.groupby("month")["contacts"].sum()
+        where = f" in District {action.district_code}" if action.district_code else ""
+        month = f"{action.action_date:%Y-%m}"
+        effect = action_effect(monthly, month, subject=f"{action.category}{where}") if len(monthly) else None
+        rows.append(
+            {
+                "action": action.description,
+                "date": action.action_date,
+                "effect": effect.sentence if effect else "No complete month since the action yet.",
+            }
+        )
+    return pd.DataFrame(rows, columns=["action", "date", "effect"])

@@ -23,12 +23,13 @@ from voc.ingest.pipeline import (
     preview,
     rejected_rows,
 )
-from voc.overview import Overview, load_overview
+from voc.overview import Overview, current_month, load_overview
 from voc.performance import load_targets, service_performance
-from voc.periods import month_label
+from voc.periods import month_label, month_shift
 from voc.request_types import categories_in_use, type_table
 from voc.store import data_version, open_store
-from voc.trends import Filters, filter_choices, populations, series
+from voc.textmine import frequent_terms, rising_terms
+from voc.trends import Filters, category_forecast, descriptions, emerging_issues, filter_choices, populations, series
 from voc.uploads import list_uploads, sha256_of
 
 _IN_FRAME: ContextVar[bool] = ContextVar("voc_in_frame", default=False)
@@ -334,3 +335,71 @@ def targets() -> pd.DataFrame:
     """Return the category targets (category, target_days)."""
     url = load_settings().database_url
     return _targets(url, data_version(_engine_for(url)))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _emerging(url: str, version: int, month: str) -> pd.DataFrame:
+    return emerging_issues(_engine_for(url), month=month)
+
+
+def latest_month() -> str | None:
+    """Return the latest complete month of the stored contacts."""
+    settings = load_settings()
+    return current_month(engine(), today=county_today(), timezone=settings.timezone)
+
+
+def emerging(month: str) -> pd.DataFrame:
+    """Return the emerging-issue table for a month (flagged rows first), cached by data version."""
+    url = load_settings().database_url
+    return _emerging(url, data_version(_engine_for(url)), month)
+
+
+def emerging_panel(month: str, *, limit: int = 5) -> None:
+    """Show the flagged emerging issues of a month as plain sentences."""
+    table = emerging(month)
+    flagged = table[table["flagged"]] if len(table) else table
+    if flagged.empty:
+        st.success(
+            f"Nothing unusual in {month_label(month)}: every series is within what its own seasonal history predicts."
+        )
+        return
+    for sentence in flagged["sentence"].head(limit):
+        st.warning(sentence, icon=":material/trending_up:")
+    if len(flagged) > limit:
+        st.caption(f"{len(flagged) - limit} more on the Trends page.")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _forecast(url: str, version: int, last_month: str, categories: tuple[str, ...]) -> pd.DataFrame:
+    return category_forecast(_engine_for(url), last_month=last_month, categories=categories)
+
+
+def forecast_for(last_month: str, categories: tuple[str, ...]) -> pd.DataFrame:
+    """Return the next 3 months' forecasts of the given categories."""
+    url = load_settings().database_url
+    return _forecast(url, data_version(_engine_for(url)), last_month, categories)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _text_terms(
+    url: str, version: int, category: str, month: str, district: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    engine = _engine_for(url)
+    first = month_shift(month, -2)
+    recent = descriptions(engine, category=category, first_month=first, last_month=month, district=district)
+    before = descriptions(
+        engine,
+        category=category,
+        first_month=month_shift(first, -12),
+        last_month=month_shift(month, -12),
+        district=district,
+    )
+    columns = ["term", "documents"]
+    rising = rising_terms(recent, before)[["term", "current", "previous", "status"]] if len(recent) else pd.DataFrame()
+    return frequent_terms(recent)[columns] if len(recent) else pd.DataFrame(columns=columns), rising
+
+
+def text_terms(category: str, month: str, district: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the most frequent and the rising terms of a category's last three months of descriptions."""
+    url = load_settings().database_url
+    return _text_terms(url, data_version(_engine_for(url)), category, month, district)

