@@ -6,6 +6,7 @@ import pytest
 
 from tests.browser import SCRIPT_FINISHED, chromium_page, open_page, running_app, screenshot
 from tests.conftest import REAL
+from voc.ui import PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +18,7 @@ def test_upload_page_imports_a_file_and_shows_the_report(sqlite_url: str) -> Non
         page.wait_for_selector("h1:has-text('Upload')")
         # The first request of a fresh server asks for /upload: the app frame must still run it.
         links = page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()
-        assert [link.split()[-1] for link in links] == ["Overview", "Upload", "Data"]
+        assert [link.split()[-1] for link in links] == [title for _path, title, _icon in PAGES]
         page.set_input_files('[data-testid="stFileUploaderDropzoneInput"]', str(export))
         page.wait_for_selector("text=Recognised layout", timeout=60_000)
         page.get_by_role("button", name="Import", exact=True).click()

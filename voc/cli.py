@@ -277,3 +277,36 @@ def alerts(month: str | None, as_json: bool, show_all: bool) -> None:
         click.echo(f"Nothing emerging in {month}: every series is within what its seasonal history predicts.")
     for row in shown.itertuples():
         click.echo(("⚠ " if row.flagged else "  ") + row.sentence)
+
+
+@import_group.command("districts")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--name-field", help="Field holding district names (default: guessed, e.g. 'name').")
+@click.option("--population-field", help="Field holding residents (default: guessed, e.g. 'population').")
+@click.option("--code-field", help="Field holding district codes (default: guessed, e.g. 'district', 'id').")
+@_friendly_errors
+def import_districts_command(
+    file: str, name_field: str | None, population_field: str | None, code_field: str | None
+) -> None:
+    """Replace the district boundaries (GeoJSON, zipped shapefile or GeoPackage; any CRS)."""
+    from pathlib import Path
+
+    from voc.geo import import_districts
+
+    path = Path(file)
+    result = import_districts(
+        _engine(), path.read_bytes(), path.name, user=load_settings().user,
+        name_field=name_field, population_field=population_field, code_field=code_field,
+    )  # fmt: skip
+    fields = f"codes from {result.code_field!r}, names from {result.name_field or 'the codes'!r}"
+    population = f"populations from {result.population_field!r}" if result.population_field else "no populations"
+    click.echo(f"Imported {result.count} districts from {path.name} ({fields}, {population}; {result.source_crs}).")
+    if result.repaired or result.merged:
+        click.echo(f"  Repaired {result.repaired} invalid shapes; merged {result.merged} parts sharing a code.")
+    if result.codes_without_boundary:
+        codes = ", ".join(result.codes_without_boundary)
+        click.echo(f"  Stored contacts name districts that have no boundary now: {codes}.")
+
+
+if __name__ == "__main__":
+    main()
