@@ -173,3 +173,28 @@ def test_a_failed_write_leaves_the_store_untouched(engine: sa.Engine) -> None:
     pd.testing.assert_frame_equal(_requests(engine), before)
     with engine.connect() as connection:
         assert connection.execute(sa.select(sa.func.count()).select_from(Upload.__table__)).scalar() == 1
+
+
+def test_weekly_rollup_follows_imports_and_undo_across_month_edges(engine: sa.Engine) -> None:
+    from voc.models import WeeklyCount
+
+    weekly = WeeklyCount.__table__
+
+    def weeks() -> dict[str, int]:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.select(weekly.c.week, sa.func.sum(weekly.c.contacts)).group_by(weekly.c.week))
+            return {week: total for week, total in rows}
+
+    # Monday 30 March 2026 starts a week that ends in April; March, April and June are touched.
+    _upload(engine, request_frame(FIRST_MONTH + [{"source_id": "005", "opened_at": "2026-06-10 12:00"}]))
+    assert weeks() == {
+        "2026-03-02": 1,
+        "2026-03-09": 1,
+        "2026-03-30": 1,
+        "2026-04-13": 1,
+        "2026-06-08": 1,
+    }
+    later, _ = _upload(engine, request_frame([{"source_id": "006", "opened_at": "2026-04-02 12:00"}]))
+    assert weeks()["2026-03-30"] == 2
+    undo(engine, later, user="ana")
+    assert weeks()["2026-03-30"] == 1

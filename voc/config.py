@@ -18,6 +18,7 @@ class Settings:
     max_upload_bytes: int
     redact_personal: bool
     user: str
+    basemap_style: str | None = None  # a map style URL; without one, maps have no tiles (and need no internet)
 
 
 def _flag(value: str) -> bool:
@@ -43,4 +44,5 @@ def load_settings() -> Settings:
         max_upload_bytes=int(float(env.get("VOC_MAX_UPLOAD_MB", "200")) * 1024 * 1024),
         redact_personal=_flag(env.get("VOC_REDACT_PERSONAL", "1")),
         user=env.get("VOC_USER") or getpass.getuser(),
+        basemap_style=env.get("VOC_BASEMAP_STYLE") or None,
     )

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from voc.demo import DemoCounty, build_demo_county
 from voc.geo import replace_districts
+from voc.ingest.locate import locate
 from voc.ingest.upsert import REQUEST_COLUMNS, save_requests
 from voc.models import Candidate, RequestType, ServiceRequest, SurveyResult
 from voc.periods import local_week
@@ -38,7 +39,7 @@ def load_demo(engine: sa.Engine, *, user: str, county: DemoCounty | None = None)
     started = time.perf_counter()
     county = county or build_demo_county()
     requests = county.requests.assign(opened_week=local_week(county.requests["opened_at"], county.timezone))
-    requests = requests.reindex(columns=list(REQUEST_COLUMNS))
+    requests = locate(requests, county.districts).rows.reindex(columns=list(REQUEST_COLUMNS))
     with write_transaction(engine) as connection:
         upload_id = start_upload(
             connection,

@@ -79,6 +79,8 @@ class ServiceRequest(SQLModel, table=True):
         sa.UniqueConstraint("source", "source_id", name="uq_service_requests_source_record"),
         sa.Index("ix_service_requests_month_category", "opened_month", "category"),
         sa.Index("ix_service_requests_month_days", "opened_month", "days_to_close"),
+        # The Map page's hexagons group a span of months by cell: this index covers that query.
+        sa.Index("ix_service_requests_month_cell", "opened_month", "h3_cell"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -104,6 +106,12 @@ class ServiceRequest(SQLModel, table=True):
     zip_code: str | None = Field(default=None, max_length=20)
     latitude: float | None = None
     longitude: float | None = None
+    h3_cell: int | None = Field(
+        default=None, sa_type=sa.BigInteger, description="the H3 cell (voc.geo.CELL_RESOLUTION) holding the point"
+    )
+    location_flag: str | None = Field(
+        default=None, max_length=20, description="outside_districts, district_mismatch, or None: see voc.ingest.locate"
+    )
     description: str | None = Field(default=None, sa_type=sa.Text)
     contact_name: str | None = Field(default=None, max_length=200)
     contact_phone: str | None = Field(default=None, max_length=60)

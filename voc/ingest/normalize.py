@@ -347,18 +347,18 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse numbers ("1,234.5", " 12 ") to floats; return them and an unreadable mask."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype("float64"), pd.Series(False, index=values.index, name=values.name)
-    numbers = np.full(len(values), np.nan)
-    unreadable = np.zeros(len(values), dtype=bool)
-    texts = np.arange(len(values))
     if values.dtype == object:
         # A workbook's number cells arrive as Python floats and ints: only the other cells (blanks,
         # text, and any other type, which the text path reads as before) need reading as text.
         objects = values.to_numpy()
         is_number = np.fromiter((type(v) in _PLAIN_NUMBERS for v in objects), dtype=bool, count=len(objects))
-        numbers[is_number] = objects[is_number].astype("float64")
+        numbers = np.where(is_number, objects, np.nan).astype("float64")
+        unreadable = np.zeros(len(values), dtype=bool)
         texts = np.flatnonzero(~is_number)
-    if len(texts):
-        numbers[texts], unreadable[texts] = _parse_number_texts(values.iloc[texts])
+        if len(texts):
+            numbers[texts], unreadable[texts] = _parse_number_texts(values.iloc[texts])
+    else:
+        numbers, unreadable = _parse_number_texts(values)
     return pd.Series(numbers, index=values.index, name=values.name), pd.Series(
         unreadable, index=values.index, name=values.name
     )

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from voc.config import Settings
 from voc.errors import FileRefused
 from voc.fields import REQUEST_FIELDS, label
+from voc.ingest.locate import Located, locate, with_location_problems
 from voc.ingest.mapping import ProposedMapping, header_key, override, propose_mapping
 from voc.ingest.profiles import find_profile, save_profile
 from voc.ingest.read import RawTable, read_table
@@ -64,6 +66,8 @@ class ImportReport:
     sheet: str | None
     dry_run: bool
     message: str
+    outside_districts: int = 0  # rows kept and flagged: their coordinates are outside every district
+    district_mismatches: int = 0  # rows kept and flagged: their stated district is not the one at their point
 
     def as_json(self, *, max_problems: int = 1000) -> dict[str, Any]:
         """Return the report as the JSON object `voc import requests --json` prints."""
@@ -83,6 +87,8 @@ class ImportReport:
             "sheet": self.sheet,
             "dry_run": self.dry_run,
             "message": self.message,
+            "outside_districts": self.outside_districts,
+            "district_mismatches": self.district_mismatches,
         }
 
 
@@ -176,6 +182,10 @@ def import_requests(
     prepared = prepare(plan.raw.frame, plan.raw.row_numbers, mapping, _county_context(engine, settings, plan.source))
     rows_read = len(plan.raw.frame)
     _refuse_if_nothing_usable(prepared, rows_read)
+    # Only the rejected rows' raw values are needed from here on (they are stored for download):
+    # letting go of the others frees a large file's raw table before the write.
+    plan = replace(plan, raw=_rejected_only(plan.raw, prepared))
+    prepared, located = _locate(engine, prepared, mapping)
     report = ImportReport(
         file_name=Path(file_name).name,
         upload_id=None,
@@ -191,6 +201,8 @@ def import_requests(
         sheet=plan.raw.sheet,
         dry_run=options.dry_run,
         message="",
+        outside_districts=located.outside,
+        district_mismatches=located.mismatches,
     )
     if options.dry_run:
         report.inserted = len(prepared.rows)
@@ -200,6 +212,20 @@ def import_requests(
     _write(engine, plan, prepared, report, data, settings.user)
     report_progress("Done", 1.0)
     return report
+
+
+def _locate(engine: sa.Engine, prepared: Prepared, mapping: dict[str, str]) -> tuple[Prepared, Located]:
+    """Give rows their district from their coordinates, location flags and H3 cells (voc.ingest.locate)."""
+    from voc.geo import load_districts
+
+    located = locate(
+        prepared.rows,
+        load_districts(engine),
+        point_column=mapping.get("latitude", mapping.get("location", "")),
+        district_column=mapping.get("district", ""),
+    )
+    problems = with_location_problems(prepared.problems, located)
+    return replace(prepared, rows=located.rows, problems=problems), located
 
 
 class _NothingChanged(Exception):
@@ -255,6 +281,12 @@ def _write(engine: sa.Engine, plan: Preview, prepared: Prepared, report: ImportR
             f"Nothing changed: all {report.unchanged:,} accepted rows are already in the store as they are "
             f"in this file ({report.rejected:,} rejected)."
         )
+
+
+def _rejected_only(raw: RawTable, prepared: Prepared) -> RawTable:
+    """Return the raw table cut down to its rejected rows."""
+    rejected = np.isin(raw.row_numbers, prepared.rejected_rows)
+    return replace(raw, frame=raw.frame[rejected], row_numbers=raw.row_numbers[rejected])
 
 
 def _save_rejected(connection: sa.Connection, upload_id: int, raw: RawTable, prepared: Prepared) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -11,9 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from voc.errors import VocError
 from voc.models import MonthlyCount, RequestChange, ServiceRequest, Upload, UTCDateTime, WeeklyCount, utc_now
+from voc.periods import month_shift
 from voc.store import bulk_insert, bulk_update
 
 REQUESTS = ServiceRequest.__table__
@@ -69,12 +71,19 @@ def _existing(connection: sa.Connection, source: str, ids: Sequence[str]) -> pd.
     if connection.execute(sa.select(REQUESTS.c.id).where(REQUESTS.c.source == source).limit(1)).first() is None:
         return pd.DataFrame(columns=columns)
     query = sa.select(*(REQUESTS.c[c] for c in columns)).where(
-        REQUESTS.c.source == source,
-        REQUESTS.c.source_id.in_(sa.bindparam("ids", expanding=True)),
+        REQUESTS.c.source == source, _is_one_of_ids(connection, REQUESTS.c.source_id)
     )
     # Plain tuples: pandas probes a SQLAlchemy Row for attributes, ten times slower.
     found = [tuple(row) for chunk in _chunks(ids) for row in connection.execute(query, {"ids": list(chunk)})]
     return pd.DataFrame(found, columns=columns)
+
+
+def _is_one_of_ids(connection: sa.Connection, column: sa.Column) -> sa.ColumnElement[bool]:
+    """Return the condition that `column` is one of the "ids" parameter's values."""
+    if connection.dialect.name == "postgresql":
+        # One array parameter rather than thousands: a sixth of the client's work.
+        return column == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.String)))
+    return column.in_(sa.bindparam("ids", expanding=True))
 
 
 def _snapshot(connection: sa.Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
@@ -102,19 +111,17 @@ def save_requests(connection: sa.Connection, rows: pd.DataFrame, *, upload_id: i
     `rows` holds REQUEST_COLUMNS with unique (source, source_id). Rows whose values have not
     changed are left alone; changed rows keep their previous version for undo.
     """
-    rows = rows.loc[:, list(REQUEST_COLUMNS)].copy()
+    # Copy-on-write: the columns added below leave the caller's frame as it was, without a copy.
+    rows = rows.loc[:, list(REQUEST_COLUMNS)]
     rows["row_hash"] = row_hashes(rows)
     rows["upload_id"] = upload_id
     months: set[str] = set()
     inserted = updated = unchanged = 0
-    for source, group in rows.groupby("source", sort=False):
-        existing = _existing(connection, str(source), group["source_id"].tolist())
-        merged = group.merge(existing, on="source_id", how="left", suffixes=("", "_stored"))
-        new = merged[merged["id"].isna()]
-        changed = merged[merged["id"].notna() & (merged["row_hash"] != merged["row_hash_stored"])]
-        unchanged += len(merged) - len(new) - len(changed)
+    for source, group in _by_source(rows):
+        new, changed = _new_and_changed(group, _existing(connection, source, group["source_id"].tolist()))
+        unchanged += len(group) - len(new) - len(changed)
         if len(new):
-            bulk_insert(connection, REQUESTS, new.drop(columns=_STORED_EXTRAS))
+            bulk_insert(connection, REQUESTS, new)
             months.update(new["opened_month"].unique())
         if len(changed):
             months.update(_update_changed(connection, changed, upload_id))
@@ -122,6 +129,27 @@ def save_requests(connection: sa.Connection, rows: pd.DataFrame, *, upload_id: i
         updated += len(changed)
     refresh_rollup(connection, months)
     return WriteCounts(inserted=inserted, updated=updated, unchanged=unchanged)
+
+
+def _by_source(rows: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Split rows by source, in order of appearance; the usual single source is not copied."""
+    sources = rows["source"].unique()
+    if len(sources) == 1:
+        yield str(sources[0]), rows
+    else:
+        for source, group in rows.groupby("source", sort=False):
+            yield str(source), group
+
+
+def _new_and_changed(group: pd.DataFrame, existing: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the rows not stored yet, and the stored rows whose values changed (with id and stored hash)."""
+    if existing.empty:
+        # A source's first import: merging would only copy every row.
+        return group, group.iloc[:0]
+    merged = group.merge(existing, on="source_id", how="left", suffixes=("", "_stored"))
+    new = merged[merged["id"].isna()].drop(columns=_STORED_EXTRAS)
+    changed = merged[merged["id"].notna() & (merged["row_hash"] != merged["row_hash_stored"])]
+    return new, changed
 
 
 def _update_changed(connection: sa.Connection, changed: pd.DataFrame, upload_id: int) -> set[str]:
@@ -155,10 +183,21 @@ def refresh_rollup(connection: sa.Connection, months: Iterable[str]) -> None:
     for chunk in _chunks(months, 500):
         connection.execute(sa.delete(ROLLUP).where(ROLLUP.c.month.in_(chunk)))
         _recount(connection, ROLLUP, REQUESTS.c.opened_month, REQUESTS.c.opened_month.in_(chunk))
-    for month in months:
-        first_monday, last_day = _weeks_touching(month)
+    for first, last in _runs(months):
+        first_monday, last_day = _weeks_touching(first)[0], _weeks_touching(last)[1]
         connection.execute(sa.delete(WEEKLY).where(WEEKLY.c.week.between(first_monday, last_day)))
         _recount(connection, WEEKLY, REQUESTS.c.opened_week, REQUESTS.c.opened_week.between(first_monday, last_day))
+
+
+def _runs(months: list[str]) -> list[tuple[str, str]]:
+    """Group sorted months into runs of consecutive months, so each run is recounted in one statement."""
+    runs: list[tuple[str, str]] = []
+    for month in months:
+        if runs and month_shift(runs[-1][1], 1) == month:
+            runs[-1] = (runs[-1][0], month)
+        else:
+            runs.append((month, month))
+    return runs
 
 
 def _weeks_touching(month: str) -> tuple[str, str]:

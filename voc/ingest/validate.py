@@ -158,8 +158,12 @@ def prepare(raw: pd.DataFrame, row_numbers: np.ndarray, mapping: dict[str, str],
     out["latitude"], out["longitude"] = _coordinates(column, report, mapping, context.bounds)
     out = pd.concat([categorised, out.drop(columns=categorised.columns, errors="ignore")], axis=1)
 
+    # h3_cell and location_flag are set later, by voc.ingest.locate.
+    out = out.reindex(columns=list(REQUEST_COLUMNS))
     keep = ~report.rejected
-    rows = out.loc[keep, list(REQUEST_COLUMNS)].reset_index(drop=True)
+    # Selecting every row would copy them all: the usual file has no rejected row.
+    rows = out.loc[:, list(REQUEST_COLUMNS)] if keep.all() else out.loc[keep, list(REQUEST_COLUMNS)]
+    rows = rows.reset_index(drop=True)
     rows["row"] = report.row_numbers[keep]
     return Prepared(
         rows=rows,
@@ -239,7 +243,7 @@ def _categorise(
     out: pd.DataFrame, own_types: pd.Series | None, type_map: pd.DataFrame | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Look raw types up in the mapping table; unmapped types keep no category and are listed."""
-    keys = type_key(out["request_type"])
+    keys = _per_distinct(out["request_type"], type_key)
     if type_map is not None and len(type_map):
         lookup = type_map.assign(key=type_key(type_map["raw_type"])).drop_duplicates("key").set_index("key")
         category = keys.map(lookup["category"])
@@ -251,7 +255,7 @@ def _categorise(
         contact_type = pd.Series(pd.NA, index=out.index, dtype="str")
     if own_types is not None:
         contact_type = own_types.fillna(contact_type)
-    contact_type = contact_type.fillna(guess_contact_types(out["request_type"]))
+    contact_type = contact_type.fillna(_per_distinct(out["request_type"], guess_contact_types))
     missing = category.isna() & out["request_type"].notna()
     unmapped = out.loc[missing, "request_type"].value_counts().rename_axis("raw_type").reset_index(name="contacts")
     categorised = pd.DataFrame(
@@ -262,6 +266,18 @@ def _categorise(
         }
     )
     return categorised, unmapped
+
+
+def _per_distinct(values: pd.Series, function: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """Apply an element-wise column function to each distinct value once; return its result per row.
+
+    A file's request types are a few dozen values over any number of rows.
+    """
+    codes, uniques = pd.factorize(values)
+    # Missing values (code -1) take the function's result for a missing value, put last.
+    distinct = pd.concat([pd.Series(uniques, dtype=values.dtype), pd.Series([None], dtype=values.dtype)])
+    results = function(distinct.reset_index(drop=True))
+    return pd.Series(results.array.take(np.where(codes < 0, len(uniques), codes)), index=values.index)
 
 
 def _districts(values: pd.Series | None, report: _Report, mapping: dict[str, str], known: Sequence[str]) -> pd.Series:

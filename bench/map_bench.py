@@ -1,0 +1,171 @@
+"""Time the Map page's data at 50,000 and 5,000,000 contacts; print payload sizes and ratios.
+
+For each size: generate contacts at random points inside the demo county's districts (numpy),
+place them (voc.ingest.locate: district and H3 cell), insert them with voc.store.bulk_insert into
+a new SQLite store and build the roll-ups. Then time, warm (median of 3), what the Map page asks
+for: district_figures (from the monthly roll-up), hex_cells (GROUP BY on the stored cells, over
+the last 12 months and over all months) and the pydeck Deck's JSON, whose size is what reaches
+the browser. Targets: the JSON under 1 MB at both sizes; building the map data at 5M within 1.5x
+of 50k. Not a pass/fail test. Run `uv run python bench/map_bench.py --help`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+
+from voc.demo import build_demo_county
+from voc.geo import cell_resolution, replace_districts
+from voc.ingest.locate import locate
+from voc.ingest.upsert import refresh_rollup
+from voc.mapdata import district_figures, hex_cells
+from voc.maps import deck
+from voc.models import ServiceRequest
+from voc.store import bulk_insert, open_store, write_transaction
+from voc.trends import Filters
+
+OUT = Path(__file__).resolve().parent / "out"
+SIZES = (50_000, 5_000_000)
+MONTHS = pd.period_range("2022-11", "2026-10", freq="M")
+LAST_YEAR = Filters(first_month="2025-11", last_month="2026-10")
+CATEGORIES = ("Potholes", "Drainage", "Trash", "Streetlights", "Code enforcement", "Parks", "Animals", "Noise")
+CHANNELS = ("phone", "web", "app", "e-mail", "walk-in")
+TARGET_BYTES = 1_000_000
+TARGET_RATIO = 1.5
+T = TypeVar("T")
+
+
+def points_inside(districts: gpd.GeoDataFrame, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Draw n uniform points inside the districts by rejection from their bounding box, vectorised."""
+    outline = districts.geometry.union_all()
+    shapely.prepare(outline)
+    min_lon, min_lat, max_lon, max_lat = outline.bounds
+    lon, lat = np.empty(0), np.empty(0)
+    while len(lon) < n:
+        x = rng.uniform(min_lon, max_lon, 2 * n)
+        y = rng.uniform(min_lat, max_lat, 2 * n)
+        inside = shapely.contains_xy(outline, x, y)
+        lon, lat = np.concatenate([lon, x[inside]]), np.concatenate([lat, y[inside]])
+    return lat[:n].round(6), lon[:n].round(6)
+
+
+def contacts(districts: gpd.GeoDataFrame, n: int, seed: int = 5) -> pd.DataFrame:
+    """Generate n contacts over four years: the columns the roll-ups and the map read."""
+    rng = np.random.default_rng(seed)
+    lat, lon = points_inside(districts, n, rng)
+    month = rng.integers(len(MONTHS), size=n)
+    day = rng.integers(28, size=n)
+    starts = MONTHS.to_timestamp().tz_localize("America/New_York").tz_convert("UTC").tz_localize(None).to_numpy()
+    opened = pd.to_datetime(starts[month] + (day * 86_400 + 50_400) * np.timedelta64(1, "s"), utc=True)
+    category = np.array(CATEGORIES)[rng.integers(len(CATEGORIES), size=n)]
+    return pd.DataFrame(
+        {
+            "source": "bench",
+            "source_id": np.char.add("B-", np.arange(n).astype(str)),
+            "opened_at": opened,
+            "opened_month": np.array(MONTHS.strftime("%Y-%m"))[month],
+            "opened_week": opened.tz_convert("America/New_York").strftime("%Y-%m-%d"),
+            "request_type": category,
+            "category": category,
+            "department": np.char.add(category, " department"),
+            "contact_type": "request",
+            "channel": np.array(CHANNELS)[rng.integers(len(CHANNELS), size=n)],
+            "district_code": pd.Series(pd.NA, index=range(n), dtype="str"),
+            "latitude": lat,
+            "longitude": lon,
+            "row_hash": "",
+        }
+    )
+
+
+def build_store(districts: gpd.GeoDataFrame, n: int, folder: Path) -> tuple[sa.Engine, dict[str, float]]:
+    """Write n generated contacts into a new SQLite store; return it and the seconds each step took."""
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    rows = contacts(districts, n)
+    seconds["generate"] = time.perf_counter() - started
+    started = time.perf_counter()
+    located = locate(rows, districts).rows
+    seconds["locate"] = time.perf_counter() - started
+    engine = open_store(f"sqlite:///{folder / f'map_{n}.db'}")
+    started = time.perf_counter()
+    with write_transaction(engine) as connection:
+        replace_districts(connection, districts)
+        bulk_insert(connection, ServiceRequest.__table__, located)
+        seconds["insert"] = time.perf_counter() - started
+        refresh_rollup(connection, located["opened_month"].unique())
+    seconds["insert+roll-up"] = time.perf_counter() - started
+    return engine, seconds
+
+
+def warm(function: Callable[[], T], repeat: int = 3) -> tuple[T, float]:
+    """Run once to warm caches, then return the result and the median seconds of `repeat` runs."""
+    result = function()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - started)
+    return result, statistics.median(times)
+
+
+def map_data(engine: sa.Engine, filters: Filters, resolution: int) -> str:
+    """Build what the Map page sends: districts coloured by change with the hexagons over them."""
+    figures = district_figures(engine, filters, measure="change")
+    return deck(figures, hex_cells(engine, filters, resolution=resolution), measure="change").to_json()
+
+
+def measure(engine: sa.Engine, resolution: int) -> dict[str, float]:
+    """Time each part of the map data; return seconds (and the JSON size in bytes)."""
+    figures = {}
+    _, figures["district_figures"] = warm(lambda: district_figures(engine, LAST_YEAR, measure="change"))
+    cells, figures["hex_cells 12 months"] = warm(lambda: hex_cells(engine, LAST_YEAR, resolution=resolution))
+    _, figures["hex_cells all months"] = warm(lambda: hex_cells(engine, Filters(), resolution=resolution))
+    text, figures["map data 12 months"] = warm(lambda: map_data(engine, LAST_YEAR, resolution))
+    figures["cells"] = len(cells)
+    figures["json bytes"] = len(text.encode())
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="numbers of contacts")
+    arguments = parser.parse_args()
+    districts = build_demo_county().districts
+    resolution = cell_resolution(districts)
+    print(f"Demo county districts; hexagons at H3 resolution {resolution}.")
+    OUT.mkdir(exist_ok=True)
+    results: dict[int, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(dir=OUT) as folder:
+        for n in arguments.sizes:
+            engine, seconds = build_store(districts, n, Path(folder))
+            steps = ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items())
+            print(f"\n{n:,} contacts: {steps}")
+            results[n] = measure(engine, resolution)
+            for name, value in results[n].items():
+                print(
+                    f"  {name:<22} {value:>12,.0f}"
+                    if name in {"cells", "json bytes"}
+                    else f"  {name:<22} {value:>10.3f} s"
+                )
+            engine.dispose()
+    small, large = min(results), max(results)
+    if small != large:
+        print(f"\n{large:,} vs {small:,} contacts (target: JSON < {TARGET_BYTES:,} bytes; time within {TARGET_RATIO}x)")
+        for name in ("district_figures", "hex_cells 12 months", "map data 12 months", "json bytes"):
+            print(f"  {name:<22} x{results[large][name] / results[small][name]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""The Map page's figures, aggregated by the database: districts from the monthly roll-up, H3 cells, repeat places.
+
+Raw points never leave the database: cells and places are grouped in SQL, so a frame's size
+follows the county's area, not its number of contacts.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from voc.geo import CELL_RESOLUTION, cell_names, cell_parent, load_districts
+from voc.models import MonthlyCount, ServiceRequest
+from voc.periods import month_shift
+from voc.trends import Filters
+
+ROLLUP = MonthlyCount.__table__
+REQUESTS = ServiceRequest.__table__
+Measure = Literal["contacts", "per_1000", "change"]
+MEASURE_COLUMNS = {"contacts": "contacts", "per_1000": "per_1000", "change": "change_pct"}
+FIGURE_COLUMNS = [
+    "code", "name", "population", "contacts", "per_1000", "contacts_year_earlier", "change_pct", "value", "geometry",
+]  # fmt: skip
+PLACE_COLUMNS = ["place", "contacts", "departments", "categories", "first_opened", "last_opened"]
+
+
+def _dimension_conditions(table: sa.Table, filters: Filters) -> list[sa.ColumnElement[bool]]:
+    return [table.c[dimension].in_(values) for dimension, values in filters.by_dimension().items() if values]
+
+
+def _month_span(connection: sa.Connection, filters: Filters) -> tuple[str, str] | None:
+    """Return the filter's first and last month, the store's own where the filter leaves one open."""
+    if filters.first_month and filters.last_month:
+        return filters.first_month, filters.last_month
+    first, last = connection.execute(sa.select(sa.func.min(ROLLUP.c.month), sa.func.max(ROLLUP.c.month))).one()
+    if first is None:
+        return None
+    return filters.first_month or first, filters.last_month or last
+
+
+def district_figures(engine: sa.Engine, filters: Filters, *, measure: Measure = "contacts") -> gpd.GeoDataFrame:
+    """Return each district's contacts over the filter's months, with its rate, year-earlier figure and change.
+
+    Columns FIGURE_COLUMNS: per_1000 is contacts per 1,000 residents over the whole span (NaN
+    without a population); contacts_year_earlier covers the same months a year before; change_pct
+    is NaN when that is 0; `value` repeats the chosen measure; geometry is the display copy in
+    WGS84. Districts the filter leaves out are left out; contacts without a district are not shown.
+    """
+    districts = load_districts(engine, display=True)
+    if filters.districts:
+        districts = districts[districts["code"].isin(filters.districts)].reset_index(drop=True)
+    with engine.connect() as connection:
+        span = _month_span(connection, filters)
+        counts = _district_counts(connection, filters, span) if span else pd.DataFrame(columns=["contacts", "earlier"])
+    figures = districts.merge(counts, how="left", left_on="code", right_index=True)
+    contacts = figures["contacts"].fillna(0).astype(int)
+    earlier = figures["earlier"].fillna(0).astype(int)
+    population = pd.to_numeric(figures["population"]).astype(float)
+    figures = figures.assign(
+        contacts=contacts,
+        per_1000=contacts / population.where(population > 0) * 1000,
+        contacts_year_earlier=earlier,
+        change_pct=(contacts - earlier) / earlier.where(earlier > 0) * 100,
+    )
+    figures["value"] = figures[MEASURE_COLUMNS[measure]]
+    return gpd.GeoDataFrame(figures[FIGURE_COLUMNS], geometry="geometry", crs=districts.crs)
+
+
+def _district_counts(connection: sa.Connection, filters: Filters, span: tuple[str, str]) -> pd.DataFrame:
+    """Sum the roll-up by district over the span (contacts) and the same months a year earlier (earlier)."""
+    first, last = span
+    earlier_first, earlier_last = month_shift(first, -12), month_shift(last, -12)
+    month = ROLLUP.c.month
+
+    def total(start: str, end: str) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((month.between(start, end), ROLLUP.c.contacts), else_=0)), 0)
+
+    query = (
+        sa.select(ROLLUP.c.district_code, total(first, last).label("contacts"), total(earlier_first, earlier_last))
+        .where(month.between(earlier_first, last), *_dimension_conditions(ROLLUP, filters))
+        .group_by(ROLLUP.c.district_code)
+    )
+    rows = connection.execute(query).all()
+    return pd.DataFrame(rows, columns=["code", "contacts", "earlier"]).set_index("code")
+
+
+def _request_conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
+    conditions = _dimension_conditions(REQUESTS, filters)
+    if filters.first_month:
+        conditions.append(REQUESTS.c.opened_month >= filters.first_month)
+    if filters.last_month:
+        conditions.append(REQUESTS.c.opened_month <= filters.last_month)
+    return conditions
+
+
+def hex_cells(engine: sa.Engine, filters: Filters, *, resolution: int = 8) -> pd.DataFrame:
+    """Return contacts per H3 cell (columns cell as a hex string, contacts), most contacts first.
+
+    The database groups the stored cells' ancestors at `resolution` (at most CELL_RESOLUTION;
+    8 is about 0.7 km² a cell); contacts without coordinates are not counted.
+    """
+    if not 0 <= resolution <= CELL_RESOLUTION:
+        raise ValueError(f"resolution must be 0 to {CELL_RESOLUTION}, not {resolution}")
+    cell = cell_parent(REQUESTS.c.h3_cell, resolution).label("cell")
+    contacts = sa.func.count().label("contacts")
+    query = (
+        sa.select(cell, contacts)
+        .where(REQUESTS.c.h3_cell.is_not(None), *_request_conditions(filters))
+        .group_by(cell)
+        .order_by(contacts.desc())
+    )
+    with engine.connect() as connection:
+        frame = pd.DataFrame(connection.execute(query).all(), columns=["cell", "contacts"])
+    return frame.assign(cell=cell_names(frame["cell"]), contacts=frame["contacts"].astype(int))
+
+
+def repeat_locations(
+    engine: sa.Engine,
+    filters: Filters,
+    *,
+    min_contacts: int = 3,
+    by: Literal["address", "cell"] = "address",
+    limit: int | None = 1000,
+) -> pd.DataFrame:
+    """Return places with at least `min_contacts` contacts: the 360-degree view of a place, for download.
+
+    A place is an address (compared without case or edge spaces) or a stored H3 cell (about 66 m
+    across). Columns PLACE_COLUMNS: departments counts distinct departments, categories lists them
+    sorted and joined by "; ", dates are UTC. Most departments first, then most contacts; at most
+    `limit` places (None: all).
+    """
+    if by == "address":
+        place = sa.func.upper(sa.func.trim(REQUESTS.c.address))
+        present = [REQUESTS.c.address.is_not(None), sa.func.trim(REQUESTS.c.address) != ""]
+    else:
+        place = REQUESTS.c.h3_cell
+        present = [REQUESTS.c.h3_cell.is_not(None)]
+    conditions = [*present, *_request_conditions(filters)]
+    repeated = sa.select(place).where(*conditions).group_by(place).having(sa.func.count() >= min_contacts)
+    query = (
+        sa.select(
+            place.label("place"),
+            REQUESTS.c.category,
+            REQUESTS.c.department,
+            sa.func.count().label("contacts"),
+            sa.func.min(REQUESTS.c.opened_at).label("first_opened"),
+            sa.func.max(REQUESTS.c.opened_at).label("last_opened"),
+        )
+        .where(*conditions, place.in_(repeated))
+        .group_by(place, REQUESTS.c.category, REQUESTS.c.department)
+    )
+    with engine.connect() as connection:
+        result = connection.execute(query)
+        parts = pd.DataFrame(result.all(), columns=list(result.keys()))
+    places = _places(parts)
+    if by == "cell" and len(places):
+        places["place"] = cell_names(places["place"])
+    return places if limit is None else places.head(limit)
+
+
+def _places(parts: pd.DataFrame) -> pd.DataFrame:
+    """Combine a place's (category, department) rows into one row per place."""
+    if parts.empty:
+        return pd.DataFrame(columns=PLACE_COLUMNS)
+    grouped = parts.groupby("place", sort=False)
+    places = pd.DataFrame(
+        {
+            "contacts": grouped["contacts"].sum(),
+            "departments": grouped["department"].nunique(),
+            "categories": grouped["category"].agg(lambda values: "; ".join(sorted(values.dropna().unique()))),
+            "first_opened": pd.to_datetime(grouped["first_opened"].min(), utc=True),
+            "last_opened": pd.to_datetime(grouped["last_opened"].max(), utc=True),
+        }
+    ).reset_index()
+    order = np.lexsort((places["place"].astype("str"), -places["contacts"], -places["departments"]))
+    return places.iloc[order].reset_index(drop=True)[PLACE_COLUMNS]
