@@ -143,34 +143,33 @@ class RejectedRow(SQLModel, table=True):
     raw: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
 
 
-class MonthlyCount(SQLModel, table=True):
-    """The monthly roll-up the pages chart from; empty strings stand for unknown values."""
+class RollupDimensions(SQLModel):
+    """The dimensions both roll-ups are keyed by, after their period; empty strings stand for unknown."""
+
+    category: str = Field(primary_key=True, max_length=200)
+    department: str = Field(primary_key=True, max_length=200)
+    district_code: str = Field(primary_key=True, max_length=40)
+    channel: str = Field(primary_key=True, max_length=40)
+    contact_type: str = Field(primary_key=True, max_length=20)
+    contacts: int = 0
+
+
+class MonthlyCount(RollupDimensions, table=True):
+    """The monthly roll-up the pages chart from."""
 
     __tablename__ = "monthly_counts"
 
     month: str = Field(primary_key=True, max_length=7)
-    category: str = Field(primary_key=True, max_length=200)
-    department: str = Field(primary_key=True, max_length=200)
-    district_code: str = Field(primary_key=True, max_length=40)
-    channel: str = Field(primary_key=True, max_length=40)
-    contact_type: str = Field(primary_key=True, max_length=20)
-    contacts: int = 0
     closed: int = 0
     days_to_close_sum: float = 0.0
 
 
-class WeeklyCount(SQLModel, table=True):
-    """The weekly roll-up, keyed like the monthly one; `week` is the local Monday, YYYY-MM-DD."""
+class WeeklyCount(RollupDimensions, table=True):
+    """The weekly roll-up; `week` is the local Monday, YYYY-MM-DD."""
 
     __tablename__ = "weekly_counts"
 
     week: str = Field(primary_key=True, max_length=10)
-    category: str = Field(primary_key=True, max_length=200)
-    department: str = Field(primary_key=True, max_length=200)
-    district_code: str = Field(primary_key=True, max_length=40)
-    channel: str = Field(primary_key=True, max_length=40)
-    contact_type: str = Field(primary_key=True, max_length=20)
-    contacts: int = 0
 
 
 class CategoryTarget(SQLModel, table=True):

@@ -210,9 +210,10 @@ def _weeks_touching(month: str) -> tuple[str, str]:
 def _recount(connection: sa.Connection, table: sa.Table, key: sa.Column, rows: sa.ColumnElement[bool]) -> None:
     dimensions = [sa.func.coalesce(REQUESTS.c[d], "").label(d) for d in _ROLLUP_DIMENSIONS]
     measures: list[sa.ColumnElement] = [sa.func.count()]
+    columns = ["month" if table is ROLLUP else "week", *_ROLLUP_DIMENSIONS, "contacts"]
     if table is ROLLUP:
         measures += [sa.func.count(REQUESTS.c.closed_at), sa.func.coalesce(sa.func.sum(REQUESTS.c.days_to_close), 0.0)]
-    columns = [c.name for c in table.columns]
+        columns += ["closed", "days_to_close_sum"]
     counts = sa.select(key, *dimensions, *measures).where(rows).group_by(key, *dimensions)
     connection.execute(sa.insert(table).from_select(columns, counts))
 
