@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from voc.geo import CELL_RESOLUTION, cell_names, cell_parent, load_districts
 from voc.models import MonthlyCount, ServiceRequest
 from voc.periods import month_shift
-from voc.trends import Filters
+from voc.trends import Filters, dimension_conditions, request_conditions
 
 ROLLUP = MonthlyCount.__table__
 REQUESTS = ServiceRequest.__table__
@@ -26,10 +26,6 @@ FIGURE_COLUMNS = [
     "code", "name", "population", "contacts", "per_1000", "contacts_year_earlier", "change_pct", "value", "geometry",
 ]  # fmt: skip
 PLACE_COLUMNS = ["place", "contacts", "departments", "categories", "first_opened", "last_opened"]
-
-
-def _dimension_conditions(table: sa.Table, filters: Filters) -> list[sa.ColumnElement[bool]]:
-    return [table.c[dimension].in_(values) for dimension, values in filters.by_dimension().items() if values]
 
 
 def _month_span(connection: sa.Connection, filters: Filters) -> tuple[str, str] | None:
@@ -81,20 +77,11 @@ def _district_counts(connection: sa.Connection, filters: Filters, span: tuple[st
 
     query = (
         sa.select(ROLLUP.c.district_code, total(first, last).label("contacts"), total(earlier_first, earlier_last))
-        .where(month.between(earlier_first, last), *_dimension_conditions(ROLLUP, filters))
+        .where(month.between(earlier_first, last), *dimension_conditions(ROLLUP, filters))
         .group_by(ROLLUP.c.district_code)
     )
     rows = connection.execute(query).all()
     return pd.DataFrame(rows, columns=["code", "contacts", "earlier"]).set_index("code")
-
-
-def _request_conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
-    conditions = _dimension_conditions(REQUESTS, filters)
-    if filters.first_month:
-        conditions.append(REQUESTS.c.opened_month >= filters.first_month)
-    if filters.last_month:
-        conditions.append(REQUESTS.c.opened_month <= filters.last_month)
-    return conditions
 
 
 def hex_cells(engine: sa.Engine, filters: Filters, *, resolution: int = 8) -> pd.DataFrame:
@@ -109,7 +96,7 @@ def hex_cells(engine: sa.Engine, filters: Filters, *, resolution: int = 8) -> pd
     contacts = sa.func.count().label("contacts")
     query = (
         sa.select(cell, contacts)
-        .where(REQUESTS.c.h3_cell.is_not(None), *_request_conditions(filters))
+        .where(REQUESTS.c.h3_cell.is_not(None), *request_conditions(filters))
         .group_by(cell)
         .order_by(contacts.desc())
     )
@@ -139,7 +126,7 @@ def repeat_locations(
     else:
         place = REQUESTS.c.h3_cell
         present = [REQUESTS.c.h3_cell.is_not(None)]
-    conditions = [*present, *_request_conditions(filters)]
+    conditions = [*present, *request_conditions(filters)]
     repeated = sa.select(place).where(*conditions).group_by(place).having(sa.func.count() >= min_contacts)
     query = (
         sa.select(

@@ -8,21 +8,12 @@ import sqlalchemy as sa
 from voc.errors import VocError
 from voc.models import CategoryTarget, ServiceRequest
 from voc.store import record_audit, write_transaction
-from voc.trends import Filters
+from voc.trends import Filters, request_conditions
 
 REQUESTS = ServiceRequest.__table__
 TARGETS = CategoryTarget.__table__
 # Closed within five minutes of opening: a request type that can really be fixed that fast is a question.
 TOO_FAST_DAYS = 5 / 1440
-
-
-def _where(filters: Filters) -> list[sa.ColumnElement[bool]]:
-    conditions = [REQUESTS.c[d].in_(v) for d, v in filters.by_dimension().items() if v]
-    if filters.first_month:
-        conditions.append(REQUESTS.c.opened_month >= filters.first_month)
-    if filters.last_month:
-        conditions.append(REQUESTS.c.opened_month <= filters.last_month)
-    return conditions
 
 
 def _quantiles(connection: sa.Connection, filters: Filters) -> pd.DataFrame:
@@ -35,7 +26,7 @@ def _quantiles(connection: sa.Connection, filters: Filters) -> pd.DataFrame:
             sa.func.row_number().over(partition_by=REQUESTS.c.category, order_by=days).label("position"),
             sa.func.count().over(partition_by=REQUESTS.c.category).label("total"),
         )
-        .where(days.is_not(None), REQUESTS.c.category.is_not(None), *_where(filters))
+        .where(days.is_not(None), REQUESTS.c.category.is_not(None), *request_conditions(filters))
         .subquery()
     )
     # Integer division (//): the middle pair for the median, and ceil(0.9 n) for the nearest-rank 90th percentile.
@@ -66,7 +57,7 @@ def _counts(connection: sa.Connection, filters: Filters) -> pd.DataFrame:
             sa.func.sum(sa.case((REQUESTS.c.closed_at.is_(None), 1), else_=0)).label("still_open"),
         )
         .select_from(REQUESTS.outerjoin(TARGETS, TARGETS.c.category == REQUESTS.c.category))
-        .where(REQUESTS.c.category.is_not(None), *_where(filters))
+        .where(REQUESTS.c.category.is_not(None), *request_conditions(filters))
         .group_by(REQUESTS.c.category)
     )
     result = connection.execute(query)

@@ -47,10 +47,23 @@ class Filters:
         }
 
 
+def dimension_conditions(table: sa.Table, filters: Filters) -> list[sa.ColumnElement[bool]]:
+    """Return the WHERE conditions of a filter's dimensions on a table that has those columns."""
+    return [table.c[dimension].in_(values) for dimension, values in filters.by_dimension().items() if values]
+
+
+def request_conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
+    """Return the WHERE conditions of a filter on the stored contacts: dimensions and month range."""
+    conditions = dimension_conditions(REQUESTS, filters)
+    if filters.first_month:
+        conditions.append(REQUESTS.c.opened_month >= filters.first_month)
+    if filters.last_month:
+        conditions.append(REQUESTS.c.opened_month <= filters.last_month)
+    return conditions
+
+
 def _conditions(table: sa.Table, filters: Filters, period: str) -> list[sa.ColumnElement[bool]]:
-    conditions: list[sa.ColumnElement[bool]] = [
-        table.c[dimension].in_(values) for dimension, values in filters.by_dimension().items() if values
-    ]
+    conditions = dimension_conditions(table, filters)
     if period == "month":
         if filters.first_month:
             conditions.append(table.c.month >= filters.first_month)
@@ -164,14 +177,10 @@ def records(
     limit: int = 500,
 ) -> pd.DataFrame:
     """Return up to `limit` contacts behind a chart point, newest first (the drill-down)."""
-    conditions = [REQUESTS.c[dimension].in_(values) for dimension, values in filters.by_dimension().items() if values]
     if month:
-        conditions.append(REQUESTS.c.opened_month == month)
+        conditions = [*dimension_conditions(REQUESTS, filters), REQUESTS.c.opened_month == month]
     else:
-        if filters.first_month:
-            conditions.append(REQUESTS.c.opened_month >= filters.first_month)
-        if filters.last_month:
-            conditions.append(REQUESTS.c.opened_month <= filters.last_month)
+        conditions = request_conditions(filters)
     if by and group is not None:
         conditions.append(REQUESTS.c[by].is_(None) if group == UNKNOWN else REQUESTS.c[by] == group)
     query = (
