@@ -265,6 +265,7 @@ class DemoCounty:
     request_types: pd.DataFrame
     requests: pd.DataFrame
     survey: pd.DataFrame
+    service_area_links: pd.DataFrame
     candidates: pd.DataFrame
     planted_rises: pd.DataFrame
 
@@ -286,6 +287,7 @@ def build_demo_county(*, seed: int = 2026, start: str = "2022-11", end: str = "2
         request_types=_request_types(),
         requests=_with_rising_phrases(_requests(rng, months, districts), months, seed),
         survey=_survey(rng, months),
+        service_area_links=_service_area_links(),
         candidates=_candidates(rng, districts),
         planted_rises=_planted_rises(months),
     )
@@ -705,6 +707,40 @@ def _survey_rows(scores: np.ndarray, named: np.ndarray, n: int) -> dict[str, obj
         "mean_score": (scores * np.arange(1, 6)).sum(axis=1) / n,
         "n": int(n),
     }
+
+
+# Which complaint categories speak to each survey service area.
+_SERVICE_AREA_CATEGORIES = {
+    "Maintenance of county roads": ("Potholes", "Traffic signs", "Right-of-way mowing", "Downed trees / limbs"),
+    "Stormwater drainage": ("Flooding / standing water", "Drainage ditch / culvert"),
+    "Traffic flow and signal timing": ("Traffic signal malfunction", "Speeding / traffic calming"),
+    "Street lighting": ("Streetlight out",),
+    "Sidewalks": ("Sidewalk repair",),
+    "Code enforcement": (
+        "Overgrown lots", "Junk vehicles", "Property maintenance", "Unpermitted construction", "Illegal dumping",
+        "Noise", "Parking violations",
+    ),
+    "Garbage collection": ("Missed garbage pickup", "Garbage carts", "Recycling questions"),
+    "Yard waste and bulk pickup": ("Bulk / yard waste pickup", "Storm debris pickup"),
+    "Water and sewer service": (
+        "Water leak / main break", "Low water pressure", "Water quality", "Sewer backup / odor",
+    ),
+    "Utility billing": ("Utility billing",),
+    "Mosquito control": ("Mosquito spraying", "Mosquito breeding sites"),
+    "Animal services": ("Stray animals", "Barking dogs", "Animal bites / aggressive animals", "Dead animal removal"),
+    "Parks": ("Park maintenance", "Boat ramps & beaches", "Pools & splash pads"),
+    "Recreation programs": ("Programs & reservations",),
+    "Libraries": ("Library services",),
+    "Building permits and inspections": ("Permit status", "Inspection scheduling"),
+    "Customer service": ("Staff feedback", "General questions"),
+}  # fmt: skip
+
+
+def _service_area_links() -> pd.DataFrame:
+    return pd.DataFrame(
+        [(area, category) for area, categories in _SERVICE_AREA_CATEGORIES.items() for category in categories],
+        columns=["service_area", "category"],
+    )
 
 
 # Candidates -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from voc.demo import DemoCounty, build_demo_county
 from voc.geo import replace_districts
 from voc.ingest.locate import locate
 from voc.ingest.upsert import REQUEST_COLUMNS, save_requests
-from voc.models import Candidate, RequestType, ServiceRequest, SurveyResult
+from voc.models import Candidate, RequestType, ServiceAreaLink, ServiceRequest, SurveyResult
 from voc.periods import local_week
 from voc.store import frame_records, record_audit, write_transaction
 from voc.uploads import record_counts, start_upload
@@ -57,6 +57,8 @@ def load_demo(engine: sa.Engine, *, user: str, county: DemoCounty | None = None)
             sa.insert(SurveyResult.__table__),
             frame_records(county.survey.assign(upload_id=upload_id)),
         )
+        connection.execute(sa.delete(ServiceAreaLink.__table__))
+        connection.execute(sa.insert(ServiceAreaLink.__table__), frame_records(county.service_area_links))
         connection.execute(
             sa.insert(Candidate.__table__),
             frame_records(county.candidates.assign(upload_id=upload_id)),

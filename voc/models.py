@@ -222,6 +222,15 @@ class SurveyResult(SQLModel, table=True):
     n: int = 0
 
 
+class ServiceAreaLink(SQLModel, table=True):
+    """A survey service area linked to a complaint category, to set opinions beside contacts."""
+
+    __tablename__ = "service_area_links"
+
+    service_area: str = Field(primary_key=True, max_length=300)
+    category: str = Field(primary_key=True, max_length=200)
+
+
 class Candidate(SQLModel, table=True):
     """A maintenance or capital project put forward for funding."""
 
