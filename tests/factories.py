@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import pandas as pd
 
+from voc.ingest.locate import locate
 from voc.ingest.upsert import REQUEST_COLUMNS
 from voc.periods import local_month, local_week
 
@@ -30,3 +32,8 @@ def request_frame(rows: list[dict[str, object]], *, source: str = "crm") -> pd.D
     for column, value in defaults.items():
         frame[column] = frame[column].fillna(value) if column in frame else value
     return frame.reindex(columns=list(REQUEST_COLUMNS))
+
+
+def located(rows: pd.DataFrame) -> pd.DataFrame:
+    """Give rows their H3 cells as an import does, with no district boundaries to check them against."""
+    return locate(rows, gpd.GeoDataFrame({"code": []}, geometry=[], crs="EPSG:4326")).rows

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from tests.apptest import open_app_page
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, url: str) -> AppTest:
-    monkeypatch.setenv("VOC_DATABASE_URL", url)
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.run()
-    assert not app.exception
-    return app
+    return open_app_page(monkeypatch, url)
 
 
 def test_empty_store_says_what_to_do(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:

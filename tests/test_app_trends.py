@@ -9,23 +9,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from tests.apptest import only_table, open_app_page
 
 
 def _trends(monkeypatch: pytest.MonkeyPatch, url: str) -> AppTest:
-    monkeypatch.setenv("VOC_DATABASE_URL", url)
-    app = AppTest.from_file(APP, default_timeout=90)
-    app.run()
-    app.switch_page("pages/trends.py")
-    app.run()
-    assert not app.exception
-    return app
-
-
-def _table(app: AppTest, column: str):
-    """Return the page's only table having the given column."""
-    (table,) = (frame.value for frame in app.dataframe if column in frame.value.columns)
-    return table
+    return open_app_page(monkeypatch, url, "pages/trends.py")
 
 
 @pytest.fixture
@@ -53,7 +41,7 @@ def test_demo_trends_drill_down_and_action(monkeypatch: pytest.MonkeyPatch, demo
     app.selectbox(key="trends_drill_group").set_value("Potholes").run()
     assert not app.exception
     october_potholes = requests[(requests["opened_month"] == "2026-10") & (requests["category"] == "Potholes")]
-    shown, performance, actions = (_table(app, column) for column in ("source_id", "median_days", "recorded_by"))
+    shown, performance, actions = (only_table(app, column) for column in ("source_id", "median_days", "recorded_by"))
     assert len(shown) == min(500, len(october_potholes))
     assert set(shown["category"]) == {"Potholes"}
 
@@ -73,6 +61,6 @@ def test_demo_trends_drill_down_and_action(monkeypatch: pytest.MonkeyPatch, demo
     assert not app.exception
     assert app.success[0].value.startswith("Recorded")
     assert actions.empty
-    assert "New pothole crew on night shifts" in _table(app, "recorded_by")["description"].tolist()
+    assert "New pothole crew on night shifts" in only_table(app, "recorded_by")["description"].tolist()
     effect = next(m.value for m in app.markdown if m.value.startswith("**New pothole crew on night shifts**"))
     assert "May 2026–Oct 2026" in effect and "expected from the season" in effect

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_app_page
 from tests.conftest import REAL
 from voc.models import ServiceRequest
 from voc.request_types import save_type_map
 from voc.store import open_store
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 BALTIMORE = REAL / "baltimore311_2019-10_sample.csv"
 
 
 def _page(monkeypatch: pytest.MonkeyPatch, url: str, page: str) -> AppTest:
-    monkeypatch.setenv("VOC_DATABASE_URL", url)
-    app = AppTest.from_file(APP, default_timeout=90)
-    app.run()
-    app.switch_page(page)
-    app.run()
-    assert not app.exception
-    return app
+    return open_app_page(monkeypatch, url, page)
 
 
 def _stored(url: str) -> int:

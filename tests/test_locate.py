@@ -185,7 +185,7 @@ def test_la_import_counts_mismatches_and_stores_flags_and_cells(engine: sa.Engin
     assert (rows["location_flag"] == MISMATCH).sum() == 1
 
 
-def test_the_migration_gives_stored_contacts_their_cells(store_url: str) -> None:
+def test_the_migrations_give_stored_contacts_their_cells_and_the_cell_rollup(store_url: str) -> None:
     from alembic import command
     from alembic.config import Config
 
@@ -207,5 +207,7 @@ def test_the_migration_gives_stored_contacts_their_cells(store_url: str) -> None
     upgrade_schema(engine)
     with engine.connect() as connection:
         cells = dict(connection.execute(sa.select(REQUESTS.c.source_id, REQUESTS.c.h3_cell)).all())
+        rolled_up = connection.execute(sa.text("SELECT month, cell, category, contacts FROM monthly_cell_counts")).all()
     engine.dispose()
     assert cells == {"1": h3.str_to_int(h3.latlng_to_cell(28.31, -82.33, CELL_RESOLUTION)), "2": None}
+    assert [tuple(row) for row in rolled_up] == [("2026-03", h3.str_to_int(h3.latlng_to_cell(28.31, -82.33, 8)), "", 1)]

@@ -12,9 +12,8 @@ import pytest
 import sqlalchemy as sa
 from shapely.geometry import box
 
-from tests.factories import request_frame
+from tests.factories import located, request_frame
 from voc.geo import replace_districts
-from voc.ingest.locate import locate
 from voc.ingest.upsert import save_requests
 from voc.mapdata import PLACE_COLUMNS, district_figures, hex_cells, repeat_locations
 from voc.maps import NO_DATA, deck, legend, scale
@@ -78,11 +77,11 @@ def test_district_figures_of_an_empty_store_are_zero(engine: sa.Engine, demo_cou
 def test_hex_cells_total_the_filtered_contacts_cell_by_cell(
     demo_engine: sa.Engine, demo_county, resolution: int
 ) -> None:
-    channel = "web"
-    filters = Filters(first_month="2025-11", last_month="2026-10", channels=(channel,))
+    category, district = "Potholes", "3"
+    filters = Filters(first_month="2025-11", last_month="2026-10", categories=(category,), districts=(district,))
     cells = hex_cells(demo_engine, filters, resolution=resolution)
     chosen = _in_months(demo_county.requests, "2025-11", "2026-10")
-    chosen = chosen[chosen["channel"] == channel]
+    chosen = chosen[(chosen["category"] == category) & (chosen["district_code"] == district)]
     assert cells["contacts"].sum() == len(chosen)
     expected = Counter(
         h3.cell_to_parent(h3.latlng_to_cell(lat, lon, 10), resolution)
@@ -93,7 +92,7 @@ def test_hex_cells_total_the_filtered_contacts_cell_by_cell(
 
 
 def _store(engine: sa.Engine, rows: list[dict[str, object]]) -> None:
-    frame = locate(request_frame(rows), gpd.GeoDataFrame({"code": []}, geometry=[], crs="EPSG:4326")).rows
+    frame = located(request_frame(rows))
     with write_transaction(engine) as connection:
         save_requests(
             connection, frame, upload_id=start_upload(connection, kind="requests", file_name="f", sha256="", user="t")
@@ -109,12 +108,14 @@ def test_hex_cells_coarsen_stored_cells_in_sql_on_both_stores(engine: sa.Engine)
             for i, (a, b) in enumerate(points)
         ],
     )
-    for resolution in (0, 5, 8, 10):
+    for resolution in (0, 5, 8):
         cells = hex_cells(engine, Filters(), resolution=resolution)
         expected = Counter(h3.cell_to_parent(h3.latlng_to_cell(a, b, 10), resolution) for a, b in points)
         assert dict(zip(cells["cell"], cells["contacts"], strict=True)) == expected
     with pytest.raises(ValueError, match="resolution"):
-        hex_cells(engine, Filters(), resolution=11)
+        hex_cells(engine, Filters(), resolution=9)
+    with pytest.raises(ValueError, match="channel"):
+        hex_cells(engine, Filters(channels=("web",)))
 
 
 def test_repeat_locations_by_address_and_by_cell(engine: sa.Engine) -> None:
@@ -168,7 +169,8 @@ def test_the_demo_map_payload_is_small_and_holds_no_raw_points(demo_engine: sa.E
 def test_the_map_has_no_tiles_unless_a_basemap_style_is_set(demo_engine: sa.Engine) -> None:
     figures = district_figures(demo_engine, YEAR)
     plain = json.loads(deck(figures).to_json())
-    assert plain.get("mapProvider") is None and plain.get("mapStyle") is None
+    # pydeck's "no basemap" marker: Streamlit fetches Carto's tiles when mapStyle is missing or null.
+    assert plain.get("mapProvider") is None and plain["mapStyle"] == "__MAP_STYLE__"
     style = "https://tiles.example.org/styles/positron/style.json"
     with_tiles = json.loads(deck(figures, basemap_style=style).to_json())
     assert with_tiles["mapStyle"] == style
@@ -193,6 +195,9 @@ def test_tooltips_are_plain_text_with_names_kept_as_data(demo_engine: sa.Engine)
         ([-12.0, 30.0], "change", ["\u221250% to \u221230%", "\u221230% to \u221210%", "\u221210% to +10%",
                                    "+10% to +30%", "+30% to +50%"]),
         ([5.0, None], "per_1000", ["5 to 6", "6 to 7", "7 to 8", "8 to 9", "9 to 10", "No data"]),
+        ([-0.3, 0.21], "change", ["\u22120.5% to \u22120.3%", "\u22120.3% to \u22120.1%", "\u22120.1% to +0.1%",
+                                  "+0.1% to +0.3%", "+0.3% to +0.5%"]),
+        ([1.0, 3.4], "per_1000", ["1 to 1.5", "1.5 to 2", "2 to 2.5", "2.5 to 3", "3 to 3.5"]),
     ],
 )  # fmt: skip
 def test_legends_have_equal_round_classes_or_symmetric_ones_around_zero(

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import h3
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import request_frame
+from tests.factories import located, request_frame
 from voc.errors import VocError
 from voc.ingest.upsert import save_requests
-from voc.models import Action, MonthlyCount, ServiceRequest, Upload
+from voc.models import Action, MonthlyCellCount, MonthlyCount, ServiceRequest, Upload
 from voc.store import data_version, record_audit, schema_is_current, write_transaction
 from voc.uploads import list_uploads, start_upload, undo
 
@@ -198,3 +199,34 @@ def test_weekly_rollup_follows_imports_and_undo_across_month_edges(engine: sa.En
     assert weeks()["2026-03-30"] == 2
     undo(engine, later, user="ana")
     assert weeks()["2026-03-30"] == 1
+
+
+def test_cell_rollup_follows_imports_corrections_and_undo(engine: sa.Engine) -> None:
+    cells = MonthlyCellCount.__table__
+
+    def rolled_up() -> dict[tuple[str, str, str], int]:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.select(cells.c.month, cells.c.cell, cells.c.category, cells.c.contacts))
+            return {(month, h3.int_to_str(cell), category): n for month, cell, category, n in rows}
+
+    here, there = (28.31, -82.33), (28.45, -82.61)
+    march = h3.latlng_to_cell(*here, 8), h3.latlng_to_cell(*there, 8)
+    rows = [
+        {"source_id": "1", "opened_at": "2026-03-02 14:00", "latitude": here[0], "longitude": here[1]},
+        {"source_id": "2", "opened_at": "2026-03-09 14:00", "latitude": here[0], "longitude": here[1]},
+        {"source_id": "3", "opened_at": "2026-03-10 14:00", "latitude": there[0], "longitude": there[1]},
+        {"source_id": "4", "opened_at": "2026-03-11 14:00"},
+    ]
+    _upload(engine, located(request_frame(rows)))
+    first = rolled_up()
+    assert first == {("2026-03", march[0], "Potholes"): 2, ("2026-03", march[1], "Potholes"): 1}
+    moved = [{**rows[1], "latitude": there[0], "longitude": there[1], "category": "Drainage"}]
+    correction, counts = _upload(engine, located(request_frame(moved)))
+    assert counts.updated == 1
+    assert rolled_up() == {
+        ("2026-03", march[0], "Potholes"): 1,
+        ("2026-03", march[1], "Potholes"): 1,
+        ("2026-03", march[1], "Drainage"): 1,
+    }
+    undo(engine, correction, user="ana")
+    assert rolled_up() == first

@@ -260,3 +260,16 @@ def channel_mix(frame: pd.DataFrame, *, height: int = 360) -> alt.LayerChart:
         )  # fmt: skip
     )
     return _projector(chart.properties(height=height))
+
+
+def map_legend(legend: pd.DataFrame, *, title: str) -> alt.LayerChart:
+    """A map's legend as a column of colour squares and class labels (columns colour, label, in class order)."""
+    base = alt.Chart(legend).encode(y=alt.Y("label:N", sort=legend["label"].tolist(), axis=None))
+    squares = base.mark_square(size=420, stroke="#3C3C3C", strokeWidth=1, opacity=1).encode(
+        x=alt.value(12), color=alt.Color("colour:N", scale=None)
+    )
+    labels = base.mark_text(align="left", baseline="middle", fontSize=LABEL_SIZE).encode(
+        x=alt.value(32), text="label:N"
+    )
+    chart = alt.layer(squares, labels).properties(title=title, width=240, height=34 * max(len(legend), 1))
+    return _projector(chart).configure_title(fontSize=TITLE_SIZE, anchor="start")

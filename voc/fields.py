@@ -64,6 +64,10 @@ LABELS: dict[str, str] = {
     "contact_type": "Type",
     "contacts": "Contacts",
     "days_to_close": "Days to close",
+    "per_1000": "Contacts per 1,000 residents",
+    "change": "Change on a year earlier",
+    "change_pct": "Change on a year earlier (%)",
+    "contacts_year_earlier": "Contacts a year earlier",
 }
 
 

@@ -32,6 +32,8 @@ DISPLAY_TOLERANCE_DEGREES = 0.0005
 # H3 resolution 10 (edges of about 66 m, a block face) is stored per contact: fine enough for the
 # repeat-location view, and SQL coarsens it to any map resolution (see cell_parent).
 CELL_RESOLUTION = 10
+# The Map page's hexagons come from a monthly roll-up at this resolution (about 0.7 km² a cell).
+ROLLUP_CELL_RESOLUTION = 8
 MAX_CODE_LENGTH = 40
 FORMATS = "GeoJSON (.geojson), a zipped shapefile (.zip holding .shp, .shx, .dbf and .prj) or a GeoPackage (.gpkg)"
 # Field names tried in order when none is given; case is ignored.
@@ -426,11 +428,12 @@ def cell_names(cells: pd.Series) -> pd.Series:
 def cell_resolution(districts: gpd.GeoDataFrame, *, max_cells: int = 5_000) -> int:
     """Return the finest H3 resolution at which the districts' area spans at most `max_cells` average cells.
 
-    Keeps the hexagon layer's size bounded whatever the county's size: 8 for a county of up to
-    about 3,700 km², coarser for larger ones.
+    Keeps the hexagon layer's size bounded whatever the county's size: 8 (the roll-up's, the finest
+    offered) for a county of up to about 3,700 km², coarser for larger ones.
     """
     if districts.empty:
-        return 8
+        return ROLLUP_CELL_RESOLUTION
     square_km = float(districts.to_crs(EQUAL_AREA).area.sum()) / 1e6
-    fitting = [r for r in range(CELL_RESOLUTION + 1) if square_km / h3_int.average_hexagon_area(r, "km^2") <= max_cells]
+    resolutions = range(ROLLUP_CELL_RESOLUTION + 1)
+    fitting = [r for r in resolutions if square_km / h3_int.average_hexagon_area(r, "km^2") <= max_cells]
     return max(fitting, default=0)

@@ -13,13 +13,14 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from voc.geo import CELL_RESOLUTION, cell_names, cell_parent, load_districts
-from voc.models import MonthlyCount, ServiceRequest
+from voc.geo import ROLLUP_CELL_RESOLUTION, cell_names, cell_parent, load_districts
+from voc.models import MonthlyCellCount, MonthlyCount, ServiceRequest
 from voc.periods import month_shift
 from voc.trends import Filters, dimension_conditions, request_conditions
 
 ROLLUP = MonthlyCount.__table__
 REQUESTS = ServiceRequest.__table__
+CELLS = MonthlyCellCount.__table__
 Measure = Literal["contacts", "per_1000", "change"]
 MEASURE_COLUMNS = {"contacts": "contacts", "per_1000": "per_1000", "change": "change_pct"}
 FIGURE_COLUMNS = [
@@ -28,7 +29,7 @@ FIGURE_COLUMNS = [
 PLACE_COLUMNS = ["place", "contacts", "departments", "categories", "first_opened", "last_opened"]
 
 
-def _month_span(connection: sa.Connection, filters: Filters) -> tuple[str, str] | None:
+def month_span(connection: sa.Connection, filters: Filters) -> tuple[str, str] | None:
     """Return the filter's first and last month, the store's own where the filter leaves one open."""
     if filters.first_month and filters.last_month:
         return filters.first_month, filters.last_month
@@ -50,8 +51,12 @@ def district_figures(engine: sa.Engine, filters: Filters, *, measure: Measure = 
     if filters.districts:
         districts = districts[districts["code"].isin(filters.districts)].reset_index(drop=True)
     with engine.connect() as connection:
-        span = _month_span(connection, filters)
-        counts = _district_counts(connection, filters, span) if span else pd.DataFrame(columns=["contacts", "earlier"])
+        span = month_span(connection, filters)
+        counts = (
+            span_counts(connection, filters, span, by="district_code")
+            if span
+            else pd.DataFrame(columns=["contacts", "earlier"])
+        )
     figures = districts.merge(counts, how="left", left_on="code", right_index=True)
     contacts = figures["contacts"].fillna(0).astype(int)
     earlier = figures["earlier"].fillna(0).astype(int)
@@ -66,8 +71,11 @@ def district_figures(engine: sa.Engine, filters: Filters, *, measure: Measure = 
     return gpd.GeoDataFrame(figures[FIGURE_COLUMNS], geometry="geometry", crs=districts.crs)
 
 
-def _district_counts(connection: sa.Connection, filters: Filters, span: tuple[str, str]) -> pd.DataFrame:
-    """Sum the roll-up by district over the span (contacts) and the same months a year earlier (earlier)."""
+def span_counts(connection: sa.Connection, filters: Filters, span: tuple[str, str], *, by: str) -> pd.DataFrame:
+    """Sum the roll-up by a dimension over the span (contacts) and the same months a year earlier (earlier).
+
+    Indexed by the dimension's values; a value with contacts in neither span is absent.
+    """
     first, last = span
     earlier_first, earlier_last = month_shift(first, -12), month_shift(last, -12)
     month = ROLLUP.c.month
@@ -76,30 +84,35 @@ def _district_counts(connection: sa.Connection, filters: Filters, span: tuple[st
         return sa.func.coalesce(sa.func.sum(sa.case((month.between(start, end), ROLLUP.c.contacts), else_=0)), 0)
 
     query = (
-        sa.select(ROLLUP.c.district_code, total(first, last).label("contacts"), total(earlier_first, earlier_last))
+        sa.select(ROLLUP.c[by], total(first, last).label("contacts"), total(earlier_first, earlier_last))
         .where(month.between(earlier_first, last), *dimension_conditions(ROLLUP, filters))
-        .group_by(ROLLUP.c.district_code)
+        .group_by(ROLLUP.c[by])
     )
     rows = connection.execute(query).all()
-    return pd.DataFrame(rows, columns=["code", "contacts", "earlier"]).set_index("code")
+    return pd.DataFrame(rows, columns=[by, "contacts", "earlier"]).set_index(by)
 
 
-def hex_cells(engine: sa.Engine, filters: Filters, *, resolution: int = 8) -> pd.DataFrame:
+def hex_cells(engine: sa.Engine, filters: Filters, *, resolution: int = ROLLUP_CELL_RESOLUTION) -> pd.DataFrame:
     """Return contacts per H3 cell (columns cell as a hex string, contacts), most contacts first.
 
-    The database groups the stored cells' ancestors at `resolution` (at most CELL_RESOLUTION;
-    8 is about 0.7 km² a cell); contacts without coordinates are not counted.
+    Read from the cell roll-up, so the time follows the county's area and months, not its number
+    of contacts. `resolution` is at most ROLLUP_CELL_RESOLUTION (8, about 0.7 km² a cell); contacts
+    without coordinates are not counted. The roll-up has no channel: filtering by one is refused.
     """
-    if not 0 <= resolution <= CELL_RESOLUTION:
-        raise ValueError(f"resolution must be 0 to {CELL_RESOLUTION}, not {resolution}")
-    cell = cell_parent(REQUESTS.c.h3_cell, resolution).label("cell")
-    contacts = sa.func.count().label("contacts")
-    query = (
-        sa.select(cell, contacts)
-        .where(REQUESTS.c.h3_cell.is_not(None), *request_conditions(filters))
-        .group_by(cell)
-        .order_by(contacts.desc())
+    if not 0 <= resolution <= ROLLUP_CELL_RESOLUTION:
+        raise ValueError(f"resolution must be 0 to {ROLLUP_CELL_RESOLUTION}, not {resolution}")
+    if filters.channels:
+        raise ValueError("the cell roll-up has no channel: map contacts of every channel")
+    cell = (CELLS.c.cell if resolution == ROLLUP_CELL_RESOLUTION else cell_parent(CELLS.c.cell, resolution)).label(
+        "cell"
     )
+    contacts = sa.func.sum(CELLS.c.contacts).label("contacts")
+    conditions = dimension_conditions(CELLS, filters)
+    if filters.first_month:
+        conditions.append(CELLS.c.month >= filters.first_month)
+    if filters.last_month:
+        conditions.append(CELLS.c.month <= filters.last_month)
+    query = sa.select(cell, contacts).where(*conditions).group_by(cell).order_by(contacts.desc(), cell)
     with engine.connect() as connection:
         frame = pd.DataFrame(connection.execute(query).all(), columns=["cell", "contacts"])
     return frame.assign(cell=cell_names(frame["cell"]), contacts=frame["contacts"].astype(int))

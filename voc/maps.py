@@ -27,7 +27,7 @@ FILL_ALPHA = 190
 OUTLINE = [60, 60, 60, 255]
 # About 1 m: finer coordinates only make the map data larger.
 COORDINATE_GRID_DEGREES = 1e-5
-MAP_PIXELS = (700, 500)  # the map's usual width and height on a page, to frame the districts
+MAP_PIXELS = (560, 500)  # the map's narrowest usual size on a page, to frame the districts
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,9 @@ def legend(values: pd.Series, *, measure: Measure) -> pd.DataFrame:
     without any value there are no classes.
     """
     chosen = scale(values, measure=measure)
+    step = chosen.edges[1] - chosen.edges[0]
     labels = [
-        f"{_number(low, chosen.percent)} to {_number(high, chosen.percent)}"
+        f"{_number(low, step, chosen.percent)} to {_number(high, step, chosen.percent)}"
         for low, high in zip(chosen.edges[:-1], chosen.edges[1:], strict=True)
     ]
     rows = pd.DataFrame({"colour": chosen.colours, "label": labels})
@@ -101,10 +102,14 @@ def legend(values: pd.Series, *, measure: Measure) -> pd.DataFrame:
     return rows
 
 
-def _number(value: float, percent: bool) -> str:
-    if percent:
-        return f"{value:+,.0f}%".replace("-", "\u2212")
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:.3g}"
+def _number(value: float, step: float, percent: bool) -> str:
+    """Write a class edge with the decimals the class width needs (0.3, not 0), none for whole numbers."""
+    decimals = 0 if float(step).is_integer() else max(1, -math.floor(math.log10(step)))
+    value = round(value, decimals)
+    text = f"{value:+,.{decimals}f}" if percent else f"{value:,.{decimals}f}"
+    if float(value).is_integer():
+        text = text.split(".")[0]
+    return f"{text}%".replace("-", "\u2212") if percent else text
 
 
 def deck(
@@ -125,8 +130,8 @@ def deck(
     return pdk.Deck(
         layers=layers,
         initial_view_state=_view(figures),
-        map_provider="carto" if basemap_style else None,
-        map_style=basemap_style,
+        # Without a style pydeck's own default must stay: Streamlit replaces a missing one with Carto's tiles.
+        **({"map_provider": "carto", "map_style": basemap_style} if basemap_style else {"map_provider": None}),
         tooltip={"text": "{tooltip}"},
     )
 

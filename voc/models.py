@@ -172,6 +172,24 @@ class WeeklyCount(RollupDimensions, table=True):
     week: str = Field(primary_key=True, max_length=10)
 
 
+class MonthlyCellCount(SQLModel, table=True):
+    """The Map page's roll-up: contacts per month and H3 cell (voc.geo.ROLLUP_CELL_RESOLUTION), by dimension.
+
+    Channel is left out (the map does not filter by it), which keeps the table a fraction of the
+    contacts it counts; empty strings stand for unknown.
+    """
+
+    __tablename__ = "monthly_cell_counts"
+
+    month: str = Field(primary_key=True, max_length=7)
+    cell: int = Field(primary_key=True, sa_type=sa.BigInteger)
+    category: str = Field(primary_key=True, max_length=200)
+    department: str = Field(primary_key=True, max_length=200)
+    district_code: str = Field(primary_key=True, max_length=40)
+    contact_type: str = Field(primary_key=True, max_length=20)
+    contacts: int = 0
+
+
 class CategoryTarget(SQLModel, table=True):
     """The service-level target of a category: the share closed within `target_days` is reported."""
 

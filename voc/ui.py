@@ -6,13 +6,15 @@ from contextvars import ContextVar
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 
-from voc.config import Settings, load_settings
-from voc.export import csv_bytes, xlsx_bytes
-from voc.geo import load_districts
+from voc import charts
+from voc.config import PROJECT_ROOT, Settings, load_settings
+from voc.export import csv_bytes, local_times, xlsx_bytes
+from voc.geo import cell_resolution, load_districts
 from voc.ingest.pipeline import (
     NOT_MAPPED,
     ImportOptions,
@@ -23,9 +25,11 @@ from voc.ingest.pipeline import (
     preview,
     rejected_rows,
 )
+from voc.mapdata import Measure, district_figures, hex_cells, repeat_locations
 from voc.overview import Overview, current_month, load_overview
 from voc.performance import load_targets, service_performance
 from voc.periods import month_label, month_shift
+from voc.profile import DistrictProfile, district_profile
 from voc.request_types import categories_in_use, type_table
 from voc.store import data_version, open_store
 from voc.textmine import frequent_terms, rising_terms
@@ -36,6 +40,7 @@ _IN_FRAME: ContextVar[bool] = ContextVar("voc_in_frame", default=False)
 PAGES = (
     ("pages/overview.py", "Overview", ":material/dashboard:"),
     ("pages/trends.py", "Trends", ":material/trending_up:"),
+    ("pages/map.py", "Map", ":material/map:"),
     ("pages/upload.py", "Upload", ":material/upload_file:"),
     ("pages/data.py", "Data", ":material/tune:"),
 )
@@ -43,7 +48,9 @@ PAGES = (
 
 def run_app() -> None:
     """Set the page frame and run the page the URL asks for, from the navigation list."""
-    st.set_page_config(page_title="voc · Voice of the Customer", page_icon=":material/forum:", layout="wide")
+    # A shipped file, not a Material icon: those favicons are fetched from Google's servers.
+    icon = str(PROJECT_ROOT / "data" / "voc-icon.png")
+    st.set_page_config(page_title="voc · Voice of the Customer", page_icon=icon, layout="wide")
     pages = [
         st.Page(path, title=title, icon=icon, default=index == 0) for index, (path, title, icon) in enumerate(PAGES)
     ]
@@ -403,3 +410,141 @@ def text_terms(category: str, month: str, district: str | None) -> tuple[pd.Data
     """Return the most frequent and the rising terms of a category's last three months of descriptions."""
     url = load_settings().database_url
     return _text_terms(url, data_version(_engine_for(url)), category, month, district)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _map_figures(url: str, version: int, filters: Filters, measure: Measure) -> gpd.GeoDataFrame:
+    return district_figures(_engine_for(url), filters, measure=measure)
+
+
+def map_figures(filters: Filters, measure: Measure) -> gpd.GeoDataFrame:
+    """Return each district's figures and display geometry for the Map page (see voc.mapdata.district_figures)."""
+    url = load_settings().database_url
+    return _map_figures(url, data_version(_engine_for(url)), filters, measure)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _map_cells(url: str, version: int, filters: Filters) -> pd.DataFrame:
+    engine = _engine_for(url)
+    return hex_cells(engine, filters, resolution=cell_resolution(load_districts(engine)))
+
+
+def map_cells(filters: Filters) -> pd.DataFrame:
+    """Return contacts per hexagon, at the finest resolution that keeps the county under 5,000 cells."""
+    url = load_settings().database_url
+    return _map_cells(url, data_version(_engine_for(url)), filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _repeat_places(url: str, version: int, filters: Filters, min_contacts: int, by: str) -> pd.DataFrame:
+    return repeat_locations(_engine_for(url), filters, min_contacts=min_contacts, by=by, limit=None)
+
+
+def repeat_places(filters: Filters, *, min_contacts: int, by: str) -> pd.DataFrame:
+    """Return every place with at least `min_contacts` contacts (see voc.mapdata.repeat_locations)."""
+    url = load_settings().database_url
+    return _repeat_places(url, data_version(_engine_for(url)), filters, min_contacts, by)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _profile(url: str, version: int, code: str, filters: Filters) -> DistrictProfile | None:
+    return district_profile(_engine_for(url), code, filters)
+
+
+def profile(code: str, filters: Filters) -> DistrictProfile | None:
+    """Return a district's profile under the Map page's filters."""
+    url = load_settings().database_url
+    return _profile(url, data_version(_engine_for(url)), code, filters)
+
+
+DISTRICT_TABLE_COLUMNS = {
+    "name": "District",
+    "contacts": st.column_config.NumberColumn("Contacts", format="localized"),
+    "per_1000": st.column_config.NumberColumn("Per 1,000", format="%.1f", help="Contacts per 1,000 residents"),
+    "contacts_year_earlier": st.column_config.NumberColumn(
+        "Year before", format="localized", help="Contacts in the same months a year earlier"
+    ),
+    "change_pct": st.column_config.NumberColumn("Change", format="%+.1f%%"),
+}
+PLACE_COLUMNS = {
+    "place": "Place",
+    "contacts": st.column_config.NumberColumn("Contacts", format="%d"),
+    "departments": st.column_config.NumberColumn("Departments", format="%d"),
+    "categories": "Categories",
+    "first_opened": st.column_config.DatetimeColumn("First contact", format="D MMM YYYY"),
+    "last_opened": st.column_config.DatetimeColumn("Latest contact", format="D MMM YYYY"),
+}
+
+
+def district_table(figures: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Return the Map page's district figures as a plain table, in DISTRICT_TABLE_COLUMNS order."""
+    return pd.DataFrame(figures[list(DISTRICT_TABLE_COLUMNS)])
+
+
+def local_places(places: pd.DataFrame) -> pd.DataFrame:
+    """Return repeat places with their dates in the county's timezone."""
+    return local_times(places, load_settings().timezone)
+
+
+def selected_district(event: object) -> str | None:
+    """Return the code of the district clicked on a map drawn with on_select="rerun", if any."""
+    picked = event.selection.get("objects", {}).get("districts", []) if event else []  # type: ignore[attr-defined]
+    return str(picked[0]["properties"]["code"]) if picked else None
+
+
+def district_profile_panel(code: str, filters: Filters) -> None:
+    """Show a district's top categories, trend, survey results and candidates."""
+    found = profile(code, filters)
+    if found is None:
+        st.warning("That district is no longer stored: choose another.")
+        return
+    residents = f"{found.population:,} residents" if found.population else "population not entered"
+    st.subheader(f"{found.name} ({residents})")
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.markdown("**Top categories**, with the change on the same months a year earlier")
+        if found.categories.empty:
+            st.info("No contacts in this district in these months.")
+        else:
+            top = found.categories.rename(columns={"change_pct": "change_vs_last_year"})
+            st.altair_chart(charts.category_bars(top, height=320), theme=None, width="stretch")
+    with right:
+        st.markdown("**Contacts per month**")
+        monthly = found.trend.rename(columns={"period": "month"})
+        last = monthly["month"].max() if len(monthly) else ""
+        st.altair_chart(charts.monthly_bars(monthly, highlight=last, height=320), theme=None, width="stretch")
+    left, right = st.columns(2, gap="large")
+    with left:
+        if found.survey.empty:
+            st.markdown("**Citizen survey**")
+            st.info("No survey results for this district yet.")
+        else:
+            st.markdown(f"**Citizen survey {found.survey_wave}**: satisfied residents, least satisfied first")
+            st.dataframe(
+                found.survey,
+                hide_index=True,
+                key="map_profile_survey",
+                column_config={
+                    "service_area": "Service area",
+                    "satisfied_share": st.column_config.NumberColumn("Satisfied here", format="percent"),
+                    "county_satisfied_share": st.column_config.NumberColumn("County-wide", format="percent"),
+                    "difference": st.column_config.NumberColumn("Difference (points)", format="%+.0f"),
+                    "n": st.column_config.NumberColumn("Respondents here", format="%d"),
+                },
+            )
+    with right:
+        st.markdown("**Candidate projects in this district**")
+        if found.candidates.empty:
+            st.info("No maintenance or capital candidates in this district.")
+        else:
+            st.dataframe(
+                found.candidates,
+                hide_index=True,
+                key="map_profile_candidates",
+                column_config={
+                    "name": "Project",
+                    "kind": "Kind",
+                    "category": "Category",
+                    "estimated_cost": st.column_config.NumberColumn("Estimated cost", format="dollar"),
+                },
+            )

@@ -14,7 +14,17 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from voc.errors import VocError
-from voc.models import MonthlyCount, RequestChange, ServiceRequest, Upload, UTCDateTime, WeeklyCount, utc_now
+from voc.geo import ROLLUP_CELL_RESOLUTION, cell_parent
+from voc.models import (
+    MonthlyCellCount,
+    MonthlyCount,
+    RequestChange,
+    ServiceRequest,
+    Upload,
+    UTCDateTime,
+    WeeklyCount,
+    utc_now,
+)
 from voc.periods import month_shift
 from voc.store import bulk_insert, bulk_update
 
@@ -22,6 +32,7 @@ REQUESTS = ServiceRequest.__table__
 CHANGES = RequestChange.__table__
 ROLLUP = MonthlyCount.__table__
 WEEKLY = WeeklyCount.__table__
+CELLS = MonthlyCellCount.__table__
 UPLOADS = Upload.__table__
 
 # The columns an import writes; id, upload_id and row_hash are the store's own.
@@ -30,6 +41,7 @@ REQUEST_COLUMNS: tuple[str, ...] = tuple(
 )
 _TIMESTAMP_COLUMNS = frozenset(c.name for c in REQUESTS.columns if isinstance(c.type, UTCDateTime))
 _ROLLUP_DIMENSIONS = ("category", "department", "district_code", "channel", "contact_type")
+_CELL_DIMENSIONS = tuple(d for d in _ROLLUP_DIMENSIONS if d != "channel")
 # Category, department and contact type follow the request-type mapping, which the analyst may edit
 # after an import; a row changes only when a value read from the file changes.
 _HASHED_COLUMNS = [c for c in REQUEST_COLUMNS if c not in {"category", "department", "contact_type"}]
@@ -175,7 +187,7 @@ def _update_changed(connection: sa.Connection, changed: pd.DataFrame, upload_id:
 
 
 def refresh_rollup(connection: sa.Connection, months: Iterable[str]) -> None:
-    """Recount the monthly and weekly roll-ups for the given months from the stored requests.
+    """Recount the monthly, weekly and cell roll-ups for the given months from the stored requests.
 
     A week that straddles a month boundary is recounted whole.
     """
@@ -183,6 +195,8 @@ def refresh_rollup(connection: sa.Connection, months: Iterable[str]) -> None:
     for chunk in _chunks(months, 500):
         connection.execute(sa.delete(ROLLUP).where(ROLLUP.c.month.in_(chunk)))
         _recount(connection, ROLLUP, REQUESTS.c.opened_month, REQUESTS.c.opened_month.in_(chunk))
+        connection.execute(sa.delete(CELLS).where(CELLS.c.month.in_(chunk)))
+        _recount_cells(connection, REQUESTS.c.opened_month.in_(chunk))
     for first, last in _runs(months):
         first_monday, last_day = _weeks_touching(first)[0], _weeks_touching(last)[1]
         connection.execute(sa.delete(WEEKLY).where(WEEKLY.c.week.between(first_monday, last_day)))
@@ -216,6 +230,17 @@ def _recount(connection: sa.Connection, table: sa.Table, key: sa.Column, rows: s
         columns += ["closed", "days_to_close_sum"]
     counts = sa.select(key, *dimensions, *measures).where(rows).group_by(key, *dimensions)
     connection.execute(sa.insert(table).from_select(columns, counts))
+
+
+def _recount_cells(connection: sa.Connection, rows: sa.ColumnElement[bool]) -> None:
+    cell = cell_parent(REQUESTS.c.h3_cell, ROLLUP_CELL_RESOLUTION)
+    dimensions = [sa.func.coalesce(REQUESTS.c[d], "").label(d) for d in _CELL_DIMENSIONS]
+    counts = (
+        sa.select(REQUESTS.c.opened_month, cell, *dimensions, sa.func.count())
+        .where(rows, REQUESTS.c.h3_cell.is_not(None))
+        .group_by(REQUESTS.c.opened_month, cell, *dimensions)
+    )
+    connection.execute(sa.insert(CELLS).from_select(["month", "cell", *_CELL_DIMENSIONS, "contacts"], counts))
 
 
 def _later_dependents(connection: sa.Connection, upload_id: int) -> list[int]:

@@ -1,0 +1,91 @@
+"""Map: where contacts come from, per resident, what is changing, and the places contacted about again and again."""
+
+import streamlit as st
+
+from voc import charts, ui
+from voc.fields import label
+from voc.maps import deck, legend
+from voc.periods import month_label
+
+ui.require_frame()
+st.title("Map")
+if not ui.choices()["month"]:
+    st.info("No contacts yet. Upload a month's CRM export on the Upload page, or load the demo county with `voc demo`.")
+    st.stop()
+
+filters = ui.trend_filters("map")
+left, right = st.columns([3, 1])
+measure = (
+    left.segmented_control(
+        "Colour districts by",
+        ["contacts", "per_1000", "change"],
+        format_func=label,
+        default="contacts",
+        key="map_measure",
+        bind="query-params",
+    )
+    or "contacts"
+)
+hotspots = right.toggle("Hotspots (hexagons)", key="map_hotspots", bind="query-params")
+figures = ui.map_figures(filters, measure)
+if figures.empty:
+    st.info("No district boundaries yet: import them on the Data page or with `voc import districts FILE`.")
+    st.stop()
+
+span = f"{month_label(filters.first_month)} to {month_label(filters.last_month)}"
+shown, side = st.columns([1.5, 1], gap="large")
+with shown:
+    cells = ui.map_cells(filters) if hotspots else None
+    event = st.pydeck_chart(
+        deck(figures, cells, measure=measure, basemap_style=ui.settings().basemap_style),
+        height=560,
+        on_select="rerun",
+        selection_mode="single-object",
+        key="map_deck",
+    )
+    caption = "Hexagons: contacts in each, over the districts' outlines. " if hotspots else ""
+    st.caption(f"{caption}{span}. Click a district to open its profile below.")
+with side:
+    if hotspots:
+        st.altair_chart(
+            charts.map_legend(legend(cells["contacts"], measure="contacts"), title="Contacts per hexagon"), theme=None
+        )
+    else:
+        st.altair_chart(charts.map_legend(legend(figures["value"], measure=measure), title=label(measure)), theme=None)
+    table = ui.district_table(figures)
+    st.dataframe(table, hide_index=True, key="map_districts", column_config=ui.DISTRICT_TABLE_COLUMNS)
+    ui.download_buttons(table, "districts", "map_districts_download")
+
+clicked = ui.selected_district(event)
+if clicked:
+    st.session_state["map_district"] = clicked
+names = dict(zip(figures["code"], figures["name"], strict=True))
+code = st.selectbox(
+    "District profile",
+    list(names),
+    format_func=names.get,
+    index=None,
+    placeholder="Choose a district, or click one on the map",
+    key="map_district",
+    bind="query-params",
+)
+if code:
+    ui.district_profile_panel(code, filters)
+
+st.subheader("Places residents contact us about again and again")
+st.markdown(
+    "Addresses (or small hexagons, about 65 m across) with repeated contacts in the chosen months, across "
+    "departments: the places where one visit could answer several calls."
+)
+by_column, minimum_column = st.columns([1, 2])
+by = by_column.segmented_control(
+    "Place", ["address", "cell"], format_func={"address": "Address", "cell": "Hexagon"}.get, default="address",
+    key="map_places_by", bind="query-params",
+) or "address"  # fmt: skip
+minimum = minimum_column.slider("At least this many contacts", 2, 20, 3, key="map_places_min", bind="query-params")
+places = ui.repeat_places(filters, min_contacts=minimum, by=by)
+if places.empty:
+    st.info("No place has that many contacts in these months.")
+else:
+    st.dataframe(ui.local_places(places), hide_index=True, key="map_places", column_config=ui.PLACE_COLUMNS)
+    ui.download_buttons(ui.local_places(places), "repeat-places", "map_places_download")

@@ -1,0 +1,74 @@
+"""The Map page in headless Chromium: hostile names from uploads stay text, and the map needs no internet."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import sqlalchemy as sa
+
+from tests.browser import SCRIPT_FINISHED, chromium_page, open_page, running_app, screenshot
+
+pytestmark = pytest.mark.browser
+
+DISTRICT_PAYLOAD = "<img src=x onerror=window.__voc_xss=1>"
+CATEGORY_PAYLOAD = "<script>window.__voc_xss=2</script>Potholes"
+
+
+@pytest.fixture
+def hostile_store(demo_store_url: str, tmp_path: Path) -> str:
+    """A copy of the demo county whose District 3 and Potholes carry script payloads in their names."""
+    shutil.copy(demo_store_url.removeprefix("sqlite:///"), tmp_path / "voc.db")
+    url = f"sqlite:///{tmp_path / 'voc.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE districts SET name = :name WHERE code = '3'"), {"name": DISTRICT_PAYLOAD})
+        for table in ("service_requests", "monthly_counts", "weekly_counts", "monthly_cell_counts"):
+            connection.execute(
+                sa.text(f"UPDATE {table} SET category = :name WHERE category = 'Potholes'"), {"name": CATEGORY_PAYLOAD}
+            )
+    engine.dispose()
+    return url
+
+
+def test_names_from_uploads_stay_text_in_tooltips_tables_and_profile(hostile_store: str) -> None:
+    dialogs: list[str] = []
+    outside: list[str] = []
+    with running_app(hostile_store) as url, chromium_page(width=1600, height=1600) as page:
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.on(
+            "request", lambda r: outside.append(r.url) if urlparse(r.url).hostname not in (None, "127.0.0.1") else None
+        )
+        open_page(page, f"{url}/map")
+        canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
+        canvas.wait_for()
+        box = canvas.bounding_box()
+        assert box is not None
+        tooltip = page.locator(".deck-tooltip")
+        found = None
+        for row in range(2, 9):
+            for column in range(2, 12):
+                x, y = box["x"] + box["width"] * column / 13, box["y"] + box["height"] * row / 10
+                page.mouse.move(x, y)
+                page.wait_for_timeout(60)
+                if tooltip.count() and DISTRICT_PAYLOAD in tooltip.inner_text():
+                    found = (x, y)
+                    break
+            if found:
+                break
+        assert found, "no tooltip named the hostile district"
+        assert "contacts" in tooltip.inner_text()
+        page.mouse.click(*found)
+        page.wait_for_selector(f"h3:has-text('{DISTRICT_PAYLOAD}')")
+        page.wait_for_selector(SCRIPT_FINISHED)
+        page.wait_for_function("document.querySelectorAll('.vega-embed').length >= 3")
+        main = page.inner_text('[data-testid="stMain"]')
+        assert f"{DISTRICT_PAYLOAD} (" in main
+        assert page.evaluate("window.__voc_xss") is None
+        assert page.locator('[data-testid="stMain"] img[src="x"]').count() == 0
+        assert page.locator('[data-testid="stException"]').count() == 0
+        screenshot(page, "map_profile")
+    assert dialogs == []
+    assert outside == [], f"the map reached outside the server: {outside[:3]}"
