@@ -5,6 +5,7 @@ import streamlit as st
 from voc import ui
 from voc.errors import VocError
 from voc.fields import CONTACT_TYPES
+from voc.geo import import_districts, populations_by_code, set_populations
 from voc.performance import save_targets
 from voc.request_types import save_type_map
 
@@ -59,5 +60,38 @@ if st.button("Save targets", key="data_targets_save", type="primary"):
     try:
         save_targets(ui.engine(), targets, user=ui.current_user())
         st.success("Saved.")
+    except VocError as error:
+        st.error(str(error))
+
+st.subheader("Districts")
+st.markdown(
+    "The boundaries the Map page draws and contacts with coordinates are placed in: GeoJSON, a zipped shapefile or a "
+    "GeoPackage, in any coordinate system. A new file replaces the districts; populations entered here are kept "
+    "for codes the file gives none."
+)
+boundaries = st.file_uploader(
+    "Boundary file", type=["geojson", "json", "zip", "gpkg"], key="data_districts_file", max_upload_size=50
+)
+if boundaries is not None and st.button("Replace the districts", key="data_districts_import", type="primary"):
+    try:
+        imported = import_districts(ui.engine(), boundaries.getvalue(), boundaries.name, user=ui.current_user())
+        st.success(" ".join(imported.report(boundaries.name)))
+    except VocError as error:
+        st.error(str(error))
+populations = st.data_editor(
+    ui.district_populations_table(),
+    key="data_populations",
+    hide_index=True,
+    disabled=["code", "name"],
+    column_config={
+        "code": "Code",
+        "name": "District",
+        "population": st.column_config.NumberColumn("Residents", min_value=0, step=1, format="localized"),
+    },
+)
+if st.button("Save populations", key="data_populations_save", type="primary"):
+    try:
+        set_populations(ui.engine(), populations_by_code(populations), user=ui.current_user())
+        st.success("Saved. Rates per 1,000 residents use them at once.")
     except VocError as error:
         st.error(str(error))

@@ -113,3 +113,28 @@ def test_data_page_saves_targets_that_trends_report(monkeypatch: pytest.MonkeyPa
     alleys = raw[raw["SRType"] == "SW-Dirty Alley"]
     assert row["contacts"] == len(alleys)
     assert row["target_days"] == 3.0
+
+
+def test_data_page_imports_boundaries_and_saves_populations(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    from voc.geo import load_districts
+
+    boundaries = REAL / "baltimore_council_districts_2012.geojson"
+    app = _page(monkeypatch, sqlite_url, "pages/data.py")
+    assert app.data_editor(key="data_populations").value.empty
+    app.file_uploader(key="data_districts_file").set_value(
+        (boundaries.name, boundaries.read_bytes(), "application/geo+json")
+    ).run()
+    app.button(key="data_districts_import").click().run()
+    assert not app.exception
+    assert app.success[0].value.startswith(f"Imported 14 districts from {boundaries.name}")
+    table = app.data_editor(key="data_populations").value
+    assert len(table) == 14 and table["population"].isna().all()
+    app.session_state["data_populations"] = {
+        "edited_rows": {row: {"population": 40_000 + 1_000 * row} for row in range(14)},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    app.button(key="data_populations_save").click().run()
+    assert not app.exception
+    stored = load_districts(open_store(sqlite_url)).set_index("code")["population"]
+    assert stored.sort_values().tolist() == list(range(40_000, 54_000, 1_000))

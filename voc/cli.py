@@ -298,14 +298,10 @@ def import_districts_command(
         _engine(), path.read_bytes(), path.name, user=load_settings().user,
         name_field=name_field, population_field=population_field, code_field=code_field,
     )  # fmt: skip
-    fields = f"codes from {result.code_field!r}, names from {result.name_field or 'the codes'!r}"
-    population = f"populations from {result.population_field!r}" if result.population_field else "no populations"
-    click.echo(f"Imported {result.count} districts from {path.name} ({fields}, {population}; {result.source_crs}).")
-    if result.repaired or result.merged:
-        click.echo(f"  Repaired {result.repaired} invalid shapes; merged {result.merged} parts sharing a code.")
-    if result.codes_without_boundary:
-        codes = ", ".join(result.codes_without_boundary)
-        click.echo(f"  Stored contacts name districts that have no boundary now: {codes}.")
+    first, *more = result.report(path.name)
+    click.echo(first)
+    for line in more:
+        click.echo(f"  {line}")
 
 
 if __name__ == "__main__":

@@ -59,6 +59,18 @@ class ImportedDistricts:
     bounds: tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
     codes_without_boundary: tuple[str, ...]  # district codes of stored contacts that no polygon has
 
+    def report(self, file_name: str) -> list[str]:
+        """Word the import for an analyst: what was read, then anything repaired or left without a boundary."""
+        fields = f"codes from {self.code_field!r}, names from {self.name_field or 'the codes'!r}"
+        population = f"populations from {self.population_field!r}" if self.population_field else "no populations"
+        lines = [f"Imported {self.count} districts from {file_name} ({fields}, {population}; {self.source_crs})."]
+        if self.repaired or self.merged:
+            lines.append(f"Repaired {self.repaired} invalid shapes; merged {self.merged} parts sharing a code.")
+        if self.codes_without_boundary:
+            codes = ", ".join(self.codes_without_boundary)
+            lines.append(f"Stored contacts name districts that have no boundary now: {codes}.")
+        return lines
+
 
 def read_boundaries(
     data: bytes,
@@ -378,6 +390,12 @@ def set_populations(engine: sa.Engine, populations: dict[str, int], *, user: str
         )
         connection.execute(statement, [{"target": c, "residents": int(v)} for c, v in populations.items()])
         record_audit(connection, user=user, action="set populations", detail=f"{len(populations)} districts")
+
+
+def populations_by_code(table: pd.DataFrame) -> dict[str, int]:
+    """Return the populations entered in a table of districts (code, population); blank ones are left out."""
+    entered = table.dropna(subset=["population"])
+    return {str(code): int(value) for code, value in zip(entered["code"], entered["population"], strict=True)}
 
 
 def load_districts(engine: sa.Engine, *, display: bool = False) -> gpd.GeoDataFrame:
