@@ -79,8 +79,6 @@ class ServiceRequest(SQLModel, table=True):
         sa.UniqueConstraint("source", "source_id", name="uq_service_requests_source_record"),
         sa.Index("ix_service_requests_month_category", "opened_month", "category"),
         sa.Index("ix_service_requests_month_days", "opened_month", "days_to_close"),
-        # The Map page's hexagons group a span of months by cell: this index covers that query.
-        sa.Index("ix_service_requests_month_cell", "opened_month", "h3_cell"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

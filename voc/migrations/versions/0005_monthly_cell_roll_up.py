@@ -31,6 +31,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('month', 'cell', 'category', 'department', 'district_code', 'contact_type')
     )
     _backfill()
+    # The Map page reads the roll-up now: one index fewer to write for every imported contact.
+    with op.batch_alter_table('service_requests', schema=None) as batch_op:
+        batch_op.drop_index('ix_service_requests_month_cell')
 
 
 def _backfill() -> None:
@@ -56,4 +59,6 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('service_requests', schema=None) as batch_op:
+        batch_op.create_index('ix_service_requests_month_cell', ['opened_month', 'h3_cell'], unique=False)
     op.drop_table('monthly_cell_counts')
