@@ -230,3 +230,13 @@ def test_cell_rollup_follows_imports_corrections_and_undo(engine: sa.Engine) -> 
     }
     undo(engine, correction, user="ana")
     assert rolled_up() == first
+
+
+def test_the_migrations_build_exactly_the_models_schema(engine: sa.Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
