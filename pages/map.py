@@ -77,15 +77,18 @@ st.markdown(
     "Addresses (or small hexagons, about 65 m across) with repeated contacts in the chosen months, across "
     "departments: the places where one visit could answer several calls."
 )
-by_column, minimum_column = st.columns([1, 2])
+show_column, by_column, minimum_column = st.columns([1, 1, 2])
+# On request only: unlike the rest of the page, finding repeat places reads every contact of the months.
+listed = show_column.toggle("List the places", key="map_places", bind="query-params")
 by = by_column.segmented_control(
     "Place", ["address", "cell"], format_func={"address": "Address", "cell": "Hexagon"}.get, default="address",
     key="map_places_by", bind="query-params",
 ) or "address"  # fmt: skip
 minimum = minimum_column.slider("At least this many contacts", 2, 20, 3, key="map_places_min", bind="query-params")
-places = ui.repeat_places(filters, min_contacts=minimum, by=by)
-if places.empty:
-    st.info("No place has that many contacts in these months.")
-else:
-    st.dataframe(ui.local_places(places), hide_index=True, key="map_places", column_config=ui.PLACE_COLUMNS)
-    ui.download_buttons(ui.local_places(places), "repeat-places", "map_places_download")
+if listed:
+    places = ui.local_places(ui.repeat_places(filters, min_contacts=minimum, by=by))
+    if places.empty:
+        st.info("No place has that many contacts in these months.")
+    else:
+        st.dataframe(places, hide_index=True, key="map_places_table", column_config=ui.PLACE_COLUMNS)
+        ui.download_buttons(places, "repeat-places", "map_places_download")

@@ -47,6 +47,8 @@ def test_demo_map_measures_profile_and_places(monkeypatch: pytest.MonkeyPatch, d
     assert len(survey) == demo_county.survey["service_area"].nunique()
     assert only_table(app, "per_1000")["contacts"].tolist()[2] == len(flooding)
 
+    assert not [frame for frame in app.dataframe if "departments" in frame.value.columns]
+    app.toggle(key="map_places").set_value(True)
     app.slider(key="map_places_min").set_value(2).run()
     assert not app.exception
     places = only_table(app, "departments")
