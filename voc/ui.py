@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from datetime import date, datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
+import altair as alt
 import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 
 from voc.config import Settings, load_settings
-from voc.export import csv_bytes, xlsx_bytes
+from voc.export import chart_png, csv_bytes, local_times, xlsx_bytes
 from voc.geo import load_districts
 from voc.ingest.pipeline import (
     NOT_MAPPED,
@@ -310,20 +312,50 @@ def performance(filters: Filters) -> pd.DataFrame:
     return _performance(url, data_version(_engine_for(url)), filters)
 
 
+def _deferred_download(container, label: str, make, *, file_name: str, mime: str, key: str, icon: str) -> None:  # type: ignore[no-untyped-def]
+    # A callable is run only when clicked, not on every rerun, and clicking does not rerun the page.
+    container.download_button(label, make, file_name=file_name, mime=mime, key=key, on_click="ignore", icon=icon)
+
+
 def download_buttons(frame: pd.DataFrame, name: str, key: str) -> None:
-    """Offer a table as CSV and XLSX, formula-safe."""
+    """Offer a table as CSV and XLSX, formula-safe, times in the county's zone; keys `<key>_csv`, `<key>_xlsx`."""
     left, right = st.columns(2)
     timezone = load_settings().timezone
-    left.download_button(
-        "Download CSV", csv_bytes(frame, timezone=timezone), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv"
-    )
-    right.download_button(
-        "Download XLSX",
-        xlsx_bytes(frame, timezone=timezone),
-        file_name=f"{name}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"{key}_xlsx",
-    )
+    _deferred_download(
+        left, "Download CSV", partial(csv_bytes, frame, timezone=timezone),
+        file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", icon=":material/download:",
+    )  # fmt: skip
+    _deferred_download(
+        right, "Download XLSX", partial(xlsx_bytes, frame, timezone=timezone), file_name=f"{name}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
+        icon=":material/download:",
+    )  # fmt: skip
+
+
+def table(frame: pd.DataFrame, *, name: str, key: str, **options: object) -> None:
+    """Show a table with its CSV and XLSX downloads under it: the way every page shows a table.
+
+    `key` (`<page>_<thing>`) is the table's key and the stem of its buttons' keys; `name` is the
+    downloaded file's name without extension. Timestamps show in the county's zone, as downloaded.
+    `options` go to st.dataframe (column_config, column_order, ...); the index is never shown.
+    """
+    st.dataframe(local_times(frame, load_settings().timezone), hide_index=True, key=key, **options)
+    download_buttons(frame, name, key)
+
+
+def chart(figure: alt.TopLevelMixin, *, name: str, key: str, title: str | None = None) -> None:
+    """Show an Altair chart full width with a "Download PNG" button under it: the way every page shows a chart.
+
+    Build the chart in voc.charts; `key` (`<page>_<thing>`) is the chart's key, its button's is
+    `<key>_png`; `name` is the file name without extension; `title` is printed on the PNG, since
+    the page's heading does not travel with a picture pasted into slides. The PNG (see
+    voc.export.chart_png) is rendered only when clicked: about 0.2 s a chart.
+    """
+    st.altair_chart(figure, theme=None, width="stretch", key=key)
+    _deferred_download(
+        st, "Download PNG", partial(chart_png, figure, title=title),
+        file_name=f"{name}.png", mime="image/png", key=f"{key}_png", icon=":material/image:",
+    )  # fmt: skip
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
