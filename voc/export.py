@@ -81,7 +81,8 @@ def chart_png(chart: alt.TopLevelMixin, *, title: str | None = None, width: int 
     """
     import vl_convert
 
-    sized = chart.properties(width=width, background="white", padding=16)
+    # A slide is wider than the page's column: without a hint, Vega fills it with ticks every 20.
+    sized = chart.properties(width=width, background="white", padding=16).configure_axisQuantitative(tickCount=8)
     if title:
         sized = sized.properties(title=alt.TitleParams(title, fontSize=PNG_TITLE_SIZE, anchor="start", offset=12))
     return vl_convert.vegalite_to_png(sized.to_dict(), scale=PNG_SCALE, allowed_base_urls=[])
