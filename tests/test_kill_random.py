@@ -89,7 +89,7 @@ def wait_for_session_end(engine: sa.Engine, url: str, name: str) -> None:
     wait_until(ended, "the killed process's session has ended")
 
 
-def outcome(engine: sa.Engine, before: dict, complete: Callable[[dict], bool], code: int, where: str) -> str:
+def outcome(engine: sa.Engine, before: dict, complete: Callable[[dict], bool], where: str) -> str:
     """Tell whether the run left the store as it was ("none") or changed in full ("all"); anything else fails."""
     after = store_state(engine)
     assert_consistent(engine)
@@ -99,32 +99,43 @@ def outcome(engine: sa.Engine, before: dict, complete: Callable[[dict], bool], c
     return "all"
 
 
+def kill_once(engine: sa.Engine, workers: Forks, url: str, argv: list[str], moment: float, label: str) -> tuple:
+    """Start a forked command, SIGKILL it `moment` seconds in; return the store before it, its exit code, and where."""
+    before, session = store_state(engine), f"voc-random-{label.replace(' ', '-')}-{os.getpid()}"
+    run = workers.start(tagged(url, session), *argv)
+    code = kill_at(workers, run, moment)
+    wait_for_session_end(engine, url, session)
+    where = f"{label} at {moment:.2f} s, exit code {code}"
+    assert code in (-signal.SIGKILL, 0), where
+    return before, code, where
+
+
+def first_month_stored(store_url: str, months: tuple[Generation, Generation]) -> sa.Engine:
+    engine = open_store(store_url)
+    import_requests(engine, months[0].path.read_bytes(), months[0].path.name, SETTINGS, ImportOptions())
+    return engine
+
+
 def test_uploads_killed_at_random_moments_leave_all_or_nothing(
     store_url: str, months: tuple[Generation, Generation], request: pytest.FixtureRequest
 ) -> None:
     workers: Forks = request.getfixturevalue("forks")
-    first, second = months
-    engine = open_store(store_url)
-    import_requests(engine, first.path.read_bytes(), first.path.name, SETTINGS, ImportOptions())
+    second, engine = months[1], first_month_stored(store_url, months)
     full = timed(workers, store_url, "import", str(second.path))  # the calibration run, then undone
     undo(engine, int(list_uploads(engine).iloc[0]["id"]), user="ana")
     rng = random.Random(SEED)
     seen = []
     for kill in range(KILLS):
-        before, session = store_state(engine), f"voc-random-upload-{os.getpid()}-{kill}"
         moment = rng.uniform(0, PAST_THE_END * full)
-        run = workers.start(tagged(store_url, session), "import", str(second.path))
-        code = kill_at(workers, run, moment)
-        wait_for_session_end(engine, store_url, session)
-        where = f"kill {kill} at {moment:.2f} s of {full:.2f} s, exit code {code}"
+        argv = ["import", str(second.path)]
+        before, _, where = kill_once(engine, workers, store_url, argv, moment, f"upload {kill} of {full:.2f} s")
 
         def whole(_after: dict) -> bool:
             newest = list_uploads(engine).iloc[0]
             counts = {count: int(newest[count]) for count in COUNTS}
             return counts == second.expected() and newest["status"] == "committed"
 
-        seen.append(outcome(engine, before, whole, code, where))
-        assert code in (-signal.SIGKILL, 0), where
+        seen.append(outcome(engine, before, whole, where))
         if seen[-1] == "all":
             undo(engine, int(list_uploads(engine).iloc[0]["id"]), user="ana")
             assert store_state(engine)["service_requests"] == before["service_requests"], where
@@ -138,9 +149,7 @@ def test_undo_killed_at_random_moments_leaves_all_or_nothing(
     store_url: str, months: tuple[Generation, Generation], request: pytest.FixtureRequest
 ) -> None:
     workers: Forks = request.getfixturevalue("forks")
-    first, second = months
-    engine = open_store(store_url)
-    import_requests(engine, first.path.read_bytes(), first.path.name, SETTINGS, ImportOptions())
+    second, engine = months[1], first_month_stored(store_url, months)
     without = store_state(engine)["service_requests"]  # as the first undo must leave it
 
     def upload_second() -> int:
@@ -155,12 +164,9 @@ def test_undo_killed_at_random_moments_leaves_all_or_nothing(
     rng = random.Random(SEED + 1)
     seen = []
     for kill in range(KILLS):
-        before, session = store_state(engine), f"voc-random-undo-{os.getpid()}-{kill}"
         moment = rng.uniform(0, PAST_THE_END * full)
-        run = workers.start(tagged(store_url, session), "cli", "undo", str(upload))
-        code = kill_at(workers, run, moment)
-        wait_for_session_end(engine, store_url, session)
-        where = f"kill {kill} at {moment:.2f} s of {full:.2f} s, exit code {code}"
+        argv = ["cli", "undo", str(upload)]
+        before, _, where = kill_once(engine, workers, store_url, argv, moment, f"undo {kill} of {full:.2f} s")
         rows = len(before["service_requests"])
 
         def undone(after: dict, upload: int = upload, rows: int = rows) -> bool:
@@ -168,8 +174,7 @@ def test_undo_killed_at_random_moments_leaves_all_or_nothing(
             kept = after["service_requests"]
             return status == "undone" and len(kept) == rows - inserted and all(r[3] != upload for r in kept)
 
-        seen.append(outcome(engine, before, undone, code, where))
-        assert code in (-signal.SIGKILL, 0), where
+        seen.append(outcome(engine, before, undone, where))
         if seen[-1] == "all":
             upload = upload_second()
         assert small_import(engine, 200 + kill)["inserted"] == 3, where
