@@ -52,9 +52,7 @@ with side:
         )
     else:
         st.altair_chart(charts.map_legend(legend(figures["value"], measure=measure), title=label(measure)), theme=None)
-    table = ui.district_table(figures)
-    st.dataframe(table, hide_index=True, key="map_districts", column_config=ui.DISTRICT_TABLE_COLUMNS)
-    ui.download_buttons(table, "districts", "map_districts_download")
+    ui.table(ui.district_table(figures), name="districts", key="map_districts", column_config=ui.DISTRICT_TABLE_COLUMNS)
 
 clicked = ui.selected_district(event)
 if clicked:
@@ -86,9 +84,8 @@ by = by_column.segmented_control(
 ) or "address"  # fmt: skip
 minimum = minimum_column.slider("At least this many contacts", 2, 20, 3, key="map_places_min", bind="query-params")
 if listed:
-    places = ui.local_places(ui.repeat_places(filters, min_contacts=minimum, by=by))
+    places = ui.repeat_places(filters, min_contacts=minimum, by=by)
     if places.empty:
         st.info("No place has that many contacts in these months.")
     else:
-        st.dataframe(places, hide_index=True, key="map_places_table", column_config=ui.PLACE_COLUMNS)
-        ui.download_buttons(places, "repeat-places", "map_places_download")
+        ui.table(places, name="repeat-places", key="map_places_table", column_config=ui.PLACE_COLUMNS)

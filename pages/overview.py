@@ -40,12 +40,27 @@ st.subheader("What's emerging")
 ui.emerging_panel(overview.month)
 
 st.subheader("Contacts per month")
-st.altair_chart(charts.monthly_bars(overview.monthly, highlight=overview.month), theme=None, width="stretch")
+ui.chart(
+    charts.monthly_bars(overview.monthly, highlight=overview.month),
+    name=f"contacts-per-month-{overview.month}",
+    key="overview_monthly",
+    title="Contacts per month",
+)
 
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader(f"Top categories in {month}")
-    st.altair_chart(charts.category_bars(overview.categories), theme=None, width="stretch")
+    ui.chart(
+        charts.category_bars(overview.categories),
+        name=f"top-categories-{overview.month}",
+        key="overview_categories",
+        title=f"Top categories in {month}",
+    )
 with right:
     st.subheader("How residents got in touch")
-    st.altair_chart(charts.channel_bars(overview.channels), theme=None, width="stretch")
+    ui.chart(
+        charts.channel_bars(overview.channels),
+        name=f"channels-{overview.month}",
+        key="overview_channels",
+        title=f"How residents got in touch, {month}",
+    )

@@ -8,7 +8,6 @@ import streamlit as st
 from voc import charts, ui
 from voc.actions import add_action, list_actions
 from voc.errors import VocError
-from voc.export import local_times
 from voc.fields import label
 from voc.periods import month_label, month_shift
 from voc.trends import action_effects, per_thousand, records, shares, top_groups, year_over_year
@@ -61,11 +60,11 @@ ahead = None
 if by == "category" and period_choice == "month" and not per_1000 and county_wide and filters.last_month == latest:
     shown = tuple(sorted(set(frame["group"])))
     ahead = ui.forecast_for(latest, shown).rename(columns={"month": "period", "category": "group"})
-st.altair_chart(
+ui.chart(
     charts.trend_lines(frame, colours, value=value, title=title, actions=actions, forecast=ahead),
-    theme=None,
-    width="stretch",
+    name=f"trends-by-{by or 'total'}-{filters.first_month}-to-{filters.last_month}",
     key="trends_chart",
+    title=f"{title} by {label(by).lower()}" if by else title,
 )
 if ahead is not None and len(ahead):
     st.caption("Dashed: the next three months as the seasonal model expects them, with an 80% range.")
@@ -84,23 +83,23 @@ behind = records(
     ui.engine(), filters, month=drill_month, by=by, group=None if drill_group == "(all)" else drill_group, limit=500
 )
 st.caption(f"The newest {len(behind):,} contacts (at most 500) of {month_label(drill_month)}.")
-st.dataframe(local_times(behind, ui.settings().timezone), hide_index=True, key="trends_records")
-ui.download_buttons(behind, f"contacts-{drill_month}", "trends_records")
+ui.table(behind, name=f"contacts-{drill_month}", key="trends_records")
 
 yoy, mix, performance, words, actions_tab = st.tabs(
     ["Year over year", "Channel mix", "Service performance", "What residents write", "Actions"]
 )
 with yoy:
     monthly_all = ui.trend_series(replace(filters, first_month=None, last_month=None), by=None, period="month")
-    st.altair_chart(charts.year_over_year_lines(year_over_year(monthly_all)), theme=None, width="stretch")
+    ui.chart(charts.year_over_year_lines(year_over_year(monthly_all)), name="year-over-year", key="trends_yoy",
+             title="Contacts per month, year over year")  # fmt: skip
 with mix:
     channels = shares(ui.trend_series(filters, by="channel", period=period_choice))
-    st.altair_chart(charts.channel_mix(channels), theme=None, width="stretch")
+    ui.chart(charts.channel_mix(channels), name="channel-mix", key="trends_mix", title="Share of contacts by channel")
 with performance:
     table = ui.performance(filters)
-    st.dataframe(
+    ui.table(
         table,
-        hide_index=True,
+        name=f"service-performance-{filters.first_month}-to-{filters.last_month}",
         key="trends_performance",
         column_config={
             "category": "Category",
@@ -130,12 +129,14 @@ with words:
     recent, before = ui.text_terms(chosen, latest, None if area == "(county-wide)" else area)
     left, right = st.columns(2)
     left.markdown(f"**Most frequent, {month_label(month_shift(latest, -2))}–{month_label(latest)}**")
-    left.dataframe(recent, hide_index=True, key="trends_words_frequent")
+    with left:
+        ui.table(recent, name=f"frequent-terms-{latest}", key="trends_words_frequent")
     right.markdown("**Rising against the same months a year before**")
     if before.empty:
         right.info("No word or phrase rose more than chance allows.")
     else:
-        right.dataframe(before, hide_index=True, key="trends_words_rising")
+        with right:
+            ui.table(before, name=f"rising-terms-{latest}", key="trends_words_rising")
 with actions_tab:
     with st.form("trends_action_form", clear_on_submit=True):
         st.markdown("Record a process change, a new procedure or an information campaign to see its effect.")
@@ -156,7 +157,7 @@ with actions_tab:
             except VocError as error:
                 st.error(str(error))
     recorded = list_actions(ui.engine())
-    st.dataframe(recorded, hide_index=True, key="trends_actions")
+    ui.table(recorded, name="actions", key="trends_actions")
     effects = action_effects(ui.engine(), recorded, last_month=latest)
     for effect in effects.itertuples():
         st.markdown(f"**{effect.action}** ({effect.date:%d %b %Y}): {effect.effect}")

@@ -9,6 +9,10 @@
 
 Loading voc takes seconds; `fork` pays that once and then starts each process in milliseconds.
 It prints "forked PID" for each and "exited PID CODE" when one ends (CODE -9 when killed).
+
+    python tests/import_worker.py browse URL N  open the app's pages at URL in headless Chromium N
+                                                times in turn (Overview, Trends), printing
+                                                "loaded PATH SECONDS EXCEPTIONS LOCKED" per load
 What a forked process runs:
 
     cli ARGS...       `voc ARGS...`
@@ -137,9 +141,31 @@ def serve_forks() -> None:
         _say(f"forked\t{pid}")
 
 
+BROWSED_PAGES = ("", "trends")
+
+
+def browse(url: str, loads: int) -> None:
+    """Load the app's pages in turn, as a department head clicking around while analysts upload."""
+    from tests.browser import chromium_page, open_page
+
+    print("ready", flush=True)
+    sys.stdin.readline()
+    with chromium_page(width=1400, height=1000) as page:
+        for number in range(loads):
+            path = BROWSED_PAGES[number % len(BROWSED_PAGES)]
+            started = time.monotonic()
+            open_page(page, f"{url}/{path}", timeout_ms=90_000)
+            page.wait_for_selector("h1")
+            exceptions = page.locator('[data-testid="stException"]').count()
+            locked = "locked" in page.inner_text('[data-testid="stMain"]').lower()
+            print(f"loaded\t/{path}\t{time.monotonic() - started:.2f}\t{exceptions}\t{locked}", flush=True)
+
+
 if __name__ == "__main__":
     mode, *arguments = sys.argv[1:]
-    if mode == "cli":
+    if mode == "browse":
+        browse(arguments[0], int(arguments[1]))
+    elif mode == "cli":
         print("ready", flush=True)
         sys.stdin.readline()
         voc_main(arguments, prog_name="voc")

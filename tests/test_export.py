@@ -1,13 +1,17 @@
-"""Downloads never turn uploaded text into formulas, and show times in the county's zone."""
+"""Downloads never turn uploaded text into formulas, show times in the county's zone; charts render as PNG."""
 
 from __future__ import annotations
 
 import io
 
+import altair as alt
 import pandas as pd
+import pytest
 from openpyxl import load_workbook
+from PIL import Image
 
-from voc.export import csv_bytes, xlsx_bytes
+from voc import charts
+from voc.export import PNG_TITLE_SIZE, PNG_WIDTH, chart_png, csv_bytes, xlsx_bytes
 
 HOSTILE = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "plain", "<img src=x onerror=alert(1)>"]
 
@@ -38,3 +42,31 @@ def test_xlsx_stores_text_as_text_never_as_formula() -> None:
     assert all(c.data_type == "s" for c in cells)
     assert sheet.cell(row=2, column=2).value == 0 and sheet.cell(row=2, column=2).data_type == "n"
     assert sheet.cell(row=2, column=3).value.isoformat() == "2026-03-01T12:00:00"
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image.size
+
+
+def test_chart_png_is_a_sharp_white_slide_with_its_title() -> None:
+    monthly = pd.DataFrame({"month": [f"2025-{m:02d}" for m in range(1, 13)], "contacts": range(1000, 1600, 50)})
+    chart = charts.monthly_bars(monthly, highlight="2025-12", height=320)
+    plain, titled = chart_png(chart), chart_png(chart, title="Contacts per month")
+    (width, height), (titled_width, titled_height) = _png_size(plain), _png_size(titled)
+    # 1,200 CSS pixels plus the axis and padding, at 2 device pixels each; 320 px of plot plus labels.
+    assert 2 * PNG_WIDTH < width < 2 * (PNG_WIDTH + 200)
+    assert 2 * 320 < height < 2 * 320 + 400
+    assert titled_width == width and titled_height - height >= 2 * PNG_TITLE_SIZE
+    image = Image.open(io.BytesIO(plain)).convert("RGB")
+    assert image.getpixel((2, 2)) == (255, 255, 255)  # opaque white, not transparent, for dark slides
+    # The highlighted month is drawn in the strong blue of the page.
+    assert (0x00, 0x72, 0xB2) in {colour for _, colour in image.getcolors(maxcolors=1_000_000)}
+
+
+def test_chart_png_refuses_to_fetch_anything() -> None:
+    remote = alt.Chart(alt.Data(url="https://example.org/contacts.csv")).mark_bar().encode(x="contacts:Q")
+    with pytest.raises(ValueError, match="External data url not allowed"):
+        chart_png(remote)

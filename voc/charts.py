@@ -271,5 +271,7 @@ def map_legend(legend: pd.DataFrame, *, title: str) -> alt.LayerChart:
     labels = base.mark_text(align="left", baseline="middle", fontSize=LABEL_SIZE).encode(
         x=alt.value(32), text="label:N"
     )
-    chart = alt.layer(squares, labels).properties(title=title, width=240, height=34 * max(len(legend), 1))
+    chart = alt.layer(squares, labels).properties(
+        title=title, width=240, height=34 * max(len(legend), 1), usermeta={"voc": "map legend"}
+    )
     return _projector(chart).configure_title(fontSize=TITLE_SIZE, anchor="start")

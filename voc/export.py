@@ -1,13 +1,19 @@
-"""Downloads: CSV and XLSX whose cells from uploaded text can never run as formulas."""
+"""Downloads: CSV and XLSX whose cells from uploaded text can never run as formulas; charts as PNG."""
 
 from __future__ import annotations
 
 import io
 
+import altair as alt
 import pandas as pd
 
 # A spreadsheet reads a cell starting with one of these as a formula (or a DDE call).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# A chart PNG is laid out this many CSS pixels wide (a slide's width at the charts' 16 px labels)
+# and rendered at PNG_SCALE device pixels per CSS pixel, sharp when a slide fills a wall.
+PNG_WIDTH = 1200
+PNG_SCALE = 2
+PNG_TITLE_SIZE = 24
 
 
 def neutralise(value: object) -> object:
@@ -64,3 +70,19 @@ def _text_cell(worksheet, value: object) -> object:  # type: ignore[no-untyped-d
     cell = WriteOnlyCell(worksheet, value=value)
     cell.data_type = "s"
     return cell
+
+
+def chart_png(chart: alt.TopLevelMixin, *, title: str | None = None, width: int = PNG_WIDTH) -> bytes:
+    """Render an Altair chart as a PNG for slides and reports, on white, `width` CSS pixels wide at 2x.
+
+    The chart keeps its own height, fonts and colours; `title` is drawn above it, since a page's
+    heading does not travel with the picture. Rendered by vl-convert in-process (no browser), with
+    every external URL refused: a chart's data is inline.
+    """
+    import vl_convert
+
+    # A slide is wider than the page's column: without a hint, Vega fills it with ticks every 20.
+    sized = chart.properties(width=width, background="white", padding=16).configure_axisQuantitative(tickCount=8)
+    if title:
+        sized = sized.properties(title=alt.TitleParams(title, fontSize=PNG_TITLE_SIZE, anchor="start", offset=12))
+    return vl_convert.vegalite_to_png(sized.to_dict(), scale=PNG_SCALE, allowed_base_urls=[])

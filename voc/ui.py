@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from datetime import date, datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
+import altair as alt
 import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
@@ -13,7 +15,7 @@ import streamlit as st
 
 from voc import charts
 from voc.config import PROJECT_ROOT, Settings, load_settings
-from voc.export import csv_bytes, local_times, xlsx_bytes
+from voc.export import chart_png, csv_bytes, local_times, xlsx_bytes
 from voc.geo import cell_resolution, load_districts
 from voc.ingest.pipeline import (
     NOT_MAPPED,
@@ -317,20 +319,50 @@ def performance(filters: Filters) -> pd.DataFrame:
     return _performance(url, data_version(_engine_for(url)), filters)
 
 
+def _deferred_download(container, label: str, make, *, file_name: str, mime: str, key: str, icon: str) -> None:  # type: ignore[no-untyped-def]
+    # A callable is run only when clicked, not on every rerun, and clicking does not rerun the page.
+    container.download_button(label, make, file_name=file_name, mime=mime, key=key, on_click="ignore", icon=icon)
+
+
 def download_buttons(frame: pd.DataFrame, name: str, key: str) -> None:
-    """Offer a table as CSV and XLSX, formula-safe."""
+    """Offer a table as CSV and XLSX, formula-safe, times in the county's zone; keys `<key>_csv`, `<key>_xlsx`."""
     left, right = st.columns(2)
     timezone = load_settings().timezone
-    left.download_button(
-        "Download CSV", csv_bytes(frame, timezone=timezone), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv"
-    )
-    right.download_button(
-        "Download XLSX",
-        xlsx_bytes(frame, timezone=timezone),
-        file_name=f"{name}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"{key}_xlsx",
-    )
+    _deferred_download(
+        left, "Download CSV", partial(csv_bytes, frame, timezone=timezone),
+        file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", icon=":material/download:",
+    )  # fmt: skip
+    _deferred_download(
+        right, "Download XLSX", partial(xlsx_bytes, frame, timezone=timezone), file_name=f"{name}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
+        icon=":material/download:",
+    )  # fmt: skip
+
+
+def table(frame: pd.DataFrame, *, name: str, key: str, **options: object) -> None:
+    """Show a table with its CSV and XLSX downloads under it: the way every page shows a table.
+
+    `key` (`<page>_<thing>`) is the table's key and the stem of its buttons' keys; `name` is the
+    downloaded file's name without extension. Timestamps show in the county's zone, as downloaded.
+    `options` go to st.dataframe (column_config, column_order, ...); the index is never shown.
+    """
+    st.dataframe(local_times(frame, load_settings().timezone), hide_index=True, key=key, **options)
+    download_buttons(frame, name, key)
+
+
+def chart(figure: alt.TopLevelMixin, *, name: str, key: str, title: str | None = None) -> None:
+    """Show an Altair chart full width with a "Download PNG" button under it: the way every page shows a chart.
+
+    Build the chart in voc.charts; `key` (`<page>_<thing>`) is the chart's key, its button's is
+    `<key>_png`; `name` is the file name without extension; `title` is printed on the PNG, since
+    the page's heading does not travel with a picture pasted into slides. The PNG (see
+    voc.export.chart_png) is rendered only when clicked: about 0.2 s a chart.
+    """
+    st.altair_chart(figure, theme=None, width="stretch", key=key)
+    _deferred_download(
+        st, "Download PNG", partial(chart_png, figure, title=title),
+        file_name=f"{name}.png", mime="image/png", key=f"{key}_png", icon=":material/image:",
+    )  # fmt: skip
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -481,11 +513,6 @@ def district_table(figures: gpd.GeoDataFrame) -> pd.DataFrame:
     return pd.DataFrame(figures[list(DISTRICT_TABLE_COLUMNS)])
 
 
-def local_places(places: pd.DataFrame) -> pd.DataFrame:
-    """Return repeat places with their dates in the county's timezone."""
-    return local_times(places, load_settings().timezone)
-
-
 def selected_district(event: object) -> str | None:
     """Return the code of the district clicked on a map drawn with on_select="rerun", if any."""
     picked = event.selection.get("objects", {}).get("districts", []) if event else []  # type: ignore[attr-defined]
@@ -507,12 +534,18 @@ def district_profile_panel(code: str, filters: Filters) -> None:
             st.info("No contacts in this district in these months.")
         else:
             top = found.categories.rename(columns={"change_pct": "change_vs_last_year"})
-            st.altair_chart(charts.category_bars(top, height=320), theme=None, width="stretch")
+            chart(
+                charts.category_bars(top, height=320), name=f"top-categories-{code}", key="map_profile_categories",
+                title=f"Top categories in {found.name}",
+            )  # fmt: skip
     with right:
         st.markdown("**Contacts per month**")
         monthly = found.trend.rename(columns={"period": "month"})
         last = monthly["month"].max() if len(monthly) else ""
-        st.altair_chart(charts.monthly_bars(monthly, highlight=last, height=320), theme=None, width="stretch")
+        chart(
+            charts.monthly_bars(monthly, highlight=last, height=320), name=f"contacts-per-month-{code}",
+            key="map_profile_trend", title=f"Contacts per month in {found.name}",
+        )  # fmt: skip
     left, right = st.columns(2, gap="large")
     with left:
         if found.survey.empty:
@@ -520,9 +553,9 @@ def district_profile_panel(code: str, filters: Filters) -> None:
             st.info("No survey results for this district yet.")
         else:
             st.markdown(f"**Citizen survey {found.survey_wave}**: satisfied residents, least satisfied first")
-            st.dataframe(
+            table(
                 found.survey,
-                hide_index=True,
+                name=f"survey-{code}",
                 key="map_profile_survey",
                 column_config={
                     "service_area": "Service area",
@@ -537,9 +570,9 @@ def district_profile_panel(code: str, filters: Filters) -> None:
         if found.candidates.empty:
             st.info("No maintenance or capital candidates in this district.")
         else:
-            st.dataframe(
+            table(
                 found.candidates,
-                hide_index=True,
+                name=f"candidates-{code}",
                 key="map_profile_candidates",
                 column_config={
                     "name": "Project",

@@ -9,7 +9,6 @@ sees in Excel. Input that cannot be read is refused as a whole with a FileRefuse
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import io
@@ -18,7 +17,6 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import PurePath
 
 import numpy as np
 import pandas as pd
@@ -32,6 +30,7 @@ from python_calamine import (
 )
 
 from voc.errors import FileRefused
+from voc.ingest.encoding import SAMPLE_BYTES, text_encoding
 
 MAX_BYTES = 200 * 1024 * 1024
 MAX_ROWS = 2_000_000
@@ -41,18 +40,14 @@ HEADER_SCAN_ROWS = 30
 FOOTER_SCAN_ROWS = 10
 
 _MB = 1024 * 1024
-_SAMPLE_BYTES = 256 * 1024
 _SAMPLE_RECORDS = HEADER_SCAN_ROWS + 10
-_UTF8_CHUNK = 16 * _MB
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Stream names in a compound file's directory are UTF-16; an encrypted OOXML package keeps the
 # real workbook in this stream.
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
-_WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 _DELIMITERS = (",", "\t", ";", "|")
 _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
-_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NUMBERISH = re.compile(r"[-+$(]?[\d.,:/ %)+-]+")
 _FOOTER = re.compile(
     r"(grand\s+)?(sub)?totals?\b|sum\b|count\b|average\b|\d[\d,]*\s+(records?|rows?)\b"
@@ -67,16 +62,21 @@ _PASSWORD = (
     "The workbook is password-protected: open it in Excel, remove the password "
     "(File > Info > Protect Workbook), save and upload again."
 )
-_BINARY = (
-    "The file is not a spreadsheet or a text (CSV) export: it holds binary data. "
-    "Upload the .xlsx or .csv file exported from your CRM."
-)
 _MARKUP = (
     "The file is a web page or XML document, not a CSV or an Excel workbook (some systems save "
     "these with an .xls name). Open it in Excel, save it as an Excel Workbook (.xlsx) and upload "
     "that."
 )
 _NOT_WORKBOOK_ZIP = "The file is a zip archive, not a workbook: unzip it and upload the spreadsheet inside."
+_JSON = (
+    "The file is JSON data, not a CSV or an Excel workbook. Export the records from your CRM as CSV "
+    "or Excel and upload that."
+)
+# An object, or an array of objects, arrays, strings or numbers: not a header such as "[ID],[Type]".
+_JSON_START = re.compile(r'\s*(\{\s*"|\[\s*[{\["\d])')
+_OTHER_OFFICE = {"word/document.xml": "a Word document", "ppt/presentation.xml": "a PowerPoint presentation"}
+# The most rows a worksheet holds: an export that fills them all was cut off there.
+_SHEET_ROWS = {"xls": 65_536, "xlsx": 1_048_576}
 
 
 @dataclass(frozen=True)
@@ -208,6 +208,11 @@ def _check_zip(data: bytes, max_bytes: int) -> None:
             "allowed: it is damaged or not a real spreadsheet export. Open it in Excel, save it "
             "as a new .xlsx and upload that, or split the records by month."
         )
+    if not any(name.lower().endswith(("workbook.xml", "workbook.bin", "content.xml")) for name in names):
+        kind = next((kind for part, kind in _OTHER_OFFICE.items() if part in names), "an Office document")
+        raise FileRefused(
+            f"The file is {kind}, not a workbook. Upload the Excel workbook (.xlsx) or the CSV exported from your CRM."
+        )
 
 
 def _read_workbook(data: bytes, *, sheet: str | None, max_bytes: int, max_rows: int) -> RawTable:
@@ -215,6 +220,7 @@ def _read_workbook(data: bytes, *, sheet: str | None, max_bytes: int, max_rows: 
     with _calamine_errors():
         workbook = _open_workbook(data, max_bytes)
         name, chosen = _pick_sheet(workbook, sheet)
+        _refuse_full_sheet(name, chosen, _SHEET_ROWS["xls" if data.startswith(_CFB_MAGIC) else "xlsx"])
         grid = chosen.to_python(skip_empty_area=False)
         merged = chosen.merged_cell_ranges or []
     header_at = _find_header(grid)
@@ -227,6 +233,16 @@ def _read_workbook(data: bytes, *, sheet: str | None, max_bytes: int, max_rows: 
     _check_row_count(len(body), max_rows)
     frame, rows = _tidy(pd.DataFrame(body, dtype=object), grid[header_at], header_at + 1)
     return RawTable(frame, rows, header_at + 1, name, tuple(workbook.sheet_names), None, None)
+
+
+def _refuse_full_sheet(name: str, sheet: CalamineSheet, most: int) -> None:
+    """Refuse a sheet reaching the last row a worksheet has: the rows past it were dropped."""
+    if sheet.end is not None and sheet.end[0] + 1 >= most:
+        raise FileRefused(
+            f"The sheet '{name}' fills all {most:,} rows a worksheet can hold: the export was cut off "
+            "there, so records are missing. Export the records as CSV, or a month at a time, and "
+            "upload that."
+        )
 
 
 def _pick_sheet(workbook: CalamineWorkbook, sheet: str | None) -> tuple[str, CalamineSheet]:
@@ -280,12 +296,14 @@ def _check_row_count(n_rows: int, max_rows: int) -> None:
 
 def _read_text(data: bytes, file_name: str, *, max_rows: int) -> RawTable:
     """Read a CSV or other delimited text export into a RawTable."""
-    encoding = _text_encoding(data, file_name)
-    sample = data[:_SAMPLE_BYTES].decode(encoding, errors="replace")
+    encoding = text_encoding(data, file_name)
+    sample = data[:SAMPLE_BYTES].decode(encoding, errors="replace")
     if sample.lstrip().startswith("<"):
         raise FileRefused(_MARKUP)
+    if _JSON_START.match(sample):
+        raise FileRefused(_JSON)
     delimiter = _delimiter(sample)
-    records = _sample_records(sample, delimiter, whole=len(data) <= _SAMPLE_BYTES)
+    records = _sample_records(sample, delimiter, whole=len(data) <= SAMPLE_BYTES)
     header_at = _find_header(records)
     if header_at is None:
         raise FileRefused("The file is blank. Export the records again and upload the new file.")
@@ -294,37 +312,6 @@ def _read_text(data: bytes, file_name: str, *, max_rows: int) -> RawTable:
     _check_row_count(len(frame), max_rows)
     frame, rows = _tidy(frame, header, header_at + 1)
     return RawTable(frame, rows, header_at + 1, None, (), encoding, delimiter)
-
-
-def _text_encoding(data: bytes, file_name: str) -> str:
-    """Name the encoding of a text export, refusing binary data."""
-    if data.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    head = data[:_SAMPLE_BYTES]
-    if b"\x00" in head or len(_CONTROL_BYTES.findall(head)) > len(head) / 100:
-        suffix = PurePath(file_name).suffix.lower()
-        if suffix in _WORKBOOK_SUFFIXES:
-            raise FileRefused(
-                f"The file is named {suffix} but is not a workbook Excel can read: it is damaged "
-                "or in another format. Open it in Excel, save it as .xlsx and upload that."
-            )
-        raise FileRefused(_BINARY)
-    return "utf-8" if data.isascii() or _is_utf8(data) else "cp1252"
-
-
-def _is_utf8(data: bytes) -> bool:
-    """Tell whether bytes decode as UTF-8, in chunks so a large file is not copied whole."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(data)
-    try:
-        for start in range(0, len(view), _UTF8_CHUNK):
-            decoder.decode(view[start : start + _UTF8_CHUNK])
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _sample_records(sample: str, delimiter: str, *, whole: bool) -> list[list[str]]:

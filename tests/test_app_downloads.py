@@ -1,0 +1,60 @@
+"""Every chart on a page has a PNG download beside it, every table a CSV and an XLSX download."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _elements_in_order(node) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-def]
+    """Return (type, key) of every chart, table and download button, in the order a reader meets them.
+
+    A map's legend is part of the map, not a chart of its own: it is left out.
+    """
+    found = []
+    kind = getattr(node, "type", None)
+    if kind == "vega_lite_chart" and "map legend" in node.proto.spec:
+        return found
+    if kind in ("vega_lite_chart", "dataframe", "download_button"):
+        found.append((kind, getattr(node, "key", None)))
+    for child in getattr(node, "children", {}).values():
+        found += _elements_in_order(child)
+    return found
+
+
+def _downloads_beside(elements: list[tuple[str, str | None]]) -> tuple[int, int]:
+    """Check each chart is followed by its PNG button and each table by CSV and XLSX; count them."""
+    charts = tables = 0
+    for index, (kind, _key) in enumerate(elements):
+        following = [key or "" for _, key in elements[index + 1 : index + 3]]
+        if kind == "vega_lite_chart":
+            charts += 1
+            assert following[0].endswith("_png"), elements[index : index + 2]
+        elif kind == "dataframe":
+            tables += 1
+            assert following[0].endswith("_csv") and following[1].endswith("_xlsx"), elements[index : index + 3]
+    return charts, tables
+
+
+@pytest.mark.parametrize(
+    ("page", "charts", "tables"),
+    [("pages/overview.py", 3, 0), ("pages/trends.py", 3, 5), ("pages/map.py", 0, 1)],
+    ids=["overview", "trends", "map"],
+)
+def test_every_chart_and_table_can_be_downloaded(
+    monkeypatch: pytest.MonkeyPatch, demo_store_url: str, page: str, charts: int, tables: int
+) -> None:
+    monkeypatch.setenv("VOC_DATABASE_URL", demo_store_url)
+    app = AppTest.from_file(APP, default_timeout=90)
+    app.run()
+    app.switch_page(page)
+    app.run()
+    assert not app.exception
+    assert _downloads_beside(_elements_in_order(app._tree)) == (charts, tables)
+    labels = {button.key: button.label for button in app.download_button}
+    assert {labels[key] for key in labels if key.endswith("_png")} == ({"Download PNG"} if charts else set())
+    assert {labels[key] for key in labels if key.endswith(("_csv", "_xlsx"))} <= {"Download CSV", "Download XLSX"}
