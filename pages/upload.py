@@ -48,7 +48,7 @@ with exports:
             try:
                 st.session_state[f"{key}_report"] = import_requests(
                     ui.engine(), data, file.name, ui.settings(),
-                    ImportOptions(sheet=plan.raw.sheet, overrides=overrides),
+                    ImportOptions(sheet=plan.raw.sheet, overrides=overrides), role=ui.role(),
                     progress=lambda stage, fraction, bar=bar: bar.progress(fraction, text=stage),
                 )  # fmt: skip
             except VocError as error:
@@ -77,7 +77,7 @@ with sessions:
                 category=category or "", summary=summary.strip(), raised=int(raised),
             )  # fmt: skip
             try:
-                saved = save_sessions(ui.engine(), session, user=ui.current_user(),
+                saved = save_sessions(ui.engine(), session, user=ui.current_user(), role=ui.role(),
                                       timezone=ui.settings().timezone, file_name="session form")  # fmt: skip
                 st.success(f"Recorded as upload {saved.upload_id}: {saved.contacts} contacts.")
             except VocError as error:
@@ -90,7 +90,7 @@ with sessions:
     if sheet is not None and st.button("Import the sessions", key="upload_sessions_import"):
         try:
             saved = save_sessions(
-                ui.engine(), read_sessions(sheet.getvalue(), sheet.name), user=ui.current_user(),
+                ui.engine(), read_sessions(sheet.getvalue(), sheet.name), user=ui.current_user(), role=ui.role(),
                 timezone=ui.settings().timezone, file_name=sheet.name, data=sheet.getvalue(),
             )  # fmt: skip
             st.success(f"Imported {saved.sessions} sessions as upload {saved.upload_id}: {saved.contacts} contacts.")
@@ -114,7 +114,7 @@ with history:
         sure = st.checkbox("Yes, put the store back as it was before this upload", key="upload_undo_confirm")
         if st.button("Undo", key="upload_undo", disabled=choice is None or not sure):
             try:
-                result = undo(ui.engine(), int(choice), user=ui.current_user())
+                result = undo(ui.engine(), int(choice), user=ui.current_user(), role=ui.role())
                 st.success(f"Undid upload {choice}: removed {result.deleted:,} contacts, restored {result.restored:,}.")
             except VocError as error:
                 st.error(str(error))

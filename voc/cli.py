@@ -12,9 +12,14 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
+from voc.access import Role
 from voc.config import PROJECT_ROOT, load_settings
 from voc.errors import VocError
 from voc.store import open_store
+
+# The command line acts as the machine's operator: whoever can run it can read the store and the
+# users file directly, so it has the admin role; VOC_USER names them in the audit log.
+OPERATOR = Role.ADMIN
 
 
 def _engine() -> sa.Engine:
@@ -113,7 +118,7 @@ def undo(upload_id: int) -> None:
     """Put the store back exactly as it was before upload UPLOAD_ID."""
     from voc.uploads import undo as undo_upload
 
-    result = undo_upload(_engine(), upload_id, user=load_settings().user)
+    result = undo_upload(_engine(), upload_id, user=load_settings().user, role=OPERATOR)
     click.echo(
         f"Undid upload {upload_id}: removed {result.deleted:,} contacts it added and restored "
         f"{result.restored:,} it had changed."
@@ -167,7 +172,7 @@ def import_requests_command(
     for name in files:
         path = Path(name)
         try:
-            report = import_requests(engine, path.read_bytes(), path.name, settings, options)
+            report = import_requests(engine, path.read_bytes(), path.name, settings, options, role=OPERATOR)
         except VocError as error:
             failed = True
             if as_json:
@@ -208,7 +213,7 @@ def import_sessions_command(file: str) -> None:
     data = path.read_bytes()
     settings = load_settings()
     saved = save_sessions(
-        _engine(), read_sessions(data, path.name), user=settings.user, timezone=settings.timezone,
+        _engine(), read_sessions(data, path.name), user=settings.user, role=OPERATOR, timezone=settings.timezone,
         file_name=path.name, data=data,
     )  # fmt: skip
     click.echo(f"Imported {saved.sessions} sessions as upload {saved.upload_id}: {saved.contacts} new contacts.")
@@ -231,7 +236,7 @@ def action_add(action_date: Any, category: str | None, district: str | None, des
 
     action_id = add_action(
         _engine(), action_date=action_date.date(), category=category, district_code=district,
-        description=description, user=load_settings().user,
+        description=description, user=load_settings().user, role=OPERATOR,
     )  # fmt: skip
     click.echo(f"Recorded action {action_id}.")
 
@@ -295,7 +300,7 @@ def import_districts_command(
 
     path = Path(file)
     result = import_districts(
-        _engine(), path.read_bytes(), path.name, user=load_settings().user,
+        _engine(), path.read_bytes(), path.name, user=load_settings().user, role=OPERATOR,
         name_field=name_field, population_field=population_field, code_field=code_field,
     )  # fmt: skip
     fields = f"codes from {result.code_field!r}, names from {result.name_field or 'the codes'!r}"
