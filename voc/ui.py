@@ -117,7 +117,7 @@ def _refuse(message: str) -> None:
     def refused() -> None:
         st.title("voc")
         st.error(message)
-        if _oidc_configured() and st.user.is_logged_in:
+        if _oidc_configured() and st.user.get("is_logged_in"):
             st.button("Sign out", key="refused_sign_out", on_click=st.logout)
 
     st.navigation([st.Page(refused, title="voc", url_path="refused")], position="hidden").run()
@@ -148,7 +148,7 @@ def _visitor() -> Actor | None:
             st.session_state.pop(SESSION_USER, None)
             return None
         return Actor(user.name, user.role)
-    if not st.user.is_logged_in:
+    if not st.user.get("is_logged_in"):
         return None
     claims = st.user.to_dict()
     name = str(claims.get("email") or claims.get("preferred_username") or claims.get("sub") or "")
@@ -176,11 +176,14 @@ def _account_panel(actor: Actor) -> None:
             st.caption("Open demo on this machine: nobody signs in. Add a user to require sign-in (README, Access).")
             return
         st.caption(f"Signed in as **{actor.name}** ({actor.role})")
-        if st.button("Sign out", key="account_sign_out"):
-            if mode == Mode.OIDC:
-                st.logout()
-            st.session_state.clear()
-            st.rerun()
+        st.button("Sign out", key="account_sign_out", on_click=_sign_out, args=(mode,))
+
+
+def _sign_out(mode: Mode) -> None:
+    # A callback, so the run the click starts already sees the visitor signed out.
+    st.session_state.clear()
+    if mode == Mode.OIDC:
+        st.logout()
 
 
 @st.cache_resource(show_spinner=False)
