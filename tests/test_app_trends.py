@@ -140,18 +140,4 @@ def test_a_hand_written_url_restores_the_view_exactly(
     }
     app = _opened_at(monkeypatch, demo_store_url, query)
     assert _view(app) == EXPECTED_VIEW
-    # The URL as Streamlit rewrites it (options by label) opens the same view again.
-    written = dict(app.query_params)
-    assert written["trends_by"] in ("District", ["District"])
-    assert _view(_opened_at(monkeypatch, demo_store_url, written)) == EXPECTED_VIEW
 
-
-def test_the_url_follows_the_filters(monkeypatch: pytest.MonkeyPatch, demo_store_url: str) -> None:
-    app = _opened_at(monkeypatch, demo_store_url, {})
-    app.segmented_control(key="trends_by").set_value("district_code").run()
-    app.multiselect(key="trends_category").set_value(["Noise"]).run()
-    assert not app.exception
-    written = dict(app.query_params)
-    assert written["trends_by"] in ("District", ["District"]) and written["trends_category"] in ("Noise", ["Noise"])
-    again = _view(_opened_at(monkeypatch, demo_store_url, written))
-    assert (again["by"], again["categories"]) == ("district_code", ["Noise"])

@@ -390,24 +390,30 @@ def choices() -> dict[str, list[str]]:
     return _filter_choices(url, data_version(_engine_for(url)))
 
 
-def accept_values_in_url(key: str, options: Sequence[Any], format_func: Callable[[Any], str]) -> None:
+def accept_values_in_url(
+    key: str, options: Sequence[Any], format_func: Callable[[Any], str], *, as_range: bool = False
+) -> None:
     """Let a URL name a bound widget's options by value (`?trends_by=district_code`) as well as by label.
 
-    Streamlit writes and reads a bound widget's URL parameter as the option's label (format_func's
-    text, "District"), and falls back to the default for anything else. Call before the widget.
+    Streamlit reads a bound widget's URL parameter as the option's label (format_func's text,
+    "District") and drops anything else. On a session's first run, a URL naming options by value
+    seeds the widget through session state instead (a pair for a range slider). Call before the widget.
     """
-    labels = {str(option): format_func(option) for option in options}
     wanted = st.query_params.get_all(key)
-    as_labels = [labels.get(value, value) for value in wanted]
-    if as_labels != wanted:
-        st.query_params[key] = as_labels
+    by_value = {str(option): option for option in options}
+    if key in st.session_state or not wanted or not all(value in by_value for value in wanted):
+        return
+    if {format_func(option) for option in options} & set(wanted):
+        return  # a value that is also a label: Streamlit reads it already
+    chosen = [by_value[value] for value in wanted]
+    st.session_state[key] = (chosen[0], chosen[-1]) if as_range else chosen[0]
 
 
 def trend_filters(page: str) -> Filters:
     """Lay out the shared filters (months, department, district, category, type); they live in the URL."""
     options = choices()
     months = options["month"]
-    accept_values_in_url(f"{page}_months", months, month_label)
+    accept_values_in_url(f"{page}_months", months, month_label, as_range=True)
     first, last = st.select_slider(
         "Months",
         options=months,
