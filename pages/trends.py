@@ -10,7 +10,7 @@ from voc.access import Role, allows
 from voc.actions import add_action, list_actions
 from voc.errors import VocError
 from voc.export import local_times
-from voc.fields import label
+from voc.fields import label, markdown_literal
 from voc.periods import month_label, month_shift
 from voc.trends import action_effects, per_thousand, records, shares, top_groups, year_over_year
 
@@ -168,4 +168,6 @@ with actions_tab:
     st.dataframe(recorded, hide_index=True, key="trends_actions")
     effects = action_effects(ui.engine(), recorded, last_month=latest)
     for effect in effects.itertuples():
-        st.markdown(f"**{effect.action}** ({effect.date:%d %b %Y}): {effect.effect}")
+        st.markdown(
+            f"**{markdown_literal(effect.action)}** ({effect.date:%d %b %Y}): {markdown_literal(effect.effect)}"
+        )

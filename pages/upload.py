@@ -4,6 +4,7 @@ import streamlit as st
 
 from voc import ui
 from voc.errors import VocError
+from voc.fields import markdown_literal
 from voc.ingest.pipeline import ImportOptions, import_requests
 from voc.sessions import one_session, read_sessions, save_sessions
 from voc.uploads import sha256_of, undo
@@ -22,7 +23,7 @@ with exports:
     for file in files or []:
         data = file.getvalue()
         key = f"upload_{sha256_of(data)[:12]}"
-        st.subheader(file.name)
+        st.subheader(markdown_literal(file.name))
         overrides = st.session_state.get(f"{key}_overrides", {})
         try:
             plan = ui.upload_preview(data, file.name, sheet=st.session_state.get(f"{key}_sheet"), overrides=overrides)

@@ -140,4 +140,3 @@ def test_a_hand_written_url_restores_the_view_exactly(
     }
     app = _opened_at(monkeypatch, demo_store_url, query)
     assert _view(app) == EXPECTED_VIEW
-

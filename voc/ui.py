@@ -21,6 +21,7 @@ from voc.access import access_mode as access_mode_for
 from voc.config import Settings, load_settings
 from voc.errors import NotAllowed, VocError
 from voc.export import csv_bytes, xlsx_bytes
+from voc.fields import markdown_literal
 from voc.geo import load_districts
 from voc.ingest.pipeline import (
     NOT_MAPPED,
@@ -549,7 +550,7 @@ def emerging_panel(month: str, *, limit: int = 5) -> None:
         )
         return
     for sentence in flagged["sentence"].head(limit):
-        st.warning(sentence, icon=":material/trending_up:")
+        st.warning(markdown_literal(sentence), icon=":material/trending_up:")
     if len(flagged) > limit:
         st.caption(f"{len(flagged) - limit} more on the Trends page.")
 
