@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from voc.access import Role
 from voc.config import Settings
 from voc.ingest.pipeline import ImportOptions, ImportReport, import_requests
 from voc.store import open_store
@@ -345,6 +346,7 @@ def voc_import(engine: sa.Engine, path: Path) -> VocRun:
             path.name,
             SETTINGS,
             ImportOptions(),
+            role=Role.ANALYST,
             progress=lambda stage, _fraction: marks.append((stage, time.perf_counter())),
         )
     )

@@ -37,7 +37,7 @@ edited = st.data_editor(
 )
 if st.button("Save request types", key="data_request_types_save", type="primary"):
     try:
-        changed = save_type_map(ui.engine(), edited, user=ui.current_user())
+        changed = save_type_map(ui.engine(), edited, user=ui.current_user(), role=ui.role())
         st.success(f"Saved. {changed:,} stored contacts changed category, department or type.")
     except VocError as error:
         st.error(str(error))
@@ -58,7 +58,7 @@ targets = st.data_editor(
 )
 if st.button("Save targets", key="data_targets_save", type="primary"):
     try:
-        save_targets(ui.engine(), targets, user=ui.current_user())
+        save_targets(ui.engine(), targets, user=ui.current_user(), role=ui.role())
         st.success("Saved.")
     except VocError as error:
         st.error(str(error))

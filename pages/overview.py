@@ -3,6 +3,7 @@
 import streamlit as st
 
 from voc import charts, ui
+from voc.fields import markdown_literal
 from voc.overview import headline_metrics
 from voc.periods import month_label
 
@@ -19,7 +20,7 @@ if overview is None:
 month = month_label(overview.month)
 upload = overview.last_upload
 uploaded = (
-    f"data last uploaded {upload['uploaded_at']:%d %b %Y %H:%M} UTC ({upload['file_name']})"
+    f"data last uploaded {upload['uploaded_at']:%d %b %Y %H:%M} UTC ({markdown_literal(upload['file_name'])})"
     if upload
     else "no upload recorded"
 )

@@ -6,9 +6,10 @@ from datetime import date
 import streamlit as st
 
 from voc import charts, ui
+from voc.access import Role, allows
 from voc.actions import add_action, list_actions
 from voc.errors import VocError
-from voc.fields import label
+from voc.fields import label, markdown_literal
 from voc.periods import month_label, month_shift
 from voc.trends import action_effects, per_thousand, records, shares, top_groups, year_over_year
 
@@ -29,14 +30,12 @@ with st.expander(f"Emerging issues in {month_label(latest)}", expanded=True):
 
 filters = ui.trend_filters("trends")
 split, period, measure = st.columns([3, 1.2, 1.2])
+dimensions = ["category", "department", "district_code", "channel", "contact_type"]
+ui.accept_values_in_url("trends_by", dimensions, label)
 by = split.segmented_control(
-    "Split by",
-    ["category", "department", "district_code", "channel", "contact_type"],
-    format_func=label,
-    default="category",
-    key="trends_by",
-    bind="query-params",
+    "Split by", dimensions, format_func=label, default="category", key="trends_by", bind="query-params"
 )
+ui.accept_values_in_url("trends_period", ["month", "week"], str.capitalize)
 period_choice = period.segmented_control(
     "Period", ["month", "week"], format_func=str.capitalize, default="month", key="trends_period", bind="query-params"
 )
@@ -74,11 +73,14 @@ if lumped:
 st.subheader("The records behind a point")
 left, right = st.columns(2)
 periods = sorted(frame["period"].unique(), reverse=True)
+drill_months = [p[:7] for p in periods if period_choice == "month"] or sorted({p[:7] for p in periods}, reverse=True)
+ui.accept_values_in_url("trends_drill_month", drill_months, month_label)
 drill_month = left.selectbox(
-    "Month", [p[:7] for p in periods if period_choice == "month"] or sorted({p[:7] for p in periods}, reverse=True),
-    format_func=month_label, key="trends_drill_month",
+    "Month", drill_months, format_func=month_label, key="trends_drill_month", bind="query-params"
 )  # fmt: skip
-drill_group = right.selectbox("Series", ["(all)", *sorted(set(frame["group"]) - {"Other"})], key="trends_drill_group")
+drill_group = right.selectbox(
+    "Series", ["(all)", *sorted(set(frame["group"]) - {"Other"})], key="trends_drill_group", bind="query-params"
+)
 behind = records(
     ui.engine(), filters, month=drill_month, by=by, group=None if drill_group == "(all)" else drill_group, limit=500
 )
@@ -86,8 +88,9 @@ st.caption(f"The newest {len(behind):,} contacts (at most 500) of {month_label(d
 ui.table(behind, name=f"contacts-{drill_month}", key="trends_records")
 
 yoy, mix, performance, words, actions_tab = st.tabs(
-    ["Year over year", "Channel mix", "Service performance", "What residents write", "Actions"]
-)
+    ["Year over year", "Channel mix", "Service performance", "What residents write", "Actions"],
+    key="trends_tab", bind="query-params",
+)  # fmt: skip
 with yoy:
     monthly_all = ui.trend_series(replace(filters, first_month=None, last_month=None), by=None, period="month")
     ui.chart(charts.year_over_year_lines(year_over_year(monthly_all)), name="year-over-year", key="trends_yoy",
@@ -124,8 +127,11 @@ with words:
         categories,
         key="trends_words_category",
         index=categories.index(filters.categories[0]) if filters.categories else 0,
+        bind="query-params",
     )
-    area = st.selectbox("District", ["(county-wide)", *ui.choices()["district_code"]], key="trends_words_district")
+    area = st.selectbox(
+        "District", ["(county-wide)", *ui.choices()["district_code"]], key="trends_words_district", bind="query-params"
+    )
     recent, before = ui.text_terms(chosen, latest, None if area == "(county-wide)" else area)
     left, right = st.columns(2)
     left.markdown(f"**Most frequent, {month_label(month_shift(latest, -2))}–{month_label(latest)}**")
@@ -138,26 +144,31 @@ with words:
         with right:
             ui.table(before, name=f"rising-terms-{latest}", key="trends_words_rising")
 with actions_tab:
-    with st.form("trends_action_form", clear_on_submit=True):
-        st.markdown("Record a process change, a new procedure or an information campaign to see its effect.")
-        when = st.date_input("Date", value=date.today(), key="trends_action_date")
-        category = st.selectbox("Category", ["(all)", *ui.choices()["category"]], key="trends_action_category")
-        district = st.selectbox(
-            "District", ["(county-wide)", *ui.choices()["district_code"]], key="trends_action_district"
-        )
-        description = st.text_area("What changed", key="trends_action_description")
-        if st.form_submit_button("Record the action", type="primary"):
-            try:
-                add_action(
-                    ui.engine(), action_date=when, description=description, user=ui.current_user(),
-                    category=None if category == "(all)" else category,
-                    district_code=None if district == "(county-wide)" else district,
-                )  # fmt: skip
-                st.success("Recorded. It appears as a dashed line on the chart.")
-            except VocError as error:
-                st.error(str(error))
+    if allows(ui.role(), Role.ANALYST):
+        with st.form("trends_action_form", clear_on_submit=True):
+            st.markdown("Record a process change, a new procedure or an information campaign to see its effect.")
+            when = st.date_input("Date", value=date.today(), key="trends_action_date")
+            category = st.selectbox("Category", ["(all)", *ui.choices()["category"]], key="trends_action_category")
+            district = st.selectbox(
+                "District", ["(county-wide)", *ui.choices()["district_code"]], key="trends_action_district"
+            )
+            description = st.text_area("What changed", key="trends_action_description")
+            if st.form_submit_button("Record the action", type="primary"):
+                try:
+                    add_action(
+                        ui.engine(), action_date=when, description=description, user=ui.current_user(), role=ui.role(),
+                        category=None if category == "(all)" else category,
+                        district_code=None if district == "(county-wide)" else district,
+                    )  # fmt: skip
+                    st.success("Recorded. It appears as a dashed line on the chart.")
+                except VocError as error:
+                    st.error(str(error))
+    else:
+        st.caption("Analysts record actions here; your role shows them and their effects.")
     recorded = list_actions(ui.engine())
     ui.table(recorded, name="actions", key="trends_actions")
     effects = action_effects(ui.engine(), recorded, last_month=latest)
     for effect in effects.itertuples():
-        st.markdown(f"**{effect.action}** ({effect.date:%d %b %Y}): {effect.effect}")
+        st.markdown(
+            f"**{markdown_literal(effect.action)}** ({effect.date:%d %b %Y}): {markdown_literal(effect.effect)}"
+        )

@@ -4,6 +4,7 @@ import streamlit as st
 
 from voc import ui
 from voc.errors import VocError
+from voc.fields import markdown_literal
 from voc.ingest.pipeline import ImportOptions, import_requests
 from voc.sessions import one_session, read_sessions, save_sessions
 from voc.uploads import sha256_of, undo
@@ -22,7 +23,7 @@ with exports:
     for file in files or []:
         data = file.getvalue()
         key = f"upload_{sha256_of(data)[:12]}"
-        st.subheader(file.name)
+        st.subheader(markdown_literal(file.name))
         overrides = st.session_state.get(f"{key}_overrides", {})
         try:
             plan = ui.upload_preview(data, file.name, sheet=st.session_state.get(f"{key}_sheet"), overrides=overrides)
@@ -48,7 +49,7 @@ with exports:
             try:
                 st.session_state[f"{key}_report"] = import_requests(
                     ui.engine(), data, file.name, ui.settings(),
-                    ImportOptions(sheet=plan.raw.sheet, overrides=overrides),
+                    ImportOptions(sheet=plan.raw.sheet, overrides=overrides), role=ui.role(),
                     progress=lambda stage, fraction, bar=bar: bar.progress(fraction, text=stage),
                 )  # fmt: skip
             except VocError as error:
@@ -77,7 +78,7 @@ with sessions:
                 category=category or "", summary=summary.strip(), raised=int(raised),
             )  # fmt: skip
             try:
-                saved = save_sessions(ui.engine(), session, user=ui.current_user(),
+                saved = save_sessions(ui.engine(), session, user=ui.current_user(), role=ui.role(),
                                       timezone=ui.settings().timezone, file_name="session form")  # fmt: skip
                 st.success(f"Recorded as upload {saved.upload_id}: {saved.contacts} contacts.")
             except VocError as error:
@@ -90,7 +91,7 @@ with sessions:
     if sheet is not None and st.button("Import the sessions", key="upload_sessions_import"):
         try:
             saved = save_sessions(
-                ui.engine(), read_sessions(sheet.getvalue(), sheet.name), user=ui.current_user(),
+                ui.engine(), read_sessions(sheet.getvalue(), sheet.name), user=ui.current_user(), role=ui.role(),
                 timezone=ui.settings().timezone, file_name=sheet.name, data=sheet.getvalue(),
             )  # fmt: skip
             st.success(f"Imported {saved.sessions} sessions as upload {saved.upload_id}: {saved.contacts} contacts.")
@@ -114,7 +115,7 @@ with history:
         sure = st.checkbox("Yes, put the store back as it was before this upload", key="upload_undo_confirm")
         if st.button("Undo", key="upload_undo", disabled=choice is None or not sure):
             try:
-                result = undo(ui.engine(), int(choice), user=ui.current_user())
+                result = undo(ui.engine(), int(choice), user=ui.current_user(), role=ui.role())
                 st.success(f"Undid upload {choice}: removed {result.deleted:,} contacts, restored {result.restored:,}.")
             except VocError as error:
                 st.error(str(error))

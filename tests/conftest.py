@@ -25,6 +25,23 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _no_configured_users(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Run every test with no users file (the open demo mode) unless it makes one: never the developer's own."""
+    monkeypatch.setenv("VOC_USERS_FILE", str(tmp_path_factory.mktemp("access") / "voc_users.toml"))
+
+
+@pytest.fixture(autouse=True)
+def _served_on_loopback() -> Iterator[None]:
+    """Run AppTests as a server listening on 127.0.0.1 would (the open demo mode needs loopback)."""
+    from streamlit import config
+
+    before = config.get_option("server.address")
+    config.set_option("server.address", "127.0.0.1")
+    yield
+    config.set_option("server.address", before)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
     url = os.environ.get("VOC_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from voc.access import Role
 from voc.cli import main as voc_main
 from voc.config import load_settings
 from voc.ingest.pipeline import import_requests
@@ -70,7 +71,7 @@ def run_import(path: Path) -> None:
     settings = load_settings()
     engine = open_store(settings.database_url)
     _trace(engine)
-    report = import_requests(engine, path.read_bytes(), path.name, settings, progress=_stage)
+    report = import_requests(engine, path.read_bytes(), path.name, settings, role=Role.ANALYST, progress=_stage)
     counts = report.as_json()
     counts.pop("problems")
     print("report\t" + json.dumps(counts, default=str), flush=True)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from voc.access import Role
 from voc.actions import action_effect, add_action, list_actions
 from voc.errors import VocError
 from voc.periods import month_range
@@ -45,10 +46,17 @@ def test_too_little_history_or_no_months_after() -> None:
 
 def test_actions_are_recorded_and_listed(engine) -> None:
     with pytest.raises(VocError, match="Describe the action"):
-        add_action(engine, action_date=date(2026, 5, 1), description="  ", user="ana")
+        add_action(engine, action_date=date(2026, 5, 1), description="  ", user="ana", role=Role.ANALYST)
     first = add_action(engine, action_date=date(2026, 5, 1), description="Night pothole crew", user="ana",
-                       category="Potholes")  # fmt: skip
-    add_action(engine, action_date=date(2026, 6, 1), description="Drainage flyer", user="ana", category="Flooding")
+                       role=Role.ANALYST, category="Potholes")  # fmt: skip
+    add_action(
+        engine,
+        action_date=date(2026, 6, 1),
+        description="Drainage flyer",
+        user="ana",
+        role=Role.ANALYST,
+        category="Flooding",
+    )
     listed = list_actions(engine, category="Potholes")
     assert listed[["id", "description", "recorded_by"]].values.tolist() == [[first, "Night pothole crew", "ana"]]
     assert len(list_actions(engine)) == 2

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import only_table, open_app_page
+from tests.apptest import APP, only_table, open_app_page
 
 
 def _trends(monkeypatch: pytest.MonkeyPatch, url: str) -> AppTest:
@@ -64,3 +64,67 @@ def test_demo_trends_drill_down_and_action(monkeypatch: pytest.MonkeyPatch, demo
     assert "New pothole crew on night shifts" in only_table(app, "recorded_by")["description"].tolist()
     effect = next(m.value for m in app.markdown if m.value.startswith("**New pothole crew on night shifts**"))
     assert "May 2026–Oct 2026" in effect and "expected from the season" in effect
+
+
+def _opened_at(monkeypatch: pytest.MonkeyPatch, url: str, query: dict[str, str | list[str]]) -> AppTest:
+    """Open the Trends page as a bookmarked or e-mailed URL with these query parameters would."""
+    monkeypatch.setenv("VOC_DATABASE_URL", url)
+    app = AppTest.from_file(APP, default_timeout=90)
+    app.switch_page("pages/trends.py")
+    app.query_params.update(query)
+    app.run()
+    assert not app.exception
+    return app
+
+
+def _view(app: AppTest) -> dict[str, object]:
+    return {
+        "by": app.segmented_control(key="trends_by").value,
+        "period": app.segmented_control(key="trends_period").value,
+        "months": app.select_slider(key="trends_months").value,
+        "categories": app.multiselect(key="trends_category").value,
+        "districts": app.multiselect(key="trends_district_code").value,
+        "per_1000": app.toggle(key="trends_per_1000").value,
+        "drill_month": app.selectbox(key="trends_drill_month").value,
+        "drill_group": app.selectbox(key="trends_drill_group").value,
+        "words_category": app.selectbox(key="trends_words_category").value,
+    }
+
+
+EXPECTED_VIEW = {
+    "by": "district_code",
+    "period": "month",
+    "months": ("2025-01", "2025-06"),
+    "categories": ["Potholes", "Noise"],
+    "districts": ["3"],
+    "per_1000": True,
+    "drill_month": "2025-03",
+    "drill_group": "3",
+    "words_category": "Noise",
+}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"trends_by": "district_code", "trends_period": "month", "trends_months": ["2025-01", "2025-06"],
+         "trends_drill_month": "2025-03"},
+        {"trends_by": "District", "trends_period": "Month", "trends_months": ["Jan 2025", "Jun 2025"],
+         "trends_drill_month": "Mar 2025"},
+    ],
+    ids=["values", "labels"],
+)  # fmt: skip
+def test_a_hand_written_url_restores_the_view_exactly(
+    monkeypatch: pytest.MonkeyPatch, demo_store_url: str, query: dict
+) -> None:
+    query = {
+        **query,
+        "trends_category": ["Potholes", "Noise"],
+        "trends_district_code": "3",
+        "trends_per_1000": "true",
+        "trends_drill_group": "3",
+        "trends_tab": "Channel mix",
+        "trends_words_category": "Noise",
+    }
+    app = _opened_at(monkeypatch, demo_store_url, query)
+    assert _view(app) == EXPECTED_VIEW

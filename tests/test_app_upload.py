@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest import open_app_page
 from tests.conftest import REAL
+from voc.access import Role
 from voc.models import ServiceRequest
 from voc.request_types import save_type_map
 from voc.store import open_store
@@ -78,7 +79,7 @@ def test_data_page_maps_new_request_types(monkeypatch: pytest.MonkeyPatch, sqlit
     from voc.ingest.pipeline import import_requests
 
     monkeypatch.setenv("VOC_DATABASE_URL", sqlite_url)
-    import_requests(open_store(sqlite_url), BALTIMORE.read_bytes(), BALTIMORE.name, load_settings())
+    import_requests(open_store(sqlite_url), BALTIMORE.read_bytes(), BALTIMORE.name, load_settings(), role=Role.ANALYST)
     app = _page(monkeypatch, sqlite_url, "pages/data.py")
     table = app.data_editor(key="data_request_types").value
     assert (table["category"] == "").all()
@@ -97,16 +98,16 @@ def test_data_page_saves_targets_that_trends_report(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setenv("VOC_DATABASE_URL", sqlite_url)
     engine = open_store(sqlite_url)
-    import_requests(engine, BALTIMORE.read_bytes(), BALTIMORE.name, load_settings())
+    import_requests(engine, BALTIMORE.read_bytes(), BALTIMORE.name, load_settings(), role=Role.ANALYST)
     save_type_map(
         engine,
         pd.DataFrame([{"raw_type": "SW-Dirty Alley", "category": "Dirty alley", "department": "Solid Waste",
                        "contact_type": "complaint"}]),
-        user="ana",
+        user="ana", role=Role.ANALYST,
     )  # fmt: skip
     app = _page(monkeypatch, sqlite_url, "pages/data.py")
     assert app.data_editor(key="data_targets").value.empty
-    save_targets(engine, pd.DataFrame([{"category": "Dirty alley", "target_days": 3.0}]), user="ana")
+    save_targets(engine, pd.DataFrame([{"category": "Dirty alley", "target_days": 3.0}]), user="ana", role=Role.ANALYST)
     assert load_targets(engine).to_dict("records") == [{"category": "Dirty alley", "target_days": 3.0}]
     row = service_performance(engine, Filters()).set_index("category").loc["Dirty alley"]
     raw = pd.read_csv(BALTIMORE, dtype=str)

@@ -45,6 +45,6 @@ def test_every_page_runs_inside_the_app_frame() -> None:
 
 
 def test_every_page_file_is_in_the_navigation() -> None:
-    from voc.ui import PAGES
+    from voc.ui import PAGES, SIGN_IN
 
-    assert {path for path, _title, _icon in PAGES} == {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
+    assert {page.path for page in (*PAGES, SIGN_IN)} == {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}

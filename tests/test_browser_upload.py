@@ -18,7 +18,7 @@ def test_upload_page_imports_a_file_and_shows_the_report(sqlite_url: str) -> Non
         page.wait_for_selector("h1:has-text('Upload')")
         # The first request of a fresh server asks for /upload: the app frame must still run it.
         links = page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()
-        assert [link.split()[-1] for link in links] == [title for _path, title, _icon in PAGES]
+        assert [link.split()[-1] for link in links] == [page.title for page in PAGES]
         page.set_input_files('[data-testid="stFileUploaderDropzoneInput"]', str(export))
         page.wait_for_selector("text=Recognised layout", timeout=60_000)
         page.get_by_role("button", name="Import", exact=True).click()

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from shapely.geometry import Point, Polygon, box
 
 from tests.conftest import REAL
+from voc.access import Role
 from voc.cli import main
 from voc.errors import FileRefused, VocError
 from voc.geo import cell_resolution, import_districts, load_districts, read_boundaries, set_populations
@@ -223,27 +224,27 @@ def test_no_guessable_code_field_is_refused() -> None:
 
 
 def test_import_replaces_districts_keeps_entered_populations_and_logs(engine: sa.Engine) -> None:
-    first = import_districts(engine, BALTIMORE.read_bytes(), BALTIMORE.name, user="ana")
+    first = import_districts(engine, BALTIMORE.read_bytes(), BALTIMORE.name, user="ana", role=Role.ANALYST)
     assert (first.count, first.code_field, first.source_crs) == (14, "id", "EPSG:4326")
     version = data_version(engine)
-    set_populations(engine, {"1": 42_000, "8": 39_500}, user="ana")
+    set_populations(engine, {"1": 42_000, "8": 39_500}, user="ana", role=Role.ANALYST)
     assert data_version(engine) > version
-    import_districts(engine, BALTIMORE.read_bytes(), BALTIMORE.name, user="ana")
+    import_districts(engine, BALTIMORE.read_bytes(), BALTIMORE.name, user="ana", role=Role.ANALYST)
     stored = load_districts(engine)
     assert dict(zip(stored["code"], stored["population"], strict=True))["8"] == 39_500
     assert stored.geometry.is_valid.all() and len(stored) == 14
     display = load_districts(engine, display=True)
     assert display.to_crs("EPSG:6933").area.sum() == pytest.approx(stored.to_crs("EPSG:6933").area.sum(), rel=0.01)
-    la = import_districts(engine, LA_COUNCIL.read_bytes(), LA_COUNCIL.name, user="ana")
+    la = import_districts(engine, LA_COUNCIL.read_bytes(), LA_COUNCIL.name, user="ana", role=Role.ANALYST)
     assert la.count == 15 and len(load_districts(engine)) == 15
 
 
 def test_set_populations_refuses_unknown_codes_and_negative_counts(engine: sa.Engine) -> None:
-    import_districts(engine, SAN_DIEGO.read_bytes(), SAN_DIEGO.name, user="ana")
+    import_districts(engine, SAN_DIEGO.read_bytes(), SAN_DIEGO.name, user="ana", role=Role.ANALYST)
     with pytest.raises(VocError, match=r"no district '9'\. The districts are: 1, 2, 3\."):
-        set_populations(engine, {"9": 1}, user="ana")
+        set_populations(engine, {"9": 1}, user="ana", role=Role.ANALYST)
     with pytest.raises(VocError, match="negative"):
-        set_populations(engine, {"2": -5}, user="ana")
+        set_populations(engine, {"2": -5}, user="ana", role=Role.ANALYST)
     assert load_districts(engine)["population"].isna().all()
 
 

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import REAL
+from voc.access import Role
 from voc.config import Settings
 from voc.errors import FileRefused, VocError
 from voc.ingest.pipeline import ImportOptions, import_requests, rejected_rows
@@ -42,7 +43,7 @@ def snapshot(engine: sa.Engine) -> dict[str, list[tuple]]:
 
 
 def _import(engine: sa.Engine, data: bytes, name: str, **options) -> object:
-    return import_requests(engine, data, name, SETTINGS, ImportOptions(**options))
+    return import_requests(engine, data, name, SETTINGS, ImportOptions(**options), role=Role.ANALYST)
 
 
 # Each real export: (file, timezone, record-id column, opened column, type column, district column).
@@ -98,7 +99,7 @@ def test_every_real_export_imports_by_auto_mapping_alone(
 ) -> None:
     path = REAL / name
     settings = replace(SETTINGS, timezone=timezone)
-    report = import_requests(engine, path.read_bytes(), name, settings, ImportOptions())
+    report = import_requests(engine, path.read_bytes(), name, settings, ImportOptions(), role=Role.ANALYST)
     assert report.mapping["source_id"] == record_id
     assert report.mapping["opened_at"] == opened
     assert report.mapping["request_type"] == request_type
@@ -122,7 +123,7 @@ def test_kc_split_date_and_time_and_council_district(sqlite_url: str) -> None:
     engine = open_store(sqlite_url)
     path = REAL / "kc311_potholes_2020JanFeb.csv"
     settings = replace(SETTINGS, timezone="America/Chicago")
-    import_requests(engine, path.read_bytes(), path.name, settings, ImportOptions())
+    import_requests(engine, path.read_bytes(), path.name, settings, ImportOptions(), role=Role.ANALYST)
     with engine.connect() as connection:
         row = connection.execute(
             sa.select(ServiceRequest.__table__).where(ServiceRequest.__table__.c.source_id == "2020002530")
@@ -179,7 +180,7 @@ def test_undo_puts_the_store_back_exactly(engine: sa.Engine) -> None:
     corrected[0]["Date Closed"] = "2026-03-02 10:00"
     report = _import(engine, _csv(corrected), "march-and-april.csv")
     assert (report.inserted, report.updated) == (1, 1)
-    undo(engine, report.upload_id, user="ana")
+    undo(engine, report.upload_id, user="ana", role=Role.ANALYST)
     after = snapshot(engine)
     uploads = after.pop("uploads")
     expected_uploads = before.pop("uploads")
@@ -242,7 +243,7 @@ def test_broken_files_are_refused_and_the_store_is_untouched(
 def test_a_file_over_the_size_limit_is_refused(engine: sa.Engine) -> None:
     settings = replace(SETTINGS, max_upload_bytes=1_000)
     with pytest.raises(FileRefused, match="limit"):
-        import_requests(engine, _csv(MONTH) * 20, "big.csv", settings, ImportOptions())
+        import_requests(engine, _csv(MONTH) * 20, "big.csv", settings, ImportOptions(), role=Role.ANALYST)
 
 
 def test_phones_and_emails_in_free_text_are_redacted_and_names_not_stored(engine: sa.Engine) -> None:
@@ -300,7 +301,7 @@ def test_unmapped_types_are_listed_then_mapped_on_the_data_page(engine: sa.Engin
             }
         ]
     )
-    assert save_type_map(engine, edited, user="ana") == 10
+    assert save_type_map(engine, edited, user="ana", role=Role.ANALYST) == 10
     with engine.connect() as connection:
         assert load_type_map(connection).to_dict("records") == edited.to_dict("records")
         categories = connection.execute(
@@ -310,4 +311,4 @@ def test_unmapped_types_are_listed_then_mapped_on_the_data_page(engine: sa.Engin
     again = _import(engine, _csv(MONTH), "march.csv")
     assert again.unchanged == 10 and again.unmapped_types.empty
     with pytest.raises(VocError, match="category and a department"):
-        save_type_map(engine, edited.assign(category=""), user="ana")
+        save_type_map(engine, edited.assign(category=""), user="ana", role=Role.ANALYST)

@@ -29,6 +29,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from voc.access import Role
 from voc.config import Settings
 from voc.ingest.pipeline import ImportOptions, import_requests
 from voc.models import MonthlyCount, RequestChange, ServiceRequest, Upload
@@ -548,7 +549,7 @@ def small_import(engine: sa.Engine, number: int) -> dict[str, int]:
     """Import three new records in this process; return the report's counts."""
     rows = [HEADER, *(request_row(8_000_000 + number * 10 + j) for j in range(3))]
     data = "".join(",".join(row) + "\n" for row in rows).encode()
-    report = import_requests(engine, data, f"small-{number}.csv", SETTINGS, ImportOptions())
+    report = import_requests(engine, data, f"small-{number}.csv", SETTINGS, ImportOptions(), role=Role.ANALYST)
     return {count: getattr(report, count) for count in COUNTS}
 
 
@@ -597,7 +598,7 @@ class Killer:
         newest = list_uploads(self.engine).iloc[0]
         assert {count: int(newest[count]) for count in COUNTS} == self.month.expected(), where
         assert_consistent(self.engine)
-        undo(self.engine, int(newest["id"]), user="ana")
+        undo(self.engine, int(newest["id"]), user="ana", role=Role.ANALYST)
         # The roll-up is recounted (its float sums may differ in the last digit): compare the rows.
         assert store_state(self.engine)["service_requests"] == before["service_requests"], where
 
@@ -607,7 +608,9 @@ def test_killing_an_upload_at_any_moment_leaves_the_store_as_it_was(
 ) -> None:
     first, second, third = generations(backend_of(store_url))
     engine = open_store(store_url)
-    report = import_requests(engine, first.path.read_bytes(), first.path.name, SETTINGS, ImportOptions())
+    report = import_requests(
+        engine, first.path.read_bytes(), first.path.name, SETTINGS, ImportOptions(), role=Role.ANALYST
+    )
     assert {count: getattr(report, count) for count in COUNTS} == first.expected()
 
     # Import month 2 in full to time its stages and statements; month 3 then does the same work again.

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from voc.access import Role
 from voc.config import Settings
 from voc.errors import FileRefused
 from voc.ingest.pipeline import ImportOptions, import_requests
@@ -66,7 +67,7 @@ def test_rows_read_equals_inserted_updated_unchanged_and_rejected(tmp_path: Path
     def check(records: list[dict[str, str]]) -> None:
         before = stored()
         try:
-            report = import_requests(engine, _csv(records), "month.csv", SETTINGS, options)
+            report = import_requests(engine, _csv(records), "month.csv", SETTINGS, options, role=Role.ANALYST)
         except FileRefused:
             assert stored() == before
             return

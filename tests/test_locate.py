@@ -13,6 +13,7 @@ from shapely.geometry import box
 
 from tests.conftest import REAL
 from tests.test_import import SETTINGS
+from voc.access import Role
 from voc.geo import CELL_RESOLUTION, import_districts, read_boundaries
 from voc.ingest.locate import MISMATCH, OUTSIDE, locate, with_location_problems
 from voc.ingest.pipeline import ImportOptions, import_requests
@@ -136,10 +137,15 @@ KANSAS_CITY = box(-94.77, 38.83, -94.38, 39.36)
 
 def test_kansas_city_new_mexico_points_are_counted_outside_and_kept(engine: sa.Engine) -> None:
     boundary = gpd.GeoDataFrame({"district": ["KC"]}, geometry=[KANSAS_CITY], crs="EPSG:4326")
-    import_districts(engine, boundary.to_json(drop_id=True).encode(), "kc.geojson", user="ana")
+    import_districts(engine, boundary.to_json(drop_id=True).encode(), "kc.geojson", user="ana", role=Role.ANALYST)
     path = REAL / "kc311_potholes_2020JanFeb.csv"
     report = import_requests(
-        engine, path.read_bytes(), path.name, replace(SETTINGS, timezone="America/Chicago"), ImportOptions()
+        engine,
+        path.read_bytes(),
+        path.name,
+        replace(SETTINGS, timezone="America/Chicago"),
+        ImportOptions(),
+        role=Role.ANALYST,
     )
     assert (report.rows_read, report.inserted, report.rejected) == (4493, 4493, 0)
     assert (report.outside_districts, report.district_mismatches) == (42, 0)
@@ -165,10 +171,10 @@ def test_kansas_city_new_mexico_points_are_counted_outside_and_kept(engine: sa.E
 
 def test_la_import_counts_mismatches_and_stores_flags_and_cells(engine: sa.Engine) -> None:
     council = REAL / "la_city_council_districts_2012.geojson"
-    import_districts(engine, council.read_bytes(), council.name, user="ana")
+    import_districts(engine, council.read_bytes(), council.name, user="ana", role=Role.ANALYST)
     path = REAL / "myla311_2017_subset.csv"
     settings = replace(SETTINGS, timezone="America/Los_Angeles")
-    report = import_requests(engine, path.read_bytes(), path.name, settings, ImportOptions())
+    report = import_requests(engine, path.read_bytes(), path.name, settings, ImportOptions(), role=Role.ANALYST)
     assert (report.inserted, report.outside_districts, report.district_mismatches) == (300, 0, 1)
     mismatch = report.problems[report.problems["message"].str.contains("differs from district")]
     assert mismatch["column"].tolist() == ["CD"] and mismatch["severity"].tolist() == ["warning"]

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import located, request_frame
+from voc.access import Role
 from voc.errors import VocError
 from voc.ingest.upsert import save_requests
 from voc.models import Action, MonthlyCellCount, MonthlyCount, ServiceRequest, Upload
@@ -128,7 +129,7 @@ def test_undo_restores_the_exact_previous_state(engine: sa.Engine) -> None:
     assert (counts.inserted, counts.updated) == (1, 1)
     assert _rollup(engine) != rollup_before
 
-    result = undo(engine, second, user="ana")
+    result = undo(engine, second, user="ana", role=Role.ANALYST)
     assert (result.deleted, result.restored) == (1, 1)
     pd.testing.assert_frame_equal(_requests(engine), before)
     assert _rollup(engine) == rollup_before
@@ -136,7 +137,7 @@ def test_undo_restores_the_exact_previous_state(engine: sa.Engine) -> None:
     assert history.loc[second, "status"] == "undone"
     assert history.loc[second, "undone_by"] == "ana"
     with pytest.raises(VocError, match="already undone"):
-        undo(engine, second, user="ana")
+        undo(engine, second, user="ana", role=Role.ANALYST)
 
 
 def test_undo_waits_for_later_uploads_that_changed_the_same_rows(engine: sa.Engine) -> None:
@@ -144,23 +145,23 @@ def test_undo_waits_for_later_uploads_that_changed_the_same_rows(engine: sa.Engi
     changed = request_frame([{**FIRST_MONTH[0], "status": "Closed"}])
     second, _ = _upload(engine, changed)
     with pytest.raises(VocError, match=f"later upload\\(s\\) {second}"):
-        undo(engine, first, user="ana")
-    undo(engine, second, user="ana")
-    undo(engine, first, user="ana")
+        undo(engine, first, user="ana", role=Role.ANALYST)
+    undo(engine, second, user="ana", role=Role.ANALYST)
+    undo(engine, first, user="ana", role=Role.ANALYST)
     assert _requests(engine).empty
     assert _rollup(engine) == {}
 
 
 def test_undo_of_an_unknown_upload_says_so(engine: sa.Engine) -> None:
     with pytest.raises(VocError, match="no upload 99"):
-        undo(engine, 99, user="ana")
+        undo(engine, 99, user="ana", role=Role.ANALYST)
 
 
 def test_data_version_moves_with_every_change(engine: sa.Engine) -> None:
     assert data_version(engine) == 0
     upload_id, _ = _upload(engine, request_frame(FIRST_MONTH))
     after_import = data_version(engine)
-    undo(engine, upload_id, user="ana")
+    undo(engine, upload_id, user="ana", role=Role.ANALYST)
     assert 0 < after_import < data_version(engine)
 
 
@@ -197,7 +198,7 @@ def test_weekly_rollup_follows_imports_and_undo_across_month_edges(engine: sa.En
     }
     later, _ = _upload(engine, request_frame([{"source_id": "006", "opened_at": "2026-04-02 12:00"}]))
     assert weeks()["2026-03-30"] == 2
-    undo(engine, later, user="ana")
+    undo(engine, later, user="ana", role=Role.ANALYST)
     assert weeks()["2026-03-30"] == 1
 
 
@@ -228,7 +229,7 @@ def test_cell_rollup_follows_imports_corrections_and_undo(engine: sa.Engine) -> 
         ("2026-03", march[1], "Potholes"): 1,
         ("2026-03", march[1], "Drainage"): 1,
     }
-    undo(engine, correction, user="ana")
+    undo(engine, correction, user="ana", role=Role.ANALYST)
     assert rolled_up() == first
 
 

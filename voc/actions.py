@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 import sqlalchemy as sa
 
+from voc.access import Role, require
 from voc.errors import VocError
 from voc.forecast import fit_seasonal, predict_total, predictive
 from voc.models import Action, utc_now
@@ -19,10 +20,11 @@ ACTION_COLUMNS = ["id", "action_date", "category", "district_code", "description
 
 
 def add_action(
-    engine: sa.Engine, *, action_date: date, description: str, user: str, category: str | None = None,
+    engine: sa.Engine, *, action_date: date, description: str, user: str, role: Role, category: str | None = None,
     district_code: str | None = None,
 ) -> int:  # fmt: skip
-    """Record an action and return its id; a blank description is refused."""
+    """Record an action and return its id; a blank description is refused, and so is a role below analyst."""
+    require(role, Role.ANALYST, doing="record actions")
     description = description.strip()
     if not description:
         raise VocError("Describe the action in a few words (what changed, for whom).")

@@ -12,9 +12,14 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
+from voc.access import Role
 from voc.config import PROJECT_ROOT, load_settings
 from voc.errors import VocError
 from voc.store import open_store
+
+# The command line acts as the machine's operator: whoever can run it can read the store and the
+# users file directly, so it has the admin role; VOC_USER names them in the audit log.
+OPERATOR = Role.ADMIN
 
 
 def _engine() -> sa.Engine:
@@ -46,12 +51,30 @@ def main() -> None:
 @main.command()
 @click.option("--port", default=8501, show_default=True, help="Port to serve on.")
 @click.option("--address", default="localhost", show_default=True, help="Address to listen on.")
+@_friendly_errors
 def serve(port: int, address: str) -> None:
-    """Upgrade the store and serve the app."""
+    """Upgrade the store and serve the app (refused beyond localhost until sign-in is configured)."""
+    from voc.access import access_mode
+    from voc.users import load_users
+
+    oidc = _secrets_have_auth(PROJECT_ROOT / ".streamlit" / "secrets.toml")
+    users = load_users(load_settings().users_file)
+    mode = access_mode(oidc_configured=oidc, local_users=len(users.users), address=address)
+    click.echo(f"Sign-in: {mode.value}.", err=True)
     _engine()
     app = PROJECT_ROOT / "app.py"
     arguments = ["-m", "streamlit", "run", str(app), "--server.port", str(port)]
     os.execv(sys.executable, [sys.executable, *arguments, "--server.address", address])
+
+
+def _secrets_have_auth(path: Any) -> bool:
+    """Tell whether Streamlit's secrets file sets up an identity provider ([auth])."""
+    import tomllib
+
+    try:
+        return "auth" in tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
 
 
 @main.command()
@@ -113,7 +136,7 @@ def undo(upload_id: int) -> None:
     """Put the store back exactly as it was before upload UPLOAD_ID."""
     from voc.uploads import undo as undo_upload
 
-    result = undo_upload(_engine(), upload_id, user=load_settings().user)
+    result = undo_upload(_engine(), upload_id, user=load_settings().user, role=OPERATOR)
     click.echo(
         f"Undid upload {upload_id}: removed {result.deleted:,} contacts it added and restored "
         f"{result.restored:,} it had changed."
@@ -167,7 +190,7 @@ def import_requests_command(
     for name in files:
         path = Path(name)
         try:
-            report = import_requests(engine, path.read_bytes(), path.name, settings, options)
+            report = import_requests(engine, path.read_bytes(), path.name, settings, options, role=OPERATOR)
         except VocError as error:
             failed = True
             if as_json:
@@ -208,7 +231,7 @@ def import_sessions_command(file: str) -> None:
     data = path.read_bytes()
     settings = load_settings()
     saved = save_sessions(
-        _engine(), read_sessions(data, path.name), user=settings.user, timezone=settings.timezone,
+        _engine(), read_sessions(data, path.name), user=settings.user, role=OPERATOR, timezone=settings.timezone,
         file_name=path.name, data=data,
     )  # fmt: skip
     click.echo(f"Imported {saved.sessions} sessions as upload {saved.upload_id}: {saved.contacts} new contacts.")
@@ -231,7 +254,7 @@ def action_add(action_date: Any, category: str | None, district: str | None, des
 
     action_id = add_action(
         _engine(), action_date=action_date.date(), category=category, district_code=district,
-        description=description, user=load_settings().user,
+        description=description, user=load_settings().user, role=OPERATOR,
     )  # fmt: skip
     click.echo(f"Recorded action {action_id}.")
 
@@ -295,13 +318,93 @@ def import_districts_command(
 
     path = Path(file)
     result = import_districts(
-        _engine(), path.read_bytes(), path.name, user=load_settings().user,
+        _engine(), path.read_bytes(), path.name, user=load_settings().user, role=OPERATOR,
         name_field=name_field, population_field=population_field, code_field=code_field,
     )  # fmt: skip
     first, *more = result.report(path.name)
     click.echo(first)
     for line in more:
         click.echo(f"  {line}")
+
+
+@main.group()
+def user() -> None:
+    """Manage who may sign in (local users in the users file) and with which role."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["viewer", "analyst", "admin"]), help="What they may do.")
+@_friendly_errors
+def user_add(name: str, role: str) -> None:
+    """Add a local user, or set a new password and role for one; the password is asked for, never an option."""
+    from voc.users import add_user
+
+    password = click.prompt("Password (12 characters or more)", hide_input=True, confirmation_prompt=True)
+    added = add_user(load_settings().users_file, name, password, role=Role(role), acting_role=OPERATOR)
+    click.echo(f"Saved {added.name} ({added.role}) in {load_settings().users_file}.")
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_friendly_errors
+def user_list(as_json: bool) -> None:
+    """List the local users and the identity provider's role rules (never a password hash)."""
+    from voc.users import load_users
+
+    users = load_users(load_settings().users_file)
+    rows = [{"name": u.name, "role": str(u.role)} for u in sorted(users.users.values(), key=lambda u: u.name)]
+    rules = {"groups": dict(users.rules.groups), "emails": dict(users.rules.emails)}
+    if as_json:
+        _print_json({"users": rows, "oidc": rules})
+        return
+    for row in rows:
+        click.echo(f"{row['name']}\t{row['role']}")
+    for kind, entries in rules.items():
+        for key, value in entries.items():
+            click.echo(f"{kind[:-1]} {key}\t{value}")
+    if not rows and not any(rules.values()):
+        click.echo(
+            "No users yet: voc serves an open demo on localhost only. Add one with `voc user add NAME --role admin`."
+        )
+
+
+@user.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(["viewer", "analyst", "admin"]))
+@_friendly_errors
+def user_role(name: str, role: str) -> None:
+    """Change a local user's role."""
+    from voc.users import set_role
+
+    set_role(load_settings().users_file, name, role=Role(role), acting_role=OPERATOR)
+    click.echo(f"{name} is now {role}.")
+
+
+@user.command("remove")
+@click.argument("name")
+@_friendly_errors
+def user_remove(name: str) -> None:
+    """Remove a local user."""
+    from voc.users import remove_user
+
+    remove_user(load_settings().users_file, name, acting_role=OPERATOR)
+    click.echo(f"Removed {name}.")
+
+
+@user.command("grant")
+@click.argument("who")
+@click.option("--role", required=True, type=click.Choice(["viewer", "analyst", "admin", "none"]))
+@click.option("--group", is_flag=True, help="WHO is a group of the identity provider, not an e-mail address.")
+@_friendly_errors
+def user_grant(who: str, role: str, group: bool) -> None:
+    """Give an identity provider's e-mail address (or --group) a role; --role none removes the rule."""
+    from voc.users import set_rule
+
+    kind = "groups" if group else "emails"
+    set_rule(load_settings().users_file, kind=kind, key=who, role=None if role == "none" else Role(role),
+             acting_role=OPERATOR)  # fmt: skip
+    click.echo(f"{'Group' if group else 'E-mail'} {who}: {role}.")
 
 
 if __name__ == "__main__":

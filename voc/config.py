@@ -9,6 +9,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "voc.db"
+DEFAULT_USERS_FILE = PROJECT_ROOT / ".streamlit" / "voc_users.toml"
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Settings:
     redact_personal: bool
     user: str
     basemap_style: str | None = None  # a map style URL; without one, maps have no tiles (and need no internet)
+    users_file: Path = DEFAULT_USERS_FILE  # local users and the identity provider's role rules (voc.users)
 
 
 def _flag(value: str) -> bool:
@@ -45,4 +47,5 @@ def load_settings() -> Settings:
         redact_personal=_flag(env.get("VOC_REDACT_PERSONAL", "1")),
         user=env.get("VOC_USER") or getpass.getuser(),
         basemap_style=env.get("VOC_BASEMAP_STYLE") or None,
+        users_file=Path(env["VOC_USERS_FILE"]) if env.get("VOC_USERS_FILE") else DEFAULT_USERS_FILE,
     )

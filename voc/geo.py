@@ -17,6 +17,7 @@ import pyproj
 import shapely
 import sqlalchemy as sa
 
+from voc.access import Role, require
 from voc.errors import FileRefused, VocError
 from voc.models import District, MonthlyCount
 from voc.store import record_audit, write_transaction
@@ -336,6 +337,7 @@ def import_districts(
     file_name: str,
     *,
     user: str,
+    role: Role,
     name_field: str | None = None,
     population_field: str | None = None,
     code_field: str | None = None,
@@ -343,8 +345,10 @@ def import_districts(
     """Replace the stored districts with those of a boundary file, in one transaction (see read_boundaries).
 
     A district whose file gives no population keeps the one stored for its code, so populations
-    entered by hand survive a corrected boundary file. Contacts keep their district codes.
+    entered by hand survive a corrected boundary file. Contacts keep their district codes. Raises
+    NotAllowed unless the role is analyst or admin.
     """
+    require(role, Role.ANALYST, doing="replace the district boundaries")
     districts = read_boundaries(
         data, file_name, name_field=name_field, population_field=population_field, code_field=code_field
     )
@@ -368,11 +372,13 @@ def import_districts(
     )
 
 
-def set_populations(engine: sa.Engine, populations: dict[str, int], *, user: str) -> None:
+def set_populations(engine: sa.Engine, populations: dict[str, int], *, user: str, role: Role) -> None:
     """Store the residents of districts by code (the per-1,000 rates use them); other districts keep theirs.
 
-    Raises VocError naming an unknown code or a negative population, and changes nothing then.
+    Raises VocError naming an unknown code or a negative population, and changes nothing then;
+    NotAllowed unless the role is analyst or admin.
     """
+    require(role, Role.ANALYST, doing="set district populations")
     with write_transaction(engine) as connection:
         known = set(connection.execute(sa.select(DISTRICTS.c.code)).scalars())
         unknown = sorted(set(populations) - known)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
+from voc.access import Role, require
 from voc.errors import VocError
 from voc.models import CategoryTarget, ServiceRequest
 from voc.store import record_audit, write_transaction
@@ -89,8 +90,12 @@ def load_targets(engine: sa.Engine) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["category", "target_days"])
 
 
-def save_targets(engine: sa.Engine, targets: pd.DataFrame, *, user: str) -> None:
-    """Replace the category targets; a blank target removes it."""
+def save_targets(engine: sa.Engine, targets: pd.DataFrame, *, user: str, role: Role) -> None:
+    """Replace the category targets; a blank target removes it.
+
+    Raises NotAllowed unless the role is analyst or admin.
+    """
+    require(role, Role.ANALYST, doing="set service targets")
     kept = targets.dropna(subset=["category", "target_days"])
     kept = kept[kept["category"].astype(str).str.strip() != ""]
     if (pd.to_numeric(kept["target_days"], errors="coerce") <= 0).any():

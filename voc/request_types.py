@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from voc.access import Role, require
 from voc.errors import VocError
 from voc.fields import CONTACT_TYPES
 from voc.ingest.upsert import refresh_rollup
@@ -62,11 +63,13 @@ def load_type_map(connection: sa.Connection) -> pd.DataFrame:
     return pd.DataFrame(result.all(), columns=TYPE_MAP_COLUMNS)
 
 
-def save_type_map(engine: sa.Engine, edited: pd.DataFrame, *, user: str) -> int:
+def save_type_map(engine: sa.Engine, edited: pd.DataFrame, *, user: str, role: Role) -> int:
     """Replace the mapping table with an analyst's edit and re-categorise stored contacts.
 
-    Returns how many stored contacts changed category, department or type.
+    Returns how many stored contacts changed category, department or type. Raises NotAllowed
+    unless the role is analyst or admin.
     """
+    require(role, Role.ANALYST, doing="edit the request types")
     edited = _validated(edited)
     with write_transaction(engine) as connection:
         connection.execute(sa.delete(TYPES))

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from voc.access import Role, require
 from voc.errors import FileRefused, VocError
 from voc.ingest.read import read_table
 from voc.ingest.upsert import REQUEST_COLUMNS, save_requests
@@ -90,9 +91,14 @@ def _check(sessions: pd.DataFrame) -> pd.DataFrame:
 
 
 def save_sessions(
-    engine: sa.Engine, sessions: pd.DataFrame, *, user: str, timezone: str, file_name: str, data: bytes = b""
-) -> SessionSave:
-    """Record stakeholder sessions as contacts of the channel "stakeholder session", in one transaction."""
+    engine: sa.Engine, sessions: pd.DataFrame, *, user: str, role: Role, timezone: str, file_name: str,
+    data: bytes = b"",
+) -> SessionSave:  # fmt: skip
+    """Record stakeholder sessions as contacts of the channel "stakeholder session", in one transaction.
+
+    Raises NotAllowed unless the role is analyst or admin.
+    """
+    require(role, Role.ANALYST, doing="record stakeholder sessions")
     sessions = _check(sessions.reindex(columns=list(SESSION_COLUMNS)))
     with write_transaction(engine) as connection:
         departments = _departments(connection)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
+from dataclasses import replace
 from datetime import date, datetime
 from functools import partial
+from pathlib import Path
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import altair as alt
@@ -14,8 +20,12 @@ import sqlalchemy as sa
 import streamlit as st
 
 from voc import charts
+from voc.access import Actor, Mode, Role, SignInThrottle, allows, role_from_claims
+from voc.access import access_mode as access_mode_for
 from voc.config import PROJECT_ROOT, Settings, load_settings
+from voc.errors import NotAllowed, VocError
 from voc.export import chart_png, csv_bytes, local_times, xlsx_bytes
+from voc.fields import markdown_literal
 from voc.geo import cell_resolution, load_districts
 from voc.ingest.pipeline import (
     NOT_MAPPED,
@@ -37,28 +47,64 @@ from voc.store import data_version, open_store
 from voc.textmine import frequent_terms, rising_terms
 from voc.trends import Filters, category_forecast, descriptions, emerging_issues, filter_choices, populations, series
 from voc.uploads import list_uploads, sha256_of
+from voc.users import UsersFile, check_sign_in, load_users
 
 _IN_FRAME: ContextVar[bool] = ContextVar("voc_in_frame", default=False)
+_ACTOR: ContextVar[Actor | None] = ContextVar("voc_actor", default=None)
+_LOG = logging.getLogger("voc.access")
+
+
+class Page(NamedTuple):
+    """A page of the navigation and the least role that may open it."""
+
+    path: str
+    title: str
+    icon: str
+    role: Role
+
+
+# The navigation, in order; the first page a role may open is its home. Adding a page is one line:
+# its file, title, icon and the least role that may open it. A user's navigation holds only the
+# pages their role allows, so the others are not routable: their URL runs the home page instead.
 PAGES = (
-    ("pages/overview.py", "Overview", ":material/dashboard:"),
-    ("pages/trends.py", "Trends", ":material/trending_up:"),
-    ("pages/map.py", "Map", ":material/map:"),
-    ("pages/upload.py", "Upload", ":material/upload_file:"),
-    ("pages/data.py", "Data", ":material/tune:"),
+    Page("pages/overview.py", "Overview", ":material/dashboard:", Role.VIEWER),
+    Page("pages/trends.py", "Trends", ":material/trending_up:", Role.VIEWER),
+    Page("pages/map.py", "Map", ":material/map:", Role.VIEWER),
+    Page("pages/upload.py", "Upload", ":material/upload_file:", Role.ANALYST),
+    Page("pages/data.py", "Data", ":material/tune:", Role.ANALYST),
+    Page("pages/users.py", "Users", ":material/manage_accounts:", Role.ADMIN),
 )
+# The only page of someone who has not signed in, whatever URL they open.
+SIGN_IN = Page("pages/sign_in.py", "Sign in", ":material/login:", Role.VIEWER)
+SESSION_USER = "voc_user"  # the one thing sign-in keeps in the session: the local user's name
 
 
 def run_app() -> None:
-    """Set the page frame and run the page the URL asks for, from the navigation list."""
+    """Set the page frame, find who is visiting, and run the page the URL asks for among those their role allows."""
     # A shipped file, not a Material icon: those favicons are fetched from Google's servers.
     icon = str(PROJECT_ROOT / "data" / "voc-icon.png")
     st.set_page_config(page_title="voc · Voice of the Customer", page_icon=icon, layout="wide")
-    pages = [
-        st.Page(path, title=title, icon=icon, default=index == 0) for index, (path, title, icon) in enumerate(PAGES)
-    ]
     token = _IN_FRAME.set(True)
     try:
-        st.navigation(pages).run()
+        try:
+            actor = _visitor()
+        except VocError as error:
+            _refuse(str(error))
+            return
+        actor_token = _ACTOR.set(actor)
+        try:
+            if actor is None:
+                pages = [st.Page(SIGN_IN.path, title=SIGN_IN.title, icon=SIGN_IN.icon, default=True)]
+            else:
+                allowed = [page for page in PAGES if allows(actor.role, page.role)]
+                pages = [
+                    st.Page(page.path, title=page.title, icon=page.icon, default=index == 0)
+                    for index, page in enumerate(allowed)
+                ]
+                _account_panel(actor)
+            st.navigation(pages).run()
+        finally:
+            _ACTOR.reset(actor_token)
     finally:
         _IN_FRAME.reset(token)
 
@@ -67,11 +113,130 @@ def require_frame() -> None:
     """Run the app frame first when a page script is started on its own.
 
     Streamlit runs a file of pages/ directly when the first request of a server process asks for
-    its URL; the frame must decide what runs (page config, navigation, and later sign-in).
+    its URL; the frame must decide what runs (page config, sign-in, the role's navigation), so a
+    page the role may not open does not run even then.
     """
     if not _IN_FRAME.get():
         run_app()
         st.stop()
+
+
+def _refuse(message: str) -> None:
+    """Serve nothing but the reason (no page of the app is routable), with a way out for a signed-in user."""
+
+    def refused() -> None:
+        st.title("voc")
+        st.error(message)
+        if _oidc_configured() and st.user.get("is_logged_in"):
+            st.button("Sign out", key="refused_sign_out", on_click=st.logout)
+
+    st.navigation([st.Page(refused, title="voc", url_path="refused")], position="hidden").run()
+
+
+def access_mode() -> Mode:
+    """Return how people sign in here (raises NotServing when voc must not serve)."""
+    return access_mode_for(
+        oidc_configured=_oidc_configured(),
+        local_users=len(users_file().users),
+        address=st.get_option("server.address"),
+    )
+
+
+def _visitor() -> Actor | None:
+    """Return who is visiting and their role, or None when they must sign in first.
+
+    The role is looked up again on every run, so a removed user or a changed role takes effect at
+    their next click. Raises VocError when voc must not serve, or the visitor has no role.
+    """
+    mode = access_mode()
+    if mode == Mode.DEMO:
+        # Nobody is configured and only this machine can connect: its operator, as on the command line.
+        return Actor(load_settings().user, Role.ADMIN)
+    if mode == Mode.LOCAL:
+        user = users_file().users.get(st.session_state.get(SESSION_USER, ""))
+        if user is None:
+            st.session_state.pop(SESSION_USER, None)
+            return None
+        return Actor(user.name, user.role)
+    if not st.user.get("is_logged_in"):
+        return None
+    claims = st.user.to_dict()
+    name = str(claims.get("email") or claims.get("preferred_username") or claims.get("sub") or "")
+    role = role_from_claims(claims, users_file().rules)
+    if role is None:
+        raise NotAllowed(
+            f"You are signed in as {name}, but voc gives your account no role. Ask a voc admin to add your "
+            "e-mail address or one of your groups (see the README, Access)."
+        )
+    return Actor(name, role)
+
+
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:
+        return False
+
+
+def _account_panel(actor: Actor) -> None:
+    """Say in the sidebar who is signed in, with which role, and offer to sign out."""
+    mode = access_mode()
+    with st.sidebar:
+        if mode == Mode.DEMO:
+            st.caption("Open demo on this machine: nobody signs in. Add a user to require sign-in (README, Access).")
+            return
+        st.caption(f"Signed in as **{actor.name}** ({actor.role})")
+        st.button("Sign out", key="account_sign_out", on_click=_sign_out, args=(mode,))
+
+
+def _sign_out(mode: Mode) -> None:
+    # A callback, so the run the click starts already sees the visitor signed out.
+    st.session_state.clear()
+    if mode == Mode.OIDC:
+        st.logout()
+
+
+@st.cache_resource(show_spinner=False)
+def _throttle() -> SignInThrottle:
+    return SignInThrottle()
+
+
+def sign_in(name: str, password: str) -> None:
+    """Sign a local user in for this session; raises VocError without saying whether name or password was wrong."""
+    try:
+        user = check_sign_in(users_file(), _throttle(), name, password, now=time.monotonic())
+    except VocError:
+        _LOG.warning("Failed local sign-in")  # never the name typed (it may be a password) nor the password
+        raise
+    # A new session state on sign-in: nothing chosen before it carries over into the signed-in session.
+    st.session_state.clear()
+    st.session_state[SESSION_USER] = user.name
+    _LOG.info("Local user %s signed in", user.name)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _users_file(path: str, modified: int) -> UsersFile:
+    return load_users(Path(path))
+
+
+def users_file() -> UsersFile:
+    """Return the users file's content, read again whenever the file changes."""
+    path = load_settings().users_file
+    modified = path.stat().st_mtime_ns if path.exists() else 0
+    return _users_file(str(path), modified)
+
+
+def actor() -> Actor:
+    """Return who is using the page; only pages run inside the frame have one."""
+    visitor = _ACTOR.get()
+    if visitor is None:
+        raise NotAllowed("Sign in first.")
+    return visitor
+
+
+def role() -> Role:
+    """Return the signed-in user's role, which the library checks before any change."""
+    return actor().role
 
 
 @st.cache_resource(show_spinner=False)
@@ -101,12 +266,13 @@ def overview() -> Overview | None:
 
 
 def settings() -> Settings:
-    return load_settings()
+    """Return the settings, with the signed-in user as the one who makes changes (upload history, audit log)."""
+    return replace(load_settings(), user=current_user())
 
 
 def current_user() -> str:
     """Return who is making a change, for the upload history and the audit log."""
-    return load_settings().user
+    return actor().name
 
 
 def version() -> int:
@@ -234,10 +400,30 @@ def choices() -> dict[str, list[str]]:
     return _filter_choices(url, data_version(_engine_for(url)))
 
 
+def accept_values_in_url(
+    key: str, options: Sequence[Any], format_func: Callable[[Any], str], *, as_range: bool = False
+) -> None:
+    """Let a URL name a bound widget's options by value (`?trends_by=district_code`) as well as by label.
+
+    Streamlit reads a bound widget's URL parameter as the option's label (format_func's text,
+    "District") and drops anything else. On a session's first run, a URL naming options by value
+    seeds the widget through session state instead (a pair for a range slider). Call before the widget.
+    """
+    wanted = st.query_params.get_all(key)
+    by_value = {str(option): option for option in options}
+    if key in st.session_state or not wanted or not all(value in by_value for value in wanted):
+        return
+    if {format_func(option) for option in options} & set(wanted):
+        return  # a value that is also a label: Streamlit reads it already
+    chosen = [by_value[value] for value in wanted]
+    st.session_state[key] = (chosen[0], chosen[-1]) if as_range else chosen[0]
+
+
 def trend_filters(page: str) -> Filters:
     """Lay out the shared filters (months, department, district, category, type); they live in the URL."""
     options = choices()
     months = options["month"]
+    accept_values_in_url(f"{page}_months", months, month_label, as_range=True)
     first, last = st.select_slider(
         "Months",
         options=months,
@@ -403,7 +589,7 @@ def emerging_panel(month: str, *, limit: int = 5) -> None:
         )
         return
     for sentence in flagged["sentence"].head(limit):
-        st.warning(sentence, icon=":material/trending_up:")
+        st.warning(markdown_literal(sentence), icon=":material/trending_up:")
     if len(flagged) > limit:
         st.caption(f"{len(flagged) - limit} more on the Trends page.")
 

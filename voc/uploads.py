@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from voc.access import Role, require
 from voc.ingest.upsert import UndoResult, undo_upload
 from voc.models import Upload, utc_now
 from voc.store import record_audit, write_transaction
@@ -80,8 +81,12 @@ def last_upload(engine: sa.Engine) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def undo(engine: sa.Engine, upload_id: int, *, user: str) -> UndoResult:
-    """Undo an upload in one transaction and log it; raises VocError when it cannot be undone."""
+def undo(engine: sa.Engine, upload_id: int, *, user: str, role: Role) -> UndoResult:
+    """Undo an upload in one transaction and log it; raises VocError when it cannot be undone.
+
+    Raises NotAllowed unless the role is analyst or admin.
+    """
+    require(role, Role.ANALYST, doing="undo an upload")
     with write_transaction(engine) as connection:
         result = undo_upload(connection, upload_id, user=user)
         record_audit(connection, user=user, action="undo", detail=f"upload {upload_id}")

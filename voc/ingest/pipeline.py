@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from voc.access import Role, require
 from voc.config import Settings
 from voc.errors import FileRefused
 from voc.fields import REQUEST_FIELDS, label
@@ -165,13 +166,16 @@ def import_requests(
     settings: Settings,
     options: ImportOptions | None = None,
     *,
+    role: Role,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import one file of service requests; the store changes all at once or not at all.
 
     Raises FileRefused when the file as a whole cannot be imported; row problems go in the
-    report. Uploading the same file twice changes nothing the second time.
+    report. Uploading the same file twice changes nothing the second time. Raises NotAllowed,
+    before reading the file, unless the role is analyst or admin (`settings.user` is who is logged).
     """
+    require(role, Role.ANALYST, doing="import files")
     options = options or ImportOptions()
     report_progress = progress or (lambda _stage, _fraction: None)
     report_progress("Reading the file", 0.05)
