@@ -74,7 +74,9 @@ boundaries = st.file_uploader(
 )
 if boundaries is not None and st.button("Replace the districts", key="data_districts_import", type="primary"):
     try:
-        imported = import_districts(ui.engine(), boundaries.getvalue(), boundaries.name, user=ui.current_user())
+        imported = import_districts(
+            ui.engine(), boundaries.getvalue(), boundaries.name, user=ui.current_user(), role=ui.role()
+        )
         st.success(" ".join(imported.report(boundaries.name)))
     except VocError as error:
         st.error(str(error))
@@ -91,7 +93,7 @@ populations = st.data_editor(
 )
 if st.button("Save populations", key="data_populations_save", type="primary"):
     try:
-        set_populations(ui.engine(), populations_by_code(populations), user=ui.current_user())
+        set_populations(ui.engine(), populations_by_code(populations), user=ui.current_user(), role=ui.role())
         st.success("Saved. Rates per 1,000 residents use them at once.")
     except VocError as error:
         st.error(str(error))
