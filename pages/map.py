@@ -15,10 +15,12 @@ if not ui.choices()["month"]:
 
 filters = ui.trend_filters("map")
 left, right = st.columns([3, 1])
+measures = ["contacts", "per_1000", "change"]
+ui.accept_values_in_url("map_measure", measures, label)
 measure = (
     left.segmented_control(
         "Colour districts by",
-        ["contacts", "per_1000", "change"],
+        measures,
         format_func=label,
         default="contacts",
         key="map_measure",
@@ -58,6 +60,7 @@ clicked = ui.selected_district(event)
 if clicked:
     st.session_state["map_district"] = clicked
 names = dict(zip(figures["code"], figures["name"], strict=True))
+ui.accept_values_in_url("map_district", list(names), names.get)
 code = st.selectbox(
     "District profile",
     list(names),
@@ -78,8 +81,10 @@ st.markdown(
 show_column, by_column, minimum_column = st.columns([1, 1, 2])
 # On request only: unlike the rest of the page, finding repeat places reads every contact of the months.
 listed = show_column.toggle("List the places", key="map_places", bind="query-params")
+place_labels = {"address": "Address", "cell": "Hexagon"}
+ui.accept_values_in_url("map_places_by", list(place_labels), place_labels.get)
 by = by_column.segmented_control(
-    "Place", ["address", "cell"], format_func={"address": "Address", "cell": "Hexagon"}.get, default="address",
+    "Place", list(place_labels), format_func=place_labels.get, default="address",
     key="map_places_by", bind="query-params",
 ) or "address"  # fmt: skip
 minimum = minimum_column.slider("At least this many contacts", 2, 20, 3, key="map_places_min", bind="query-params")

@@ -54,3 +54,18 @@ def test_demo_map_measures_profile_and_places(monkeypatch: pytest.MonkeyPatch, d
     places = only_table(app, "departments")
     assert (places["contacts"] >= 2).all()
     assert places["categories"].str.contains("Flooding / standing water").all()
+
+
+def test_a_bookmarked_map_opens_as_it_was_shared(monkeypatch: pytest.MonkeyPatch, demo_store_url: str) -> None:
+    from tests.apptest import APP
+
+    monkeypatch.setenv("VOC_DATABASE_URL", demo_store_url)
+    app = AppTest.from_file(APP, default_timeout=90)
+    app.switch_page("pages/map.py")
+    app.query_params.update({"map_measure": "change", "map_district": "3", "map_category": "Potholes"})
+    app.run()
+    assert not app.exception
+    assert app.segmented_control(key="map_measure").value == "change"
+    assert app.multiselect(key="map_category").value == ["Potholes"]
+    assert app.selectbox(key="map_district").value == "3"
+    assert app.subheader[0].value.startswith("District 3 (")
