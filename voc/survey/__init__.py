@@ -1,43 +1,36 @@
-"""Citizen-survey figures: importance-satisfaction priorities of service areas and the categories they link to."""
+"""Citizen surveys: import, honest comparisons (margins, tests), importance-satisfaction, complaints beside opinions.
+
+Modules: dictionary (what a respondent-level file's columns hold), respondents and published (the
+two shapes a county receives), stats (margins and tests), compare (the page's figures), complaints
+(contacts beside opinions), store (I/O).
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 import sqlalchemy as sa
 
-from voc.models import ServiceAreaLink, SurveyResult
+from voc.survey.stats import importance_satisfaction
+from voc.survey.store import current_results, load_links
 
-# ETC Institute's tiers of the importance-satisfaction rating.
-_TIERS = ((0.20, "Very high priority"), (0.10, "High priority"), (0.0, "Medium priority"))
-
-
-def importance_satisfaction(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add `is_rating` = importance_share x (1 - satisfied_share) and its priority `tier`, highest first.
-
-    Shares are 0-1. Rows without an importance share get no rating and sort last.
-    """
-    rated = frame.assign(is_rating=frame["importance_share"] * (1 - frame["satisfied_share"]))
-    tier = pd.Series(pd.NA, index=rated.index, dtype="string")
-    for floor, name in reversed(_TIERS):
-        tier = tier.mask(rated["is_rating"] >= floor, name)
-    return rated.assign(tier=tier).sort_values("is_rating", ascending=False, na_position="last", kind="stable")
+__all__ = ["category_priorities", "importance_satisfaction"]
 
 
 def category_priorities(engine: sa.Engine) -> pd.DataFrame:
     """Return the county-wide I-S rating of the latest survey wave for each linked complaint category.
 
-    Columns: category, service_area, wave, is_rating, tier. A category linked to several service
-    areas takes the highest rating. Empty when there is no survey or no link.
+    Columns: category, service_area, wave, is_rating, tier. The latest wave is the newest (by year)
+    holding a linked service area with stated importance; only current imports count (an undone or
+    superseded upload does not). A category linked to several service areas takes the highest
+    rating. Empty when there is no survey or no link.
     """
-    results, links = SurveyResult.__table__, ServiceAreaLink.__table__
-    with engine.connect() as connection:
-        latest = connection.execute(sa.select(sa.func.max(results.c.year))).scalar()
-        query = (
-            sa.select(links.c.category, results.c.service_area, results.c.wave, results.c.importance_share,
-                      results.c.satisfied_share)
-            .join(links, links.c.service_area == results.c.service_area)
-            .where(results.c.year == latest, results.c.district_code.is_(None))
-        )  # fmt: skip
-        frame = pd.read_sql(query, connection)
-    rated = importance_satisfaction(frame).drop_duplicates("category")
-    return rated[["category", "service_area", "wave", "is_rating", "tier"]].reset_index(drop=True)
+    columns = ["category", "service_area", "wave", "is_rating", "tier"]
+    results, links = current_results(engine), load_links(engine)
+    rows = results[results["district_code"].isna() & results["importance_share"].notna()]
+    rows = rows.merge(links, on="service_area")
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    latest = rows.sort_values(["year", "wave"]).iloc[-1]
+    rows = rows[(rows["survey"] == latest["survey"]) & (rows["wave"] == latest["wave"])]
+    rated = importance_satisfaction(rows).drop_duplicates("category")
+    return rated[columns].reset_index(drop=True)
