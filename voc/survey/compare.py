@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from voc.errors import VocError
 from voc.survey.dictionary import split_column
 from voc.survey.stats import (
     changes_between,
@@ -22,6 +23,24 @@ COMPARE_COLUMNS = (
     "previous_wave", "previous_share", "change", "p_value", "significant", "verdict", "benchmark_share",
     "benchmark_source", "against_benchmark",
 )  # fmt: skip
+
+
+def default_view(results: pd.DataFrame, *, survey: str | None, wave: str | None) -> tuple[str, str]:
+    """Return the survey and wave to show: those given, else the survey with the newest wave and its newest wave.
+
+    Raises VocError when there is no survey or the given one is unknown.
+    """
+    if results.empty:
+        raise VocError("No survey results yet. Import one with `voc import survey FILE` or on the Upload page.")
+    if survey is None:
+        survey = results.sort_values(["year", "wave"]).iloc[-1]["survey"]
+    waves = waves_of(results, survey)
+    if not waves:
+        known = ", ".join(sorted(results["survey"].unique()))
+        raise VocError(f"There is no survey {survey!r}. Surveys in the store: {known}.")
+    if wave is not None and wave not in waves:
+        raise VocError(f"{survey} has no wave {wave!r}; its waves are {', '.join(waves)}.")
+    return survey, wave or waves[-1]
 
 
 def waves_of(results: pd.DataFrame, survey: str) -> list[str]:

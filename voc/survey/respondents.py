@@ -87,7 +87,7 @@ def summarise_respondents(
                              int(n), n_effective, derived))  # fmt: skip
     results = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
     notes = _notes(questions, replicated=replicated, weighted=weighted, respondents=len(raw))
-    return Summary(results, questions, respondents=len(raw), replicated=replicated, weighted=weighted, notes=notes)
+    return Summary(results, questions, respondents=len(frame), replicated=replicated, weighted=weighted, notes=notes)
 
 
 def _ratings(codes: np.ndarray, weights: np.ndarray) -> np.ndarray:
