@@ -112,10 +112,11 @@ def district_heatmap(districts: pd.DataFrame) -> alt.LayerChart:
     return _projector(alt.layer(cells, text).properties(height=max(160, _ROW * items)))
 
 
-def quadrant_chart(prioritised: pd.DataFrame, *, importance_title: str) -> alt.LayerChart:
+def quadrant_chart(prioritised: pd.DataFrame, *, importance_title: str, labelled: int = 8) -> alt.LayerChart:
     """Scatter of importance against satisfaction with lines at their means, ETC's four quadrants named in the corners.
 
-    Expects voc.survey.compare.priorities output; points are coloured by tier (or "Not tiered").
+    Expects voc.survey.compare.priorities output; points are coloured by tier (or "Not tiered"). Only
+    the `labelled` highest I-S ratings carry their name, so that labels stay legible; all have tooltips.
     """
     data = prioritised.dropna(subset=["importance", "satisfied_share"]).assign(
         item=lambda f: _short(f["service_area"], 30),
@@ -135,7 +136,8 @@ def quadrant_chart(prioritised: pd.DataFrame, *, importance_title: str) -> alt.L
                  alt.Tooltip("is_rating:Q", title="I-S rating", format=".3f"),
                  alt.Tooltip("quadrant:N", title="Quadrant")],
     )  # fmt: skip
-    labels = alt.Chart(data).mark_text(align="left", dx=10, fontSize=LABEL_SIZE - 3).encode(x=x, y=y, text="item:N")
+    named = data.nlargest(labelled, "is_rating")
+    labels = alt.Chart(named).mark_text(align="left", dx=10, fontSize=LABEL_SIZE - 3).encode(x=x, y=y, text="item:N")
     lines = [
         alt.Chart(pd.DataFrame({"v": [mean_x]})).mark_rule(strokeDash=[6, 4], color=GREY).encode(x="v:Q"),
         alt.Chart(pd.DataFrame({"v": [mean_y]})).mark_rule(strokeDash=[6, 4], color=GREY).encode(y="v:Q"),

@@ -194,6 +194,19 @@ def priorities(
     return placed[columns].reset_index(drop=True)
 
 
+def opinions_by_area(
+    results: pd.DataFrame, *, survey: str, wave: str, district: str | None = None, battery: str | None = None
+) -> pd.DataFrame:
+    """Return service_area, district_code, satisfied_share, margin: county-wide and every district, or one district."""
+    rows = results[(results["survey"] == survey) & (results["wave"] == wave)]
+    if battery is not None:
+        rows = rows[battery_of(rows["question"]) == battery]
+    if district is not None:
+        rows = rows[rows["district_code"] == district]
+    shares = with_margins(rows[rows["satisfied_share"].notna()])
+    return shares[["service_area", "district_code", "satisfied_share", "margin"]].reset_index(drop=True)
+
+
 def change_summary(compared: pd.DataFrame) -> str:
     """Say how many changes are real, and how many a 5% test would pass by chance alone."""
     tested = compared["p_value"].notna()

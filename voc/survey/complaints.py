@@ -14,7 +14,7 @@ from voc.periods import month_shift
 
 ROLLUP = MonthlyCount.__table__
 COLUMNS = (
-    "service_area", "district_code", "satisfied_share", "margin", "categories", "contacts", "per_1000",
+    "service_area", "area", "district_code", "satisfied_share", "margin", "categories", "contacts", "per_1000",
     "previous_per_1000", "trend", "unhappy_and_calling",
 )  # fmt: skip
 
@@ -82,5 +82,6 @@ def beside_opinions(
                 part["per_1000"] > part["per_1000"].median()
             )
     merged["unhappy_and_calling"] = flags
+    merged["area"] = ["County-wide" if code is None else f"District {code}" for code in merged["district_code"]]
     ordered = merged.sort_values(["district_code", "per_1000"], ascending=[True, False], na_position="first")
     return ordered.reindex(columns=list(COLUMNS)).reset_index(drop=True)
