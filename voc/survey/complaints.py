@@ -82,6 +82,6 @@ def beside_opinions(
                 part["per_1000"] > part["per_1000"].median()
             )
     merged["unhappy_and_calling"] = flags
-    merged["area"] = ["County-wide" if code is None else f"District {code}" for code in merged["district_code"]]
+    merged["area"] = ["County-wide" if pd.isna(code) else f"District {code}" for code in merged["district_code"]]
     ordered = merged.sort_values(["district_code", "per_1000"], ascending=[True, False], na_position="first")
     return ordered.reindex(columns=list(COLUMNS)).reset_index(drop=True)
