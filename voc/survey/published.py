@@ -112,7 +112,9 @@ def _problems(out: pd.DataFrame, row_numbers: np.ndarray, mapping: dict[str, str
         for position, index in enumerate(out.index)
         if mask.iloc[position]
     ]
-    duplicated = out.duplicated(["service_area", "wave", "district_code"], keep="first")
+    flagged = {index for index, *_ in rows}
+    duplicated = out[~out.index.isin(flagged)].duplicated(["service_area", "wave", "district_code"], keep="first")
+    duplicated = duplicated.reindex(out.index, fill_value=False)
     rows += [
         (index, int(row_numbers[position]), mapping["service_area"], "repeats an earlier row's area, wave and district")
         for position, index in enumerate(out.index)

@@ -88,7 +88,8 @@ def import_survey(
     """
     raw = read_table(data, file_name)
     survey = (survey or "").strip() or survey_name_from(file_name)
-    digest = sha256_of(data)
+    # The same file with another dictionary or wave is a different import.
+    digest = sha256_of(data + b"\0" + (dictionary or b"") + f"\0{wave}\0{year}".encode())
     earlier = _same_file(engine, digest, survey)
     if earlier is not None:
         message = f"{file_name} was already imported as upload {earlier}: nothing changed."
