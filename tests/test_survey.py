@@ -7,8 +7,10 @@ from scipy import stats
 
 from voc.demo import SURVEY
 from voc.demo_load import load_demo
+from voc.store import open_store
 from voc.survey import category_priorities, importance_satisfaction
-from voc.survey.compare import compare_waves
+from voc.survey.compare import compare_waves, opinions_by_area
+from voc.survey.complaints import beside_opinions, linked_contacts
 from voc.survey.stats import (
     changes_between,
     district_against_rest,
@@ -17,6 +19,7 @@ from voc.survey.stats import (
     verdict,
     wilson_interval,
 )
+from voc.survey.store import current_results, load_links
 
 
 def test_importance_satisfaction_rates_and_tiers_by_hand() -> None:
@@ -109,3 +112,29 @@ def test_compare_waves_on_the_demo_survey(demo_county) -> None:
     assert table.loc["Maintenance of county roads", "margin"] == pytest.approx((high - low) / 2)
     assert table.loc["Maintenance of county roads", "previous_wave"] == "2025"
     assert (table["p_value"] < 0.05).sum() == table["significant"].sum()
+
+
+def test_complaints_beside_opinions_per_1000_residents(demo_store_url: str, demo_county) -> None:
+    engine = open_store(demo_store_url)
+    results, links = current_results(engine), load_links(engine)
+    contacts = linked_contacts(engine, links, last_month="2026-10")
+    engine.dispose()
+    opinions = opinions_by_area(results, survey=SURVEY, wave="2026")
+    populations = dict(zip(demo_county.districts["code"], demo_county.districts["population"], strict=True))
+    beside = beside_opinions(opinions, contacts, links, populations)
+    requests = demo_county.requests
+    lights = requests[requests["category"] == "Streetlight out"]
+    recent = lights["opened_month"].between("2025-11", "2026-10")
+    before = lights["opened_month"].between("2024-11", "2025-10")
+    row = beside[(beside["service_area"] == "Street lighting") & beside["district_code"].isna()].iloc[0]
+    assert row["contacts"] == recent.sum()
+    assert row["per_1000"] == pytest.approx(recent.sum() / sum(populations.values()) * 1000)
+    assert row["trend"] == pytest.approx(recent.sum() / before.sum() - 1)
+    in_three = beside[(beside["service_area"] == "Street lighting") & (beside["district_code"] == "3")].iloc[0]
+    assert in_three["per_1000"] == pytest.approx(
+        (recent & (lights["district_code"] == "3")).sum() / populations["3"] * 1000
+    )
+    county = beside[beside["district_code"].isna()]
+    flagged = county[county["unhappy_and_calling"]]
+    assert (flagged["satisfied_share"] < county["satisfied_share"].median()).all()
+    assert (flagged["per_1000"] > county["per_1000"].median()).all()
