@@ -12,6 +12,8 @@ from tests.conftest import REAL
 from voc.store import open_store
 from voc.survey.store import import_survey
 
+SURVEYS = REAL / "surveys"
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
@@ -60,7 +62,7 @@ def test_demo_county_survey(monkeypatch: pytest.MonkeyPatch, demo_copy: str) -> 
 
 def test_an_imported_survey_with_derived_importance(monkeypatch: pytest.MonkeyPatch, demo_copy: str) -> None:
     engine = open_store(demo_copy)
-    path = REAL / "durham_2022_resident_survey_raw_first300.csv"
+    path = SURVEYS / "durham_2022_resident_survey_raw_first300.csv"
     import_survey(engine, path.read_bytes(), path.name, user="test", survey="Durham")
     engine.dispose()
     app = _page(monkeypatch, demo_copy)

@@ -13,11 +13,13 @@ from voc.store import open_store
 from voc.survey.compare import compare_waves
 from voc.survey.store import current_results
 
+SURVEYS = REAL / "surveys"
+
 KC = [
-    REAL / "kcmo_resident_survey_fy2022_q1_sep2021_first300.csv",
-    REAL / "kcmo_resident_survey_fy2022_q3_mar2022_first300.csv",
+    SURVEYS / "kcmo_resident_survey_fy2022_q1_sep2021_first300.csv",
+    SURVEYS / "kcmo_resident_survey_fy2022_q3_mar2022_first300.csv",
 ]
-DICTIONARY = REAL / "kcmo_resident_survey_dictionary_DERIVED.csv"
+DICTIONARY = SURVEYS / "kcmo_resident_survey_dictionary_DERIVED.csv"
 
 
 @pytest.fixture

@@ -12,12 +12,14 @@ from voc.survey.dictionary import classify, parse_codes, read_dictionary, split_
 from voc.survey.store import current_results, import_survey, load_questions, save_questions
 from voc.uploads import undo
 
-KC_1 = REAL / "kcmo_resident_survey_fy2022_q1_sep2021_first300.csv"
-KC_3 = REAL / "kcmo_resident_survey_fy2022_q3_mar2022_first300.csv"
-KC_DICTIONARY = REAL / "kcmo_resident_survey_dictionary_DERIVED.csv"
-SD = REAL / "resident_survey_2015_weighted_datasd_first400.csv"
-SD_DICTIONARY = REAL / "resident_survey_2015_dictionary_datasd.csv"
-DURHAM = REAL / "durham_2022_resident_survey_raw_first300.csv"
+SURVEYS = REAL / "surveys"
+
+KC_1 = SURVEYS / "kcmo_resident_survey_fy2022_q1_sep2021_first300.csv"
+KC_3 = SURVEYS / "kcmo_resident_survey_fy2022_q3_mar2022_first300.csv"
+KC_DICTIONARY = SURVEYS / "kcmo_resident_survey_dictionary_DERIVED.csv"
+SD = SURVEYS / "resident_survey_2015_weighted_datasd_first400.csv"
+SD_DICTIONARY = SURVEYS / "resident_survey_2015_dictionary_datasd.csv"
+DURHAM = SURVEYS / "durham_2022_resident_survey_raw_first300.csv"
 
 
 def _import(engine, path, **options):
