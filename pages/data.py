@@ -8,6 +8,8 @@ from voc.fields import CONTACT_TYPES
 from voc.geo import import_districts, populations_by_code, set_populations
 from voc.performance import save_targets
 from voc.request_types import save_type_map
+from voc.survey.dictionary import KINDS
+from voc.survey.store import save_benchmarks, save_links, save_questions
 
 ui.require_frame()
 st.title("Data")
@@ -95,5 +97,80 @@ if st.button("Save populations", key="data_populations_save", type="primary"):
     try:
         set_populations(ui.engine(), populations_by_code(populations), user=ui.current_user(), role=ui.role())
         st.success("Saved. Rates per 1,000 residents use them at once.")
+    except VocError as error:
+        st.error(str(error))
+
+st.subheader("Survey service areas and complaint categories")
+st.markdown(
+    "Link each survey service area to the complaint categories that speak to it: the Surveys page then sets "
+    "satisfaction beside contacts per 1,000 residents."
+)
+areas = sorted(ui.survey_results()["service_area"].unique())
+links = st.data_editor(
+    ui.survey_links(),
+    key="data_links",
+    hide_index=True,
+    num_rows="dynamic",
+    column_config={
+        "service_area": st.column_config.SelectboxColumn("Survey service area", options=areas, required=True),
+        "category": st.column_config.SelectboxColumn("Category", options=ui.choices()["category"], required=True),
+    },
+)
+if st.button("Save links", key="data_links_save", type="primary"):
+    try:
+        save_links(ui.engine(), links, user=ui.current_user(), role=ui.role())
+        st.success("Saved.")
+    except VocError as error:
+        st.error(str(error))
+
+st.subheader("Survey question dictionary")
+surveys = sorted(ui.survey_results()["survey"].unique())
+chosen = st.selectbox(
+    "Survey", surveys, key="data_survey", index=None, placeholder="Choose a survey", bind="query-params"
+)
+questions = ui.survey_questions(chosen) if chosen else None
+if chosen and questions is not None and questions.empty:
+    st.info("This survey was imported as a published table: its items need no dictionary.")
+elif chosen:
+    st.markdown(
+        "The label and kind of each column of the survey's file. Labels apply at once; a changed kind applies when "
+        "the file is imported again (ratings are 1-5 with 5 best; importance picks name items of *picks from*)."
+    )
+    edited_questions = st.data_editor(
+        questions,
+        key="data_questions",
+        hide_index=True,
+        disabled=["question", "position"],
+        column_config={
+            "question": "Column", "label": st.column_config.TextColumn("Label", required=True),
+            "kind": st.column_config.SelectboxColumn("Kind", options=list(KINDS), required=True),
+            "codes": "Response codes", "picks_from": "Picks from", "position": None,
+        },
+    )  # fmt: skip
+    if st.button("Save the dictionary", key="data_questions_save", type="primary"):
+        try:
+            changed = save_questions(ui.engine(), chosen, edited_questions, user=ui.current_user(), role=ui.role())
+            st.success(f"Saved. {changed:,} stored figures were relabelled.")
+        except VocError as error:
+            st.error(str(error))
+
+st.subheader("Survey benchmarks")
+st.markdown("A reference value per item, e.g. a national benchmark: the Surveys page marks it beside the item.")
+benchmarks = st.data_editor(
+    ui.survey_benchmarks(),
+    key="data_benchmarks",
+    hide_index=True,
+    num_rows="dynamic",
+    column_config={
+        "service_area": st.column_config.SelectboxColumn("Item", options=areas, required=True),
+        "benchmark_share": st.column_config.NumberColumn("Percent satisfied (0-1 or 0-100)", min_value=0.0,
+                                                         max_value=100.0, required=True),
+        "source": "Source",
+    },
+)  # fmt: skip
+if st.button("Save benchmarks", key="data_benchmarks_save", type="primary"):
+    try:
+        save_benchmarks(ui.engine(), benchmarks, user=ui.current_user(), role=ui.role())
+        st.success("Saved.")
     except VocError as error:
         st.error(str(error))

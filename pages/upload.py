@@ -7,11 +7,14 @@ from voc.errors import VocError
 from voc.fields import markdown_literal
 from voc.ingest.pipeline import ImportOptions, import_requests
 from voc.sessions import one_session, read_sessions, save_sessions
+from voc.survey.store import import_survey
 from voc.uploads import sha256_of, undo
 
 ui.require_frame()
 st.title("Upload")
-exports, sessions, history = st.tabs(["Contacts export", "Stakeholder session", "History and undo"])
+exports, survey, sessions, history = st.tabs(
+    ["Contacts export", "Survey results", "Stakeholder session", "History and undo"]
+)
 
 with exports:
     files = st.file_uploader(
@@ -56,6 +59,35 @@ with exports:
                 st.error(f"{file.name} was refused and nothing was written. {error}")
         if f"{key}_report" in st.session_state:
             ui.import_report(st.session_state[f"{key}_report"], key)
+
+with survey:
+    st.markdown(
+        "A respondent-level file (one row per resident, a column per question) with its question dictionary, or a "
+        "published summary table (service area, wave, district, percent satisfied or mean, importance, n)."
+    )
+    survey_file = st.file_uploader("Survey file", type=["csv", "xlsx", "xls", "ods", "txt"], key="upload_survey_file")
+    dictionary = st.file_uploader(
+        "Question dictionary (optional: else the one kept on the Data page, else the file's own headers)",
+        type=["csv", "xlsx", "xls", "ods", "txt"],
+        key="upload_survey_dictionary",
+    )
+    name_box, wave_box, year_box = st.columns([2, 1, 1])
+    survey_name = name_box.text_input("Survey name (blank: from the file name)", key="upload_survey_name")
+    wave = wave_box.text_input("Wave (blank: from the file)", key="upload_survey_wave")
+    year = year_box.number_input("Year (blank: from the wave)", min_value=1990, max_value=2100, value=None,
+                                 key="upload_survey_year")  # fmt: skip
+    if st.button("Import the survey", key="upload_survey_import", type="primary", disabled=survey_file is None):
+        try:
+            st.session_state["upload_survey_report"] = import_survey(
+                ui.engine(), survey_file.getvalue(), survey_file.name, user=ui.current_user(), role=ui.role(),
+                dictionary=dictionary.getvalue() if dictionary else None,
+                dictionary_name=dictionary.name if dictionary else "", survey=survey_name or None,
+                wave=wave.strip() or None, year=int(year) if year else None,
+            )  # fmt: skip
+        except VocError as error:
+            st.error(f"{survey_file.name} was refused and nothing was written. {error}")
+    if "upload_survey_report" in st.session_state:
+        ui.survey_import_report(st.session_state["upload_survey_report"], "upload_survey")
 
 with sessions:
     st.markdown(

@@ -36,6 +36,7 @@ from voc.performance import save_targets
 from voc.request_types import save_type_map
 from voc.sessions import one_session, save_sessions
 from voc.store import data_version, open_store
+from voc.survey.store import import_survey, save_benchmarks, save_links, save_questions
 from voc.uploads import undo
 from voc.users import (
     UsersFile,
@@ -52,6 +53,7 @@ from voc.users import (
 
 BALTIMORE = REAL / "baltimore311_2019-10_sample.csv"
 BOUNDARIES = REAL / "baltimore_council_districts_2012.geojson"
+SURVEY = REAL / "surveys" / "durham_2022_resident_survey_raw_first300.csv"
 PASSWORD = "correct horse battery staple"
 
 
@@ -253,6 +255,19 @@ def test_the_library_refuses_every_write_a_viewer_tries(sqlite_url: str, monkeyp
             engine, BOUNDARIES.read_bytes(), BOUNDARIES.name, user="vee", role=role
         ),
         "set district populations": lambda role: set_populations(engine, {"1": 5}, user="vee", role=role),
+        "import surveys": lambda role: import_survey(engine, SURVEY.read_bytes(), SURVEY.name, user="vee", role=role),
+        "edit survey links": lambda role: save_links(
+            engine, pd.DataFrame([{"service_area": "Streets", "category": "B"}]), user="vee", role=role
+        ),
+        "edit survey benchmarks": lambda role: save_benchmarks(
+            engine,
+            pd.DataFrame([{"service_area": "Streets", "benchmark_share": 0.5, "source": "x"}]),
+            user="vee",
+            role=role,
+        ),  # fmt: skip
+        "edit survey dictionaries": lambda role: save_questions(
+            engine, "Any", pd.DataFrame(columns=["question", "label", "kind"]), user="vee", role=role
+        ),
     }
     for doing, write in writes.items():
         for role in (Role.VIEWER, "viewer", None, "superuser"):

@@ -43,8 +43,10 @@ def test_demo_map_measures_profile_and_places(monkeypatch: pytest.MonkeyPatch, d
     candidates = only_table(app, "estimated_cost")
     in_three = demo_county.candidates[demo_county.candidates["district_code"] == "3"]
     assert sorted(candidates["name"]) == sorted(in_three["name"])
-    survey = only_table(app, "county_satisfied_share")
-    assert len(survey) == demo_county.survey["service_area"].nunique()
+    survey = only_table(app, "rest_share").set_index("service_area")["satisfied_share"]
+    waves = demo_county.survey
+    latest = waves[(waves["year"] == waves["year"].max()) & (waves["district_code"] == "3")]
+    assert survey.to_dict() == pytest.approx(latest.set_index("service_area")["satisfied_share"].to_dict())
     assert only_table(app, "per_1000")["contacts"].tolist()[2] == len(flooding)
 
     assert not [frame for frame in app.dataframe if "departments" in frame.value.columns]

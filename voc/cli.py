@@ -237,6 +237,80 @@ def import_sessions_command(file: str) -> None:
     click.echo(f"Imported {saved.sessions} sessions as upload {saved.upload_id}: {saved.contacts} new contacts.")
 
 
+@import_group.command("survey")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dictionary", type=click.Path(exists=True, dir_okay=False), help="The question dictionary file.")
+@click.option("--survey", "survey_name", help="The survey's name (default: from the file name).")
+@click.option("--wave", help="The wave's label (default: the file's wave column, or a year in its name).")
+@click.option("--year", type=int, help="The wave's year, when its label names none.")
+@click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+@_friendly_errors
+def import_survey_command(
+    file: str, dictionary: str | None, survey_name: str | None, wave: str | None, year: int | None, as_json: bool
+) -> None:
+    """Import a survey: a respondent-level file (one row per resident) or a published summary table."""
+    from pathlib import Path
+
+    from voc.survey.store import import_survey
+
+    path = Path(file)
+    words = Path(dictionary) if dictionary else None
+    report = import_survey(
+        _engine(), path.read_bytes(), path.name, user=load_settings().user, role=OPERATOR, survey=survey_name,
+        wave=wave, year=year,
+        dictionary=words.read_bytes() if words else None, dictionary_name=words.name if words else "",
+    )  # fmt: skip
+    if as_json:
+        _print_json(report.as_json())
+        return
+    click.echo(f"{path.name}: {report.message}")
+    for note in report.notes:
+        click.echo(f"  {note}")
+    for problem in report.problems.itertuples():
+        click.echo(f"  row {problem.row}, {problem.column}: {problem.message} (left out)")
+
+
+@main.group()
+def survey() -> None:
+    """Survey results: honest comparisons between waves and districts."""
+
+
+@survey.command("compare")
+@click.option("--survey", "survey_name", help="The survey (default: the one with the newest wave).")
+@click.option("--wave", help="The wave (default: the newest).")
+@click.option("--district", help="A district code (default: county-wide).")
+@click.option("--battery", help="A question battery, e.g. q3 (default: all items).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_friendly_errors
+def survey_compare(
+    survey_name: str | None, wave: str | None, district: str | None, battery: str | None, as_json: bool
+) -> None:
+    """Print each item's satisfaction with its 95% margin and whether it really changed since the wave before."""
+    from voc.survey.compare import change_summary, compare_waves, default_view
+    from voc.survey.store import current_results, load_benchmarks
+
+    engine = _engine()
+    results = current_results(engine)
+    survey_name, wave = default_view(results, survey=survey_name, wave=wave)
+    table = compare_waves(
+        results, survey=survey_name, wave=wave, district=district, battery=battery, benchmarks=load_benchmarks(engine)
+    )
+    summary = change_summary(table)
+    if as_json:
+        records = table.astype(object).where(table.notna(), None).to_dict("records")
+        _print_json({"survey": survey_name, "wave": wave, "district": district, "summary": summary, "items": records})
+        return
+    area = f"district {district}" if district else "county-wide"
+    click.echo(f"{survey_name}, wave {wave}, {area}: share satisfied (4 or 5 of 5) with its 95% margin of error.")
+    for row in table.itertuples():
+        share = "no share" if row.satisfied_share != row.satisfied_share else (
+            f"{row.satisfied_share:.0%} ±{row.margin * 100:.0f}")  # fmt: skip
+        mark = f"; {row.against_benchmark.lower()}" if row.against_benchmark else ""
+        click.echo(f"  {row.service_area}: {share} (n={row.n:,}). {row.verdict}{mark}")
+    if summary:
+        click.echo(summary)
+
+
 @main.group()
 def action() -> None:
     """Record and list actions (process changes, procedures, information campaigns)."""

@@ -236,6 +236,37 @@ class SurveyResult(SQLModel, table=True):
     importance_share: float | None = None
     mean_score: float | None = None
     n: int = 0
+    n_effective: float | None = Field(default=None, description="Kish's effective n when weighted; None: n")
+    question: str | None = Field(default=None, max_length=200, description="the column of a respondent-level file")
+    derived_importance: float | None = Field(
+        default=None, description="correlation of the item's ratings with overall satisfaction (county-wide rows)"
+    )
+
+
+class SurveyQuestion(SQLModel, table=True):
+    """One column of a survey's respondent-level file: its label and what it holds (the question dictionary)."""
+
+    __tablename__ = "survey_questions"
+
+    survey: str = Field(primary_key=True, max_length=200)
+    question: str = Field(primary_key=True, max_length=200)
+    label: str = Field(max_length=500)
+    kind: str = Field(max_length=20, description="rating, overall, importance, district, weight, wave or ignore")
+    codes: str = Field(default="", sa_type=sa.Text, description="code=meaning pairs, comma-separated")
+    picks_from: str | None = Field(
+        default=None, max_length=200, description="importance picks: the question whose items are numbered"
+    )
+    position: int = 0
+
+
+class SurveyBenchmark(SQLModel, table=True):
+    """A reference value an analyst entered for a survey item, e.g. a national benchmark."""
+
+    __tablename__ = "survey_benchmarks"
+
+    service_area: str = Field(primary_key=True, max_length=300)
+    benchmark_share: float = Field(description="satisfied share 0-1")
+    source: str = Field(default="", max_length=300)
 
 
 class ServiceAreaLink(SQLModel, table=True):

@@ -8,11 +8,13 @@ import pandas as pd
 import sqlalchemy as sa
 
 from voc.mapdata import month_span, span_counts
-from voc.models import Candidate, District, SurveyResult
+from voc.models import Candidate, District
+from voc.survey.compare import districts_against_county
+from voc.survey.store import current_results
 from voc.trends import Filters, series
 
 CANDIDATE_COLUMNS = ["name", "kind", "category", "estimated_cost"]
-SURVEY_COLUMNS = ["service_area", "satisfied_share", "county_satisfied_share", "difference", "n"]
+SURVEY_COLUMNS = ["service_area", "satisfied_share", "margin", "rest_share", "verdict", "n"]
 
 
 @dataclass(frozen=True)
@@ -21,7 +23,8 @@ class DistrictProfile:
 
     categories: category, contacts, contacts_year_earlier, change_pct (most contacts first, at most
     `top`); trend: period, contacts, every month of the filter's span; survey: SURVEY_COLUMNS of
-    the latest wave that has district results (shares 0-1, difference in points, worst first);
+    the latest wave with results for the district, tested against the rest of the county (shares
+    and 95% margins 0-1, least satisfied first; see voc.survey.compare.districts_against_county);
     candidates: CANDIDATE_COLUMNS, costliest first.
     """
 
@@ -47,8 +50,8 @@ def district_profile(engine: sa.Engine, code: str, filters: Filters, *, top: int
         own = replace(filters, districts=(code,))
         span = month_span(connection, own)
         categories = _top_categories(connection, own, span, top) if span else _top_categories_empty()
-        wave, survey = _survey(connection, code)
         candidates = _candidates(connection, code)
+    wave, survey = _survey(current_results(engine), code)
     return DistrictProfile(
         code=code,
         name=district.name,
@@ -74,34 +77,16 @@ def _top_categories(connection: sa.Connection, filters: Filters, span: tuple[str
     return ordered.head(top).reset_index(drop=True)
 
 
-def _survey(connection: sa.Connection, code: str) -> tuple[str | None, pd.DataFrame]:
-    """Return the latest wave with results for the district, and its service areas beside the county's."""
-    results = SurveyResult.__table__
-    latest = connection.execute(
-        sa.select(results.c.year, results.c.wave)
-        .where(results.c.district_code == code)
-        .order_by(results.c.year.desc(), results.c.wave.desc())
-        .limit(1)
-    ).first()
-    if latest is None:
+def _survey(results: pd.DataFrame, code: str) -> tuple[str | None, pd.DataFrame]:
+    """Return the latest survey wave with results for the district, and its items against the rest of the county."""
+    own = results[results["district_code"] == code]
+    if own.empty:
         return None, pd.DataFrame(columns=SURVEY_COLUMNS)
-    wave_rows = sa.select(
-        results.c.service_area, results.c.district_code, results.c.satisfied_share, results.c.n
-    ).where(results.c.wave == latest.wave, results.c.year == latest.year)
-    rows = pd.DataFrame(connection.execute(wave_rows).all(), columns=["service_area", "district_code", "share", "n"])
-    own = rows[rows["district_code"] == code].set_index("service_area")
-    county = rows[rows["district_code"].isna()].set_index("service_area")["share"]
-    survey = pd.DataFrame(
-        {
-            "service_area": own.index,
-            "satisfied_share": own["share"].to_numpy(dtype=float),
-            "county_satisfied_share": county.reindex(own.index).to_numpy(dtype=float),
-            "n": own["n"].to_numpy(),
-        }
-    )
-    survey["difference"] = (survey["satisfied_share"] - survey["county_satisfied_share"]) * 100
-    ordered = survey.sort_values(["satisfied_share", "service_area"], kind="stable")
-    return latest.wave, ordered[SURVEY_COLUMNS].reset_index(drop=True)
+    latest = own.sort_values(["year", "wave"], kind="stable").iloc[-1]
+    compared = districts_against_county(results, survey=latest["survey"], wave=latest["wave"])
+    rows = compared[compared["district_code"] == code]
+    ordered = rows.sort_values(["satisfied_share", "service_area"], kind="stable")
+    return f"{latest['survey']} {latest['wave']}", ordered[SURVEY_COLUMNS].reset_index(drop=True)
 
 
 def _candidates(connection: sa.Connection, code: str) -> pd.DataFrame:

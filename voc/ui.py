@@ -44,6 +44,8 @@ from voc.periods import month_label, month_shift
 from voc.profile import DistrictProfile, district_profile
 from voc.request_types import categories_in_use, type_table
 from voc.store import data_version, open_store
+from voc.survey.complaints import beside_opinions, linked_contacts
+from voc.survey.store import SurveyImport, current_results, load_benchmarks, load_links, load_questions
 from voc.textmine import frequent_terms, rising_terms
 from voc.trends import Filters, category_forecast, descriptions, emerging_issues, filter_choices, populations, series
 from voc.uploads import list_uploads, sha256_of
@@ -70,6 +72,7 @@ PAGES = (
     Page("pages/overview.py", "Overview", ":material/dashboard:", Role.VIEWER),
     Page("pages/trends.py", "Trends", ":material/trending_up:", Role.VIEWER),
     Page("pages/map.py", "Map", ":material/map:", Role.VIEWER),
+    Page("pages/surveys.py", "Surveys", ":material/reviews:", Role.VIEWER),
     Page("pages/upload.py", "Upload", ":material/upload_file:", Role.ANALYST),
     Page("pages/data.py", "Data", ":material/tune:", Role.ANALYST),
     Page("pages/users.py", "Users", ":material/manage_accounts:", Role.ADMIN),
@@ -738,7 +741,10 @@ def district_profile_panel(code: str, filters: Filters) -> None:
             st.markdown("**Citizen survey**")
             st.info("No survey results for this district yet.")
         else:
-            st.markdown(f"**Citizen survey {found.survey_wave}**: satisfied residents, least satisfied first")
+            st.markdown(
+                f"**{markdown_literal(found.survey_wave)}**: residents satisfied here, least satisfied first, "
+                "against the rest of the county"
+            )
             table(
                 found.survey,
                 name=f"survey-{code}",
@@ -746,8 +752,9 @@ def district_profile_panel(code: str, filters: Filters) -> None:
                 column_config={
                     "service_area": "Service area",
                     "satisfied_share": st.column_config.NumberColumn("Satisfied here", format="percent"),
-                    "county_satisfied_share": st.column_config.NumberColumn("County-wide", format="percent"),
-                    "difference": st.column_config.NumberColumn("Difference (points)", format="%+.0f"),
+                    "margin": st.column_config.NumberColumn("± (95%)", format="percent"),
+                    "rest_share": st.column_config.NumberColumn("Rest of county", format="percent"),
+                    "verdict": "Difference",
                     "n": st.column_config.NumberColumn("Respondents here", format="%d"),
                 },
             )
@@ -777,3 +784,69 @@ def district_populations_table() -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=8)
 def _district_table(url: str, version: int) -> pd.DataFrame:
     return pd.DataFrame(load_districts(_engine_for(url))[["code", "name", "population"]])
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _survey_tables(url: str, version: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    engine = _engine_for(url)
+    return current_results(engine), load_benchmarks(engine), load_links(engine)
+
+
+def survey_results() -> pd.DataFrame:
+    """Return the current survey figures (voc.survey.store.current_results), cached by data version."""
+    url = load_settings().database_url
+    return _survey_tables(url, data_version(_engine_for(url)))[0]
+
+
+def survey_benchmarks() -> pd.DataFrame:
+    """Return the benchmark values per survey item."""
+    url = load_settings().database_url
+    return _survey_tables(url, data_version(_engine_for(url)))[1]
+
+
+def survey_links() -> pd.DataFrame:
+    """Return the service area -> complaint category links."""
+    url = load_settings().database_url
+    return _survey_tables(url, data_version(_engine_for(url)))[2]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _questions(url: str, version: int, survey: str) -> pd.DataFrame:
+    return load_questions(_engine_for(url), survey)
+
+
+def survey_questions(survey: str) -> pd.DataFrame:
+    """Return a survey's question dictionary."""
+    url = load_settings().database_url
+    return _questions(url, data_version(_engine_for(url)), survey)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _linked_contacts(url: str, version: int, last_month: str) -> pd.DataFrame:
+    engine = _engine_for(url)
+    return linked_contacts(engine, load_links(engine), last_month=last_month)
+
+
+def complaints_beside(opinions: pd.DataFrame) -> pd.DataFrame:
+    """Set survey satisfaction beside contacts per 1,000 residents over the 12 months to the latest complete month."""
+    month = latest_month()
+    if month is None:
+        return pd.DataFrame()
+    url = load_settings().database_url
+    contacts = _linked_contacts(url, data_version(_engine_for(url)), month)
+    return beside_opinions(opinions, contacts, survey_links(), district_populations())
+
+
+def survey_import_report(report: SurveyImport, key: str) -> None:
+    """Show a survey import's outcome: its message, notes and the rows left out."""
+    (st.success if report.upload_id else st.info)(report.message)
+    for note in report.notes:
+        st.caption(note)
+    if len(report.problems):
+        st.warning(f"{report.problems['row'].nunique()} rows were left out:")
+        st.dataframe(
+            report.problems,
+            hide_index=True,
+            key=f"{key}_problems",
+            column_config={"row": "Row", "column": "Column", "message": "Problem"},
+        )

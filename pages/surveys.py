@@ -1,0 +1,150 @@
+"""Surveys: satisfaction with its margin of error, real changes only, districts, priorities, complaints beside."""
+
+import streamlit as st
+
+from voc import survey_charts, ui
+from voc.survey.compare import (
+    batteries,
+    change_summary,
+    compare_waves,
+    default_view,
+    districts_against_county,
+    districts_of,
+    opinions_by_area,
+    priorities,
+    waves_of,
+)
+
+ui.require_frame()
+st.title("Surveys")
+results = ui.survey_results()
+if results.empty:
+    st.info("No survey results yet. Import a survey on the Upload page, or with `voc import survey FILE`.")
+    st.stop()
+
+first_survey, _ = default_view(results, survey=None, wave=None)
+surveys = sorted(results["survey"].unique())
+pick_survey, pick_wave, pick_area, pick_questions = st.columns([2, 1, 1, 2])
+survey = pick_survey.selectbox(
+    "Survey", surveys, index=surveys.index(first_survey), key="surveys_survey", bind="query-params"
+)
+waves = waves_of(results, survey)
+wave = pick_wave.selectbox("Wave", waves, index=len(waves) - 1, key="surveys_wave", bind="query-params")
+areas = ["County-wide", *districts_of(results, survey)]
+area = pick_area.selectbox("Area", areas, key="surveys_area", bind="query-params")
+district = None if area == "County-wide" else area
+groups = batteries(results, survey=survey, wave=wave).set_index("battery")
+battery = pick_questions.selectbox(
+    "Questions",
+    groups.index.tolist(),
+    format_func=lambda b: f"{b}: {groups.loc[b, 'label']}" if b in groups.index else b,
+    key="surveys_battery",
+    bind="query-params",
+)
+
+compared = compare_waves(
+    results, survey=survey, wave=wave, district=district, battery=battery, benchmarks=ui.survey_benchmarks()
+)
+st.subheader(f"How satisfied residents are, {wave} ({area.lower() if district is None else 'district ' + area})")
+st.altair_chart(survey_charts.satisfaction_chart(compared), theme=None, width="stretch", key="surveys_satisfaction")
+st.caption(
+    "Each dot is the share rating the item 4 or 5 out of 5 (don't know and skipped answers left out); the bar is its "
+    "95% margin of error. A change since the wave before counts as real only when a two-proportion test says it is "
+    "larger than sampling noise (p < 0.05). A black tick is the benchmark entered on the Data page."
+)
+if summary := change_summary(compared):
+    st.markdown(summary)
+with st.expander("The figures"):
+    st.dataframe(
+        compared,
+        hide_index=True,
+        key="surveys_table",
+        column_order=[
+            "service_area",
+            "satisfied_share",
+            "margin",
+            "n",
+            "previous_share",
+            "change",
+            "verdict",
+            "benchmark_share",
+            "against_benchmark",
+        ],  # fmt: skip
+        column_config={
+            "service_area": "Item",
+            "satisfied_share": st.column_config.NumberColumn("Satisfied", format="percent"),
+            "margin": st.column_config.NumberColumn("± margin", format="percent"),
+            "n": st.column_config.NumberColumn("Respondents", format="%d"),
+            "previous_share": st.column_config.NumberColumn("Wave before", format="percent"),
+            "change": st.column_config.NumberColumn("Change", format="percent"),
+            "verdict": "Real change?",
+            "benchmark_share": st.column_config.NumberColumn("Benchmark", format="percent"),
+            "against_benchmark": "Against the benchmark",
+        },
+    )
+    ui.download_buttons(compared, f"survey-{wave}", "surveys_table")
+
+if district is None and len(areas) > 1:
+    st.subheader("Each district against the rest of the county")
+    by_district = districts_against_county(results, survey=survey, wave=wave, battery=battery)
+    st.altair_chart(survey_charts.district_heatmap(by_district), theme=None, width="stretch", key="surveys_districts")
+    st.caption(
+        "Coloured only where a district differs from the rest of the county by more than sampling noise (95% level); "
+        "grey cells are within it. Hover a cell for its margin."
+    )
+
+st.subheader("What residents value most")
+ranked = priorities(results, survey=survey, wave=wave, district=district, battery=battery)
+if ranked.empty:
+    st.info("These questions have neither an importance question nor an overall-satisfaction rating to derive it from.")
+else:
+    derived = ranked["importance_source"].iloc[0] == "derived"
+    title = "Derived importance (correlation with overall)" if derived else "Named among the most important"
+    st.altair_chart(survey_charts.quadrant_chart(ranked, importance_title=title), theme=None, width="stretch",
+                    key="surveys_quadrant")  # fmt: skip
+    st.caption(
+        "Derived importance: this survey asked no importance question, so importance is the correlation of each item's "
+        "ratings with overall satisfaction with services. Items are ranked by importance × (1 − satisfaction); "
+        "ETC's tiers are defined for stated importance only."
+        if derived
+        else "I-S rating = share naming the item among the most important × (1 − share satisfied), as ETC Institute "
+        "computes it: 0.20 and above very high priority, 0.10-0.20 high, below 0.10 medium. The 8 highest are named."
+    )
+    st.dataframe(
+        ranked, hide_index=True, key="surveys_priorities",
+        column_config={
+            "service_area": "Item", "importance": st.column_config.NumberColumn("Importance", format="%.2f"),
+            "importance_source": "Importance", "satisfied_share": st.column_config.NumberColumn(
+                "Satisfied", format="percent"), "n": None,
+            "is_rating": st.column_config.NumberColumn("I-S rating", format="%.3f"), "tier": "Tier",
+            "quadrant": "Quadrant",
+        },
+    )  # fmt: skip
+
+st.subheader("Complaints beside opinions")
+beside = ui.complaints_beside(opinions_by_area(results, survey=survey, wave=wave, district=district, battery=battery))
+if beside.empty:
+    st.info(
+        "No service area of this survey is linked to a complaint category with contacts yet: link them on the Data "
+        "page to see where residents are both unhappy and calling."
+    )
+else:
+    shown = beside[beside["district_code"].isna()] if district is None else beside
+    st.altair_chart(survey_charts.complaints_chart(shown), theme=None, width="stretch", key="surveys_complaints")
+    st.caption(
+        "Contacts of the linked categories over the last 12 months, per 1,000 residents; the trend compares them with "
+        "the 12 months before. Red: satisfaction in the lower half and contacts in the upper half of those shown."
+    )
+    st.dataframe(
+        beside, hide_index=True, key="surveys_beside",
+        column_config={
+            "service_area": "Service area", "area": "Area", "district_code": None,
+            "satisfied_share": st.column_config.NumberColumn("Satisfied", format="percent"),
+            "margin": st.column_config.NumberColumn("± margin", format="percent"), "categories": "Categories",
+            "contacts": st.column_config.NumberColumn("Contacts", format="%d"),
+            "per_1000": st.column_config.NumberColumn("Per 1,000", format="%.1f"),
+            "previous_per_1000": st.column_config.NumberColumn("Year before", format="%.1f"),
+            "trend": st.column_config.NumberColumn("Trend", format="percent"),
+            "unhappy_and_calling": st.column_config.CheckboxColumn("Unhappy and calling"),
+        },
+    )  # fmt: skip

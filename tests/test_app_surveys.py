@@ -1,0 +1,86 @@
+"""AppTest of the Surveys page (empty, demo county, an imported survey) and the survey parts of Upload and Data."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import REAL
+from voc.access import Role
+from voc.store import open_store
+from voc.survey.store import import_survey
+
+SURVEYS = REAL / "surveys"
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _page(monkeypatch: pytest.MonkeyPatch, url: str, page: str = "pages/surveys.py") -> AppTest:
+    monkeypatch.setenv("VOC_DATABASE_URL", url)
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    app.switch_page(page)
+    app.run()
+    assert not app.exception
+    return app
+
+
+@pytest.fixture
+def demo_copy(demo_store_url: str, tmp_path: Path) -> str:
+    shutil.copy(Path(demo_store_url.removeprefix("sqlite:///")), tmp_path / "voc.db")
+    return f"sqlite:///{tmp_path / 'voc.db'}"
+
+
+def test_empty_store(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    app = _page(monkeypatch, sqlite_url)
+    assert "No survey results yet" in app.info[0].value
+
+
+def test_demo_county_survey(monkeypatch: pytest.MonkeyPatch, demo_copy: str) -> None:
+    app = _page(monkeypatch, demo_copy)
+    assert app.selectbox(key="surveys_wave").value == "2026"
+    assert [s.value for s in app.subheader] == [
+        "How satisfied residents are, 2026 (county-wide)",
+        "Each district against the rest of the county",
+        "What residents value most",
+        "Complaints beside opinions",
+    ]
+    table = next(f.value for f in app.dataframe if "verdict" in f.value.columns)
+    assert len(table) == 18 and table["margin"].between(0.01, 0.05).all()
+    beside = next(f.value for f in app.dataframe if "unhappy_and_calling" in f.value.columns)
+    assert {"County-wide", "District 1"} <= set(beside["area"])
+    app.selectbox(key="surveys_area").set_value("3").run()
+    assert not app.exception
+    assert app.subheader[0].value == "How satisfied residents are, 2026 (district 3)"
+    app.selectbox(key="surveys_wave").set_value("2023").run()
+    assert not app.exception
+    assert any("First wave: nothing to compare" in set(f.value["verdict"]) for f in app.dataframe
+               if "verdict" in f.value.columns)  # fmt: skip
+
+
+def test_an_imported_survey_with_derived_importance(monkeypatch: pytest.MonkeyPatch, demo_copy: str) -> None:
+    engine = open_store(demo_copy)
+    path = SURVEYS / "durham_2022_resident_survey_raw_first300.csv"
+    import_survey(engine, path.read_bytes(), path.name, user="test", role=Role.ANALYST, survey="Durham")
+    engine.dispose()
+    app = _page(monkeypatch, demo_copy)
+    app.selectbox(key="surveys_survey").set_value("Durham").run()
+    assert not app.exception
+    assert app.selectbox(key="surveys_wave").value == "2022"
+    app.selectbox(key="surveys_battery").set_value("Q14").run()
+    assert not app.exception
+    assert any("Derived importance" in c.value for c in app.caption)
+
+
+def test_upload_and_data_pages_hold_the_survey_sections(monkeypatch: pytest.MonkeyPatch, demo_copy: str) -> None:
+    upload = _page(monkeypatch, demo_copy, "pages/upload.py")
+    assert upload.button(key="upload_survey_import").disabled
+    data = _page(monkeypatch, demo_copy, "pages/data.py")
+    assert data.button(key="data_links_save").label == "Save links"
+    assert data.button(key="data_benchmarks_save").label == "Save benchmarks"
+    data.selectbox(key="data_survey").set_value("Palmetto County Citizen Survey").run()
+    assert not data.exception
+    assert "published table" in data.info[0].value
