@@ -82,7 +82,11 @@ def last_upload(engine: sa.Engine) -> dict[str, Any] | None:
 
 def undo(engine: sa.Engine, upload_id: int, *, user: str) -> UndoResult:
     """Undo an upload in one transaction and log it; raises VocError when it cannot be undone."""
+    from voc.candidates import undo_candidates
+
     with write_transaction(engine) as connection:
-        result = undo_upload(connection, upload_id, user=user)
+        kind = connection.execute(sa.select(UPLOADS.c.kind).where(UPLOADS.c.id == upload_id)).scalar()
+        undo_kind = undo_candidates if kind == "candidates" else undo_upload
+        result = undo_kind(connection, upload_id, user=user)
         record_audit(connection, user=user, action="undo", detail=f"upload {upload_id}")
     return result
