@@ -1,17 +1,8 @@
 """Rank candidates: criteria scored 0-100, combined with weights, explained, and tested for stability.
 
-How a score is built (the Priorities page and the export say the same):
-- Each criterion's raw value is scored 0-100 across all stored candidates: 0 for the least
-  deserving value, 100 for the most, linearly between (min-max). Where more is better
-  (demand, trend, repeat places, survey priority, the county's own scores) the highest value
-  scores 100; condition and cost score 100 at the worst condition and the lowest cost. A
-  candidate without a value scores 50 on that criterion; when every candidate has the same
-  value, all score 50.
-- Weights are relative: each weight's share of their sum is applied, so doubling every weight
-  changes nothing and a weight of 0 leaves a criterion out. The total is the weighted mean of
-  the scores (0-100) and equals the sum of the breakdown's points.
-- Ties break by the demand score, then the lower cost, then the name and the id, so the same
-  inputs always give the same order.
+How a score is built is said once, in HOW_SCORES_ARE_BUILT, which the page and the export show:
+min-max scores over all stored candidates (missing: 50), relative weights, a weighted mean whose
+points add up, and deterministic tie-breaks (demand score, lower cost, name, id).
 """
 
 from __future__ import annotations
@@ -26,6 +17,7 @@ import sqlalchemy as sa
 from voc.errors import VocError
 from voc.evidence import DEFAULT_RADIUS_M, EVIDENCE_COLUMNS, demand_evidence, load_candidates
 from voc.models import WeightScenario, utc_now
+from voc.periods import month_label, month_shift
 from voc.store import record_audit, write_transaction
 
 SCENARIOS = WeightScenario.__table__
@@ -212,27 +204,31 @@ def rank_candidates(
     return Ranking(table=table, criteria=criteria, shares=shares)
 
 
-def breakdown(ranking: Ranking, candidate_id: int) -> pd.DataFrame:
-    """Return how one candidate's total is built: one row per criterion, then the total.
+def breakdowns(ranking: Ranking) -> pd.DataFrame:
+    """Return how every candidate's total is built, in rank order: one row per candidate and criterion.
 
-    Columns: criterion, meaning, value (the raw value, NaN when missing), score (0-100),
-    weight_share (0-1), points (score x share; the points add up to the total).
+    Columns: id, rank, name, criterion (label), meaning, value (the raw value, NaN when missing),
+    score (0-100), weight_share (0-1), points (score x share; a candidate's points add up to its total).
     """
-    row = ranking.table.set_index("id").loc[candidate_id]
-    rows = [
-        {
-            "criterion": criterion.label,
-            "meaning": criterion.meaning,
-            "value": row[criterion.column],
-            "score": row[f"score_{criterion.key}"],
-            "weight_share": ranking.shares[criterion.key],
-            "points": row[f"points_{criterion.key}"],
-        }
-        for criterion in ranking.criteria
-    ]
-    rows.append({"criterion": "Total", "meaning": "the sum of the points", "value": np.nan, "score": np.nan,
-                 "weight_share": 1.0, "points": row["total"]})  # fmt: skip
-    return pd.DataFrame(rows)
+    table = ranking.table
+    parts = [
+        pd.DataFrame({"id": table["id"], "rank": table["rank"], "name": table["name"], "order": position,
+                      "criterion": c.label, "meaning": c.meaning, "value": table[c.column].astype(float),
+                      "score": table[f"score_{c.key}"], "weight_share": ranking.shares[c.key],
+                      "points": table[f"points_{c.key}"]})
+        for position, c in enumerate(ranking.criteria)
+    ]  # fmt: skip
+    long = pd.concat(parts, ignore_index=True).sort_values(["rank", "order"], kind="stable")
+    return long.drop(columns="order").reset_index(drop=True)
+
+
+def breakdown(ranking: Ranking, candidate_id: int) -> pd.DataFrame:
+    """Return how one candidate's total is built: its rows of `breakdowns`, then a Total row."""
+    rows = breakdowns(ranking)
+    rows = rows[rows["id"] == candidate_id].drop(columns=["id", "rank", "name"])
+    total = {"criterion": "Total", "meaning": "the sum of the points", "value": np.nan, "score": np.nan,
+             "weight_share": 1.0, "points": rows["points"].sum()}  # fmt: skip
+    return pd.concat([rows, pd.DataFrame([total])], ignore_index=True)
 
 
 def rank_ranges(
@@ -266,6 +262,76 @@ def rank_ranges(
         ranks[_order(totals[:, column], *ties), column] = np.arange(1, len(inputs) + 1)
     best, worst = ranks.min(axis=1), ranks.max(axis=1)
     return pd.DataFrame({"id": inputs["id"].to_numpy(), "best_rank": best, "worst_rank": worst, "solid": best == worst})
+
+
+def points_long(ranking: Ranking, *, top: int) -> pd.DataFrame:
+    """Return the top candidates' points per criterion, long: candidate, rank, criterion, points, total."""
+    table = ranking.table.head(top)
+    label = table["rank"].astype(str) + ". " + table["name"].astype(str)
+    parts = [
+        pd.DataFrame({"candidate": label, "rank": table["rank"], "criterion": c.label,
+                      "points": table[f"points_{c.key}"], "total": table["total"]})
+        for c in ranking.criteria
+    ]  # fmt: skip
+    return pd.concat(parts, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class CandidateFilters:
+    """Which candidates a ranking shows; an empty tuple keeps all."""
+
+    kinds: tuple[str, ...] = ()
+    districts: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        parts = [f"{name}: {', '.join(values)}" for name, values in (
+            ("kind", self.kinds), ("district", self.districts), ("category", self.categories),
+            ("status", self.statuses)) if values]  # fmt: skip
+        return "; ".join(parts) or "all candidates"
+
+
+def filter_inputs(inputs: pd.DataFrame, filters: CandidateFilters) -> pd.DataFrame:
+    """Keep the candidates the filters select (a candidate without a value matches no chosen value)."""
+    keep = pd.Series(True, index=inputs.index)
+    for column, values in (("kind", filters.kinds), ("district_code", filters.districts),
+                           ("category", filters.categories), ("status", filters.statuses)):  # fmt: skip
+        if values:
+            keep &= inputs[column].isin(values)
+    return inputs[keep]
+
+
+def filter_choices(inputs: pd.DataFrame) -> dict[str, list[str]]:
+    """Return the values each candidate filter can take, sorted."""
+    return {
+        column: sorted(inputs[column].dropna().astype(str).unique())
+        for column in ("kind", "district_code", "category", "status")
+    }
+
+
+def about_lines(basis: RankingBasis, filters: CandidateFilters, *, shown: int) -> list[str]:
+    """Return the sentences saying what a ranking covers and how its scores are built."""
+    window = "no contacts stored yet"
+    if basis.last_month:
+        first = month_shift(basis.last_month, -11)
+        window = f"linked contacts from {month_label(first)} to {month_label(basis.last_month)}"
+    return [
+        f"Priorities: {shown} of {len(basis.inputs)} candidates ({filters.describe()})",
+        f"Demand evidence: {window}; contacts within {basis.radius_m:,.0f} m of a candidate's location, "
+        "otherwise in its district, otherwise county-wide; compared with the 12 months before.",
+        *(line.strip() for line in HOW_SCORES_ARE_BUILT),
+        f"Rank ranges: the best and worst rank when each weight alone moves by ±{STABILITY_CHANGE:.0%}.",
+    ]
+
+
+HOW_SCORES_ARE_BUILT = (
+    "Each criterion is scored 0-100 across all stored candidates: 0 for the least deserving value, 100 for the "
+    "most, linearly between. Worse condition and lower cost score higher. A missing value scores 50.",
+    "Weights are relative: each counts by its share of their sum. The score is the weighted mean of the criterion "
+    "scores, and the breakdown's points add up to it.",
+    "Ties break by the demand score, then the lower cost, then the name and the id.",
+)
 
 
 def save_scenario(engine: sa.Engine, name: str, weights: Mapping[str, float], *, user: str) -> None:
