@@ -120,6 +120,12 @@ def map_columns(columns: Sequence[str], options: CandidateOptions) -> CandidateM
     return CandidateMapping(columns=found, criteria={criterion_key(c): c for c in scoring})
 
 
+def propose_mapping(data: bytes, file_name: str, options: CandidateOptions) -> tuple[list[str], CandidateMapping]:
+    """Read a candidate list's header; return its columns and the mapping an import would use."""
+    columns = [str(c) for c in read_table(data, file_name, sheet=options.sheet).frame.columns]
+    return columns, map_columns(columns, options)
+
+
 def _refuse_missing(mapping: CandidateMapping, columns: Sequence[str]) -> None:
     missing = [name for name in ("source_id", "name") if name not in mapping.columns]
     if missing:

@@ -93,7 +93,7 @@ def demand_evidence(
     nearby = _nearby_counts(engine, located[has_point], contact_category[has_point], window, radius_m)
     rows = []
     for candidate, category, point in zip(located.itertuples(), contact_category, has_point, strict=True):
-        if category is None:
+        if pd.isna(category):
             rows.append(("no contacts of its category", 0, 0))
         elif point:
             rows.append((f"within {radius_m:,.0f} m", *nearby[candidate.Index]))
@@ -231,7 +231,7 @@ def _repeat_places(
 
     counts = []
     for candidate, category, point in zip(located.itertuples(), contact_category, has_point, strict=True):
-        if category is None:
+        if pd.isna(category):
             counts.append(0)
         elif point:
             centres = repeat_cells(category, None)

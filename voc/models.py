@@ -81,6 +81,8 @@ class ServiceRequest(SQLModel, table=True):
         sa.Index("ix_service_requests_month_days", "opened_month", "days_to_close"),
         # The Map page's hexagons group a span of months by cell: this index covers that query.
         sa.Index("ix_service_requests_month_cell", "opened_month", "h3_cell"),
+        # A category's contacts over a span of months: the demand evidence of candidates reads them.
+        sa.Index("ix_service_requests_category_month", "category", "opened_month"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

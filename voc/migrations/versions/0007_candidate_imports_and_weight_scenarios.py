@@ -1,4 +1,4 @@
-"""candidate imports (status, unique source id, changes for undo) and saved weight scenarios
+"""candidate imports (status, unique source id, changes for undo), saved weight scenarios, contacts by category
 
 Revision ID: 0007
 Revises: 0004
@@ -20,6 +20,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('service_requests', schema=None) as batch_op:
+        batch_op.create_index('ix_service_requests_category_month', ['category', 'opened_month'], unique=False)
     with op.batch_alter_table('candidates', schema=None) as batch_op:
         batch_op.add_column(sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True))
         batch_op.create_index(batch_op.f('ix_candidates_source_id'), ['source_id'], unique=True)
@@ -52,3 +54,5 @@ def downgrade() -> None:
     with op.batch_alter_table('candidates', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_candidates_source_id'))
         batch_op.drop_column('status')
+    with op.batch_alter_table('service_requests', schema=None) as batch_op:
+        batch_op.drop_index('ix_service_requests_category_month')
