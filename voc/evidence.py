@@ -97,7 +97,7 @@ def demand_evidence(
             rows.append(("no contacts of its category", 0, 0))
         elif point:
             rows.append((f"within {radius_m:,.0f} m", *nearby[candidate.Index]))
-        elif candidate.district_code:
+        elif pd.notna(candidate.district_code):
             rows.append(
                 (f"district {candidate.district_code}", *counts.get((category, candidate.district_code), (0, 0)))
             )
@@ -239,5 +239,7 @@ def _repeat_places(
                                    candidate.longitude)  # fmt: skip
             counts.append(int((distance <= radius_m).sum()))
         else:
-            counts.append(len(repeat_cells(category, candidate.district_code or None)))
+            counts.append(
+                len(repeat_cells(category, candidate.district_code if pd.notna(candidate.district_code) else None))
+            )
     return pd.Series(counts, index=located.index, dtype="int64")
