@@ -44,11 +44,12 @@ ranked = ranking.rank_candidates(shown, basis.scores, weights, basis.criteria)
 table = ranked.table.merge(ranking.rank_ranges(shown, basis.scores, weights, basis.criteria), on="id")
 colours = charts.criterion_colours([c.label for c in basis.criteria])
 names = dict(zip(table["source_id"], table["name"], strict=True))
+summary = results.container()  # the ranking goes above the one candidate picked below
 with controls if present else results:
     if not present:
         st.subheader("How one candidate's score is built")
-    picked = st.selectbox("Candidate", list(names), format_func=names.get, key="priorities_candidate",
-                          bind="query-params")  # fmt: skip
+    picked = st.selectbox("Candidate", list(names), format_func=lambda i: f"{names[i]} ({i})",
+                          key="priorities_candidate", bind="query-params")  # fmt: skip
 parts = ranking.breakdown(ranked, int(table.loc[table["source_id"] == picked, "id"].iloc[0]))
 top10 = table.head(10)
 solid = f"{int(top10['solid'].sum())} of the top {len(top10)} keep their rank whatever any one weight does (±10%)."
@@ -67,7 +68,7 @@ if present:
             frame = value.assign(label=value["name"], value=value["contacts_per_million"])[["label", "value"]]
             chart = charts.labelled_bars(frame, title="Contacts per $1 million", value_format=",.1f", size=SIZE)
         elif screen == "stability":
-            st.title(solid)
+            st.title(f"{int(top10['solid'].sum())} of the top {len(top10)} hold their rank")
             frame = top10.assign(candidate=top10["rank"].astype(str) + ". " + top10["name"])
             chart = charts.rank_range_chart(frame, size=SIZE)
         elif screen == "candidate":
@@ -85,7 +86,7 @@ if present:
     controls.button("Leave the presentation", key="priorities_leave", on_click=ui.leave_presentation)
     st.stop()
 
-with results:
+with summary:
     st.caption(f"{about[0]}. {about[1]}")
     st.altair_chart(charts.score_bars(ranking.points_long(ranked, top=15), colours), theme=None, width="stretch",
                     key="priorities_chart")  # fmt: skip
@@ -107,11 +108,12 @@ with results:
             "linked_by": "Contacts linked", "status": "Status", "source_id": "Id",
         },
     )  # fmt: skip
+with results:
     st.dataframe(
         parts, hide_index=True, key="priorities_breakdown",
         column_config={
             "criterion": "Criterion", "meaning": "What the value is",
-            "value": st.column_config.NumberColumn("Value", format="%.3g"),
+            "value": st.column_config.NumberColumn("Value", format="localized"),
             "score": st.column_config.NumberColumn("Score (0-100)", format="%.1f"),
             "weight_share": st.column_config.NumberColumn("Weight share", format="percent"),
             "points": st.column_config.NumberColumn("Points", format="%.1f"),

@@ -99,7 +99,7 @@ def test_presentation_view_shows_one_idea_per_screen(monkeypatch: pytest.MonkeyP
         assert not app.exception
         (titles[screen],) = [t.value for t in app.title]
     assert titles["value"] == "Linked contacts per $1 million"
-    assert titles["stability"].endswith("keep their rank whatever any one weight does (±10%).")
+    assert titles["stability"].endswith("of the top 10 hold their rank")
     assert titles["weights"] == "The weights"
     app.slider(key="priorities_w_demand").set_value(100).run()
     assert not app.exception

@@ -296,7 +296,7 @@ def score_bars(points: pd.DataFrame, colours: dict[str, str], *, size: int = LAB
                 "criterion:N",
                 scale=_colour_scale(colours),
                 sort=stack,
-                legend=alt.Legend(title=None, orient="bottom", columns=5, symbolSize=size * 12),
+                legend=alt.Legend(title=None, orient="bottom", columns=5 if size < 20 else 3, symbolSize=size * 12),
             ),
             order=alt.Order("stack_order:Q"),
             tooltip=[
@@ -332,23 +332,27 @@ def labelled_bars(
 
 
 def rank_range_chart(frame: pd.DataFrame, *, size: int = LABEL_SIZE) -> alt.LayerChart:
-    """A bar from best to worst rank per candidate with its current rank as a dot; rank 1 on the left.
+    """Each candidate's current rank as a dot over an orange bar from its best to its worst rank; rank 1 left.
 
     Expects columns candidate (the row label), rank, best_rank, worst_rank, solid.
     """
     order = frame.sort_values("rank")["candidate"].tolist()
-    data = frame.assign(steadiness=frame["solid"].map({True: "Solid", False: "Moves"}))
-    colours = alt.Scale(domain=["Solid", "Moves"], range=[HIGHLIGHT, "#D55E00"])
+    data = frame.assign(steadiness=frame["solid"].map({True: "Holds its rank", False: "Can move along the bar"}))
+    last = int(frame["worst_rank"].max()) if len(frame) else 1
+    x_scale = alt.Scale(domain=[0.5, last + 0.5], nice=False)
     base = alt.Chart(data).encode(y=alt.Y("candidate:N", sort=order, title=None))
-    axis = alt.Axis(tickMinStep=1, format="d")
-    span = base.mark_rule(strokeWidth=size * 0.8).encode(
-        x=alt.X("best_rank:Q", title="Rank when any one weight moves by ±10%", axis=axis,
-                scale=alt.Scale(domainMin=1, nice=False)),
+    span = base.mark_rule(strokeWidth=size * 0.8, color="#E69F00").encode(
+        x=alt.X("best_rank:Q", title="Rank when any one weight moves by ±10%", scale=x_scale,
+                axis=alt.Axis(values=list(range(1, last + 1)), format="d")),
         x2="worst_rank:Q",
-        color=alt.Color("steadiness:N", scale=colours, legend=alt.Legend(title=None, orient="bottom")),
     )  # fmt: skip
-    dots = base.mark_point(filled=True, size=size * 14, color="#000000").encode(
+    dots = base.mark_point(filled=True, size=size * 16, opacity=1).encode(
         x="rank:Q",
+        color=alt.Color(
+            "steadiness:N",
+            scale=alt.Scale(domain=["Holds its rank", "Can move along the bar"], range=[HIGHLIGHT, "#000000"]),
+            legend=alt.Legend(title=None, orient="bottom", symbolSize=size * 12),
+        ),
         tooltip=[
             alt.Tooltip("candidate:N", title="Candidate"),
             alt.Tooltip("best_rank:Q", title="Best rank"),

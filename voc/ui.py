@@ -415,7 +415,7 @@ def text_terms(category: str, month: str, district: str | None) -> tuple[pd.Data
 
 # The budget meeting's wall: large type, the whole width, no sidebar control. Static CSS only.
 _PRESENTATION_CSS = """<style>
-[data-testid="stMainBlockContainer"] { max-width: 100%; padding: 1.5rem 3rem; }
+[data-testid="stMainBlockContainer"] { max-width: 100%; padding: 3.5rem 3rem 1.5rem; }
 [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebar"] { display: none; }
 [data-testid="stMain"] h1 { font-size: 3.6rem; }
 [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.6rem; }
