@@ -10,15 +10,15 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from tests.conftest import REAL
+from tests.conftest import DATA
 from voc.candidates import CandidateOptions, import_candidates
 from voc.cli import main
 from voc.errors import FileRefused, VocError
 from voc.evidence import load_candidates
 from voc.uploads import list_uploads, undo
 
-PITTSBURGH = REAL / "pgh_capital_projects_sample.csv"
-DC = REAL / "dc_cip_projects_flat_sample.csv"
+PITTSBURGH = DATA / "candidates" / "pgh_capital_projects_sample.csv"
+DC = DATA / "candidates" / "dc_cip_projects_flat_sample.csv"
 
 
 def _import(engine: sa.Engine, path: Path, **options: object):
