@@ -3,6 +3,7 @@
 import streamlit as st
 
 from voc import ui
+from voc.candidates import CandidateOptions, import_candidates, propose_mapping
 from voc.errors import VocError
 from voc.fields import markdown_literal
 from voc.ingest.pipeline import ImportOptions, import_requests
@@ -12,8 +13,8 @@ from voc.uploads import sha256_of, undo
 
 ui.require_frame()
 st.title("Upload")
-exports, survey, sessions, history = st.tabs(
-    ["Contacts export", "Survey results", "Stakeholder session", "History and undo"]
+exports, survey, sessions, candidates, history = st.tabs(
+    ["Contacts export", "Survey results", "Stakeholder session", "Project candidates", "History and undo"]
 )
 
 with exports:
@@ -129,6 +130,45 @@ with sessions:
             st.success(f"Imported {saved.sessions} sessions as upload {saved.upload_id}: {saved.contacts} contacts.")
         except VocError as error:
             st.error(str(error))
+
+with candidates:
+    st.markdown(
+        "Upload the county's list of maintenance and capital projects to rank on the Priorities page. Each row "
+        "needs a project id and a name; voc also reads the kind, category or asset type, district, latitude and "
+        "longitude, estimated cost, condition (0 failed to 100 as new), status, description and the county's own "
+        "scoring columns (higher is more deserving). Importing an updated list changes only what changed."
+    )
+    listing = st.file_uploader(
+        "Candidate list (xlsx, xlsm, xls, ods, csv or txt)", type=["xlsx", "xlsm", "xls", "ods", "csv", "txt"],
+        key="upload_candidates_file",
+    )  # fmt: skip
+    proposed = None
+    if listing is not None:
+        try:
+            columns, proposed = propose_mapping(listing.getvalue(), listing.name, CandidateOptions())
+        except VocError as error:
+            st.error(f"{listing.name} cannot be imported. {error}")
+    if listing is not None and proposed is not None:
+        st.caption("Columns read: " + "; ".join(f"{field} ← {column}" for field, column in proposed.columns.items()))
+        scoring = st.multiselect("The county's own scoring columns", columns, default=list(proposed.criteria.values()),
+                                 key="upload_candidates_criteria")  # fmt: skip
+        kind = st.segmented_control("Kind of a row that does not say", ["capital", "maintenance"], default="capital",
+                                    key="upload_candidates_kind")  # fmt: skip
+        if st.button("Import the candidates", key="upload_candidates_import", type="primary"):
+            options = CandidateOptions(criteria=tuple(scoring), default_kind=kind or "capital")
+            try:
+                st.session_state["upload_candidates_report"] = import_candidates(
+                    ui.engine(),
+                    listing.getvalue(),
+                    listing.name,
+                    user=ui.current_user(),
+                    role=ui.role(),
+                    options=options,
+                )
+            except VocError as error:
+                st.error(f"{listing.name} was refused and nothing was written. {error}")
+    if "upload_candidates_report" in st.session_state:
+        ui.import_report(st.session_state["upload_candidates_report"], "upload_candidates")
 
 with history:
     past = ui.uploads()

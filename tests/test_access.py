@@ -28,11 +28,13 @@ from voc.access import (
     role_rules,
 )
 from voc.actions import add_action
+from voc.candidates import import_candidates
 from voc.config import load_settings
 from voc.errors import NotAllowed, VocError
 from voc.geo import import_districts, set_populations
 from voc.ingest.pipeline import import_requests
 from voc.performance import save_targets
+from voc.ranking import save_scenario
 from voc.request_types import save_type_map
 from voc.sessions import one_session, save_sessions
 from voc.store import data_version, open_store
@@ -54,6 +56,7 @@ from voc.users import (
 BALTIMORE = REAL / "baltimore311_2019-10_sample.csv"
 BOUNDARIES = REAL / "baltimore_council_districts_2012.geojson"
 SURVEY = REAL / "surveys" / "durham_2022_resident_survey_raw_first300.csv"
+CANDIDATES = REAL.parent / "candidates" / "pgh_capital_projects_sample.csv"
 PASSWORD = "correct horse battery staple"
 
 
@@ -268,6 +271,10 @@ def test_the_library_refuses_every_write_a_viewer_tries(sqlite_url: str, monkeyp
         "edit survey dictionaries": lambda role: save_questions(
             engine, "Any", pd.DataFrame(columns=["question", "label", "kind"]), user="vee", role=role
         ),
+        "import candidates": lambda role: import_candidates(
+            engine, CANDIDATES.read_bytes(), CANDIDATES.name, user="vee", role=role
+        ),
+        "save weight scenarios": lambda role: save_scenario(engine, "Safety", {"demand": 1}, user="vee", role=role),
     }
     for doing, write in writes.items():
         for role in (Role.VIEWER, "viewer", None, "superuser"):

@@ -26,10 +26,12 @@ LABEL_SIZE = 16
 TITLE_SIZE = 18
 
 
-def _projector(chart: alt.Chart | alt.LayerChart) -> alt.Chart | alt.LayerChart:
+def _projector(
+    chart: alt.Chart | alt.LayerChart, *, size: int = LABEL_SIZE, label_limit: int = 320
+) -> alt.Chart | alt.LayerChart:
     return (
-        chart.configure_axis(labelFontSize=LABEL_SIZE, titleFontSize=TITLE_SIZE, labelLimit=320, gridColor="#E6E6E6")
-        .configure_legend(labelFontSize=LABEL_SIZE, titleFontSize=TITLE_SIZE)
+        chart.configure_axis(labelFontSize=size, titleFontSize=size + 2, labelLimit=label_limit, gridColor="#E6E6E6")
+        .configure_legend(labelFontSize=size, titleFontSize=size + 2, labelLimit=label_limit)
         .configure_view(strokeWidth=0)
     )
 
@@ -275,3 +277,102 @@ def map_legend(legend: pd.DataFrame, *, title: str) -> alt.LayerChart:
         title=title, width=240, height=34 * max(len(legend), 1), usermeta={"voc": "map legend"}
     )
     return _projector(chart).configure_title(fontSize=TITLE_SIZE, anchor="start")
+
+
+# Priorities --------------------------------------------------------------------------------------
+
+# Demand's evidence in blues and greens, the county's own criteria in warm colours, then neutrals.
+CRITERION_PALETTE = (
+    "#0072B2", "#56B4E9", "#009E73", "#CC79A7", "#E69F00", "#D55E00", "#000000", "#999999", "#882255", "#44AA99",
+)  # fmt: skip
+
+
+def criterion_colours(labels: list[str]) -> dict[str, str]:
+    """Give each criterion (in the ranking's order) its colour; the same order gives the same colours."""
+    return {label: CRITERION_PALETTE[i % len(CRITERION_PALETTE)] for i, label in enumerate(labels)}
+
+
+def score_bars(points: pd.DataFrame, colours: dict[str, str], *, size: int = LABEL_SIZE) -> alt.LayerChart:
+    """Stacked horizontal bars of each candidate's points by criterion, best first, its score at the end.
+
+    Expects columns candidate (the row label), rank, criterion, points, total; `colours` maps
+    criterion labels to colours in the order the stack and legend follow.
+    """
+    order = points.drop_duplicates("candidate").sort_values("rank")["candidate"].tolist()
+    stack = list(colours)
+    data = points.assign(stack_order=points["criterion"].map({c: i for i, c in enumerate(stack)}))
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("candidate:N", sort=order, title=None),
+            x=alt.X("sum(points):Q", title="Score (0-100)", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color(
+                "criterion:N",
+                scale=_colour_scale(colours),
+                sort=stack,
+                legend=alt.Legend(title=None, orient="bottom", columns=5 if size < 20 else 3, symbolSize=size * 12),
+            ),
+            order=alt.Order("stack_order:Q"),
+            tooltip=[
+                alt.Tooltip("candidate:N", title="Candidate"),
+                alt.Tooltip("criterion:N", title="Criterion"),
+                alt.Tooltip("points:Q", title="Points", format=".1f"),
+            ],
+        )  # fmt: skip
+    )
+    totals = (
+        alt.Chart(data.drop_duplicates("candidate"))
+        .mark_text(align="left", dx=6, fontSize=size, fontWeight="bold")
+        .encode(y=alt.Y("candidate:N", sort=order), x="total:Q", text=alt.Text("total:Q", format=".0f"))
+    )
+    height = max(160, len(order) * (size * 2 + 8))
+    return _projector(alt.layer(bars, totals).properties(height=height), size=size, label_limit=560)
+
+
+def labelled_bars(
+    frame: pd.DataFrame, *, title: str, value_format: str, size: int = LABEL_SIZE, colour: str = HIGHLIGHT
+) -> alt.LayerChart:
+    """Horizontal bars of `value` per `label` in the frame's order, each labelled with its value."""
+    order = frame["label"].tolist()
+    base = alt.Chart(frame).encode(
+        y=alt.Y("label:N", sort=order, title=None),
+        x=alt.X("value:Q", title=title),
+        tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("value:Q", title=title, format=value_format)],
+    )
+    bars = base.mark_bar(color=colour)
+    labels = base.mark_text(align="left", dx=6, fontSize=size).encode(text=alt.Text("value:Q", format=value_format))
+    height = max(160, len(order) * (size * 2 + 8))
+    return _projector(alt.layer(bars, labels).properties(height=height), size=size, label_limit=560)
+
+
+def rank_range_chart(frame: pd.DataFrame, *, size: int = LABEL_SIZE) -> alt.LayerChart:
+    """Each candidate's current rank as a dot over an orange bar from its best to its worst rank; rank 1 left.
+
+    Expects columns candidate (the row label), rank, best_rank, worst_rank, solid.
+    """
+    order = frame.sort_values("rank")["candidate"].tolist()
+    data = frame.assign(steadiness=frame["solid"].map({True: "Holds its rank", False: "Can move along the bar"}))
+    last = int(frame["worst_rank"].max()) if len(frame) else 1
+    x_scale = alt.Scale(domain=[0.5, last + 0.5], nice=False)
+    base = alt.Chart(data).encode(y=alt.Y("candidate:N", sort=order, title=None))
+    span = base.mark_rule(strokeWidth=size * 0.8, color="#E69F00").encode(
+        x=alt.X("best_rank:Q", title="Rank when any one weight moves by ±10%", scale=x_scale,
+                axis=alt.Axis(values=list(range(1, last + 1)), format="d")),
+        x2="worst_rank:Q",
+    )  # fmt: skip
+    dots = base.mark_point(filled=True, size=size * 16, opacity=1).encode(
+        x="rank:Q",
+        color=alt.Color(
+            "steadiness:N",
+            scale=alt.Scale(domain=["Holds its rank", "Can move along the bar"], range=[HIGHLIGHT, "#000000"]),
+            legend=alt.Legend(title=None, orient="bottom", symbolSize=size * 12),
+        ),
+        tooltip=[
+            alt.Tooltip("candidate:N", title="Candidate"),
+            alt.Tooltip("best_rank:Q", title="Best rank"),
+            alt.Tooltip("worst_rank:Q", title="Worst rank"),
+        ],
+    )
+    height = max(160, len(order) * (size * 2 + 8))
+    return _projector(alt.layer(span, dots).properties(height=height), size=size, label_limit=560)

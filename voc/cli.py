@@ -311,6 +311,138 @@ def survey_compare(
         click.echo(summary)
 
 
+def _parse_candidate_map(pairs: tuple[str, ...]) -> dict[str, str | None]:
+    """Read --map COLUMN=field options of a candidate list into field -> column."""
+    from voc.candidates import FIELD_NAMES
+
+    overrides: dict[str, str | None] = {}
+    for pair in pairs:
+        column, separator, field_name = pair.rpartition("=")
+        if not separator or field_name not in FIELD_NAMES:
+            raise click.BadParameter(
+                f"{pair!r}: write COLUMN=field, with field one of: {', '.join(FIELD_NAMES)}", param_hint="--map"
+            )
+        overrides[field_name] = column or None
+    return overrides
+
+
+@import_group.command("candidates")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--sheet", help="Workbook sheet to read (default: the sheet that holds records).")
+@click.option("--map", "pairs", multiple=True, metavar="COLUMN=field", help="Map a column onto a field.")
+@click.option(
+    "--criterion",
+    "criteria",
+    multiple=True,
+    metavar="COLUMN",
+    help="A column of the county's own scores (repeat; default: recognised by name).",
+)
+@click.option(
+    "--kind",
+    "default_kind",
+    type=click.Choice(["capital", "maintenance"]),
+    default="capital",
+    show_default=True,
+    help="The kind of a row without one.",
+)
+@click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@_friendly_errors
+def import_candidates_command(
+    file: str, sheet: str | None, pairs: tuple[str, ...], criteria: tuple[str, ...], default_kind: str,
+    dry_run: bool, as_json: bool,
+) -> None:  # fmt: skip
+    """Import a list of maintenance and capital project candidates (xlsx, csv...), upserted by project id."""
+    from pathlib import Path
+
+    from voc.candidates import CandidateOptions, import_candidates
+
+    path = Path(file)
+    options = CandidateOptions(
+        sheet=sheet, overrides=_parse_candidate_map(pairs), criteria=criteria or None, default_kind=default_kind,
+        dry_run=dry_run,
+    )  # fmt: skip
+    report = import_candidates(
+        _engine(), path.read_bytes(), path.name, user=load_settings().user, role=OPERATOR, options=options
+    )
+    if as_json:
+        _print_json(report.as_json())
+    else:
+        _echo_report(report)
+
+
+@main.command()
+@click.option(
+    "--weights", default="", metavar="KEY=W,...", help="Weights, e.g. demand=40,condition=30 (others: defaults)."
+)
+@click.option("--scenario", help="Start from a saved weight scenario.")
+@click.option("--radius", "radius_m", type=float, default=None, help="Metres around a candidate (default 1,600).")
+@click.option("--kind", "kinds", multiple=True, help="Rank only this kind (repeat for several).")
+@click.option("--district", "districts", multiple=True, help="Rank only this district (repeat for several).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: the weights and one object per candidate.")
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, writable=True), help="Write the ranking to XLSX.")
+@_friendly_errors
+def rank(
+    weights: str, scenario: str | None, radius_m: float | None, kinds: tuple[str, ...], districts: tuple[str, ...],
+    as_json: bool, xlsx_path: str | None,
+) -> None:  # fmt: skip
+    """Rank the candidates by customer demand and the county's own criteria."""
+    from datetime import datetime
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from voc.evidence import DEFAULT_RADIUS_M
+    from voc.overview import current_month
+    from voc.ranking import (
+        CandidateFilters,
+        about_lines,
+        filter_inputs,
+        load_scenarios,
+        parse_weights,
+        rank_candidates,
+        rank_ranges,
+        ranking_basis,
+        resolve_weights,
+    )  # fmt: skip
+    from voc.ranking_export import ranking_workbook
+
+    engine, settings = _engine(), load_settings()
+    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    last_month = current_month(engine, today=today, timezone=settings.timezone)
+    basis = ranking_basis(engine, last_month=last_month, radius_m=radius_m or DEFAULT_RADIUS_M)
+    if basis.inputs.empty:
+        raise VocError("No candidates yet: import a list with `voc import candidates FILE`.")
+    start = {}
+    if scenario:
+        saved = load_scenarios(engine)
+        if scenario not in saved:
+            raise VocError(f"No saved scenario {scenario!r}; saved: {', '.join(saved) or 'none'}.")
+        start = saved[scenario]
+    chosen = resolve_weights({**start, **parse_weights(weights)}, basis.criteria)
+    filters = CandidateFilters(kinds=kinds, districts=districts)
+    shown = filter_inputs(basis.inputs, filters)
+    if shown.empty:
+        raise VocError(f"No candidate matches {filters.describe()}.")
+    ranked = rank_candidates(shown, basis.scores, chosen, basis.criteria)
+    table = ranked.table.merge(rank_ranges(shown, basis.scores, chosen, basis.criteria), on="id")
+    if xlsx_path:
+        about = about_lines(basis, filters, shown=len(table))
+        Path(xlsx_path).write_bytes(ranking_workbook(ranked, table, chosen, about=about))
+    if as_json:
+        columns = ["rank", "source_id", "name", "kind", "category", "district_code", "total", "best_rank",
+                   "worst_rank", "contacts", "per_1000", "change_pct", "repeat_places", "is_rating",
+                   "estimated_cost", "contacts_per_million", "linked_by",
+                   *(f"points_{c.key}" for c in basis.criteria)]  # fmt: skip
+        records = table[columns].astype(object).where(table[columns].notna(), None).to_dict("records")
+        _print_json({"last_month": last_month, "radius_m": basis.radius_m, "weights": chosen, "candidates": records})
+        return
+    for row in table.itertuples():
+        steady = "" if row.solid else f"  (rank {row.best_rank}-{row.worst_rank} as weights move ±10%)"
+        click.echo(f"{row.rank:>4}. {row.total:5.1f}  {row.name}{steady}")
+    if xlsx_path:
+        click.echo(f"Wrote {xlsx_path}.")
+
+
 @main.group()
 def action() -> None:
     """Record and list actions (process changes, procedures, information campaigns)."""

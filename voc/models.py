@@ -285,7 +285,9 @@ class Candidate(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     upload_id: int | None = Field(default=None, foreign_key="uploads.id", index=True)
-    source_id: str = Field(max_length=100)
+    source_id: str = Field(
+        max_length=100, unique=True, index=True, description="the county's own id: imports upsert by it"
+    )
     name: str = Field(max_length=300)
     kind: str = Field(max_length=20, description="maintenance or capital")
     category: str | None = Field(default=None, max_length=200)
@@ -296,6 +298,29 @@ class Candidate(SQLModel, table=True):
     condition: float | None = Field(default=None, description="0 (failed) to 100 (as new)")
     criteria: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     description: str | None = Field(default=None, sa_type=sa.Text)
+    status: str | None = Field(default=None, max_length=100, description="as the county's list says: Planned, ...")
+
+
+class CandidateChange(SQLModel, table=True):
+    """What a candidate upload did to one existing candidate, so that the upload can be undone exactly."""
+
+    __tablename__ = "candidate_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    upload_id: int = Field(foreign_key="uploads.id", index=True)
+    candidate_id: int = Field(index=True)
+    previous: dict[str, Any] = Field(sa_type=sa.JSON)
+
+
+class WeightScenario(SQLModel, table=True):
+    """A named set of ranking weights the budget meeting saved, to load again."""
+
+    __tablename__ = "weight_scenarios"
+
+    name: str = Field(primary_key=True, max_length=100)
+    weights: dict[str, Any] = Field(sa_type=sa.JSON)
+    saved_by: str = Field(default="", max_length=200)
+    saved_at: datetime = _timestamp()
 
 
 class Action(SQLModel, table=True):

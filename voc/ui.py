@@ -42,6 +42,7 @@ from voc.overview import Overview, current_month, load_overview
 from voc.performance import load_targets, service_performance
 from voc.periods import month_label, month_shift
 from voc.profile import DistrictProfile, district_profile
+from voc.ranking import CandidateFilters, Criterion, RankingBasis, load_scenarios, ranking_basis, save_scenario
 from voc.request_types import categories_in_use, type_table
 from voc.store import data_version, open_store
 from voc.survey.complaints import beside_opinions, linked_contacts
@@ -73,6 +74,7 @@ PAGES = (
     Page("pages/trends.py", "Trends", ":material/trending_up:", Role.VIEWER),
     Page("pages/map.py", "Map", ":material/map:", Role.VIEWER),
     Page("pages/surveys.py", "Surveys", ":material/reviews:", Role.VIEWER),
+    Page("pages/priorities.py", "Priorities", ":material/format_list_numbered:", Role.VIEWER),
     Page("pages/upload.py", "Upload", ":material/upload_file:", Role.ANALYST),
     Page("pages/data.py", "Data", ":material/tune:", Role.ANALYST),
     Page("pages/users.py", "Users", ":material/manage_accounts:", Role.ADMIN),
@@ -86,7 +88,11 @@ def run_app() -> None:
     """Set the page frame, find who is visiting, and run the page the URL asks for among those their role allows."""
     # A shipped file, not a Material icon: those favicons are fetched from Google's servers.
     icon = str(PROJECT_ROOT / "data" / "voc-icon.png")
-    st.set_page_config(page_title="voc · Voice of the Customer", page_icon=icon, layout="wide")
+    present = presenting()
+    st.set_page_config(
+        page_title="voc · Voice of the Customer", page_icon=icon, layout="wide",
+        initial_sidebar_state="collapsed" if present else "auto",
+    )  # fmt: skip
     token = _IN_FRAME.set(True)
     try:
         try:
@@ -105,7 +111,7 @@ def run_app() -> None:
                     for index, page in enumerate(allowed)
                 ]
                 _account_panel(actor)
-            st.navigation(pages).run()
+            st.navigation(pages, position="hidden" if present else "sidebar").run()
         finally:
             _ACTOR.reset(actor_token)
     finally:
@@ -850,3 +856,105 @@ def survey_import_report(report: SurveyImport, key: str) -> None:
             key=f"{key}_problems",
             column_config={"row": "Row", "column": "Column", "message": "Problem"},
         )
+
+
+# Priorities ----------------------------------------------------------------------------------------
+
+# The budget meeting's wall: large type, the whole width, no sidebar control. Static CSS only.
+_PRESENTATION_CSS = """<style>
+[data-testid="stMainBlockContainer"] { max-width: 100%; padding: 3.5rem 3rem 1.5rem; }
+[data-testid="stSidebarCollapsedControl"], [data-testid="stSidebar"] { display: none; }
+[data-testid="stMain"] h1 { font-size: 3.6rem; }
+[data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.6rem; }
+[data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMain"] button p { font-size: 1.7rem; }
+</style>"""
+
+
+def presenting() -> bool:
+    """Tell whether the URL asks for the presentation view (?present=1): large type, no sidebar."""
+    return st.query_params.get("present", "0") not in ("", "0")
+
+
+def presentation_link() -> str:
+    """Return the relative URL of this view in presentation mode, keeping its filters and weights."""
+    from urllib.parse import urlencode
+
+    pairs = [(key, value) for key in st.query_params if key != "present" for value in st.query_params.get_all(key)]
+    return "?" + urlencode([*pairs, ("present", "1")])
+
+
+def leave_presentation() -> None:
+    """Drop the presentation mode from the URL (a button's callback)."""
+    st.query_params.pop("present", None)
+
+
+def presentation_style() -> None:
+    """Set the presentation view's large type and hide the sidebar."""
+    st.html(_PRESENTATION_CSS)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _ranking_basis(url: str, version: int, last_month: str | None, radius_m: float) -> RankingBasis:
+    return ranking_basis(_engine_for(url), last_month=last_month, radius_m=radius_m)
+
+
+def priorities_basis(radius_m: float) -> RankingBasis:
+    """Return the candidates, their demand evidence and scores, recomputed only when the data or radius change."""
+    url = load_settings().database_url
+    return _ranking_basis(url, data_version(_engine_for(url)), latest_month(), radius_m)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _scenarios(url: str, version: int) -> dict[str, dict[str, float]]:
+    return load_scenarios(_engine_for(url))
+
+
+def candidate_filters(page: str, choices: dict[str, list[str]]) -> CandidateFilters:
+    """Lay out the candidate filters (kind, district, category, status); they live in the URL."""
+    picks = {}
+    fields = [("kind", "Kind"), ("district_code", "District"), ("category", "Category"), ("status", "Status")]
+    for column, (name, label) in zip(st.columns(len(fields)), fields, strict=True):
+        picks[name] = column.multiselect(label, choices[name], key=f"{page}_{name}", placeholder="All",
+                                         bind="query-params")  # fmt: skip
+    return CandidateFilters(
+        kinds=tuple(picks["kind"]), districts=tuple(picks["district_code"]),
+        categories=tuple(picks["category"]), statuses=tuple(picks["status"]),
+    )  # fmt: skip
+
+
+def weight_sliders(page: str, criteria: tuple[Criterion, ...]) -> dict[str, float]:
+    """Lay out one weight slider per criterion (0-100, in the URL); return the weights by criterion key."""
+    weights = {}
+    columns = st.columns(min(len(criteria), 5))
+    for index, criterion in enumerate(criteria):
+        weights[criterion.key] = columns[index % len(columns)].slider(
+            criterion.label, 0, 100, int(criterion.default_weight), step=5, key=f"{page}_w_{criterion.key}",
+            help=criterion.meaning, bind="query-params",
+        )  # fmt: skip
+    return {key: float(value) for key, value in weights.items()}
+
+
+def _load_scenario(page: str, weights: dict[str, float]) -> None:
+    for key, value in weights.items():
+        st.session_state[f"{page}_w_{key}"] = int(value)
+
+
+def scenario_controls(page: str, criteria: tuple[Criterion, ...], weights: dict[str, float]) -> None:
+    """Offer saved weight scenarios to load, and a name to save the current weights under."""
+    url = load_settings().database_url
+    saved = _scenarios(url, data_version(_engine_for(url)))
+    keys = {c.key for c in criteria}
+    load, save = st.columns(2)
+    chosen = load.selectbox("Saved scenarios", list(saved), index=None, key=f"{page}_scenario",
+                            placeholder="Choose one to load")  # fmt: skip
+    load.button(
+        "Load these weights", key=f"{page}_scenario_load", disabled=chosen is None, on_click=_load_scenario,
+        args=(page, {k: v for k, v in saved.get(chosen or "", {}).items() if k in keys}),
+    )  # fmt: skip
+    if not allows(role(), Role.ANALYST):
+        save.caption("Analysts save named scenarios; share these weights by copying the page's address.")
+        return
+    name = save.text_input("Save the weights above as", key=f"{page}_scenario_name", max_chars=100)
+    if save.button("Save scenario", key=f"{page}_scenario_save", disabled=not name.strip()):
+        save_scenario(engine(), name, weights, user=current_user(), role=role())
+        save.success(f"Saved “{name.strip()}”.")

@@ -86,8 +86,12 @@ def undo(engine: sa.Engine, upload_id: int, *, user: str, role: Role) -> UndoRes
 
     Raises NotAllowed unless the role is analyst or admin.
     """
+    from voc.candidates import undo_candidates
+
     require(role, Role.ANALYST, doing="undo an upload")
     with write_transaction(engine) as connection:
-        result = undo_upload(connection, upload_id, user=user)
+        kind = connection.execute(sa.select(UPLOADS.c.kind).where(UPLOADS.c.id == upload_id)).scalar()
+        undo_kind = undo_candidates if kind == "candidates" else undo_upload
+        result = undo_kind(connection, upload_id, user=user)
         record_audit(connection, user=user, action="undo", detail=f"upload {upload_id}")
     return result

@@ -1,0 +1,43 @@
+"""The Priorities page and its presentation view in headless Chromium on the demo county."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import chromium_page, open_page, running_app, screenshot
+
+pytestmark = pytest.mark.browser
+CHART = "document.querySelectorAll('.vega-embed canvas, .vega-embed svg').length >= 1"
+
+
+def test_presentation_view_has_large_type_no_sidebar_and_one_chart(demo_store_url: str) -> None:
+    with running_app(demo_store_url) as url, chromium_page(width=1600, height=1000) as page:
+        open_page(page, f"{url}/priorities?present=1")
+        page.wait_for_selector("h1:has-text('The ten strongest candidates')")
+        page.wait_for_function(CHART)
+        assert (
+            page.locator('[data-testid="stSidebar"]').count() == 0
+            or not page.locator('[data-testid="stSidebar"]').is_visible()
+        )
+        size = page.eval_on_selector("h1", "e => parseFloat(getComputedStyle(e).fontSize)")
+        assert size >= 50
+        assert page.locator(".vega-embed").count() == 1
+        assert page.locator('[data-testid="stException"]').count() == 0
+        screenshot(page, "priorities-present-ranking")
+
+        # A bound widget with labels keeps its label in the URL.
+        open_page(page, f"{url}/priorities?present=1&priorities_screen=How+solid")
+        page.wait_for_selector("h1:has-text('hold their rank')")
+        page.wait_for_function(CHART)
+        screenshot(page, "priorities-present-stability")
+
+
+def test_priorities_page_shows_sliders_chart_and_table(demo_store_url: str) -> None:
+    with running_app(demo_store_url) as url, chromium_page() as page:
+        open_page(page, f"{url}/priorities?priorities_w_demand=60")
+        page.wait_for_selector("h1:has-text('Priorities')")
+        page.wait_for_function(CHART)
+        main = page.inner_text('[data-testid="stMain"]')
+        assert "Customer demand" in main and "How one candidate's score is built" in main
+        assert page.locator('[data-testid="stException"]').count() == 0
+        screenshot(page, "priorities")

@@ -1,0 +1,172 @@
+"""Candidate import: the real Pittsburgh and DC lists, upsert by project id, the row-by-row report, undo."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from tests.conftest import DATA
+from voc.access import Role
+from voc.candidates import CandidateOptions, import_candidates
+from voc.cli import main
+from voc.errors import FileRefused, VocError
+from voc.evidence import load_candidates
+from voc.uploads import list_uploads, undo
+
+PITTSBURGH = DATA / "candidates" / "pgh_capital_projects_sample.csv"
+DC = DATA / "candidates" / "dc_cip_projects_flat_sample.csv"
+
+
+def _import(engine: sa.Engine, path: Path, **options: object):
+    return import_candidates(
+        engine, path.read_bytes(), path.name, user="ana", role=Role.ANALYST, options=CandidateOptions(**options)
+    )
+
+
+def test_pittsburgh_capital_projects_import(engine: sa.Engine) -> None:
+    source = pd.read_csv(PITTSBURGH, dtype=str, keep_default_na=False)
+    report = _import(engine, PITTSBURGH)
+    assert report.mapping == {
+        "source_id": "id", "name": "name", "category": "asset_type", "district": "council_district",
+        "latitude": "latitude", "longitude": "longitude", "estimated_cost": "budgeted_amount", "status": "status",
+        "description": "task_description",
+    }  # fmt: skip
+    assert (report.rows_read, report.inserted, report.updated, report.rejected) == (153, 150, 0, 3)
+    rejected = report.problems[report.problems["severity"] == "rejected"]
+    assert rejected[["row", "column", "message"]].values.tolist() == [
+        [152, "name", "No project name."], [153, "name", "No project name."], [154, "name", "No project name."],
+    ]  # fmt: skip
+    stored = load_candidates(engine).set_index("source_id")
+    assert len(stored) == 150
+    first = stored.loc["1850147310"]
+    assert (first["name"], first["kind"], first["category"], first["district_code"], first["status"]) == (
+        "BRIDGE REPAIRS", "capital", "Bridge", "6", "Planned",
+    )  # fmt: skip
+    assert (first["latitude"], first["longitude"], first["estimated_cost"]) == (40.45848456, -80.02443938, 100000.0)
+    kept = source.iloc[:150]
+    assert stored["latitude"].notna().sum() == (kept["latitude"] != "").sum()
+    assert stored["district_code"].isna().sum() == (kept["council_district"] == "").sum()
+    assert list_uploads(engine).loc[0, ["kind", "file_name", "inserted"]].tolist() == [
+        "candidates", PITTSBURGH.name, 150,
+    ]  # fmt: skip
+
+    again = _import(engine, PITTSBURGH)
+    assert (again.upload_id, again.inserted, again.updated, again.unchanged) == (None, 0, 0, 150)
+    assert again.message.startswith("Nothing changed")
+    assert len(list_uploads(engine)) == 1
+
+
+def test_dc_capital_improvement_plans_keep_each_projects_latest_plan(engine: sa.Engine) -> None:
+    source = pd.read_csv(DC, dtype=str, keep_default_na=False)
+    report = _import(engine, DC)
+    assert report.mapping == {
+        "source_id": "project_no", "name": "title", "category": "agency", "district": "ward",
+        "estimated_cost": "est_cost", "status": "status", "description": "description",
+    }  # fmt: skip
+    assert (report.rows_read, report.inserted, report.rejected) == (107, 30, 0)
+    assert "77 rows gave an id a later row repeats" in report.message
+    latest = source.groupby("project_no").tail(1).set_index("project_no")
+    stored = load_candidates(engine).set_index("source_id")
+    assert sorted(stored.index) == sorted(latest.index)
+    stored = stored.astype(object).where(stored.notna(), None)
+    for project, plan in latest.iterrows():
+        assert stored.loc[project, "name"] == plan["title"]
+        assert stored.loc[project, "district_code"] == (plan["ward"] or None)
+        assert stored.loc[project, "estimated_cost"] == (float(plan["est_cost"]) if plan["est_cost"] else None)
+    assert set(stored["kind"]) == {"capital"}
+
+
+def test_a_changed_list_updates_and_undo_restores_in_order(engine: sa.Engine, tmp_path: Path) -> None:
+    first = tmp_path / "list.csv"
+    first.write_text(
+        "Project ID,Project Name,Type,Asset type,District,Cost,Condition,Health & Safety,Equity\n"
+        'R-1,Resurface Main St,Maintenance,Potholes,District 2,"$1,200,000",40,3,2\n'
+        "R-2,New library,Capital,Library services,3,9000000,,0,4\n"
+    )
+    report = _import(engine, first)
+    assert report.mapping["criterion:health_safety"] == "Health & Safety"
+    stored = load_candidates(engine).set_index("source_id")
+    assert stored.loc["R-1", "estimated_cost"] == 1_200_000
+    assert stored.loc["R-1", "district_code"] == "2" and stored.loc["R-1", "kind"] == "maintenance"
+    assert stored.loc["R-1", "criteria"] == {"health_safety": 3.0, "equity": 2.0}
+    before = load_candidates(engine)
+
+    second = tmp_path / "list-v2.csv"
+    second.write_text(
+        "Project ID,Project Name,Type,Asset type,District,Cost,Condition,Health & Safety,Equity\n"
+        'R-1,Resurface Main St,Maintenance,Potholes,District 2,"$1,350,000",35,3,2\n'
+        "R-2,New library,Capital,Library services,3,9000000,,0,4\n"
+        "R-3,Culvert at Elm Creek,Maintenance,Drainage ditch / culvert,1,250000,20,4,3\n"
+    )
+    update = _import(engine, second)
+    assert (update.inserted, update.updated, update.unchanged) == (1, 1, 1)
+    with pytest.raises(VocError, match="later upload"):
+        undo(engine, report.upload_id, user="ana", role=Role.ANALYST)
+    result = undo(engine, update.upload_id, user="ana", role=Role.ANALYST)
+    assert (result.deleted, result.restored) == (1, 1)
+    pd.testing.assert_frame_equal(load_candidates(engine), before)
+    undo(engine, report.upload_id, user="ana", role=Role.ANALYST)
+    assert load_candidates(engine).empty
+    with pytest.raises(VocError, match="already undone"):
+        undo(engine, report.upload_id, user="ana", role=Role.ANALYST)
+
+
+def test_row_problems_are_reported_and_text_stays_text(engine: sa.Engine, tmp_path: Path) -> None:
+    listing = tmp_path / "list.csv"
+    listing.write_text(
+        "id,name,kind,latitude,longitude,condition,cost\n"
+        'A,=HYPERLINK("http://x"),maintenance,28.3,,40,100\n'
+        "B,Pool,someday,28.3,-82.6,150,200\n"
+        "C,Park,capital,28.3,-82.6,30,lots\n"
+    )
+    report = _import(engine, listing)
+    problems = report.problems[["row", "column", "message", "severity"]].values.tolist()
+    assert problems == [
+        [2, "latitude", "Only one coordinate: location left blank.", "warning"],
+        [3, "kind", "The kind must say maintenance or capital.", "rejected"],
+        [3, "condition", "Not a condition from 0 (failed) to 100 (as new): left blank.", "warning"],
+        [4, "cost", "Not a cost in dollars, 0 or more: left blank.", "warning"],
+    ]
+    stored = load_candidates(engine).set_index("source_id")
+    assert sorted(stored.index) == ["A", "C"]
+    assert stored.loc["A", "name"] == '=HYPERLINK("http://x")'
+    assert pd.isna(stored.loc["A", "latitude"]) and pd.isna(stored.loc["C", "estimated_cost"])
+
+
+def test_a_list_without_ids_is_refused(engine: sa.Engine, tmp_path: Path) -> None:
+    listing = tmp_path / "list.csv"
+    listing.write_text("title,cost\nPool,100\n")
+    with pytest.raises(FileRefused, match="needs a project id and a project name"):
+        _import(engine, listing)
+    assert load_candidates(engine).empty and list_uploads(engine).empty
+
+
+def test_cli_imports_candidates_and_ranks_them(monkeypatch: pytest.MonkeyPatch, sqlite_url: str, tmp_path) -> None:
+    monkeypatch.setenv("VOC_DATABASE_URL", sqlite_url)
+    runner = CliRunner()
+
+    def voc(*args: object):
+        return runner.invoke(main, list(map(str, args)))
+
+    assert voc("rank").exit_code == 1
+    imported = voc("import", "candidates", PITTSBURGH, "--json")
+    assert imported.exit_code == 0, imported.output
+    assert (json.loads(imported.output)["inserted"], json.loads(imported.output)["rejected"]) == (150, 3)
+    ranked = voc("rank", "--weights", "cost=100,demand=0,trend=0,repeat=0,survey=0,condition=0", "--json")
+    assert ranked.exit_code == 0, ranked.output
+    result = json.loads(ranked.output)
+    assert result["last_month"] is None and result["weights"]["cost"] == 100
+    costs = [c["estimated_cost"] for c in result["candidates"]]
+    assert costs == sorted(costs, key=lambda c: float("inf") if c is None else c)
+    assert [c["rank"] for c in result["candidates"]] == list(range(1, 151))
+    bad = voc("rank", "--weights", "speed=3")
+    assert bad.exit_code == 1 and "No criterion 'speed'" in bad.output
+    out = tmp_path / "ranking.xlsx"
+    assert voc("rank", "--district", "6", "--xlsx", out).exit_code == 0
+    assert out.stat().st_size > 0
+    assert voc("import", "candidates", PITTSBURGH, "--map", "id=number").exit_code == 2

@@ -1,0 +1,278 @@
+"""Scores, weights, tie-breaks, rank ranges, scenarios and the export of a ranking."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from voc.access import Role
+from voc.errors import VocError
+from voc.ranking import (
+    HOW_SCORES_ARE_BUILT,
+    breakdown,
+    breakdowns,
+    criteria_of,
+    criterion_scores,
+    delete_scenario,
+    load_scenarios,
+    parse_weights,
+    rank_candidates,
+    rank_ranges,
+    ranking_inputs,
+    resolve_weights,
+    save_scenario,
+)
+from voc.ranking_export import ranking_workbook
+
+EVIDENCE = {"linked_by": "within 1,600 m", "contacts_before": 0, "repeat_places": 0, "is_rating": np.nan}
+
+
+def _inputs(rows: list[dict[str, object]]) -> pd.DataFrame:
+    """Candidates and evidence from a few values per row; residents default to 1,000."""
+    candidates, evidence = [], []
+    for number, row in enumerate(rows, start=1):
+        candidates.append({
+            "id": number, "source_id": f"C-{number}", "name": row.get("name", f"Project {number}"),
+            "kind": row.get("kind", "capital"), "category": "Potholes", "district_code": "1", "status": None,
+            "latitude": None, "longitude": None, "estimated_cost": row.get("cost", 1e6),
+            "condition": row.get("condition", 50.0), "criteria": row.get("criteria"), "description": None,
+        })  # fmt: skip
+        contacts = row.get("contacts", 0)
+        residents = row.get("residents", 1000.0)
+        evidence.append({
+            **EVIDENCE, "id": number, "contact_category": "Potholes", "contacts": contacts, "residents": residents,
+            "per_1000": contacts / residents * 1000, "change_pct": row.get("change_pct", np.nan),
+        })  # fmt: skip
+    return ranking_inputs(pd.DataFrame(candidates), pd.DataFrame(evidence))
+
+
+def _ranked(rows: list[dict[str, object]], weights: dict[str, float]):
+    inputs = _inputs(rows)
+    criteria = criteria_of(inputs)
+    return inputs, criteria, rank_candidates(inputs, criterion_scores(inputs, criteria), weights, criteria)
+
+
+ONLY = {"demand": 0, "trend": 0, "repeat": 0, "survey": 0, "condition": 0, "cost": 0}
+
+
+def test_criteria_are_scored_0_to_100_with_direction_and_neutral_missing_values() -> None:
+    inputs = _inputs([
+        {"contacts": 0, "cost": 1e6, "condition": 20, "change_pct": 50.0},
+        {"contacts": 5, "cost": 3e6, "condition": None, "change_pct": np.nan},
+        {"contacts": 20, "cost": 2e6, "condition": 80, "change_pct": -50.0},
+    ])  # fmt: skip
+    criteria = criteria_of(inputs)
+    assert [c.key for c in criteria] == ["demand", "trend", "repeat", "survey", "condition", "cost"]
+    assert criteria[0].column == "per_1000"
+    scores = criterion_scores(inputs, criteria)
+    assert scores["demand"].tolist() == [0.0, 25.0, 100.0]
+    assert scores["cost"].tolist() == [100.0, 0.0, 50.0]  # cheaper scores higher
+    assert scores["condition"].tolist() == [100.0, 50.0, 0.0]  # worse condition scores higher; missing: 50
+    assert scores["trend"].tolist() == [100.0, 50.0, 0.0]
+    assert scores["repeat"].tolist() == [50.0, 50.0, 50.0]  # no spread: every candidate 50
+    assert scores["survey"].tolist() == [50.0, 50.0, 50.0]  # no survey: missing everywhere
+
+
+def test_demand_counts_contacts_when_a_population_is_unknown() -> None:
+    inputs = _inputs([{"contacts": 3}, {"contacts": 6, "residents": np.nan}])
+    demand = criteria_of(inputs)[0]
+    assert demand.column == "contacts"
+    assert criterion_scores(inputs, (demand,))["demand"].tolist() == [0.0, 100.0]
+
+
+def test_the_countys_own_criteria_join_and_never_shadow_built_in_ones() -> None:
+    inputs = _inputs([{"criteria": {"equity": 1, "cost": 9}}, {"criteria": {"equity": 5}}])
+    keys = [c.key for c in criteria_of(inputs)]
+    assert keys[-2:] == ["county_cost", "equity"]
+    assert resolve_weights({"equity": 40}, criteria_of(inputs))["equity"] == 40
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    contacts=st.lists(st.integers(0, 500), min_size=1, max_size=12),
+    residents=st.lists(st.floats(100, 1e6), min_size=12, max_size=12),
+    pick=st.integers(0, 11),
+    more=st.integers(0, 500),
+)
+def test_more_linked_contacts_never_lower_a_candidates_demand_score(contacts, residents, pick, more) -> None:
+    pick %= len(contacts)
+    rows = [{"contacts": c, "residents": r} for c, r in zip(contacts, residents, strict=False)]
+    before = criterion_scores(_inputs(rows), criteria_of(_inputs(rows)))["demand"].iloc[pick]
+    rows[pick] = {**rows[pick], "contacts": rows[pick]["contacts"] + more}
+    after = criterion_scores(_inputs(rows), criteria_of(_inputs(rows)))["demand"].iloc[pick]
+    assert after >= before
+
+
+ROWS = [
+    {"contacts": 10, "cost": 4e6, "condition": 30, "change_pct": 20.0, "criteria": {"equity": 2}},
+    {"contacts": 2, "cost": 5e5, "condition": 70, "change_pct": -10.0, "criteria": {"equity": 5}},
+    {"contacts": 6, "cost": 2e6, "condition": 10, "change_pct": 0.0, "criteria": {"equity": 3}},
+    {"contacts": 0, "cost": 9e6, "condition": 90, "change_pct": 80.0, "criteria": {"equity": 1}},
+]
+
+
+def test_the_total_is_the_weighted_mean_and_the_points_add_up_to_it() -> None:
+    weights = {"demand": 40, "condition": 30, "cost": 10, "equity": 20, "trend": 0, "repeat": 0, "survey": 0}
+    inputs, criteria, ranking = _ranked(ROWS, weights)
+    scores = criterion_scores(inputs, criteria)
+    expected = sum(scores[key] * weight for key, weight in weights.items()) / 100
+    totals = ranking.table.set_index("id")["total"].sort_index()
+    np.testing.assert_allclose(totals.to_numpy(), expected.to_numpy())
+    for candidate in ranking.table["id"]:
+        parts = breakdown(ranking, candidate)
+        assert parts["points"].iloc[:-1].sum() == pytest.approx(parts["points"].iloc[-1])
+        assert parts["points"].iloc[-1] == pytest.approx(totals[candidate])
+        np.testing.assert_allclose(
+            parts["points"].iloc[:-1], parts["score"].iloc[:-1] * parts["weight_share"].iloc[:-1]
+        )
+    assert ranking.shares == {"demand": 0.4, "trend": 0.0, "repeat": 0.0, "survey": 0.0, "condition": 0.3,
+                              "cost": 0.1, "equity": 0.2}  # fmt: skip
+    assert ranking.table["rank"].tolist() == [1, 2, 3, 4]
+    assert ranking.table["total"].is_monotonic_decreasing
+
+
+def test_weights_are_relative_zero_leaves_a_criterion_out_and_one_alone_decides() -> None:
+    weights = {"demand": 40, "trend": 5, "repeat": 5, "survey": 5, "condition": 30, "cost": 10, "equity": 20}
+    _, _, base = _ranked(ROWS, weights)
+    _, _, doubled = _ranked(ROWS, {key: value * 2 for key, value in weights.items()})
+    pd.testing.assert_frame_equal(base.table, doubled.table)
+
+    no_trend = {**weights, "trend": 0}
+    changed = [{**row, "change_pct": -row["change_pct"]} for row in ROWS]
+    pd.testing.assert_series_equal(
+        _ranked(ROWS, no_trend)[2].table["total"], _ranked(changed, no_trend)[2].table["total"]
+    )
+
+    inputs, criteria, alone = _ranked(ROWS, {**ONLY, "equity": 0, "condition": 100})
+    assert alone.table["condition"].tolist() == [10, 30, 70, 90]
+    assert alone.table["total"].tolist() == pytest.approx(alone.table["score_condition"].tolist())
+
+
+def test_raising_a_weight_moves_every_total_toward_that_criterions_score() -> None:
+    _, _, low = _ranked(ROWS, {"demand": 10})
+    _, _, high = _ranked(ROWS, {"demand": 60})
+    low_t, high_t = (r.table.set_index("id") for r in (low, high))
+    score = low_t["score_demand"]
+    assert ((high_t["total"] - low_t["total"]) * (score - low_t["total"]) >= -1e-9).all()
+
+
+def test_wrong_weights_are_refused_with_a_message() -> None:
+    criteria = criteria_of(_inputs(ROWS))
+    with pytest.raises(VocError, match="No criterion 'speed'"):
+        resolve_weights({"speed": 1}, criteria)
+    with pytest.raises(VocError, match="must be 0 or more"):
+        resolve_weights({"cost": -1}, criteria)
+    with pytest.raises(VocError, match="Every weight is 0"):
+        resolve_weights({c.key: 0 for c in criteria}, criteria)
+    assert parse_weights("demand=40, condition=30") == {"demand": 40.0, "condition": 30.0}
+    with pytest.raises(VocError, match="criterion=weight"):
+        parse_weights("demand:40")
+
+
+def test_ties_break_by_demand_then_lower_cost_then_name_whatever_the_input_order() -> None:
+    rows = [
+        {"name": "Beta", "contacts": 5, "cost": 2e6},
+        {"name": "Alpha", "contacts": 5, "cost": 2e6},
+        {"name": "Gamma", "contacts": 5, "cost": 1e6},
+        {"name": "Delta", "contacts": 9, "cost": 3e6},
+    ]
+    weights = {**ONLY, "condition": 100}  # every condition is 50: all totals tie
+    _, _, ranking = _ranked(rows, weights)
+    assert ranking.table["name"].tolist() == ["Delta", "Gamma", "Alpha", "Beta"]
+    _, _, reversed_ranking = _ranked(rows[::-1], weights)
+    assert reversed_ranking.table["name"].tolist() == ["Delta", "Gamma", "Alpha", "Beta"]
+
+
+def test_rank_ranges_show_which_positions_hold_when_each_weight_moves_ten_percent() -> None:
+    rows = [
+        {"contacts": 100, "cost": 1e5, "condition": 0},  # best on everything
+        {"contacts": 50, "cost": 1e6, "condition": 51},  # 50 + 25 ...
+        {"contacts": 48, "cost": 1e6, "condition": 49},  # ... and a near tie with the one above
+        {"contacts": 0, "cost": 2e6, "condition": 100},  # worst on everything
+    ]
+    inputs = _inputs(rows)
+    criteria = criteria_of(inputs)
+    scores = criterion_scores(inputs, criteria)
+    weights = {**ONLY, "demand": 50, "condition": 50}
+    ranges = rank_ranges(inputs, scores, weights, criteria).set_index("id")
+    assert ranges.loc[1, ["best_rank", "worst_rank"]].tolist() == [1, 1]
+    assert ranges.loc[4, ["best_rank", "worst_rank"]].tolist() == [4, 4]
+    assert ranges.loc[2, ["best_rank", "worst_rank"]].tolist() == [2, 3]
+    assert ranges.loc[3, ["best_rank", "worst_rank"]].tolist() == [2, 3]
+    assert ranges["solid"].tolist() == [True, False, False, True]
+    current = rank_candidates(inputs, scores, weights, criteria).table.set_index("id")["rank"]
+    assert (ranges["best_rank"] <= current).all() and (current <= ranges["worst_rank"]).all()
+
+
+def test_weight_scenarios_save_replace_load_and_delete(engine: sa.Engine) -> None:
+    save_scenario(engine, " Safety first ", {"demand": 20, "health_safety": 60}, user="ana", role=Role.ANALYST)
+    save_scenario(engine, "Demand", {"demand": 80}, user="ana", role=Role.ANALYST)
+    save_scenario(engine, "Safety first", {"demand": 30, "health_safety": 50}, user="ben", role=Role.ANALYST)
+    assert load_scenarios(engine) == {
+        "Demand": {"demand": 80.0},
+        "Safety first": {"demand": 30.0, "health_safety": 50.0},
+    }
+    delete_scenario(engine, "Demand", user="ana", role=Role.ANALYST)
+    assert list(load_scenarios(engine)) == ["Safety first"]
+    with pytest.raises(VocError, match="no saved scenario"):
+        delete_scenario(engine, "Demand", user="ana", role=Role.ANALYST)
+    with pytest.raises(VocError, match="1 to 100 characters"):
+        save_scenario(engine, "  ", {"demand": 1}, user="ana", role=Role.ANALYST)
+
+
+def test_the_export_holds_the_ranking_breakdown_and_weights_cell_by_cell() -> None:
+    rows = [dict(ROWS[0], name='=HYPERLINK("http://evil.example","Click")'), *ROWS[1:]]
+    weights = {"demand": 40, "condition": 30, "cost": 10, "equity": 20, "trend": 0, "repeat": 0, "survey": 0}
+    inputs, criteria, ranking = _ranked(rows, weights)
+    ranges = rank_ranges(inputs, criterion_scores(inputs, criteria), weights, criteria)
+    about = ["Priorities: 4 of 4 candidates", "+cmd|' /C calc'!A0", *HOW_SCORES_ARE_BUILT]
+    book = load_workbook(io.BytesIO(ranking_workbook(ranking, ranges, resolve_weights(weights, criteria), about=about)))
+    assert book.sheetnames == ["Ranking", "Breakdown", "Weights", "About"]
+
+    sheet = book["Ranking"]
+    header = [cell.value for cell in sheet[1]]
+    assert header[:8] == ["Rank", "Project", "Id", "Kind", "Category", "District", "Status", "Score (0-100)"]
+    table = ranking.table.merge(ranges, on="id")
+    for number, row in enumerate(table.itertuples(), start=2):
+        cells = {name: sheet.cell(row=number, column=header.index(name) + 1) for name in header}
+        assert cells["Rank"].value == row.rank
+        assert cells["Project"].value == row.name and cells["Project"].data_type == "s"
+        assert cells["Id"].value == row.source_id
+        assert cells["Score (0-100)"].value == pytest.approx(row.total)
+        assert cells["Score (0-100)"].number_format == "0.0"
+        assert cells["Estimated cost"].value == row.estimated_cost
+        assert cells["Estimated cost"].number_format == "$#,##0"
+        assert (cells["Best rank (weights ±10%)"].value, cells["Worst rank (weights ±10%)"].value) == (
+            row.best_rank, row.worst_rank,
+        )  # fmt: skip
+    assert sheet.max_row == 5
+    evil = next(c for c in sheet["B"] if str(c.value).startswith("=HYPERLINK"))
+    assert evil.data_type == "s" and evil.value == '=HYPERLINK("http://evil.example","Click")'
+    assert sheet.freeze_panes == "C2"
+    assert all(cell.data_type != "f" for ws in book for line in ws.iter_rows() for cell in line)
+
+    details = pd.DataFrame(book["Breakdown"].values)
+    details = details.iloc[1:].set_axis(details.iloc[0].tolist(), axis=1)
+    assert len(details) == len(table) * len(criteria)
+    expected = breakdowns(ranking)
+    assert details["Criterion"].tolist() == expected["criterion"].tolist()
+    np.testing.assert_allclose(details["Points"].astype(float), expected["points"])
+    by_rank = details.groupby("Rank")["Points"].sum().astype(float)
+    np.testing.assert_allclose(by_rank.to_numpy(), table["total"].to_numpy())
+
+    weight_rows = list(book["Weights"].values)
+    assert weight_rows[0] == ("Criterion", "Key (voc rank --weights)", "Weight", "Share", "What the value is")
+    assert [(r[1], r[2], r[3]) for r in weight_rows[1:]] == [
+        ("demand", 40, 0.4), ("trend", 0, 0), ("repeat", 0, 0), ("survey", 0, 0), ("condition", 30, 0.3),
+        ("cost", 10, 0.1), ("equity", 20, 0.2),
+    ]  # fmt: skip
+    notes = book["About"]
+    assert [notes.cell(row=r, column=1).value for r in range(1, len(about) + 1)] == about
+    assert notes["A2"].data_type == "s"
