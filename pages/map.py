@@ -48,12 +48,9 @@ with shown:
     caption = "Hexagons: contacts in each, over the districts' outlines. " if hotspots else ""
     st.caption(f"{caption}{span}. Click a district to open its profile below.")
 with side:
-    if hotspots:
-        st.altair_chart(
-            charts.map_legend(legend(cells["contacts"], measure="contacts"), title="Contacts per hexagon"), theme=None
-        )
-    else:
-        st.altair_chart(charts.map_legend(legend(figures["value"], measure=measure), title=label(measure)), theme=None)
+    classes = legend(cells["contacts"], measure="contacts") if hotspots else legend(figures["value"], measure=measure)
+    title = "Contacts per hexagon" if hotspots else label(measure)
+    st.altair_chart(charts.map_legend(classes, title=title), theme=None, width="content", key="map_legend")
     ui.table(ui.district_table(figures), name="districts", key="map_districts", column_config=ui.DISTRICT_TABLE_COLUMNS)
 
 clicked = ui.selected_district(event)

@@ -81,21 +81,21 @@ if present:
         else:
             st.title("The ten strongest candidates")
             chart = charts.score_bars(ranking.points_long(ranked, top=10), colours, size=SIZE)
-        st.altair_chart(chart, theme=None, width="stretch", key="priorities_present_chart")
+        ui.chart(chart, name=f"priorities-{screen}", key="priorities_present_chart")
         st.caption(about[1])
     controls.button("Leave the presentation", key="priorities_leave", on_click=ui.leave_presentation)
     st.stop()
 
 with summary:
     st.caption(f"{about[0]}. {about[1]}")
-    st.altair_chart(charts.score_bars(ranking.points_long(ranked, top=15), colours), theme=None, width="stretch",
-                    key="priorities_chart")  # fmt: skip
+    ui.chart(charts.score_bars(ranking.points_long(ranked, top=15), colours), name="priorities", key="priorities_chart",
+             title="The fifteen strongest candidates")  # fmt: skip
     st.caption(solid)
-    st.dataframe(
+    ui.table(
         table[["rank", "name", "kind", "category", "district_code", "total", "best_rank", "worst_rank", "contacts",
                "per_1000", "change_pct", "repeat_places", "is_rating", "estimated_cost", "contacts_per_million",
                "linked_by", "status", "source_id"]],
-        hide_index=True, key="priorities_table",
+        name="priorities-ranking", key="priorities_table",
         column_config={
             "rank": "Rank", "name": "Candidate", "kind": "Kind", "category": "Category", "district_code": "District",
             "total": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.1f"),
@@ -109,8 +109,8 @@ with summary:
         },
     )  # fmt: skip
 with results:
-    st.dataframe(
-        parts, hide_index=True, key="priorities_breakdown",
+    ui.table(
+        parts, name="priorities-breakdown", key="priorities_breakdown",
         column_config={
             "criterion": "Criterion", "meaning": "What the value is",
             "value": st.column_config.NumberColumn("Value", format="localized"),
@@ -125,6 +125,6 @@ with results:
     left.download_button(
         "Download the ranking, breakdown and weights (XLSX)",
         lambda: ranking_workbook(ranked, table, weights, about=about), file_name="priorities.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="priorities_xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="priorities_workbook",
     )  # fmt: skip
     right.link_button("Open the presentation view", ui.presentation_link(), key="priorities_present")

@@ -46,7 +46,8 @@ compared = compare_waves(
     results, survey=survey, wave=wave, district=district, battery=battery, benchmarks=ui.survey_benchmarks()
 )
 st.subheader(f"How satisfied residents are, {wave} ({area.lower() if district is None else 'district ' + area})")
-st.altair_chart(survey_charts.satisfaction_chart(compared), theme=None, width="stretch", key="surveys_satisfaction")
+ui.chart(survey_charts.satisfaction_chart(compared), name=f"satisfaction-{wave}", key="surveys_satisfaction",
+         title=f"{survey}: residents satisfied, {wave}")  # fmt: skip
 st.caption(
     "Each dot is the share rating the item 4 or 5 out of 5 (don't know and skipped answers left out); the bar is its "
     "95% margin of error. A change since the wave before counts as real only when a two-proportion test says it is "
@@ -55,9 +56,9 @@ st.caption(
 if summary := change_summary(compared):
     st.markdown(summary)
 with st.expander("The figures"):
-    st.dataframe(
+    ui.table(
         compared,
-        hide_index=True,
+        name=f"survey-{wave}",
         key="surveys_table",
         column_order=[
             "service_area",
@@ -82,12 +83,12 @@ with st.expander("The figures"):
             "against_benchmark": "Against the benchmark",
         },
     )
-    ui.download_buttons(compared, f"survey-{wave}", "surveys_table")
 
 if district is None and len(areas) > 1:
     st.subheader("Each district against the rest of the county")
     by_district = districts_against_county(results, survey=survey, wave=wave, battery=battery)
-    st.altair_chart(survey_charts.district_heatmap(by_district), theme=None, width="stretch", key="surveys_districts")
+    ui.chart(survey_charts.district_heatmap(by_district), name=f"districts-{wave}", key="surveys_districts",
+             title=f"{survey} {wave}: each district against the rest of the county")  # fmt: skip
     st.caption(
         "Coloured only where a district differs from the rest of the county by more than sampling noise (95% level); "
         "grey cells are within it. Hover a cell for its margin."
@@ -100,8 +101,8 @@ if ranked.empty:
 else:
     derived = ranked["importance_source"].iloc[0] == "derived"
     title = "Derived importance (correlation with overall)" if derived else "Named among the most important"
-    st.altair_chart(survey_charts.quadrant_chart(ranked, importance_title=title), theme=None, width="stretch",
-                    key="surveys_quadrant")  # fmt: skip
+    ui.chart(survey_charts.quadrant_chart(ranked, importance_title=title), name=f"importance-satisfaction-{wave}",
+             key="surveys_quadrant", title=f"{survey} {wave}: importance and satisfaction")  # fmt: skip
     st.caption(
         "Derived importance: this survey asked no importance question, so importance is the correlation of each item's "
         "ratings with overall satisfaction with services. Items are ranked by importance × (1 − satisfaction); "
@@ -110,8 +111,8 @@ else:
         else "I-S rating = share naming the item among the most important × (1 − share satisfied), as ETC Institute "
         "computes it: 0.20 and above very high priority, 0.10-0.20 high, below 0.10 medium. The 8 highest are named."
     )
-    st.dataframe(
-        ranked, hide_index=True, key="surveys_priorities",
+    ui.table(
+        ranked, name=f"priorities-{wave}", key="surveys_priorities",
         column_config={
             "service_area": "Item", "importance": st.column_config.NumberColumn("Importance", format="%.2f"),
             "importance_source": "Importance", "satisfied_share": st.column_config.NumberColumn(
@@ -130,13 +131,14 @@ if beside.empty:
     )
 else:
     shown = beside[beside["district_code"].isna()] if district is None else beside
-    st.altair_chart(survey_charts.complaints_chart(shown), theme=None, width="stretch", key="surveys_complaints")
+    ui.chart(survey_charts.complaints_chart(shown), name=f"complaints-beside-opinions-{wave}", key="surveys_complaints",
+             title=f"{survey} {wave}: satisfaction and contacts per 1,000 residents")  # fmt: skip
     st.caption(
         "Contacts of the linked categories over the last 12 months, per 1,000 residents; the trend compares them with "
         "the 12 months before. Red: satisfaction in the lower half and contacts in the upper half of those shown."
     )
-    st.dataframe(
-        beside, hide_index=True, key="surveys_beside",
+    ui.table(
+        beside, name=f"complaints-beside-opinions-{wave}", key="surveys_beside",
         column_config={
             "service_area": "Service area", "area": "Area", "district_code": None,
             "satisfied_share": st.column_config.NumberColumn("Satisfied", format="percent"),

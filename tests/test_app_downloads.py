@@ -42,8 +42,14 @@ def _downloads_beside(elements: list[tuple[str, str | None]]) -> tuple[int, int]
 
 @pytest.mark.parametrize(
     ("page", "charts", "tables"),
-    [("pages/overview.py", 3, 0), ("pages/trends.py", 3, 5), ("pages/map.py", 0, 1)],
-    ids=["overview", "trends", "map"],
+    [
+        ("pages/overview.py", 3, 0),
+        ("pages/trends.py", 3, 5),
+        ("pages/map.py", 0, 1),
+        ("pages/surveys.py", 4, 3),
+        ("pages/priorities.py", 1, 2),
+    ],
+    ids=["overview", "trends", "map", "surveys", "priorities"],
 )
 def test_every_chart_and_table_can_be_downloaded(
     monkeypatch: pytest.MonkeyPatch, demo_store_url: str, page: str, charts: int, tables: int
