@@ -49,7 +49,7 @@ def test_a_viewer_signs_in_and_cannot_reach_analyst_pages(demo_store_url: str, t
         page.get_by_label("Password", exact=True).fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_selector("h1:has-text('Overview')")
-        assert _nav_links(page) == ["Overview", "Trends"]
+        assert _nav_links(page) == ["Overview", "Trends", "Map", "Surveys", "Priorities"]
         assert "Signed in as vera (viewer)" in page.inner_text('[data-testid="stSidebar"]')
         screenshot(page, "access-viewer-overview")
 

@@ -39,6 +39,7 @@ from tests.test_import_concurrency import (  # noqa: F401
     wait_until,
     write_csv,
 )
+from voc.access import Role
 from voc.ingest.pipeline import ImportOptions, import_requests
 from voc.store import open_store
 from voc.uploads import list_uploads, undo
@@ -112,7 +113,9 @@ def kill_once(engine: sa.Engine, workers: Forks, url: str, argv: list[str], mome
 
 def first_month_stored(store_url: str, months: tuple[Generation, Generation]) -> sa.Engine:
     engine = open_store(store_url)
-    import_requests(engine, months[0].path.read_bytes(), months[0].path.name, SETTINGS, ImportOptions())
+    import_requests(
+        engine, months[0].path.read_bytes(), months[0].path.name, SETTINGS, ImportOptions(), role=Role.ANALYST
+    )
     return engine
 
 
@@ -122,7 +125,7 @@ def test_uploads_killed_at_random_moments_leave_all_or_nothing(
     workers: Forks = request.getfixturevalue("forks")
     second, engine = months[1], first_month_stored(store_url, months)
     full = timed(workers, store_url, "import", str(second.path))  # the calibration run, then undone
-    undo(engine, int(list_uploads(engine).iloc[0]["id"]), user="ana")
+    undo(engine, int(list_uploads(engine).iloc[0]["id"]), user="ana", role=Role.ANALYST)
     rng = random.Random(SEED)
     seen = []
     for kill in range(KILLS):
@@ -137,7 +140,7 @@ def test_uploads_killed_at_random_moments_leave_all_or_nothing(
 
         seen.append(outcome(engine, before, whole, where))
         if seen[-1] == "all":
-            undo(engine, int(list_uploads(engine).iloc[0]["id"]), user="ana")
+            undo(engine, int(list_uploads(engine).iloc[0]["id"]), user="ana", role=Role.ANALYST)
             assert store_state(engine)["service_requests"] == before["service_requests"], where
         assert small_import(engine, 100 + kill)["inserted"] == 3, where
     assert "none" in seen, f"every kill came after the commit: {seen}"
@@ -153,7 +156,9 @@ def test_undo_killed_at_random_moments_leaves_all_or_nothing(
     without = store_state(engine)["service_requests"]  # as the first undo must leave it
 
     def upload_second() -> int:
-        report = import_requests(engine, second.path.read_bytes(), second.path.name, SETTINGS, ImportOptions())
+        report = import_requests(
+            engine, second.path.read_bytes(), second.path.name, SETTINGS, ImportOptions(), role=Role.ANALYST
+        )
         return int(report.upload_id)
 
     upload = upload_second()

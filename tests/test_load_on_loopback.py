@@ -27,6 +27,7 @@ from tests.test_import_concurrency import (
     stored_requests,
     write_csv,
 )
+from voc.access import Role
 from voc.ingest.pipeline import ImportOptions, import_requests
 from voc.store import open_store
 
@@ -55,7 +56,12 @@ def test_uploads_and_page_loads_from_several_processes(sqlite_url: str, tmp_path
     store_url = sqlite_url
     engine = open_store(store_url)
     base = write_csv(tmp_path / "base.csv", [request_row(n) for n in range(STEP)])
-    assert import_requests(engine, base.read_bytes(), base.name, SETTINGS, ImportOptions(source="crm")).inserted == STEP
+    assert (
+        import_requests(
+            engine, base.read_bytes(), base.name, SETTINGS, ImportOptions(source="crm"), role=Role.ANALYST
+        ).inserted
+        == STEP
+    )
     files = upload_files(tmp_path)
     with running_app(store_url) as url:
         browsers = [spawn(store_url, "browse", url, str(LOADS)) for _ in range(BROWSERS)]

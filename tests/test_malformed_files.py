@@ -26,6 +26,7 @@ from sqlmodel import SQLModel
 from tests.conftest import REAL, _fresh_postgres_schema
 from tests.test_import_concurrency import assert_consistent
 from tests.test_read import compound_file, xls, xlsx, zip_bomb
+from voc.access import Role
 from voc.config import Settings
 from voc.errors import FileRefused
 from voc.export import csv_bytes
@@ -441,7 +442,7 @@ def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     else:
         urls = _fresh_postgres_schema(request.getfixturevalue("postgres_server"))
     engine = open_store(next(urls))
-    assert import_requests(engine, BASE, "march.csv", SETTINGS, ImportOptions()).inserted == 10
+    assert import_requests(engine, BASE, "march.csv", SETTINGS, ImportOptions(), role=Role.ANALYST).inserted == 10
     yield engine
     engine.dispose()
     next(urls, None)  # drops the PostgreSQL schema
@@ -477,12 +478,12 @@ def test_a_malformed_file_is_refused_or_partly_accepted_as_reported(store: sa.En
     before = snapshot(store)
     if isinstance(case.outcome, Refused):
         with pytest.raises(FileRefused) as refusal:
-            import_requests(store, data, case.file_name, settings, case.options)
+            import_requests(store, data, case.file_name, settings, case.options, role=Role.ANALYST)
         assert case.outcome.message in str(refusal.value)
         assert str(refusal.value).rstrip().endswith("."), "a refusal is a sentence saying what to do"
         assert snapshot(store) == before
         return
-    report = import_requests(store, data, case.file_name, settings, case.options)
+    report = import_requests(store, data, case.file_name, settings, case.options, role=Role.ANALYST)
     expected = case.outcome
     assert (report.rows_read, report.inserted, report.updated, report.unchanged, report.rejected) == (
         expected.rows_read, expected.inserted, 0, expected.unchanged, expected.rejected)  # fmt: skip
@@ -496,7 +497,9 @@ def test_a_malformed_file_is_refused_or_partly_accepted_as_reported(store: sa.En
 
 
 def test_formulas_typed_by_residents_download_as_text(store: sa.Engine) -> None:
-    report = import_requests(store, formulas_workbook(), "formulas.xlsx", SETTINGS, ImportOptions(source="check"))
+    report = import_requests(
+        store, formulas_workbook(), "formulas.xlsx", SETTINGS, ImportOptions(source="check"), role=Role.ANALYST
+    )
     assert report.inserted == 5
     drill = records(store, Filters(), month="2026-03", limit=1000)
     drill = drill[drill["source_id"].str.startswith("formula-")]
@@ -510,7 +513,7 @@ def test_a_sheet_filling_all_1_048_576_rows_is_refused_as_cut_off(sqlite_url: st
     engine = open_store(sqlite_url)
     before = snapshot(engine)
     with pytest.raises(FileRefused, match="The sheet 'Export' fills all 1,048,576 rows a worksheet can hold"):
-        import_requests(engine, full_sheet(), "all-rows.xlsx", SETTINGS, ImportOptions())
+        import_requests(engine, full_sheet(), "all-rows.xlsx", SETTINGS, ImportOptions(), role=Role.ANALYST)
     assert snapshot(engine) == before
     engine.dispose()
 
