@@ -99,7 +99,8 @@ class ServiceRequest(SQLModel, table=True):
     contact_type: str | None = Field(default=None, max_length=20)
     channel: str | None = Field(default=None, max_length=40)
     status: str | None = Field(default=None, max_length=100)
-    district_code: str | None = Field(default=None, max_length=40, index=True)
+    # Not indexed: every query of raw contacts by district also names months (the month indexes serve it).
+    district_code: str | None = Field(default=None, max_length=40)
     address: str | None = Field(default=None, max_length=500)
     zip_code: str | None = Field(default=None, max_length=20)
     latitude: float | None = None

@@ -29,6 +29,7 @@ _LAYOUT_MIN_SHARE = 0.8  # share of a layout's signature columns that must be pr
 _SAMPLE = 200  # distinct values looked at when sniffing a column
 _POINT_HINT = re.compile(r",|point|latitude", re.IGNORECASE)
 _SAMPLE_HEAD = 2_000  # rows searched for them first
+_SAMPLE_ROWS = 20_000  # rows searched at most: a column with fewer distinct values in them has few in all
 
 
 @dataclass(frozen=True)
@@ -496,7 +497,7 @@ def _sample(values: pd.Series) -> pd.Series:
     # The first rows usually hold that many: only a column with fewer is deduplicated whole.
     sample = _distinct_present(values.iloc[:_SAMPLE_HEAD])
     if len(sample) < _SAMPLE and len(values) > _SAMPLE_HEAD:
-        sample = _distinct_present(values)
+        sample = _distinct_present(values.iloc[:_SAMPLE_ROWS])
     return sample.iloc[:_SAMPLE]
 
 
