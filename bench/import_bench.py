@@ -431,14 +431,15 @@ def bench_xlsx(rows: int, *, repeat: int, pandas: bool, postgres: bool, workdir:
     print(f"\nxlsx: {rows:,} rows x {len(HEADER)} columns, {size:.1f} MB; fastest of {repeat} runs unless 'once'")
     calamine = best_of(repeat, lambda _: calamine_read(path), _seconds)
     _line("python-calamine read alone", calamine.seconds, calamine.cpu)
+    first, again = best_of(repeat, lambda n: voc_twice(f"sqlite:///{workdir / f'voc{n}.db'}", path), _first_seconds)
+    _voc_line("voc import, SQLite, new store", first)
+    _voc_line("voc re-import unchanged, SQLite", again)
+    # After voc's runs: openpyxl's millions of short-lived objects slowed what ran after them in this process.
     if pandas:
         read, write = pandas_default(path, workdir)
         pandas_wall, pandas_cpu = read.seconds + write.seconds, read.cpu + write.cpu
         note = f"(read {read.seconds:.2f}, to_sql {write.seconds:.2f})"
         _line("pandas read_excel (openpyxl) + to_sql, once", pandas_wall, pandas_cpu, note)
-    first, again = best_of(repeat, lambda n: voc_twice(f"sqlite:///{workdir / f'voc{n}.db'}", path), _first_seconds)
-    _voc_line("voc import, SQLite, new store", first)
-    _voc_line("voc re-import unchanged, SQLite", again)
     if postgres:
         with fresh_postgres() as url:
             pg_first, pg_again = voc_twice(url, path)
