@@ -11,14 +11,33 @@ from streamlit.testing.v1 import AppTest
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-def open_app_page(monkeypatch: pytest.MonkeyPatch, url: str, page: str | None = None) -> AppTest:
-    """Run the app on the store at `url`, switch to `page` (e.g. "pages/map.py") and check nothing crashed."""
+def open_app_page(
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    page: str | None = None,
+    *,
+    query: dict[str, str] | None = None,
+    timeout: float = 90,
+) -> AppTest:
+    """Run the app on the store at `url` (with `query` in its URL), switch to `page` and check nothing crashed."""
     monkeypatch.setenv("VOC_DATABASE_URL", url)
-    app = AppTest.from_file(APP, default_timeout=90)
+    app = AppTest.from_file(APP, default_timeout=timeout)
+    app.query_params.update(query or {})
     app.run()
     if page:
         app.switch_page(page)
         app.run()
+    assert not app.exception
+    return app
+
+
+def open_shared_url(monkeypatch: pytest.MonkeyPatch, url: str, page: str, query: dict[str, str | list[str]]) -> AppTest:
+    """Open a page as a bookmarked or e-mailed URL does: the session's first run is that page, with the query."""
+    monkeypatch.setenv("VOC_DATABASE_URL", url)
+    app = AppTest.from_file(APP, default_timeout=90)
+    app.switch_page(page)
+    app.query_params.update(query)
+    app.run()
     assert not app.exception
     return app
 

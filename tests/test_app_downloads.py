@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from tests.apptest import open_app_page
 
 
 def _elements_in_order(node) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-def]
@@ -54,12 +51,7 @@ def _downloads_beside(elements: list[tuple[str, str | None]]) -> tuple[int, int]
 def test_every_chart_and_table_can_be_downloaded(
     monkeypatch: pytest.MonkeyPatch, demo_store_url: str, page: str, charts: int, tables: int
 ) -> None:
-    monkeypatch.setenv("VOC_DATABASE_URL", demo_store_url)
-    app = AppTest.from_file(APP, default_timeout=90)
-    app.run()
-    app.switch_page(page)
-    app.run()
-    assert not app.exception
+    app = open_app_page(monkeypatch, demo_store_url, page)
     assert _downloads_beside(_elements_in_order(app._tree)) == (charts, tables)
     labels = {button.key: button.label for button in app.download_button}
     assert {labels[key] for key in labels if key.endswith("_png")} == ({"Download PNG"} if charts else set())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import only_table, open_app_page
+from tests.apptest import only_table, open_app_page, open_shared_url
 
 
 def _map(monkeypatch: pytest.MonkeyPatch, url: str) -> AppTest:
@@ -59,14 +59,8 @@ def test_demo_map_measures_profile_and_places(monkeypatch: pytest.MonkeyPatch, d
 
 
 def test_a_bookmarked_map_opens_as_it_was_shared(monkeypatch: pytest.MonkeyPatch, demo_store_url: str) -> None:
-    from tests.apptest import APP
-
-    monkeypatch.setenv("VOC_DATABASE_URL", demo_store_url)
-    app = AppTest.from_file(APP, default_timeout=90)
-    app.switch_page("pages/map.py")
-    app.query_params.update({"map_measure": "change", "map_district": "3", "map_category": "Potholes"})
-    app.run()
-    assert not app.exception
+    query = {"map_measure": "change", "map_district": "3", "map_category": "Potholes"}
+    app = open_shared_url(monkeypatch, demo_store_url, "pages/map.py", query)
     assert app.segmented_control(key="map_measure").value == "change"
     assert app.multiselect(key="map_category").value == ["Potholes"]
     assert app.selectbox(key="map_district").value == "3"

@@ -8,20 +8,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from tests.apptest import open_app_page
+
 CRITERIA = ["demand", "trend", "repeat", "survey", "condition", "cost", "equity", "health_safety", "regulatory"]
 
 
 def _priorities(monkeypatch: pytest.MonkeyPatch, url: str, *, present: bool = False) -> AppTest:
-    monkeypatch.setenv("VOC_DATABASE_URL", url)
-    app = AppTest.from_file(APP, default_timeout=180)
-    if present:
-        app.query_params["present"] = "1"
-    app.run()
-    app.switch_page("pages/priorities.py")
-    app.run()
-    assert not app.exception
-    return app
+    query = {"present": "1"} if present else None
+    return open_app_page(monkeypatch, url, "pages/priorities.py", query=query, timeout=180)
 
 
 def _table(app: AppTest, column: str):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_app_page
 from tests.conftest import REAL
 from voc.access import Role
 from voc.store import open_store
@@ -15,17 +16,9 @@ from voc.survey.store import import_survey
 
 SURVEYS = REAL / "surveys"
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
 
 def _page(monkeypatch: pytest.MonkeyPatch, url: str, page: str = "pages/surveys.py") -> AppTest:
-    monkeypatch.setenv("VOC_DATABASE_URL", url)
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.run()
-    app.switch_page(page)
-    app.run()
-    assert not app.exception
-    return app
+    return open_app_page(monkeypatch, url, page, timeout=120)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import APP, only_table, open_app_page
+from tests.apptest import only_table, open_app_page, open_shared_url
 
 
 def _trends(monkeypatch: pytest.MonkeyPatch, url: str) -> AppTest:
@@ -67,14 +67,7 @@ def test_demo_trends_drill_down_and_action(monkeypatch: pytest.MonkeyPatch, demo
 
 
 def _opened_at(monkeypatch: pytest.MonkeyPatch, url: str, query: dict[str, str | list[str]]) -> AppTest:
-    """Open the Trends page as a bookmarked or e-mailed URL with these query parameters would."""
-    monkeypatch.setenv("VOC_DATABASE_URL", url)
-    app = AppTest.from_file(APP, default_timeout=90)
-    app.switch_page("pages/trends.py")
-    app.query_params.update(query)
-    app.run()
-    assert not app.exception
-    return app
+    return open_shared_url(monkeypatch, url, "pages/trends.py", query)
 
 
 def _view(app: AppTest) -> dict[str, object]:
