@@ -145,8 +145,12 @@ def map_data(engine: sa.Engine, filters: Filters, resolution: int) -> str:
 def page_seconds(url: str) -> tuple[float, float]:
     """Time the Map page's first run and its rerun with the hotspots on, from empty caches (median of 3)."""
     import streamlit as st
+    from streamlit import config
 
     os.environ["VOC_DATABASE_URL"] = url
+    # The open demo mode (no sign-in) serves on loopback only, as `voc serve` does by default.
+    config.set_option("server.address", "127.0.0.1")
+    os.environ["VOC_USERS_FILE"] = str(OUT / "no-users.toml")
     districts, hotspots = [], []
     for _ in range(3):
         st.cache_data.clear()
