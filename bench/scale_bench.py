@@ -3,7 +3,7 @@
 For each size (default 50,000 as the baseline, then 5,000,000): generate contacts over four years at
 random points of the demo county (bench/map_bench.py's generator, plus closing times, statuses and
 descriptions), place them (district, H3 cell), and load them into a new SQLite store and a new
-PostgreSQL schema through voc's bulk path (voc.store.bulk_insert in one write transaction, then the
+PostgreSQL database through voc's bulk path (voc.store.bulk_insert in one write transaction, then the
 roll-ups), the path the demo loader takes. Then, warm (median of 3), time what each page asks the
 store for: the Overview, the filter choices, a Trends series by month and by week, service
 performance, a drill-down of 500 records, and the Map's district figures and hexagons. Last, time a
@@ -12,7 +12,7 @@ already stored) into each full store.
 
 Not a pass/fail test and not part of `make test`: it takes several minutes and a few GB of memory.
 PostgreSQL comes from VOC_BENCH_POSTGRES_URL (default: the test server at 127.0.0.1:5432); the
-schema it makes is dropped at the end. Run `uv run python bench/scale_bench.py --help`.
+database it makes is dropped at the end. Run `uv run python bench/scale_bench.py --help`.
 """
 
 from __future__ import annotations
@@ -75,18 +75,22 @@ def requests(districts: gpd.GeoDataFrame, n: int) -> pd.DataFrame:
 
 
 @contextmanager
-def postgres_schema(server_url: str) -> Iterator[str]:
-    """Yield the URL of a new, empty schema on the server; drop it afterwards."""
-    schema = f"voc_bench_{uuid.uuid4().hex[:10]}"
+def postgres_database(server_url: str) -> Iterator[str]:
+    """Yield the URL of a new, empty database on the server; drop it afterwards.
+
+    A database of its own, not a schema: voc's write lock is a PostgreSQL advisory lock, held per
+    database, and a load of millions of rows holds it for minutes; in a shared database it would
+    queue every other voc process on that server (tests included) behind the benchmark.
+    """
+    name = f"voc_bench_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        connection.execute(sa.text(f"CREATE DATABASE {name}"))
     try:
-        url = sa.engine.make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
+        yield sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
-            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+            connection.execute(sa.text(f"DROP DATABASE {name} WITH (FORCE)"))
         admin.dispose()
 
 
@@ -195,7 +199,7 @@ def main() -> None:
             upload = monthly_upload(rows, UPLOAD_ROWS) if n == max(arguments.sizes) else None
             sqlite_url = f"sqlite:///{Path(folder) / f'scale_{n}.db'}"
             results[n, "sqlite"] = run_backend("SQLite", sqlite_url, districts, rows, resolution, upload)
-            with postgres_schema(arguments.postgres) as url:
+            with postgres_database(arguments.postgres) as url:
                 results[n, "postgresql"] = run_backend("PostgreSQL", url, districts, rows, resolution, upload)
             del rows
     large, small = max(arguments.sizes), min(arguments.sizes)
