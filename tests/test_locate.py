@@ -214,6 +214,8 @@ def test_the_migrations_give_stored_contacts_their_cells_and_the_cell_rollup(sto
     with engine.connect() as connection:
         cells = dict(connection.execute(sa.select(REQUESTS.c.source_id, REQUESTS.c.h3_cell)).all())
         rolled_up = connection.execute(sa.text("SELECT month, cell, category, contacts FROM monthly_cell_counts")).all()
+        totals = connection.execute(sa.text("SELECT month, cell, contacts FROM monthly_cell_totals")).all()
     engine.dispose()
     assert cells == {"1": h3.str_to_int(h3.latlng_to_cell(28.31, -82.33, CELL_RESOLUTION)), "2": None}
     assert [tuple(row) for row in rolled_up] == [("2026-03", h3.str_to_int(h3.latlng_to_cell(28.31, -82.33, 8)), "", 1)]
+    assert [tuple(row) for row in totals] == [("2026-03", h3.str_to_int(h3.latlng_to_cell(28.31, -82.33, 8)), 1)]

@@ -13,7 +13,7 @@ from tests.factories import located, request_frame
 from voc.access import Role
 from voc.errors import VocError
 from voc.ingest.upsert import save_requests
-from voc.models import Action, MonthlyCellCount, MonthlyCount, ServiceRequest, Upload
+from voc.models import Action, MonthlyCellCount, MonthlyCellTotal, MonthlyCount, ServiceRequest, Upload
 from voc.store import data_version, record_audit, schema_is_current, write_transaction
 from voc.uploads import list_uploads, start_upload, undo
 
@@ -205,10 +205,18 @@ def test_weekly_rollup_follows_imports_and_undo_across_month_edges(engine: sa.En
 def test_cell_rollup_follows_imports_corrections_and_undo(engine: sa.Engine) -> None:
     cells = MonthlyCellCount.__table__
 
+    totals = MonthlyCellTotal.__table__
+
     def rolled_up() -> dict[tuple[str, str, str], int]:
         with engine.connect() as connection:
             rows = connection.execute(sa.select(cells.c.month, cells.c.cell, cells.c.category, cells.c.contacts))
-            return {(month, h3.int_to_str(cell), category): n for month, cell, category, n in rows}
+            by_category = {(month, h3.int_to_str(cell), category): n for month, cell, category, n in rows}
+            summed = connection.execute(sa.select(totals.c.month, totals.c.cell, totals.c.contacts)).all()
+        expected: dict[tuple[str, str], int] = {}
+        for (month, cell, _), n in by_category.items():
+            expected[(month, cell)] = expected.get((month, cell), 0) + n
+        assert {(month, h3.int_to_str(cell)): n for month, cell, n in summed} == expected
+        return by_category
 
     here, there = (28.31, -82.33), (28.45, -82.61)
     march = h3.latlng_to_cell(*here, 8), h3.latlng_to_cell(*there, 8)

@@ -14,13 +14,14 @@ import pandas as pd
 import sqlalchemy as sa
 
 from voc.geo import ROLLUP_CELL_RESOLUTION, cell_names, cell_parent, load_districts
-from voc.models import MonthlyCellCount, MonthlyCount, ServiceRequest
+from voc.models import MonthlyCellCount, MonthlyCellTotal, MonthlyCount, ServiceRequest
 from voc.periods import month_shift
 from voc.trends import Filters, dimension_conditions, request_conditions
 
 ROLLUP = MonthlyCount.__table__
 REQUESTS = ServiceRequest.__table__
 CELLS = MonthlyCellCount.__table__
+CELL_TOTALS = MonthlyCellTotal.__table__
 Measure = Literal["contacts", "per_1000", "change"]
 MEASURE_COLUMNS = {"contacts": "contacts", "per_1000": "per_1000", "change": "change_pct"}
 FIGURE_COLUMNS = [
@@ -95,23 +96,25 @@ def span_counts(connection: sa.Connection, filters: Filters, span: tuple[str, st
 def hex_cells(engine: sa.Engine, filters: Filters, *, resolution: int = ROLLUP_CELL_RESOLUTION) -> pd.DataFrame:
     """Return contacts per H3 cell (columns cell as a hex string, contacts), most contacts first.
 
-    Read from the cell roll-up, so the time follows the county's area and months, not its number
-    of contacts. `resolution` is at most ROLLUP_CELL_RESOLUTION (8, about 0.7 km² a cell); contacts
-    without coordinates are not counted. The roll-up has no channel: filtering by one is refused.
+    Read from the cell totals when no dimension is filtered, else from the cell roll-up, so the
+    time follows the county's area and months rather than its number of contacts. `resolution`
+    is at most ROLLUP_CELL_RESOLUTION (8, about 0.7 km² a cell); contacts without coordinates are
+    not counted. The roll-up has no channel: filtering by one is refused.
     """
     if not 0 <= resolution <= ROLLUP_CELL_RESOLUTION:
         raise ValueError(f"resolution must be 0 to {ROLLUP_CELL_RESOLUTION}, not {resolution}")
     if filters.channels:
         raise ValueError("the cell roll-up has no channel: map contacts of every channel")
-    cell = (CELLS.c.cell if resolution == ROLLUP_CELL_RESOLUTION else cell_parent(CELLS.c.cell, resolution)).label(
+    table = CELLS if any(filters.by_dimension().values()) else CELL_TOTALS
+    cell = (table.c.cell if resolution == ROLLUP_CELL_RESOLUTION else cell_parent(table.c.cell, resolution)).label(
         "cell"
     )
-    contacts = sa.func.sum(CELLS.c.contacts).label("contacts")
-    conditions = dimension_conditions(CELLS, filters)
+    contacts = sa.func.sum(table.c.contacts).label("contacts")
+    conditions = dimension_conditions(table, filters)
     if filters.first_month:
-        conditions.append(CELLS.c.month >= filters.first_month)
+        conditions.append(table.c.month >= filters.first_month)
     if filters.last_month:
-        conditions.append(CELLS.c.month <= filters.last_month)
+        conditions.append(table.c.month <= filters.last_month)
     query = sa.select(cell, contacts).where(*conditions).group_by(cell).order_by(contacts.desc(), cell)
     with engine.connect() as connection:
         frame = pd.DataFrame(connection.execute(query).all(), columns=["cell", "contacts"])

@@ -189,6 +189,19 @@ class MonthlyCellCount(SQLModel, table=True):
     contacts: int = 0
 
 
+class MonthlyCellTotal(SQLModel, table=True):
+    """Contacts per month and H3 cell, all dimensions summed: the hexagons of a map with no dimension filter.
+
+    Bounded by cells x months whatever the number of contacts, where MonthlyCellCount grows with them.
+    """
+
+    __tablename__ = "monthly_cell_totals"
+
+    month: str = Field(primary_key=True, max_length=7)
+    cell: int = Field(primary_key=True, sa_type=sa.BigInteger)
+    contacts: int = 0
+
+
 class CategoryTarget(SQLModel, table=True):
     """The service-level target of a category: the share closed within `target_days` is reported."""
 

@@ -17,6 +17,7 @@ from voc.errors import VocError
 from voc.geo import ROLLUP_CELL_RESOLUTION, cell_parent
 from voc.models import (
     MonthlyCellCount,
+    MonthlyCellTotal,
     MonthlyCount,
     RequestChange,
     ServiceRequest,
@@ -33,6 +34,7 @@ CHANGES = RequestChange.__table__
 ROLLUP = MonthlyCount.__table__
 WEEKLY = WeeklyCount.__table__
 CELLS = MonthlyCellCount.__table__
+CELL_TOTALS = MonthlyCellTotal.__table__
 UPLOADS = Upload.__table__
 
 # The columns an import writes; id, upload_id and row_hash are the store's own.
@@ -197,6 +199,13 @@ def refresh_rollup(connection: sa.Connection, months: Iterable[str]) -> None:
         _recount(connection, ROLLUP, REQUESTS.c.opened_month, REQUESTS.c.opened_month.in_(chunk))
         connection.execute(sa.delete(CELLS).where(CELLS.c.month.in_(chunk)))
         _recount_cells(connection, REQUESTS.c.opened_month.in_(chunk))
+        connection.execute(sa.delete(CELL_TOTALS).where(CELL_TOTALS.c.month.in_(chunk)))
+        totals = (
+            sa.select(CELLS.c.month, CELLS.c.cell, sa.func.sum(CELLS.c.contacts))
+            .where(CELLS.c.month.in_(chunk))
+            .group_by(CELLS.c.month, CELLS.c.cell)
+        )
+        connection.execute(sa.insert(CELL_TOTALS).from_select(["month", "cell", "contacts"], totals))
     for first, last in _runs(months):
         first_monday, last_day = _weeks_touching(first)[0], _weeks_touching(last)[1]
         connection.execute(sa.delete(WEEKLY).where(WEEKLY.c.week.between(first_monday, last_day)))
