@@ -13,6 +13,7 @@ from voc.survey.compare import districts_against_county
 from voc.survey.store import current_results
 from voc.trends import Filters, series
 
+CATEGORY_COLUMNS = ["category", "contacts", "contacts_year_earlier", "change_pct"]
 CANDIDATE_COLUMNS = ["name", "kind", "category", "estimated_cost"]
 SURVEY_COLUMNS = ["service_area", "satisfied_share", "margin", "rest_share", "verdict", "n"]
 
@@ -49,7 +50,7 @@ def district_profile(engine: sa.Engine, code: str, filters: Filters, *, top: int
             return None
         own = replace(filters, districts=(code,))
         span = month_span(connection, own)
-        categories = _top_categories(connection, own, span, top) if span else _top_categories_empty()
+        categories = _top_categories(connection, own, span, top) if span else pd.DataFrame(columns=CATEGORY_COLUMNS)
         candidates = _candidates(connection, code)
     wave, survey = _survey(current_results(engine), code)
     return DistrictProfile(
@@ -64,17 +65,13 @@ def district_profile(engine: sa.Engine, code: str, filters: Filters, *, top: int
     )
 
 
-def _top_categories_empty() -> pd.DataFrame:
-    return pd.DataFrame(columns=["category", "contacts", "contacts_year_earlier", "change_pct"])
-
-
 def _top_categories(connection: sa.Connection, filters: Filters, span: tuple[str, str], top: int) -> pd.DataFrame:
     counts = span_counts(connection, filters, span, by="category").reset_index()
     counts = counts[counts["contacts"] > 0].rename(columns={"earlier": "contacts_year_earlier"})
     earlier = counts["contacts_year_earlier"]
     counts["change_pct"] = (counts["contacts"] - earlier) / earlier.where(earlier > 0) * 100
     ordered = counts.sort_values(["contacts", "category"], ascending=[False, True], kind="stable")
-    return ordered.head(top).reset_index(drop=True)
+    return ordered.head(top).reset_index(drop=True)[CATEGORY_COLUMNS]
 
 
 def _survey(results: pd.DataFrame, code: str) -> tuple[str | None, pd.DataFrame]:

@@ -782,14 +782,15 @@ def district_profile_panel(code: str, filters: Filters) -> None:
             )
 
 
-def district_populations_table() -> pd.DataFrame:
-    """Return the stored districts' code, name and population, for the Data page's editor."""
-    return pd.DataFrame(_district_table(load_settings().database_url, version()))
-
-
 @st.cache_data(show_spinner=False, max_entries=8)
 def _district_table(url: str, version: int) -> pd.DataFrame:
     return pd.DataFrame(load_districts(_engine_for(url))[["code", "name", "population"]])
+
+
+def district_populations_table() -> pd.DataFrame:
+    """Return the stored districts' code, name and population, for the Data page's editor."""
+    url = load_settings().database_url
+    return _district_table(url, data_version(_engine_for(url)))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
