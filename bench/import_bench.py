@@ -32,10 +32,10 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from voc.access import Role
-from voc.config import Settings
+from voc.core.access import Role
+from voc.core.config import Settings
 from voc.ingest.pipeline import ImportOptions, ImportReport, import_requests
-from voc.store import open_store
+from voc.store.engine import open_store
 
 OUT = Path(__file__).resolve().parent / "out"
 # Bump when the generated layout changes, so a stale cached file is not timed.

@@ -3,11 +3,12 @@
 import streamlit as st
 
 from voc import ui
-from voc.errors import VocError
-from voc.fields import CONTACT_TYPES
-from voc.geo import import_districts, populations_by_code, set_populations
-from voc.performance import save_targets
-from voc.request_types import save_type_map
+from voc.contacts.performance import save_targets
+from voc.core.errors import VocError
+from voc.core.fields import CONTACT_TYPES
+from voc.ingest.boundaries import import_districts
+from voc.ingest.request_types import save_type_map
+from voc.store.districts import populations_by_code, set_populations
 from voc.survey.dictionary import KINDS
 from voc.survey.store import save_benchmarks, save_links, save_questions
 

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from voc import charts, ui
-from voc.fields import label
-from voc.maps import deck, legend
-from voc.periods import month_label
+from voc import ui
+from voc.core.fields import label
+from voc.core.periods import month_label
+from voc.present import charts
+from voc.present.maps import deck, legend
 
 ui.require_frame()
 st.title("Map")

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from voc import charts, ui
-from voc.fields import markdown_literal
-from voc.overview import headline_metrics
-from voc.periods import month_label
+from voc import ui
+from voc.contacts.overview import headline_metrics
+from voc.core.fields import markdown_literal
+from voc.core.periods import month_label
+from voc.present import charts
 
 ui.require_frame()
 st.title("Overview")

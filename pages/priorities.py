@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from voc import charts, ranking, ui
-from voc.evidence import DEFAULT_RADIUS_M
-from voc.ranking_export import ranking_workbook
+from voc import ui
+from voc.present import charts
+from voc.priorities import ranking
+from voc.priorities.evidence import DEFAULT_RADIUS_M
+from voc.priorities.workbook import ranking_workbook
 
 ui.require_frame()
 present = ui.presenting()

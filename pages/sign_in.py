@@ -3,8 +3,8 @@
 import streamlit as st
 
 from voc import ui
-from voc.access import Mode
-from voc.errors import VocError
+from voc.core.access import Mode
+from voc.core.errors import VocError
 
 ui.require_frame()
 st.title("Sign in to voc")

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from voc import survey_charts, ui
+from voc import ui
+from voc.present import survey_charts
 from voc.survey.compare import (
     batteries,
     change_summary,

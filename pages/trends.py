@@ -5,13 +5,14 @@ from datetime import date
 
 import streamlit as st
 
-from voc import charts, ui
-from voc.access import Role, allows
-from voc.actions import add_action, list_actions
-from voc.errors import VocError
-from voc.fields import label, markdown_literal
-from voc.periods import month_label, month_shift
-from voc.trends import action_effects, per_thousand, records, shares, top_groups, year_over_year
+from voc import ui
+from voc.contacts.actions import add_action, list_actions
+from voc.contacts.trends import action_effects, per_thousand, records, shares, top_groups, year_over_year
+from voc.core.access import Role, allows
+from voc.core.errors import VocError
+from voc.core.fields import label, markdown_literal
+from voc.core.periods import month_label, month_shift
+from voc.present import charts
 
 ui.require_frame()
 st.title("Trends")

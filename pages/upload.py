@@ -3,13 +3,13 @@
 import streamlit as st
 
 from voc import ui
-from voc.candidates import CandidateOptions, import_candidates, propose_mapping
-from voc.errors import VocError
-from voc.fields import markdown_literal
+from voc.core.errors import VocError
+from voc.core.fields import markdown_literal
 from voc.ingest.pipeline import ImportOptions, import_requests
-from voc.sessions import one_session, read_sessions, save_sessions
+from voc.ingest.sessions import one_session, read_sessions, save_sessions
+from voc.priorities.candidates import CandidateOptions, import_candidates, propose_mapping
+from voc.store.uploads import sha256_of, undo
 from voc.survey.store import import_survey
-from voc.uploads import sha256_of, undo
 
 ui.require_frame()
 st.title("Upload")

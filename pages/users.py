@@ -4,9 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from voc import ui
-from voc.access import RANKS, Mode, Role
-from voc.errors import VocError
-from voc.users import add_user, remove_user, set_role, set_rule
+from voc.core.access import RANKS, Mode, Role
+from voc.core.errors import VocError
+from voc.core.users import add_user, remove_user, set_role, set_rule
 
 ui.require_frame()
 st.title("Users")

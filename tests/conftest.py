@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from voc.store import open_store
+from voc.store.engine import open_store
 
 IN_CI = bool(os.environ.get("CI"))
 DATA = Path(__file__).parent / "data"
@@ -96,7 +96,7 @@ def engine(store_url: str) -> Iterator[sa.Engine]:
 
 @pytest.fixture(scope="session")
 def demo_county():
-    from voc.demo import build_demo_county
+    from voc.demo.county import build_demo_county
 
     return build_demo_county()
 
@@ -104,7 +104,7 @@ def demo_county():
 @pytest.fixture(scope="session")
 def demo_store_url(tmp_path_factory: pytest.TempPathFactory, demo_county) -> str:
     """A SQLite store holding the demo county, shared by the tests that only read it."""
-    from voc.demo_load import load_demo
+    from voc.demo.load import load_demo
 
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'voc.db'}"
     engine = open_store(url)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
+from voc.core.periods import local_month, local_week
 from voc.ingest.locate import locate
-from voc.ingest.upsert import REQUEST_COLUMNS
-from voc.periods import local_month, local_week
+from voc.store.requests import REQUEST_COLUMNS
 
 
 def request_frame(rows: list[dict[str, object]], *, source: str = "crm") -> pd.DataFrame:

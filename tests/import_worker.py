@@ -34,13 +34,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from voc.access import Role
 from voc.cli import main as voc_main
-from voc.config import load_settings
+from voc.contacts.overview import load_overview
+from voc.core.access import Role
+from voc.core.config import load_settings
 from voc.ingest.pipeline import import_requests
-from voc.overview import load_overview
-from voc.store import open_store
-from voc.uploads import list_uploads
+from voc.store.engine import open_store
+from voc.store.uploads import list_uploads
 
 MAX_READS = 5_000
 MAX_READ_SECONDS = 45.0

@@ -14,7 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import REAL
-from voc.access import (
+from voc.contacts.actions import add_action
+from voc.contacts.performance import save_targets
+from voc.core.access import (
     Mode,
     NotServing,
     Role,
@@ -27,20 +29,9 @@ from voc.access import (
     role_from_claims,
     role_rules,
 )
-from voc.actions import add_action
-from voc.candidates import import_candidates
-from voc.config import load_settings
-from voc.errors import NotAllowed, VocError
-from voc.geo import import_districts, set_populations
-from voc.ingest.pipeline import import_requests
-from voc.performance import save_targets
-from voc.ranking import save_scenario
-from voc.request_types import save_type_map
-from voc.sessions import one_session, save_sessions
-from voc.store import data_version, open_store
-from voc.survey.store import import_survey, save_benchmarks, save_links, save_questions
-from voc.uploads import undo
-from voc.users import (
+from voc.core.config import load_settings
+from voc.core.errors import NotAllowed, VocError
+from voc.core.users import (
     UsersFile,
     add_user,
     authenticate,
@@ -52,6 +43,16 @@ from voc.users import (
     set_rule,
     verify_password,
 )
+from voc.ingest.boundaries import import_districts
+from voc.ingest.pipeline import import_requests
+from voc.ingest.request_types import save_type_map
+from voc.ingest.sessions import one_session, save_sessions
+from voc.priorities.candidates import import_candidates
+from voc.priorities.scenarios import save_scenario
+from voc.store.districts import set_populations
+from voc.store.engine import data_version, open_store
+from voc.store.uploads import undo
+from voc.survey.store import import_survey, save_benchmarks, save_links, save_questions
 
 BALTIMORE = REAL / "baltimore311_2019-10_sample.csv"
 BOUNDARIES = REAL / "baltimore_council_districts_2012.geojson"

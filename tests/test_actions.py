@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from voc.access import Role
-from voc.actions import action_effect, add_action, list_actions
-from voc.errors import VocError
-from voc.periods import month_range
+from voc.contacts.actions import action_effect, add_action, list_actions
+from voc.core.access import Role
+from voc.core.errors import VocError
+from voc.core.periods import month_range
 
 
 def _seasonal(seed: int, *, drop_from: str | None = None, factor: float = 1.0) -> pd.Series:

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from voc.alerts import AlertSettings, _corrected_level, detect_emerging
-from voc.demo import build_demo_county
-from voc.errors import VocError
-from voc.periods import month_range
+from voc.contacts.alerts import AlertSettings, _corrected_level, detect_emerging
+from voc.core.errors import VocError
+from voc.core.periods import month_range
+from voc.demo.county import build_demo_county
 
 MONTH = "2026-10"
 FIVE_YEARS = month_range("2021-11", MONTH)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from voc.access import Role
-from voc.users import add_user, load_users, set_rule
+from voc.core.access import Role
+from voc.core.users import add_user, load_users, set_rule
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PASSWORD = "a long enough passphrase"
@@ -143,7 +143,7 @@ def test_a_removed_user_is_signed_out_at_the_next_click(local: Path, tmp_path: P
     monkeypatch.setenv("VOC_USERS_FILE", str(moved))
     app = _app(user="ana", page="pages/upload.py")
     assert app.title[0].value == "Upload"
-    from voc.users import remove_user
+    from voc.core.users import remove_user
 
     remove_user(moved, "ana", acting_role=Role.ADMIN)
     app.run()

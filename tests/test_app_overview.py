@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest import open_app_page
-from voc.fields import markdown_literal
+from voc.core.fields import markdown_literal
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, url: str) -> AppTest:
@@ -41,7 +41,7 @@ def test_demo_county_figures(monkeypatch: pytest.MonkeyPatch, demo_store_url: st
     emerging = [w.value for w in app.warning]
     planted = demo_county.planted_rises
     for category, district in zip(planted["category"], planted["district_code"], strict=True):
-        # Markdown-escaped on the page, so a name from an upload shows as typed (voc.fields.markdown_literal).
+        # Markdown-escaped on the page, so a name from an upload shows as typed (voc.core.fields.markdown_literal).
         expected = markdown_literal(f"{category} in District {district}:")
         assert any(s.startswith(expected) for s in emerging), category
     assert [s.value for s in app.subheader] == [

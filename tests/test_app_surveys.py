@@ -10,8 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest import open_app_page
 from tests.conftest import REAL
-from voc.access import Role
-from voc.store import open_store
+from voc.core.access import Role
+from voc.store.engine import open_store
 from voc.survey.store import import_survey
 
 SURVEYS = REAL / "surveys"

@@ -9,10 +9,10 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest import open_app_page
 from tests.conftest import REAL
-from voc.access import Role
-from voc.models import ServiceRequest
-from voc.request_types import save_type_map
-from voc.store import open_store
+from voc.core.access import Role
+from voc.ingest.request_types import save_type_map
+from voc.store.engine import open_store
+from voc.store.models import ServiceRequest
 
 BALTIMORE = REAL / "baltimore311_2019-10_sample.csv"
 
@@ -75,7 +75,7 @@ def test_a_stakeholder_session_counts_as_contacts(monkeypatch: pytest.MonkeyPatc
 
 
 def test_data_page_maps_new_request_types(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
-    from voc.config import load_settings
+    from voc.core.config import load_settings
     from voc.ingest.pipeline import import_requests
 
     monkeypatch.setenv("VOC_DATABASE_URL", sqlite_url)
@@ -91,10 +91,10 @@ def test_data_page_maps_new_request_types(monkeypatch: pytest.MonkeyPatch, sqlit
 
 
 def test_data_page_saves_targets_that_trends_report(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
-    from voc.config import load_settings
+    from voc.contacts.performance import load_targets, save_targets, service_performance
+    from voc.contacts.trends import Filters
+    from voc.core.config import load_settings
     from voc.ingest.pipeline import import_requests
-    from voc.performance import load_targets, save_targets, service_performance
-    from voc.trends import Filters
 
     monkeypatch.setenv("VOC_DATABASE_URL", sqlite_url)
     engine = open_store(sqlite_url)
@@ -117,7 +117,7 @@ def test_data_page_saves_targets_that_trends_report(monkeypatch: pytest.MonkeyPa
 
 
 def test_data_page_imports_boundaries_and_saves_populations(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
-    from voc.geo import load_districts
+    from voc.store.districts import load_districts
 
     boundaries = REAL / "baltimore_council_districts_2012.geojson"
     app = _page(monkeypatch, sqlite_url, "pages/data.py")

@@ -10,14 +10,15 @@ import pytest
 
 from tests.browser import chromium_page, open_page, running_app, screenshot
 from tests.conftest import REAL
-from voc.access import Role
-from voc.actions import add_action
-from voc.config import load_settings
-from voc.geo import import_districts, load_districts
+from voc.contacts.actions import add_action
+from voc.core.access import Role
+from voc.core.config import load_settings
+from voc.core.users import add_user
+from voc.ingest.boundaries import import_districts
 from voc.ingest.pipeline import import_requests
-from voc.request_types import save_type_map, type_table
-from voc.store import open_store
-from voc.users import add_user
+from voc.ingest.request_types import save_type_map, type_table
+from voc.store.districts import load_districts
+from voc.store.engine import open_store
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long enough passphrase"

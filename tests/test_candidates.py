@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tests.conftest import DATA
-from voc.access import Role
-from voc.candidates import CandidateOptions, import_candidates
 from voc.cli import main
-from voc.errors import FileRefused, VocError
-from voc.evidence import load_candidates
-from voc.uploads import list_uploads, undo
+from voc.core.access import Role
+from voc.core.errors import FileRefused, VocError
+from voc.priorities.candidates import CandidateOptions, import_candidates
+from voc.priorities.evidence import load_candidates
+from voc.store.uploads import list_uploads, undo
 
 PITTSBURGH = DATA / "candidates" / "pgh_capital_projects_sample.csv"
 DC = DATA / "candidates" / "dc_cip_projects_flat_sample.csv"

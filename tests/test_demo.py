@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from voc.demo import DemoCounty, build_demo_county
-from voc.errors import VocError
+from voc.core.errors import VocError
+from voc.demo.county import DemoCounty, build_demo_county
 
 HURRICANE = "2024-10"
 

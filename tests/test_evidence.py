@@ -11,21 +11,21 @@ import pandas as pd
 import pytest
 
 from tests.factories import request_frame
-from voc.evidence import DEFAULT_RADIUS_M, demand_evidence, load_candidates
-from voc.geo import point_cells
-from voc.ingest.upsert import save_requests
-from voc.mapdata import repeat_locations
-from voc.ranking import ranking_basis
-from voc.store import open_store, write_transaction
+from voc.contacts.mapdata import repeat_locations
+from voc.contacts.trends import Filters
+from voc.priorities.evidence import DEFAULT_RADIUS_M, demand_evidence, load_candidates
+from voc.priorities.ranking import ranking_basis
+from voc.store.cells import point_cells
+from voc.store.engine import open_store, write_transaction
+from voc.store.requests import save_requests
+from voc.store.uploads import start_upload
 from voc.survey import category_priorities
-from voc.trends import Filters
-from voc.uploads import start_upload
 
 LAST = "2026-10"
 
 
 def _distance_m(lat: pd.Series, lon: pd.Series, lat0: float, lon0: float) -> np.ndarray:
-    """Great-circle distance written out independently of voc.evidence (same sphere)."""
+    """Great-circle distance written out independently of voc.priorities.evidence (same sphere)."""
     radius = 6_371_008.8
     return np.array([
         2 * radius * math.asin(math.sqrt(

@@ -10,8 +10,8 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from voc import charts
-from voc.export import PNG_TITLE_SIZE, PNG_WIDTH, chart_png, csv_bytes, xlsx_bytes
+from voc.present import charts
+from voc.present.export import PNG_TITLE_SIZE, PNG_WIDTH, chart_png, csv_bytes, xlsx_bytes
 
 HOSTILE = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "plain", "<img src=x onerror=alert(1)>"]
 

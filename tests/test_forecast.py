@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from voc.forecast import design, fit_seasonal, forecast
-from voc.periods import month_range
+from voc.contacts.forecast import design, fit_seasonal, forecast
+from voc.core.periods import month_range
 
 HISTORY = month_range("2021-11", "2026-10")
 FUTURE = ["2026-11", "2026-12", "2027-01"]

@@ -15,11 +15,13 @@ from click.testing import CliRunner
 from shapely.geometry import Point, Polygon, box
 
 from tests.conftest import REAL
-from voc.access import Role
 from voc.cli import main
-from voc.errors import FileRefused, VocError
-from voc.geo import cell_resolution, import_districts, load_districts, read_boundaries, set_populations
-from voc.store import data_version
+from voc.core.access import Role
+from voc.core.errors import FileRefused, VocError
+from voc.ingest.boundaries import import_districts, read_boundaries
+from voc.store.cells import cell_resolution
+from voc.store.districts import load_districts, set_populations
+from voc.store.engine import data_version
 
 BALTIMORE = REAL / "baltimore_council_districts_2012.geojson"
 LA_COUNCIL = REAL / "la_city_council_districts_2012.geojson"

@@ -12,13 +12,13 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import REAL
-from voc.access import Role
-from voc.config import Settings
-from voc.errors import FileRefused, VocError
+from voc.core.access import Role
+from voc.core.config import Settings
+from voc.core.errors import FileRefused, VocError
 from voc.ingest.pipeline import ImportOptions, import_requests, rejected_rows
-from voc.models import MonthlyCount, RejectedRow, RequestType, ServiceRequest, Upload
-from voc.request_types import load_type_map, save_type_map
-from voc.uploads import undo
+from voc.ingest.request_types import load_type_map, save_type_map
+from voc.store.models import MonthlyCount, RejectedRow, RequestType, ServiceRequest, Upload
+from voc.store.uploads import undo
 
 SETTINGS = Settings(
     database_url="", timezone="America/New_York", max_upload_bytes=5_000_000, redact_personal=True, user="ana"
@@ -118,7 +118,7 @@ def test_every_real_export_imports_by_auto_mapping_alone(
 
 
 def test_kc_split_date_and_time_and_council_district(sqlite_url: str) -> None:
-    from voc.store import open_store
+    from voc.store.engine import open_store
 
     engine = open_store(sqlite_url)
     path = REAL / "kc311_potholes_2020JanFeb.csv"

@@ -29,12 +29,12 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from voc.access import Role
-from voc.config import Settings
+from voc.core.access import Role
+from voc.core.config import Settings
 from voc.ingest.pipeline import ImportOptions, import_requests
-from voc.models import MonthlyCount, RequestChange, ServiceRequest, Upload
-from voc.store import POSTGRES_WRITE_LOCK, open_store, write_transaction
-from voc.uploads import list_uploads, undo
+from voc.store.engine import POSTGRES_WRITE_LOCK, open_store, write_transaction
+from voc.store.models import MonthlyCount, RequestChange, ServiceRequest, Upload
+from voc.store.uploads import list_uploads, undo
 
 WORKER = Path(__file__).with_name("import_worker.py")
 ROOT = WORKER.parents[1]

@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from voc.access import Role
-from voc.config import Settings
-from voc.errors import FileRefused
+from voc.core.access import Role
+from voc.core.config import Settings
+from voc.core.errors import FileRefused
 from voc.ingest.pipeline import ImportOptions, import_requests
-from voc.models import ServiceRequest
-from voc.store import open_store
+from voc.store.engine import open_store
+from voc.store.models import ServiceRequest
 
 SETTINGS = Settings(
     database_url="", timezone="America/New_York", max_upload_bytes=5_000_000, redact_personal=True, user="ana"

@@ -39,10 +39,10 @@ from tests.test_import_concurrency import (  # noqa: F401
     wait_until,
     write_csv,
 )
-from voc.access import Role
+from voc.core.access import Role
 from voc.ingest.pipeline import ImportOptions, import_requests
-from voc.store import open_store
-from voc.uploads import list_uploads, undo
+from voc.store.engine import open_store
+from voc.store.uploads import list_uploads, undo
 
 SEED = 8_675_309
 KILLS = 3  # per kind of run and backend

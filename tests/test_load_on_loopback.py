@@ -27,9 +27,9 @@ from tests.test_import_concurrency import (
     stored_requests,
     write_csv,
 )
-from voc.access import Role
+from voc.core.access import Role
 from voc.ingest.pipeline import ImportOptions, import_requests
-from voc.store import open_store
+from voc.store.engine import open_store
 
 pytestmark = pytest.mark.browser
 

@@ -13,12 +13,13 @@ from shapely.geometry import box
 
 from tests.conftest import REAL
 from tests.test_import import SETTINGS
-from voc.access import Role
-from voc.geo import CELL_RESOLUTION, import_districts, read_boundaries
+from voc.core.access import Role
+from voc.ingest.boundaries import import_districts, read_boundaries
 from voc.ingest.locate import MISMATCH, OUTSIDE, locate, with_location_problems
 from voc.ingest.pipeline import ImportOptions, import_requests
 from voc.ingest.validate import PROBLEM_COLUMNS
-from voc.models import ServiceRequest
+from voc.store.cells import CELL_RESOLUTION
+from voc.store.models import ServiceRequest
 
 REQUESTS = ServiceRequest.__table__
 # Two side-by-side districts: A west of longitude -82.5, B east of it.
@@ -195,7 +196,7 @@ def test_the_migrations_give_stored_contacts_their_cells_and_the_cell_rollup(sto
     from alembic import command
     from alembic.config import Config
 
-    from voc.store import MIGRATIONS_DIR, make_engine, upgrade_schema
+    from voc.store.engine import MIGRATIONS_DIR, make_engine, upgrade_schema
 
     engine = make_engine(store_url)
     with engine.begin() as connection:

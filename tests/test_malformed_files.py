@@ -26,13 +26,13 @@ from sqlmodel import SQLModel
 from tests.conftest import REAL, _fresh_postgres_schema
 from tests.test_import_concurrency import assert_consistent
 from tests.test_read import compound_file, xls, xlsx, zip_bomb
-from voc.access import Role
-from voc.config import Settings
-from voc.errors import FileRefused
-from voc.export import csv_bytes
+from voc.contacts.trends import Filters, records
+from voc.core.access import Role
+from voc.core.config import Settings
+from voc.core.errors import FileRefused
 from voc.ingest.pipeline import ImportOptions, ImportReport, import_requests
-from voc.store import open_store
-from voc.trends import Filters, records
+from voc.present.export import csv_bytes
+from voc.store.engine import open_store
 
 SETTINGS = Settings(database_url="", timezone="America/New_York", max_upload_bytes=200 * 1024**2,
                     redact_personal=True, user="ana")  # fmt: skip

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from voc.fields import PERSONAL_FIELD_NAMES
+from voc.core.fields import PERSONAL_FIELD_NAMES
 from voc.ingest.layouts import KNOWN_LAYOUTS
 from voc.ingest.mapping import (
     GUESS_BELOW,

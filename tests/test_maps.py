@@ -13,13 +13,13 @@ import sqlalchemy as sa
 from shapely.geometry import box
 
 from tests.factories import located, request_frame
-from voc.geo import replace_districts
-from voc.ingest.upsert import save_requests
-from voc.mapdata import PLACE_COLUMNS, district_figures, hex_cells, repeat_locations
-from voc.maps import NO_DATA, deck, legend, scale
-from voc.store import open_store, write_transaction
-from voc.trends import Filters
-from voc.uploads import start_upload
+from voc.contacts.mapdata import PLACE_COLUMNS, district_figures, hex_cells, repeat_locations
+from voc.contacts.trends import Filters
+from voc.present.maps import NO_DATA, deck, legend, scale
+from voc.store.districts import replace_districts
+from voc.store.engine import open_store, write_transaction
+from voc.store.requests import save_requests
+from voc.store.uploads import start_upload
 
 YEAR = Filters(first_month="2025-11", last_month="2026-10")
 

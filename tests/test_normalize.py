@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from voc.fields import CHANNELS
+from voc.core.fields import CHANNELS
 from voc.ingest.normalize import (
     normalize_channels,
     normalize_districts,

@@ -9,16 +9,11 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import request_frame
-from voc.ingest.upsert import save_requests
-from voc.overview import (
-    headline_metrics,
-    latest_complete_month,
-    load_overview,
-    percent_change,
-)
-from voc.periods import local_week, month_label, month_range, month_shift
-from voc.store import write_transaction
-from voc.uploads import start_upload
+from voc.contacts.overview import headline_metrics, latest_complete_month, load_overview, percent_change
+from voc.core.periods import local_week, month_label, month_range, month_shift
+from voc.store.engine import write_transaction
+from voc.store.requests import save_requests
+from voc.store.uploads import start_upload
 
 
 @pytest.mark.parametrize(

@@ -12,24 +12,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from voc.access import Role
-from voc.errors import VocError
-from voc.ranking import (
+from voc.core.access import Role
+from voc.core.errors import VocError
+from voc.priorities.ranking import (
     HOW_SCORES_ARE_BUILT,
     breakdown,
     breakdowns,
     criteria_of,
     criterion_scores,
-    delete_scenario,
-    load_scenarios,
     parse_weights,
     rank_candidates,
     rank_ranges,
     ranking_inputs,
     resolve_weights,
-    save_scenario,
 )
-from voc.ranking_export import ranking_workbook
+from voc.priorities.scenarios import delete_scenario, load_scenarios, save_scenario
+from voc.priorities.workbook import ranking_workbook
 
 EVIDENCE = {"linked_by": "within 1,600 m", "contacts_before": 0, "repeat_places": 0, "is_rating": np.nan}
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from openpyxl import Workbook
 
-from voc.errors import FileRefused
+from voc.core.errors import FileRefused
 from voc.ingest.read import RawTable, list_sheets, read_table
 
 REAL = Path(__file__).parent / "data" / "real"

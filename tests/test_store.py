@@ -10,12 +10,12 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import located, request_frame
-from voc.access import Role
-from voc.errors import VocError
-from voc.ingest.upsert import save_requests
-from voc.models import Action, MonthlyCellCount, MonthlyCellTotal, MonthlyCount, ServiceRequest, Upload
-from voc.store import data_version, record_audit, schema_is_current, write_transaction
-from voc.uploads import list_uploads, start_upload, undo
+from voc.core.access import Role
+from voc.core.errors import VocError
+from voc.store.engine import data_version, record_audit, schema_is_current, write_transaction
+from voc.store.models import Action, MonthlyCellCount, MonthlyCellTotal, MonthlyCount, ServiceRequest, Upload
+from voc.store.requests import save_requests
+from voc.store.uploads import list_uploads, start_upload, undo
 
 REQUESTS = ServiceRequest.__table__
 
@@ -60,7 +60,7 @@ def test_schema_is_current_after_open(engine: sa.Engine) -> None:
 
 
 def test_sqlite_connections_get_wal_busy_timeout_and_foreign_keys(sqlite_url: str) -> None:
-    from voc.store import open_store
+    from voc.store.engine import open_store
 
     engine = open_store(sqlite_url)
     with engine.connect() as connection:
@@ -178,7 +178,7 @@ def test_a_failed_write_leaves_the_store_untouched(engine: sa.Engine) -> None:
 
 
 def test_weekly_rollup_follows_imports_and_undo_across_month_edges(engine: sa.Engine) -> None:
-    from voc.models import WeeklyCount
+    from voc.store.models import WeeklyCount
 
     weekly = WeeklyCount.__table__
 

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from voc.demo import SURVEY
-from voc.demo_load import load_demo
-from voc.store import open_store
+from voc.demo.county import SURVEY
+from voc.demo.load import load_demo
+from voc.store.engine import open_store
 from voc.survey import category_priorities, importance_satisfaction
 from voc.survey.compare import compare_waves, opinions_by_area
 from voc.survey.complaints import beside_opinions, linked_contacts

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from tests.conftest import REAL
 from voc.cli import main
-from voc.store import open_store
+from voc.store.engine import open_store
 from voc.survey.compare import compare_waves
 from voc.survey.store import current_results
 

@@ -6,12 +6,12 @@ import pandas as pd
 import pytest
 
 from tests.conftest import REAL
-from voc.access import Role
-from voc.errors import FileRefused
+from voc.core.access import Role
+from voc.core.errors import FileRefused
+from voc.store.uploads import undo
 from voc.survey.compare import batteries, compare_waves, priorities
 from voc.survey.dictionary import classify, parse_codes, read_dictionary, split_column
 from voc.survey.store import current_results, import_survey, load_questions, save_questions
-from voc.uploads import undo
 
 SURVEYS = REAL / "surveys"
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from scipy.stats import fisher_exact
 
-from voc.textmine import PHRASE_ENDS, STOP_WORDS, frequent_terms, rising_terms, term_counts, tokenize
+from voc.contacts.textmine import PHRASE_ENDS, STOP_WORDS, frequent_terms, rising_terms, term_counts, tokenize
 
 FLOODING = "Flooding / standing water"
 

@@ -12,10 +12,10 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
-from voc.access import Role
-from voc.config import PROJECT_ROOT, load_settings
-from voc.errors import VocError
-from voc.store import open_store
+from voc.core.access import Role
+from voc.core.config import PROJECT_ROOT, load_settings
+from voc.core.errors import VocError
+from voc.store.engine import open_store
 
 # The command line acts as the machine's operator: whoever can run it can read the store and the
 # users file directly, so it has the admin role; VOC_USER names them in the audit log.
@@ -54,8 +54,8 @@ def main() -> None:
 @_friendly_errors
 def serve(port: int, address: str) -> None:
     """Upgrade the store and serve the app (refused beyond localhost until sign-in is configured)."""
-    from voc.access import access_mode
-    from voc.users import load_users
+    from voc.core.access import access_mode
+    from voc.core.users import load_users
 
     oidc = _secrets_have_auth(PROJECT_ROOT / ".streamlit" / "secrets.toml")
     users = load_users(load_settings().users_file)
@@ -82,7 +82,7 @@ def _secrets_have_auth(path: Any) -> bool:
 @_friendly_errors
 def demo(if_empty: bool) -> None:
     """Load the demo county (Palmetto County, FL) into the store."""
-    from voc.demo_load import load_demo, store_is_empty
+    from voc.demo.load import load_demo, store_is_empty
 
     engine = _engine()
     if not store_is_empty(engine):
@@ -117,7 +117,7 @@ def db_upgrade() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON, one object per upload.")
 def uploads(as_json: bool) -> None:
     """List the upload history, newest first."""
-    from voc.uploads import list_uploads
+    from voc.store.uploads import list_uploads
 
     history = list_uploads(_engine())
     if as_json:
@@ -134,7 +134,7 @@ def uploads(as_json: bool) -> None:
 @_friendly_errors
 def undo(upload_id: int) -> None:
     """Put the store back exactly as it was before upload UPLOAD_ID."""
-    from voc.uploads import undo as undo_upload
+    from voc.store.uploads import undo as undo_upload
 
     result = undo_upload(_engine(), upload_id, user=load_settings().user, role=OPERATOR)
     click.echo(
@@ -150,7 +150,7 @@ def import_group() -> None:
 
 def _parse_map(pairs: tuple[str, ...]) -> dict[str, str | None]:
     """Read --map COLUMN=field options into field -> column."""
-    from voc.fields import REQUEST_FIELD_NAMES
+    from voc.core.fields import REQUEST_FIELD_NAMES
 
     overrides: dict[str, str | None] = {}
     for pair in pairs:
@@ -225,7 +225,7 @@ def import_sessions_command(file: str) -> None:
     """Import a sheet of stakeholder sessions (date, district, category, summary, raised)."""
     from pathlib import Path
 
-    from voc.sessions import read_sessions, save_sessions
+    from voc.ingest.sessions import read_sessions, save_sessions
 
     path = Path(file)
     data = path.read_bytes()
@@ -313,7 +313,7 @@ def survey_compare(
 
 def _parse_candidate_map(pairs: tuple[str, ...]) -> dict[str, str | None]:
     """Read --map COLUMN=field options of a candidate list into field -> column."""
-    from voc.candidates import FIELD_NAMES
+    from voc.priorities.candidates import FIELD_NAMES
 
     overrides: dict[str, str | None] = {}
     for pair in pairs:
@@ -355,7 +355,7 @@ def import_candidates_command(
     """Import a list of maintenance and capital project candidates (xlsx, csv...), upserted by project id."""
     from pathlib import Path
 
-    from voc.candidates import CandidateOptions, import_candidates
+    from voc.priorities.candidates import CandidateOptions, import_candidates
 
     path = Path(file)
     options = CandidateOptions(
@@ -391,20 +391,20 @@ def rank(
     from pathlib import Path
     from zoneinfo import ZoneInfo
 
-    from voc.evidence import DEFAULT_RADIUS_M
-    from voc.overview import current_month
-    from voc.ranking import (
+    from voc.contacts.overview import current_month
+    from voc.priorities.evidence import DEFAULT_RADIUS_M
+    from voc.priorities.ranking import (
         CandidateFilters,
         about_lines,
         filter_inputs,
-        load_scenarios,
         parse_weights,
         rank_candidates,
         rank_ranges,
         ranking_basis,
         resolve_weights,
-    )  # fmt: skip
-    from voc.ranking_export import ranking_workbook
+    )
+    from voc.priorities.scenarios import load_scenarios  # fmt: skip
+    from voc.priorities.workbook import ranking_workbook
 
     engine, settings = _engine(), load_settings()
     today = datetime.now(ZoneInfo(settings.timezone)).date()
@@ -456,7 +456,7 @@ def action() -> None:
 @_friendly_errors
 def action_add(action_date: Any, category: str | None, district: str | None, description: str) -> None:
     """Record an action, to see its effect on the Trends page."""
-    from voc.actions import add_action
+    from voc.contacts.actions import add_action
 
     action_id = add_action(
         _engine(), action_date=action_date.date(), category=category, district_code=district,
@@ -469,7 +469,7 @@ def action_add(action_date: Any, category: str | None, district: str | None, des
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def action_list(as_json: bool) -> None:
     """List the recorded actions, newest first."""
-    from voc.actions import list_actions
+    from voc.contacts.actions import list_actions
 
     actions = list_actions(_engine())
     if as_json:
@@ -488,8 +488,8 @@ def alerts(month: str | None, as_json: bool, show_all: bool) -> None:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from voc.overview import current_month
-    from voc.trends import emerging_issues
+    from voc.contacts.overview import current_month
+    from voc.contacts.trends import emerging_issues
 
     engine, settings = _engine(), load_settings()
     month = month or current_month(
@@ -520,7 +520,7 @@ def import_districts_command(
     """Replace the district boundaries (GeoJSON, zipped shapefile or GeoPackage; any CRS)."""
     from pathlib import Path
 
-    from voc.geo import import_districts
+    from voc.ingest.boundaries import import_districts
 
     path = Path(file)
     result = import_districts(
@@ -544,7 +544,7 @@ def user() -> None:
 @_friendly_errors
 def user_add(name: str, role: str) -> None:
     """Add a local user, or set a new password and role for one; the password is asked for, never an option."""
-    from voc.users import add_user
+    from voc.core.users import add_user
 
     password = click.prompt("Password (12 characters or more)", hide_input=True, confirmation_prompt=True)
     added = add_user(load_settings().users_file, name, password, role=Role(role), acting_role=OPERATOR)
@@ -556,7 +556,7 @@ def user_add(name: str, role: str) -> None:
 @_friendly_errors
 def user_list(as_json: bool) -> None:
     """List the local users and the identity provider's role rules (never a password hash)."""
-    from voc.users import load_users
+    from voc.core.users import load_users
 
     users = load_users(load_settings().users_file)
     rows = [{"name": u.name, "role": str(u.role)} for u in sorted(users.users.values(), key=lambda u: u.name)]
@@ -581,7 +581,7 @@ def user_list(as_json: bool) -> None:
 @_friendly_errors
 def user_role(name: str, role: str) -> None:
     """Change a local user's role."""
-    from voc.users import set_role
+    from voc.core.users import set_role
 
     set_role(load_settings().users_file, name, role=Role(role), acting_role=OPERATOR)
     click.echo(f"{name} is now {role}.")
@@ -592,7 +592,7 @@ def user_role(name: str, role: str) -> None:
 @_friendly_errors
 def user_remove(name: str) -> None:
     """Remove a local user."""
-    from voc.users import remove_user
+    from voc.core.users import remove_user
 
     remove_user(load_settings().users_file, name, acting_role=OPERATOR)
     click.echo(f"Removed {name}.")
@@ -605,7 +605,7 @@ def user_remove(name: str) -> None:
 @_friendly_errors
 def user_grant(who: str, role: str, group: bool) -> None:
     """Give an identity provider's e-mail address (or --group) a role; --role none removes the rule."""
-    from voc.users import set_rule
+    from voc.core.users import set_rule
 
     kind = "groups" if group else "emails"
     set_rule(load_settings().users_file, kind=kind, key=who, role=None if role == "none" else Role(role),

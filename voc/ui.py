@@ -19,14 +19,27 @@ import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 
-from voc import charts
-from voc.access import Actor, Mode, Role, SignInThrottle, allows, role_from_claims
-from voc.access import access_mode as access_mode_for
-from voc.config import PROJECT_ROOT, Settings, load_settings
-from voc.errors import NotAllowed, VocError
-from voc.export import chart_png, csv_bytes, local_times, xlsx_bytes
-from voc.fields import markdown_literal
-from voc.geo import cell_resolution, load_districts
+from voc.contacts.mapdata import district_figures, hex_cells, repeat_locations
+from voc.contacts.overview import Overview, current_month, load_overview
+from voc.contacts.performance import load_targets, service_performance
+from voc.contacts.profile import DistrictProfile, district_profile
+from voc.contacts.textmine import frequent_terms, rising_terms
+from voc.contacts.trends import (
+    Filters,
+    category_forecast,
+    descriptions,
+    emerging_issues,
+    filter_choices,
+    populations,
+    series,
+)
+from voc.core.access import Actor, Mode, Role, SignInThrottle, allows, role_from_claims
+from voc.core.access import access_mode as access_mode_for
+from voc.core.config import PROJECT_ROOT, Settings, load_settings
+from voc.core.errors import NotAllowed, VocError
+from voc.core.fields import Measure, markdown_literal
+from voc.core.periods import month_label, month_shift
+from voc.core.users import UsersFile, check_sign_in, load_users
 from voc.ingest.pipeline import (
     NOT_MAPPED,
     ImportOptions,
@@ -37,20 +50,17 @@ from voc.ingest.pipeline import (
     preview,
     rejected_rows,
 )
-from voc.mapdata import Measure, district_figures, hex_cells, repeat_locations
-from voc.overview import Overview, current_month, load_overview
-from voc.performance import load_targets, service_performance
-from voc.periods import month_label, month_shift
-from voc.profile import DistrictProfile, district_profile
-from voc.ranking import CandidateFilters, Criterion, RankingBasis, load_scenarios, ranking_basis, save_scenario
-from voc.request_types import categories_in_use, type_table
-from voc.store import data_version, open_store
+from voc.ingest.request_types import categories_in_use, type_table
+from voc.present import charts
+from voc.present.export import chart_png, csv_bytes, local_times, xlsx_bytes
+from voc.priorities.ranking import CandidateFilters, Criterion, RankingBasis, ranking_basis
+from voc.priorities.scenarios import load_scenarios, save_scenario
+from voc.store.cells import cell_resolution
+from voc.store.districts import load_districts
+from voc.store.engine import data_version, open_store
+from voc.store.uploads import list_uploads, sha256_of
 from voc.survey.complaints import beside_opinions, linked_contacts
 from voc.survey.store import SurveyImport, current_results, load_benchmarks, load_links, load_questions
-from voc.textmine import frequent_terms, rising_terms
-from voc.trends import Filters, category_forecast, descriptions, emerging_issues, filter_choices, populations, series
-from voc.uploads import list_uploads, sha256_of
-from voc.users import UsersFile, check_sign_in, load_users
 
 _IN_FRAME: ContextVar[bool] = ContextVar("voc_in_frame", default=False)
 _ACTOR: ContextVar[Actor | None] = ContextVar("voc_actor", default=None)
@@ -472,7 +482,7 @@ def _series(url: str, version: int, filters: Filters, by: str | None, period: st
 
 
 def trend_series(filters: Filters, *, by: str | None, period: str) -> pd.DataFrame:
-    """Return the cached series for a view (see voc.trends.series)."""
+    """Return the cached series for a view (see voc.contacts.trends.series)."""
     url = load_settings().database_url
     return _series(url, data_version(_engine_for(url)), filters, by, period)
 
@@ -548,10 +558,10 @@ def table(frame: pd.DataFrame, *, name: str, key: str, **options: object) -> Non
 def chart(figure: alt.TopLevelMixin, *, name: str, key: str, title: str | None = None) -> None:
     """Show an Altair chart full width with a "Download PNG" button under it: the way every page shows a chart.
 
-    Build the chart in voc.charts; `key` (`<page>_<thing>`) is the chart's key, its button's is
+    Build the chart in voc.present.charts; `key` (`<page>_<thing>`) is the chart's key, its button's is
     `<key>_png`; `name` is the file name without extension; `title` is printed on the PNG, since
     the page's heading does not travel with a picture pasted into slides. The PNG (see
-    voc.export.chart_png) is rendered only when clicked: about 0.2 s a chart.
+    voc.present.export.chart_png) is rendered only when clicked: about 0.2 s a chart.
     """
     st.altair_chart(figure, theme=None, width="stretch", key=key)
     _deferred_download(
@@ -645,7 +655,7 @@ def _map_figures(url: str, version: int, filters: Filters, measure: Measure) -> 
 
 
 def map_figures(filters: Filters, measure: Measure) -> gpd.GeoDataFrame:
-    """Return each district's figures and display geometry for the Map page (see voc.mapdata.district_figures)."""
+    """Return each district's figures and display geometry for the Map page (voc.contacts.mapdata)."""
     url = load_settings().database_url
     return _map_figures(url, data_version(_engine_for(url)), filters, measure)
 
@@ -668,7 +678,7 @@ def _repeat_places(url: str, version: int, filters: Filters, min_contacts: int, 
 
 
 def repeat_places(filters: Filters, *, min_contacts: int, by: str) -> pd.DataFrame:
-    """Return every place with at least `min_contacts` contacts (see voc.mapdata.repeat_locations)."""
+    """Return every place with at least `min_contacts` contacts (see voc.contacts.mapdata.repeat_locations)."""
     url = load_settings().database_url
     return _repeat_places(url, data_version(_engine_for(url)), filters, min_contacts, by)
 

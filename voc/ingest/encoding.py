@@ -11,7 +11,7 @@ import codecs
 import re
 from pathlib import PurePath
 
-from voc.errors import FileRefused
+from voc.core.errors import FileRefused
 
 SAMPLE_BYTES = 256 * 1024
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}

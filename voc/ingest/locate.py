@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from voc.geo import point_cells
 from voc.ingest.validate import PROBLEM_COLUMNS
+from voc.store.cells import point_cells
 
 OUTSIDE = "outside_districts"
 MISMATCH = "district_mismatch"

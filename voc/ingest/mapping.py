@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz
 
-from voc.fields import PERSONAL_FIELD_NAMES, REQUEST_FIELD_NAMES, REQUEST_FIELDS
+from voc.core.fields import PERSONAL_FIELD_NAMES, REQUEST_FIELD_NAMES, REQUEST_FIELDS
 from voc.ingest.layouts import KNOWN_LAYOUTS, Layout
 from voc.ingest.normalize import (
     MISSING_TOKENS,

@@ -518,7 +518,7 @@ def _channel(value: object) -> str | None:
 
 
 def normalize_channels(values: pd.Series) -> pd.Series:
-    """Map raw channel or source values to voc.fields.CHANNELS; blank and "Unknown" are NA.
+    """Map raw channel or source values to voc.core.fields.CHANNELS; blank and "Unknown" are NA.
 
     Internally generated contacts ("Driver Self Report", "Internal", "System") and
     post, fax or interfaces from other systems are "other".

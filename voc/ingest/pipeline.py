@@ -11,20 +11,20 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from voc.access import Role, require
-from voc.config import Settings
-from voc.errors import FileRefused
-from voc.fields import REQUEST_FIELDS, label
+from voc.core.access import Role, require
+from voc.core.config import Settings
+from voc.core.errors import FileRefused
+from voc.core.fields import REQUEST_FIELDS, label
 from voc.ingest.locate import Located, locate, with_location_problems
 from voc.ingest.mapping import ProposedMapping, header_key, override, propose_mapping
 from voc.ingest.profiles import find_profile, save_profile
 from voc.ingest.read import RawTable, read_table
-from voc.ingest.upsert import save_requests
+from voc.ingest.request_types import load_type_map
 from voc.ingest.validate import Bounds, Context, Prepared, prepare
-from voc.models import District, RejectedRow
-from voc.request_types import load_type_map
-from voc.store import record_audit, write_transaction
-from voc.uploads import record_counts, sha256_of, start_upload
+from voc.store.engine import record_audit, write_transaction
+from voc.store.models import District, RejectedRow
+from voc.store.requests import save_requests
+from voc.store.uploads import record_counts, sha256_of, start_upload
 
 Progress = Callable[[str, float], None]
 DEFAULT_SOURCE = "crm"
@@ -132,7 +132,7 @@ def _county_context(engine: sa.Engine, settings: Settings, source: str) -> Conte
 
 
 def _bounds(engine: sa.Engine) -> Bounds | None:
-    from voc.geo import load_districts
+    from voc.store.districts import load_districts
 
     districts = load_districts(engine, display=True)
     if districts.geometry.isna().all():
@@ -220,7 +220,7 @@ def import_requests(
 
 def _locate(engine: sa.Engine, prepared: Prepared, mapping: dict[str, str]) -> tuple[Prepared, Located]:
     """Give rows their district from their coordinates, location flags and H3 cells (voc.ingest.locate)."""
-    from voc.geo import load_districts
+    from voc.store.districts import load_districts
 
     located = locate(
         prepared.rows,
@@ -257,7 +257,7 @@ def _write(engine: sa.Engine, plan: Preview, prepared: Prepared, report: ImportR
             )
             if counts.inserted == counts.updated == 0:
                 raise _NothingChanged
-            _save_rejected(connection, upload_id, plan.raw, prepared)
+            save_rejected(connection, upload_id, plan.raw, prepared)
             record_counts(
                 connection,
                 upload_id,
@@ -293,7 +293,7 @@ def _rejected_only(raw: RawTable, prepared: Prepared) -> RawTable:
     return replace(raw, frame=raw.frame[rejected], row_numbers=raw.row_numbers[rejected])
 
 
-def _save_rejected(connection: sa.Connection, upload_id: int, raw: RawTable, prepared: Prepared) -> None:
+def save_rejected(connection: sa.Connection, upload_id: int, raw: RawTable, prepared: Prepared) -> None:
     if not len(prepared.rejected_rows):
         return
     position = pd.Series(range(len(raw.row_numbers)), index=raw.row_numbers)

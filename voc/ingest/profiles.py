@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from voc.errors import VocError
-from voc.models import MappingProfile, utc_now
+from voc.core.errors import VocError
+from voc.store.models import MappingProfile, utc_now
 
 PROFILES = MappingProfile.__table__
 

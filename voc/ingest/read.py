@@ -29,7 +29,7 @@ from python_calamine import (
     SheetVisibleEnum,
 )
 
-from voc.errors import FileRefused
+from voc.core.errors import FileRefused
 from voc.ingest.encoding import SAMPLE_BYTES, text_encoding
 
 MAX_BYTES = 200 * 1024 * 1024

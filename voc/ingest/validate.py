@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from voc.fields import PERSONAL_FIELD_NAMES
+from voc.core.fields import PERSONAL_FIELD_NAMES
+from voc.core.periods import local_month, local_week
 from voc.ingest.normalize import (
     is_marker,
     normalize_channels,
@@ -23,9 +24,8 @@ from voc.ingest.normalize import (
     parse_numbers,
     redact_personal,
 )
-from voc.ingest.upsert import REQUEST_COLUMNS
-from voc.periods import local_month, local_week
-from voc.request_types import guess_contact_types, normalize_contact_types, type_key
+from voc.ingest.request_types import guess_contact_types, normalize_contact_types, type_key
+from voc.store.requests import REQUEST_COLUMNS
 
 PROBLEM_COLUMNS = ["row", "column", "message", "severity"]
 # A message, or a function wording it for the rows a mask selects (given that boolean mask):
@@ -77,7 +77,7 @@ class Prepared:
     unmapped_types: pd.DataFrame = field(default_factory=pd.DataFrame)  # raw_type, contacts
 
 
-class _Report:
+class Report:
     """Collects problems as whole columns: one boolean mask and one message series per check."""
 
     def __init__(self, row_numbers: np.ndarray) -> None:
@@ -125,7 +125,7 @@ def prepare(raw: pd.DataFrame, row_numbers: np.ndarray, mapping: dict[str, str],
     `mapping` is field -> column of `raw`; personal fields are kept only when mapped.
     """
     raw = raw.reset_index(drop=True)
-    report = _Report(np.asarray(row_numbers))
+    report = Report(np.asarray(row_numbers))
     n = len(raw)
 
     def column(name: str) -> pd.Series | None:
@@ -173,7 +173,7 @@ def prepare(raw: pd.DataFrame, row_numbers: np.ndarray, mapping: dict[str, str],
     )
 
 
-def _source_ids(values: pd.Series | None, report: _Report, mapping: dict[str, str]) -> pd.Series:
+def _source_ids(values: pd.Series | None, report: Report, mapping: dict[str, str]) -> pd.Series:
     ids = normalize_ids(values)
     name = mapping["source_id"]
     report.add(ids.isna(), name, "The record ID is empty.")
@@ -196,7 +196,7 @@ def _source_ids(values: pd.Series | None, report: _Report, mapping: dict[str, st
     return ids
 
 
-def _timestamps(column, report: _Report, mapping: dict[str, str], timezone: str) -> tuple[pd.Series, pd.Series]:  # type: ignore[no-untyped-def]
+def _timestamps(column, report: Report, mapping: dict[str, str], timezone: str) -> tuple[pd.Series, pd.Series]:  # type: ignore[no-untyped-def]
     opened_raw = column("opened_at")
     opened, bad_opened = parse_datetimes(opened_raw, timezone=timezone, times=column("opened_time"))
     name = mapping["opened_at"]
@@ -280,7 +280,7 @@ def _per_distinct(values: pd.Series, function: Callable[[pd.Series], pd.Series])
     return pd.Series(results.array.take(np.where(codes < 0, len(uniques), codes)), index=values.index)
 
 
-def _districts(values: pd.Series | None, report: _Report, mapping: dict[str, str], known: Sequence[str]) -> pd.Series:
+def _districts(values: pd.Series | None, report: Report, mapping: dict[str, str], known: Sequence[str]) -> pd.Series:
     if values is None:
         return pd.Series(pd.NA, index=report.index, dtype="str")
     codes, unknown = normalize_districts(values, list(known) or None)
@@ -293,9 +293,7 @@ def _districts(values: pd.Series | None, report: _Report, mapping: dict[str, str
     return codes.mask(unknown)
 
 
-def _coordinates(
-    column, report: _Report, mapping: dict[str, str], bounds: Bounds | None
-) -> tuple[pd.Series, pd.Series]:  # type: ignore[no-untyped-def]
+def _coordinates(column, report: Report, mapping: dict[str, str], bounds: Bounds | None) -> tuple[pd.Series, pd.Series]:  # type: ignore[no-untyped-def]
     index = report.index
     lat = pd.Series(np.nan, index=index)
     lon = pd.Series(np.nan, index=index)

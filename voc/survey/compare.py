@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from voc.errors import VocError
+from voc.core.errors import VocError
 from voc.survey.dictionary import split_column
 from voc.survey.stats import (
     changes_between,

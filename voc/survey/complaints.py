@@ -9,8 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from voc.models import MonthlyCount
-from voc.periods import month_shift
+from voc.core.periods import month_shift
+from voc.store.models import MonthlyCount
 
 ROLLUP = MonthlyCount.__table__
 COLUMNS = (

@@ -18,7 +18,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from voc.errors import FileRefused
+from voc.core.errors import FileRefused
 from voc.ingest.read import read_table
 
 KINDS = ("rating", "overall", "importance", "district", "weight", "wave", "ignore")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from voc.errors import FileRefused
+from voc.core.errors import FileRefused
 from voc.survey.dictionary import year_in
 
 _FIELDS = {

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from voc.errors import FileRefused
+from voc.core.errors import FileRefused
 from voc.survey.dictionary import answer_codes, pick_items, to_weights, unique_labels, year_in
 from voc.survey.stats import weighted_correlation
 

@@ -15,15 +15,15 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from voc.access import Role, require
-from voc.errors import FileRefused, VocError
+from voc.core.access import Role, require
+from voc.core.errors import FileRefused, VocError
 from voc.ingest.read import read_table
-from voc.models import ServiceAreaLink, SurveyBenchmark, SurveyQuestion, SurveyResult, Upload
-from voc.store import frame_records, record_audit, write_transaction
+from voc.store.engine import frame_records, record_audit, write_transaction
+from voc.store.models import ServiceAreaLink, SurveyBenchmark, SurveyQuestion, SurveyResult, Upload
+from voc.store.uploads import record_counts, sha256_of, start_upload
 from voc.survey.dictionary import DICTIONARY_COLUMNS, KINDS, classify, read_dictionary, unique_labels
 from voc.survey.published import looks_published, read_published
 from voc.survey.respondents import summarise_respondents
-from voc.uploads import record_counts, sha256_of, start_upload
 
 RESULTS = SurveyResult.__table__
 QUESTIONS = SurveyQuestion.__table__

@@ -1,0 +1,285 @@
+"""Trend figures from the roll-ups: series by month or week, rates per resident, year over year, drill-down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+
+from voc.contacts.actions import action_effect
+from voc.contacts.alerts import AlertSettings, detect_emerging
+from voc.contacts.forecast import forecast
+from voc.core.periods import month_range, month_shift
+from voc.store.models import District, MonthlyCount, ServiceRequest, WeeklyCount
+
+ROLLUP = MonthlyCount.__table__
+WEEKLY = WeeklyCount.__table__
+REQUESTS = ServiceRequest.__table__
+DISTRICTS = District.__table__
+DIMENSIONS = ("category", "department", "district_code", "channel", "contact_type")
+UNKNOWN = "(unknown)"
+DRILL_COLUMNS = (
+    "source_id", "opened_at", "closed_at", "category", "request_type", "department", "contact_type", "channel",
+    "status", "district_code", "address", "description",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a trend view shows: a month range and, per dimension, the values kept (empty keeps all)."""
+
+    first_month: str | None = None
+    last_month: str | None = None
+    categories: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+    districts: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    contact_types: tuple[str, ...] = ()
+
+    def by_dimension(self) -> dict[str, tuple[str, ...]]:
+        return {
+            "category": self.categories,
+            "department": self.departments,
+            "district_code": self.districts,
+            "channel": self.channels,
+            "contact_type": self.contact_types,
+        }
+
+
+def dimension_conditions(table: sa.Table, filters: Filters) -> list[sa.ColumnElement[bool]]:
+    """Return the WHERE conditions of a filter's dimensions on a table that has those columns."""
+    return [table.c[dimension].in_(values) for dimension, values in filters.by_dimension().items() if values]
+
+
+def request_conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
+    """Return the WHERE conditions of a filter on the stored contacts: dimensions and month range."""
+    conditions = dimension_conditions(REQUESTS, filters)
+    if filters.first_month:
+        conditions.append(REQUESTS.c.opened_month >= filters.first_month)
+    if filters.last_month:
+        conditions.append(REQUESTS.c.opened_month <= filters.last_month)
+    return conditions
+
+
+def _conditions(table: sa.Table, filters: Filters, period: str) -> list[sa.ColumnElement[bool]]:
+    conditions = dimension_conditions(table, filters)
+    if period == "month":
+        if filters.first_month:
+            conditions.append(table.c.month >= filters.first_month)
+        if filters.last_month:
+            conditions.append(table.c.month <= filters.last_month)
+    else:
+        if filters.first_month:
+            conditions.append(table.c.week >= f"{filters.first_month}-01")
+        if filters.last_month:
+            conditions.append(table.c.week < f"{month_shift(filters.last_month, 1)}-01")
+    return conditions
+
+
+def _frame(connection: sa.Connection, query: sa.Select) -> pd.DataFrame:
+    result = connection.execute(query)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def series(engine: sa.Engine, filters: Filters, *, by: str | None = None, period: str = "month") -> pd.DataFrame:
+    """Return contacts per period (column `period`), split by a dimension (column `group`) or not.
+
+    Periods without contacts are present with 0 for monthly series inside the filter's range.
+    """
+    table = ROLLUP if period == "month" else WEEKLY
+    key = table.c[period].label("period")
+    group = (
+        sa.func.coalesce(sa.func.nullif(table.c[by], ""), UNKNOWN).label("group")
+        if by
+        else sa.literal("All contacts").label("group")
+    )
+    query = (
+        sa.select(key, group, sa.func.sum(table.c.contacts).label("contacts"))
+        .where(*_conditions(table, filters, period))
+        .group_by(key, group)
+        .order_by(key)
+    )
+    with engine.connect() as connection:
+        frame = _frame(connection, query)
+    frame["contacts"] = frame["contacts"].astype(int)
+    if period == "month" and not frame.empty:
+        frame = _fill_months(frame, filters)
+    return frame
+
+
+def _fill_months(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    first = filters.first_month or frame["period"].min()
+    last = filters.last_month or frame["period"].max()
+    full = pd.MultiIndex.from_product([month_range(first, last), frame["group"].unique()], names=["period", "group"])
+    filled = frame.set_index(["period", "group"]).reindex(full, fill_value=0).reset_index()
+    return filled
+
+
+def top_groups(frame: pd.DataFrame, *, keep: int = 7, other: str = "Other") -> pd.DataFrame:
+    """Keep the `keep` largest groups of a series and sum the rest as `other`, so a chart stays legible."""
+    totals = frame.groupby("group")["contacts"].sum().sort_values(ascending=False)
+    if len(totals) <= keep + 1:
+        return frame
+    kept = set(totals.index[:keep])
+    lumped = frame.assign(group=frame["group"].where(frame["group"].isin(kept), other))
+    return lumped.groupby(["period", "group"], as_index=False, sort=False)["contacts"].sum()
+
+
+def populations(engine: sa.Engine) -> dict[str, int]:
+    """Return each district's population (districts without one are left out)."""
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(DISTRICTS.c.code, DISTRICTS.c.population)).all()
+    return {code: int(population) for code, population in rows if population}
+
+
+def per_thousand(
+    frame: pd.DataFrame, populations: dict[str, int], *, by: str | None, districts: tuple[str, ...]
+) -> pd.DataFrame:
+    """Add `per_1000`: contacts per 1,000 residents of the district (when split by district) or of the area shown.
+
+    Rows whose population is unknown get NaN rather than a made-up rate.
+    """
+    if by == "district_code":
+        population = frame["group"].map(populations)
+    else:
+        area = [code for code in (districts or populations) if code in populations]
+        total = sum(populations[code] for code in area)
+        population = pd.Series(total or float("nan"), index=frame.index)
+    return frame.assign(per_1000=frame["contacts"] / population * 1000)
+
+
+def year_over_year(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Reshape a monthly series (period, contacts) into year, month number and contacts, one line per year."""
+    totals = monthly.groupby("period", as_index=False)["contacts"].sum()
+    return pd.DataFrame(
+        {
+            "year": totals["period"].str.slice(0, 4),
+            "month_number": totals["period"].str.slice(5, 7).astype(int),
+            "contacts": totals["contacts"],
+        }
+    )
+
+
+def shares(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add each group's share of its period's contacts (the channel mix over time)."""
+    totals = frame.groupby("period")["contacts"].transform("sum")
+    return frame.assign(share=frame["contacts"] / totals.where(totals > 0))
+
+
+def records(
+    engine: sa.Engine,
+    filters: Filters,
+    *,
+    month: str | None = None,
+    by: str | None = None,
+    group: str | None = None,
+    limit: int = 500,
+) -> pd.DataFrame:
+    """Return up to `limit` contacts behind a chart point, newest first (the drill-down)."""
+    if month:
+        conditions = [*dimension_conditions(REQUESTS, filters), REQUESTS.c.opened_month == month]
+    else:
+        conditions = request_conditions(filters)
+    if by and group is not None:
+        conditions.append(REQUESTS.c[by].is_(None) if group == UNKNOWN else REQUESTS.c[by] == group)
+    query = (
+        sa.select(*(REQUESTS.c[name] for name in DRILL_COLUMNS))
+        .where(*conditions)
+        .order_by(REQUESTS.c.opened_at.desc())
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return _frame(connection, query)
+
+
+def filter_choices(engine: sa.Engine) -> dict[str, list[str]]:
+    """Return the values each filter can take, and the months the store covers (key "month")."""
+    choices: dict[str, list[str]] = {}
+    with engine.connect() as connection:
+        for dimension in (*DIMENSIONS, "month"):
+            column = ROLLUP.c[dimension]
+            values = connection.execute(sa.select(column).distinct().where(column != "").order_by(column)).scalars()
+            choices[dimension] = list(values)
+    return choices
+
+
+def category_district_counts(engine: sa.Engine, *, last_month: str | None = None) -> pd.DataFrame:
+    """Return monthly contacts by category and district (columns month, category, district_code, contacts)."""
+    query = (
+        sa.select(
+            ROLLUP.c.month, ROLLUP.c.category, ROLLUP.c.district_code, sa.func.sum(ROLLUP.c.contacts).label("contacts")
+        )
+        .where(ROLLUP.c.category != "", *([ROLLUP.c.month <= last_month] if last_month else []))
+        .group_by(ROLLUP.c.month, ROLLUP.c.category, ROLLUP.c.district_code)
+    )
+    with engine.connect() as connection:
+        frame = _frame(connection, query)
+    return frame.astype({"contacts": int})
+
+
+def district_names(engine: sa.Engine) -> dict[str, str]:
+    """Return each district's display name by code."""
+    with engine.connect() as connection:
+        return dict(connection.execute(sa.select(DISTRICTS.c.code, DISTRICTS.c.name)).all())
+
+
+def emerging_issues(engine: sa.Engine, *, month: str, settings: AlertSettings | None = None) -> pd.DataFrame:
+    """Run the emerging-issue detection (voc.contacts.alerts) for a month on the stored roll-up."""
+    counts = category_district_counts(engine, last_month=month)
+    if counts.empty:
+        return counts
+    return detect_emerging(counts, month=month, settings=settings or AlertSettings(), labels=district_names(engine))
+
+
+def category_forecast(
+    engine: sa.Engine, *, last_month: str, categories: tuple[str, ...], horizon: int = 3
+) -> pd.DataFrame:
+    """Forecast the given categories' county-wide contacts after last_month (see voc.contacts.forecast)."""
+    counts = category_district_counts(engine, last_month=last_month)
+    counts = counts[counts["category"].isin(categories)]
+    if counts.empty:
+        return pd.DataFrame(columns=["category", "month", "forecast", "lower", "upper", "method"])
+    return forecast(counts, last_month=last_month, horizon=horizon)
+
+
+def descriptions(
+    engine: sa.Engine,
+    *,
+    category: str,
+    first_month: str,
+    last_month: str,
+    district: str | None = None,
+    limit: int = 20_000,
+) -> pd.Series:
+    """Return up to `limit` free-text descriptions of a category over a span of months."""
+    conditions = [REQUESTS.c.category == category, REQUESTS.c.opened_month.between(first_month, last_month)]
+    if district:
+        conditions.append(REQUESTS.c.district_code == district)
+    query = sa.select(REQUESTS.c.description).where(*conditions, REQUESTS.c.description.is_not(None)).limit(limit)
+    with engine.connect() as connection:
+        return pd.Series(connection.execute(query).scalars().all(), dtype="str")
+
+
+def action_effects(engine: sa.Engine, actions: pd.DataFrame, *, last_month: str) -> pd.DataFrame:
+    """Judge each action with a category against its series' seasonal history, up to last_month."""
+    counts = category_district_counts(engine, last_month=last_month)
+    rows = []
+    for action in actions.itertuples(index=False):
+        if not action.category:
+            continue
+        chosen = counts[counts["category"] == action.category]
+        if action.district_code:
+            chosen = chosen[chosen["district_code"] == action.district_code]
+        monthly = chosen.groupby("month")["contacts"].sum()
+        where = f" in District {action.district_code}" if action.district_code else ""
+        month = f"{action.action_date:%Y-%m}"
+        effect = action_effect(monthly, month, subject=f"{action.category}{where}") if len(monthly) else None
+        rows.append(
+            {
+                "action": action.description,
+                "date": action.action_date,
+                "effect": effect.sentence if effect else "No complete month since the action yet.",
+            }
+        )
+    return pd.DataFrame(rows, columns=["action", "date", "effect"])

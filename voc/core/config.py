@@ -1,0 +1,51 @@
+"""Settings from VOC_* environment variables, read once per call so tests can change them."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "voc.db"
+DEFAULT_USERS_FILE = PROJECT_ROOT / ".streamlit" / "voc_users.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    timezone: str
+    max_upload_bytes: int
+    redact_personal: bool
+    user: str
+    basemap_style: str | None = None  # a map style URL; without one, maps have no tiles (and need no internet)
+    users_file: Path = DEFAULT_USERS_FILE  # local users and the identity provider's role rules (voc.core.users)
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() not in {"0", "false", "no", "off"}
+
+
+def database_url_from(raw: str | None) -> str:
+    """Return a SQLAlchemy URL, choosing the psycopg 3 driver for plain postgresql:// URLs."""
+    if not raw:
+        return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    for prefix in ("postgresql://", "postgres://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment (see README, "Settings")."""
+    env = os.environ
+    return Settings(
+        database_url=database_url_from(env.get("VOC_DATABASE_URL")),
+        timezone=env.get("VOC_TIMEZONE", "America/New_York"),
+        max_upload_bytes=int(float(env.get("VOC_MAX_UPLOAD_MB", "200")) * 1024 * 1024),
+        redact_personal=_flag(env.get("VOC_REDACT_PERSONAL", "1")),
+        user=env.get("VOC_USER") or getpass.getuser(),
+        basemap_style=env.get("VOC_BASEMAP_STYLE") or None,
+        users_file=Path(env["VOC_USERS_FILE"]) if env.get("VOC_USERS_FILE") else DEFAULT_USERS_FILE,
+    )

@@ -1,0 +1,378 @@
+"""Altair chart builders: a frame in, a chart out, styled to read on a projector."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from voc.core.periods import month_label
+
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies.
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442")
+HIGHLIGHT = "#0072B2"
+MUTED = "#9DB9D3"
+CHANNEL_COLOURS = {
+    "phone": "#0072B2",
+    "web": "#E69F00",
+    "app": "#009E73",
+    "e-mail": "#CC79A7",
+    "walk-in": "#D55E00",
+    "social media": "#56B4E9",
+    "stakeholder session": "#000000",
+    "other": "#7F7F7F",
+    "unknown": "#BBBBBB",
+}
+LABEL_SIZE = 16
+TITLE_SIZE = 18
+
+
+def projector(
+    chart: alt.Chart | alt.LayerChart, *, size: int = LABEL_SIZE, label_limit: int = 320
+) -> alt.Chart | alt.LayerChart:
+    return (
+        chart.configure_axis(labelFontSize=size, titleFontSize=size + 2, labelLimit=label_limit, gridColor="#E6E6E6")
+        .configure_legend(labelFontSize=size, titleFontSize=size + 2, labelLimit=label_limit)
+        .configure_view(strokeWidth=0)
+    )
+
+
+def monthly_bars(monthly: pd.DataFrame, *, highlight: str, height: int = 320) -> alt.LayerChart:
+    """Bars of contacts per month (columns month, contacts), the highlighted month in strong blue."""
+    data = monthly.assign(
+        label=monthly["month"].map(month_label),
+        is_highlight=monthly["month"] == highlight,
+    )
+    order = data["label"].tolist()
+    base = alt.Chart(data).encode(
+        x=alt.X("label:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45)),
+        y=alt.Y("contacts:Q", title="Contacts", axis=alt.Axis(format=",d")),
+        tooltip=[
+            alt.Tooltip("label:N", title="Month"),
+            alt.Tooltip("contacts:Q", title="Contacts", format=","),
+        ],
+    )
+    bars = base.mark_bar().encode(color=alt.condition(alt.datum.is_highlight, alt.value(HIGHLIGHT), alt.value(MUTED)))
+    return projector(alt.layer(bars).properties(height=height))
+
+
+def category_bars(categories: pd.DataFrame, *, height: int = 420) -> alt.LayerChart:
+    """Horizontal bars of the top categories' contacts, labelled with their change against last year.
+
+    Expects columns category, contacts, change_vs_last_year (percent or None).
+    """
+    data = categories.assign(
+        change_label=[
+            "new" if pd.isna(change) else f"{change:+.0f}% vs last year" for change in categories["change_vs_last_year"]
+        ]
+    )
+    largest_first = data.sort_values("contacts", ascending=False)["category"].tolist()
+    base = alt.Chart(data).encode(
+        y=alt.Y("category:N", sort=largest_first, title=None),
+        x=alt.X("contacts:Q", title="Contacts", axis=alt.Axis(format=",d")),
+        tooltip=[
+            alt.Tooltip("category:N", title="Category"),
+            alt.Tooltip("contacts:Q", title="Contacts", format=","),
+            alt.Tooltip("change_label:N", title="Change"),
+        ],
+    )
+    bars = base.mark_bar(color=HIGHLIGHT)
+    labels = base.mark_text(align="left", dx=6, fontSize=LABEL_SIZE).encode(text="change_label:N")
+    return projector(alt.layer(bars, labels).properties(height=height))
+
+
+def channel_bars(channels: pd.DataFrame, *, height: int = 300) -> alt.LayerChart:
+    """Horizontal bars of each channel's share of contacts (columns channel, contacts, share)."""
+    data = channels.assign(share_label=channels["share"].map(lambda s: f"{s:.0%}"))
+    domain = [c for c in CHANNEL_COLOURS if c in set(data["channel"])]
+    largest_first = data.sort_values("share", ascending=False)["channel"].tolist()
+    base = alt.Chart(data).encode(
+        y=alt.Y("channel:N", sort=largest_first, title=None),
+        x=alt.X("share:Q", title="Share of contacts", axis=alt.Axis(format="%")),
+        tooltip=[
+            alt.Tooltip("channel:N", title="Channel"),
+            alt.Tooltip("contacts:Q", title="Contacts", format=","),
+            alt.Tooltip("share:Q", title="Share", format=".1%"),
+        ],
+    )
+    bars = base.mark_bar().encode(
+        color=alt.Color(
+            "channel:N",
+            scale=alt.Scale(domain=domain, range=[CHANNEL_COLOURS[c] for c in domain]),
+            legend=None,
+        )
+    )
+    labels = base.mark_text(align="left", dx=6, fontSize=LABEL_SIZE).encode(text="share_label:N")
+    return projector(alt.layer(bars, labels).properties(height=height))
+
+
+SERIES_PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000")
+OTHER_COLOUR = "#9E9E9E"
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def group_colours(ranked_groups: list[str], shown: list[str]) -> dict[str, str]:
+    """Give each shown group a colour fixed by its rank across the whole store, so it matches on every page.
+
+    `ranked_groups` lists every value of the dimension, largest first; "Other" and unknown groups are grey.
+    """
+    if set(shown) <= set(CHANNEL_COLOURS):
+        return {group: CHANNEL_COLOURS[group] for group in shown}
+    rank = {group: index for index, group in enumerate(ranked_groups)}
+    colours = {}
+    used: set[str] = set()
+    for group in sorted(shown, key=lambda g: rank.get(g, len(rank))):
+        if group not in rank:
+            colours[group] = OTHER_COLOUR
+            continue
+        preferred = SERIES_PALETTE[rank[group] % len(SERIES_PALETTE)]
+        free = [c for c in SERIES_PALETTE if c not in used]
+        colours[group] = preferred if preferred not in used or not free else free[0]
+        used.add(colours[group])
+    return colours
+
+
+def _colour_scale(colours: dict[str, str]) -> alt.Scale:
+    return alt.Scale(domain=list(colours), range=list(colours.values()))
+
+
+def trend_lines(
+    frame: pd.DataFrame,
+    colours: dict[str, str],
+    *,
+    value: str = "contacts",
+    title: str = "Contacts",
+    actions: pd.DataFrame | None = None,
+    forecast: pd.DataFrame | None = None,
+    height: int = 420,
+) -> alt.LayerChart:
+    """Lines per group over time (columns period, group, value); actions as dashed rules, forecasts dashed.
+
+    `period` is YYYY-MM or a YYYY-MM-DD week start; `actions` has action_date and description;
+    `forecast` has period, group, forecast, lower, upper.
+    """
+    data = frame.assign(date=pd.to_datetime(frame["period"]))
+    fmt = ",.1f" if value == "per_1000" else ","
+    legend = alt.Legend(title=None, orient="bottom", columns=4, symbolStrokeWidth=4, labelLimit=260)
+    base = alt.Chart(data).encode(
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=-45)),
+        y=alt.Y(f"{value}:Q", title=title, axis=alt.Axis(format=",.1f" if value == "per_1000" else ",d")),
+        color=alt.Color("group:N", scale=_colour_scale(colours), legend=legend),
+        tooltip=[
+            alt.Tooltip("group:N", title="Series"),
+            alt.Tooltip("date:T", title="Period", format="%b %Y" if len(frame["period"].iloc[0]) == 7 else "%d %b %Y"),
+            alt.Tooltip(f"{value}:Q", title=title, format=fmt),
+        ],
+    )
+    layers: list[alt.Chart] = [base.mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=40))]
+    if forecast is not None and len(forecast):
+        # Start each dashed line at the group's last actual point, so the forecast reads as a continuation.
+        last = data[data["period"] == data["period"].max()][["period", "group", value]]
+        joined = last.rename(columns={value: "forecast"}).assign(
+            lower=lambda f: f["forecast"], upper=lambda f: f["forecast"]
+        )
+        future = pd.concat([joined[joined["group"].isin(forecast["group"])], forecast], ignore_index=True)
+        future = future.assign(date=pd.to_datetime(future["period"]))
+        band = (
+            alt.Chart(future)
+            .mark_area(opacity=0.15)
+            .encode(
+                x="date:T",
+                y="lower:Q",
+                y2="upper:Q",
+                color=alt.Color("group:N", scale=_colour_scale(colours), legend=None),
+            )
+        )
+        dashed = (
+            alt.Chart(future)
+            .mark_line(strokeDash=[8, 6], strokeWidth=3)
+            .encode(
+                x="date:T",
+                y="forecast:Q",
+                color=alt.Color("group:N", scale=_colour_scale(colours), legend=None),
+                tooltip=[
+                    alt.Tooltip("group:N", title="Series"),
+                    alt.Tooltip("date:T", format="%b %Y", title="Month"),
+                    alt.Tooltip("forecast:Q", format=",.0f", title="Forecast"),
+                    alt.Tooltip("lower:Q", format=",.0f", title="Low"),
+                    alt.Tooltip("upper:Q", format=",.0f", title="High"),
+                ],
+            )
+        )
+        layers += [band, dashed]
+    if actions is not None and len(actions):
+        marks = actions.assign(date=pd.to_datetime(actions["action_date"]))
+        rules = (
+            alt.Chart(marks)
+            .mark_rule(strokeDash=[4, 4], color="#333333", strokeWidth=2)
+            .encode(
+                x="date:T",
+                tooltip=[
+                    alt.Tooltip("date:T", title="Action on", format="%d %b %Y"),
+                    alt.Tooltip("description:N", title="Action"),
+                ],
+            )
+        )
+        layers.append(rules)
+    return projector(alt.layer(*layers).properties(height=height))
+
+
+def year_over_year_lines(yoy: pd.DataFrame, *, height: int = 380) -> alt.LayerChart:
+    """One line per year over the months Jan..Dec (columns year, month_number, contacts); the latest year darkest."""
+    years = sorted(yoy["year"].unique())
+    shades = ["#C6DBEF", "#9ECAE1", "#6BAED6", "#3182BD", "#08519C", "#08306B"][-len(years) :] if years else []
+    data = yoy.assign(month=yoy["month_number"].map(lambda m: MONTH_NAMES[m - 1]))
+    chart = (
+        alt.Chart(data)
+        .mark_line(strokeWidth=3, point=True)
+        .encode(
+            x=alt.X("month:N", sort=list(MONTH_NAMES), title=None),
+            y=alt.Y("contacts:Q", title="Contacts", axis=alt.Axis(format=",d")),
+            color=alt.Color("year:N", scale=alt.Scale(domain=years, range=shades), legend=alt.Legend(title="Year")),
+            tooltip=[
+                alt.Tooltip("year:N", title="Year"),
+                alt.Tooltip("month:N", title="Month"),
+                alt.Tooltip("contacts:Q", title="Contacts", format=","),
+            ],
+        )  # fmt: skip
+    )
+    return projector(chart.properties(height=height))
+
+
+def channel_mix(frame: pd.DataFrame, *, height: int = 360) -> alt.LayerChart:
+    """Stacked shares of each channel per period (columns period, group, share)."""
+    data = frame.assign(date=pd.to_datetime(frame["period"]))
+    domain = [c for c in CHANNEL_COLOURS if c in set(data["group"])]
+    chart = (
+        alt.Chart(data)
+        .mark_area()
+        .encode(
+            x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=-45)),
+            y=alt.Y("share:Q", stack="normalize", title="Share of contacts", axis=alt.Axis(format="%")),
+            color=alt.Color(
+                "group:N",
+                scale=alt.Scale(domain=domain, range=[CHANNEL_COLOURS[c] for c in domain]),
+                legend=alt.Legend(title=None, orient="bottom"),
+            ),
+            order=alt.Order("group:N"),
+            tooltip=[
+                alt.Tooltip("group:N", title="Channel"),
+                alt.Tooltip("date:T", title="Period", format="%b %Y"),
+                alt.Tooltip("share:Q", title="Share", format=".0%"),
+            ],
+        )  # fmt: skip
+    )
+    return projector(chart.properties(height=height))
+
+
+def map_legend(legend: pd.DataFrame, *, title: str) -> alt.LayerChart:
+    """A map's legend as a column of colour squares and class labels (columns colour, label, in class order)."""
+    base = alt.Chart(legend).encode(y=alt.Y("label:N", sort=legend["label"].tolist(), axis=None))
+    squares = base.mark_square(size=420, stroke="#3C3C3C", strokeWidth=1, opacity=1).encode(
+        x=alt.value(12), color=alt.Color("colour:N", scale=None)
+    )
+    labels = base.mark_text(align="left", baseline="middle", fontSize=LABEL_SIZE).encode(
+        x=alt.value(32), text="label:N"
+    )
+    chart = alt.layer(squares, labels).properties(
+        title=title, width=240, height=34 * max(len(legend), 1), usermeta={"voc": "map legend"}
+    )
+    return projector(chart).configure_title(fontSize=TITLE_SIZE, anchor="start")
+
+
+# Priorities --------------------------------------------------------------------------------------
+
+# Demand's evidence in blues and greens, the county's own criteria in warm colours, then neutrals.
+CRITERION_PALETTE = (
+    "#0072B2", "#56B4E9", "#009E73", "#CC79A7", "#E69F00", "#D55E00", "#000000", "#999999", "#882255", "#44AA99",
+)  # fmt: skip
+
+
+def criterion_colours(labels: list[str]) -> dict[str, str]:
+    """Give each criterion (in the ranking's order) its colour; the same order gives the same colours."""
+    return {label: CRITERION_PALETTE[i % len(CRITERION_PALETTE)] for i, label in enumerate(labels)}
+
+
+def score_bars(points: pd.DataFrame, colours: dict[str, str], *, size: int = LABEL_SIZE) -> alt.LayerChart:
+    """Stacked horizontal bars of each candidate's points by criterion, best first, its score at the end.
+
+    Expects columns candidate (the row label), rank, criterion, points, total; `colours` maps
+    criterion labels to colours in the order the stack and legend follow.
+    """
+    order = points.drop_duplicates("candidate").sort_values("rank")["candidate"].tolist()
+    stack = list(colours)
+    data = points.assign(stack_order=points["criterion"].map({c: i for i, c in enumerate(stack)}))
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("candidate:N", sort=order, title=None),
+            x=alt.X("sum(points):Q", title="Score (0-100)", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color(
+                "criterion:N",
+                scale=_colour_scale(colours),
+                sort=stack,
+                legend=alt.Legend(title=None, orient="bottom", columns=5 if size < 20 else 3, symbolSize=size * 12),
+            ),
+            order=alt.Order("stack_order:Q"),
+            tooltip=[
+                alt.Tooltip("candidate:N", title="Candidate"),
+                alt.Tooltip("criterion:N", title="Criterion"),
+                alt.Tooltip("points:Q", title="Points", format=".1f"),
+            ],
+        )  # fmt: skip
+    )
+    totals = (
+        alt.Chart(data.drop_duplicates("candidate"))
+        .mark_text(align="left", dx=6, fontSize=size, fontWeight="bold")
+        .encode(y=alt.Y("candidate:N", sort=order), x="total:Q", text=alt.Text("total:Q", format=".0f"))
+    )
+    height = max(160, len(order) * (size * 2 + 8))
+    return projector(alt.layer(bars, totals).properties(height=height), size=size, label_limit=560)
+
+
+def labelled_bars(
+    frame: pd.DataFrame, *, title: str, value_format: str, size: int = LABEL_SIZE, colour: str = HIGHLIGHT
+) -> alt.LayerChart:
+    """Horizontal bars of `value` per `label` in the frame's order, each labelled with its value."""
+    order = frame["label"].tolist()
+    base = alt.Chart(frame).encode(
+        y=alt.Y("label:N", sort=order, title=None),
+        x=alt.X("value:Q", title=title),
+        tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("value:Q", title=title, format=value_format)],
+    )
+    bars = base.mark_bar(color=colour)
+    labels = base.mark_text(align="left", dx=6, fontSize=size).encode(text=alt.Text("value:Q", format=value_format))
+    height = max(160, len(order) * (size * 2 + 8))
+    return projector(alt.layer(bars, labels).properties(height=height), size=size, label_limit=560)
+
+
+def rank_range_chart(frame: pd.DataFrame, *, size: int = LABEL_SIZE) -> alt.LayerChart:
+    """Each candidate's current rank as a dot over an orange bar from its best to its worst rank; rank 1 left.
+
+    Expects columns candidate (the row label), rank, best_rank, worst_rank, solid.
+    """
+    order = frame.sort_values("rank")["candidate"].tolist()
+    data = frame.assign(steadiness=frame["solid"].map({True: "Holds its rank", False: "Can move along the bar"}))
+    last = int(frame["worst_rank"].max()) if len(frame) else 1
+    x_scale = alt.Scale(domain=[0.5, last + 0.5], nice=False)
+    base = alt.Chart(data).encode(y=alt.Y("candidate:N", sort=order, title=None))
+    span = base.mark_rule(strokeWidth=size * 0.8, color="#E69F00").encode(
+        x=alt.X("best_rank:Q", title="Rank when any one weight moves by ±10%", scale=x_scale,
+                axis=alt.Axis(values=list(range(1, last + 1)), format="d")),
+        x2="worst_rank:Q",
+    )  # fmt: skip
+    dots = base.mark_point(filled=True, size=size * 16, opacity=1).encode(
+        x="rank:Q",
+        color=alt.Color(
+            "steadiness:N",
+            scale=alt.Scale(domain=["Holds its rank", "Can move along the bar"], range=[HIGHLIGHT, "#000000"]),
+            legend=alt.Legend(title=None, orient="bottom", symbolSize=size * 12),
+        ),
+        tooltip=[
+            alt.Tooltip("candidate:N", title="Candidate"),
+            alt.Tooltip("best_rank:Q", title="Best rank"),
+            alt.Tooltip("worst_rank:Q", title="Worst rank"),
+        ],
+    )
+    height = max(160, len(order) * (size * 2 + 8))
+    return projector(alt.layer(span, dots).properties(height=height), size=size, label_limit=560)

@@ -1,0 +1,245 @@
+"""Demand evidence of project candidates: what residents asked for that each candidate would answer.
+
+A candidate is linked to the contacts of its category (compared without case) by place: within
+`radius_m` of its location when it has one, otherwise in its district, otherwise county-wide.
+Over the 12 months up to `last_month` the evidence counts those contacts, rates them per 1,000
+residents of the area they came from, compares them with the 12 months before, counts the repeat
+places nearby (H3 cells of about 66 m with 3 or more contacts, voc.contacts.mapdata.repeat_locations) and
+takes the survey importance-satisfaction rating of the linked service area (voc.survey).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from voc.contacts.mapdata import repeat_locations
+from voc.contacts.trends import Filters
+from voc.core.periods import month_shift
+from voc.ingest.locate import locate
+from voc.store.districts import EQUAL_AREA, load_districts
+from voc.store.models import Candidate, MonthlyCount, ServiceRequest
+from voc.survey import category_priorities
+
+CANDIDATES = Candidate.__table__
+REQUESTS = ServiceRequest.__table__
+ROLLUP = MonthlyCount.__table__
+# About a mile: the service area planners draw around a neighbourhood project.
+DEFAULT_RADIUS_M = 1600
+EARTH_RADIUS_M = 6_371_008.8
+METRES_PER_DEGREE = math.pi * EARTH_RADIUS_M / 180
+CANDIDATE_COLUMNS = [
+    "id", "source_id", "name", "kind", "category", "district_code", "status", "latitude", "longitude",
+    "estimated_cost", "condition", "criteria", "description",
+]  # fmt: skip
+EVIDENCE_COLUMNS = [
+    "id", "linked_by", "contact_category", "contacts", "contacts_before", "residents", "per_1000", "change_pct",
+    "repeat_places", "survey_area", "is_rating", "tier",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Window:
+    """The 12 months up to `last_month` and the 12 before them, as YYYY-MM bounds."""
+
+    first: str
+    last: str
+    before_first: str
+    before_last: str
+
+    @classmethod
+    def ending(cls, last_month: str) -> Window:
+        return cls(month_shift(last_month, -11), last_month, month_shift(last_month, -23), month_shift(last_month, -12))
+
+
+def load_candidates(engine: sa.Engine) -> pd.DataFrame:
+    """Return the stored candidates (CANDIDATE_COLUMNS) ordered by id."""
+    query = sa.select(*(CANDIDATES.c[name] for name in CANDIDATE_COLUMNS)).order_by(CANDIDATES.c.id)
+    with engine.connect() as connection:
+        return pd.DataFrame(connection.execute(query).all(), columns=CANDIDATE_COLUMNS)
+
+
+def haversine_m(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
+    """Return the great-circle distances in metres from (lat0, lon0) to each point."""
+    phi, phi0 = np.radians(lat), math.radians(lat0)
+    a = np.sin((phi - phi0) / 2) ** 2 + np.cos(phi) * math.cos(phi0) * np.sin(np.radians(lon - lon0) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+def demand_evidence(
+    engine: sa.Engine, candidates: pd.DataFrame, *, last_month: str, radius_m: float = DEFAULT_RADIUS_M
+) -> pd.DataFrame:
+    """Return each candidate's demand evidence (EVIDENCE_COLUMNS), in the candidates' order.
+
+    contacts / contacts_before: linked contacts in the 12 months up to last_month / the 12 before.
+    residents: the linked area's population (a radius takes its district's density times the
+    circle's area; NaN without populations). per_1000 = contacts per 1,000 residents. change_pct
+    is NaN when contacts_before is 0. A candidate whose category no contact has gets 0 contacts
+    and says so in linked_by. is_rating (0-1) and tier are NaN/None without a linked survey area.
+    """
+    window = Window.ending(last_month)
+    districts = load_districts(engine)
+    located = _with_districts(candidates, districts)
+    categories = _stored_categories(engine)
+    contact_category = located["category"].map(lambda c: categories.get(str(c).strip().casefold()) if c else None)
+    has_point = located["latitude"].notna() & located["longitude"].notna()
+    counts = _area_counts(engine, window)
+    nearby = _nearby_counts(engine, located[has_point], contact_category[has_point], window, radius_m)
+    rows = []
+    for candidate, category, point in zip(located.itertuples(), contact_category, has_point, strict=True):
+        if pd.isna(category):
+            rows.append(("no contacts of its category", 0, 0))
+        elif point:
+            rows.append((f"within {radius_m:,.0f} m", *nearby[candidate.Index]))
+        elif pd.notna(candidate.district_code):
+            rows.append(
+                (f"district {candidate.district_code}", *counts.get((category, candidate.district_code), (0, 0)))
+            )
+        else:
+            rows.append(("county-wide", *_county_counts(counts, category)))
+    linked_by, contacts, before = (list(column) for column in zip(*rows, strict=True)) if rows else ([], [], [])
+    evidence = pd.DataFrame(
+        {"id": candidates["id"].to_numpy(), "linked_by": linked_by, "contact_category": contact_category.to_numpy()}
+    )
+    evidence["contacts"] = pd.Series(contacts, dtype="int64")
+    evidence["contacts_before"] = pd.Series(before, dtype="int64")
+    evidence["residents"] = _residents(located, has_point, districts, radius_m).to_numpy()
+    evidence["per_1000"] = evidence["contacts"] / evidence["residents"].where(evidence["residents"] > 0) * 1000
+    earlier = evidence["contacts_before"].where(evidence["contacts_before"] > 0)
+    evidence["change_pct"] = (evidence["contacts"] - earlier) / earlier * 100
+    evidence["repeat_places"] = _repeat_places(engine, located, contact_category, has_point, window, radius_m)
+    survey = category_priorities(engine).assign(key=lambda f: f["category"].str.casefold()).set_index("key")
+    key = contact_category.fillna(located["category"]).astype("str").str.casefold().to_numpy()
+    evidence["survey_area"] = survey["service_area"].reindex(key).to_numpy()
+    evidence["is_rating"] = survey["is_rating"].reindex(key).astype(float).to_numpy()
+    evidence["tier"] = survey["tier"].reindex(key).to_numpy()
+    return evidence[EVIDENCE_COLUMNS]
+
+
+def _with_districts(candidates: pd.DataFrame, districts: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Give candidates with a location but no district the district their point falls in."""
+    rows = candidates.reset_index(drop=True).assign(
+        latitude=pd.to_numeric(candidates["latitude"]).astype(float).to_numpy(),
+        longitude=pd.to_numeric(candidates["longitude"]).astype(float).to_numpy(),
+        district_code=candidates["district_code"].astype("str").to_numpy(),
+    )
+    return locate(rows, districts).rows if len(rows) else rows
+
+
+def _stored_categories(engine: sa.Engine) -> dict[str, str]:
+    with engine.connect() as connection:
+        names = connection.execute(sa.select(ROLLUP.c.category).distinct()).scalars().all()
+    return {name.strip().casefold(): name for name in names if name}
+
+
+def _area_counts(engine: sa.Engine, window: Window) -> dict[tuple[str, str], tuple[int, int]]:
+    """Sum the roll-up by (category, district) over the window and the 12 months before it."""
+    month = ROLLUP.c.month
+
+    def total(first: str, last: str) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((month.between(first, last), ROLLUP.c.contacts), else_=0)), 0)
+
+    query = (
+        sa.select(ROLLUP.c.category, ROLLUP.c.district_code, total(window.first, window.last),
+                  total(window.before_first, window.before_last))
+        .where(month.between(window.before_first, window.last))
+        .group_by(ROLLUP.c.category, ROLLUP.c.district_code)
+    )  # fmt: skip
+    with engine.connect() as connection:
+        return {(c, d): (int(now), int(before)) for c, d, now, before in connection.execute(query)}
+
+
+def _county_counts(counts: dict[tuple[str, str], tuple[int, int]], category: str) -> tuple[int, int]:
+    pairs = [value for (c, _district), value in counts.items() if c == category]
+    return sum(p[0] for p in pairs), sum(p[1] for p in pairs)
+
+
+def _bounding_box(lat: pd.Series, lon: pd.Series, radius_m: float) -> tuple[float, float, float, float]:
+    """Return (south, north, west, east) around points, wide enough for the radius."""
+    dlat = radius_m / METRES_PER_DEGREE
+    dlon = dlat / max(math.cos(math.radians(max(abs(lat.min()), abs(lat.max())))), 1e-6)
+    return lat.min() - dlat, lat.max() + dlat, lon.min() - dlon, lon.max() + dlon
+
+
+def _nearby_counts(
+    engine: sa.Engine, points: pd.DataFrame, categories: pd.Series, window: Window, radius_m: float
+) -> dict[int, tuple[int, int]]:
+    """Count each point's contacts of its category within the radius, now and the 12 months before.
+
+    One query per category fetches the contacts inside the box around its candidates (an indexed
+    month and category range); exact great-circle distances are then taken in numpy.
+    """
+    counts: dict[int, tuple[int, int]] = {}
+    with engine.connect() as connection:
+        for category, group in points[categories.notna()].groupby(categories.dropna(), sort=True):
+            south, north, west, east = _bounding_box(group["latitude"], group["longitude"], radius_m)
+            query = sa.select(REQUESTS.c.opened_month, REQUESTS.c.latitude, REQUESTS.c.longitude).where(
+                REQUESTS.c.category == category,
+                REQUESTS.c.opened_month.between(window.before_first, window.last),
+                REQUESTS.c.latitude.between(south, north),
+                REQUESTS.c.longitude.between(west, east),
+            )
+            contacts = pd.DataFrame(connection.execute(query).all(), columns=["month", "lat", "lon"])
+            recent = contacts["month"].between(window.first, window.last).to_numpy()
+            lat, lon = contacts["lat"].to_numpy(float), contacts["lon"].to_numpy(float)
+            for index, candidate in group.iterrows():
+                near = haversine_m(lat, lon, candidate["latitude"], candidate["longitude"]) <= radius_m
+                counts[index] = (int((near & recent).sum()), int((near & ~recent).sum()))
+    return counts
+
+
+def _residents(located: pd.DataFrame, has_point: pd.Series, districts: gpd.GeoDataFrame, radius_m: float) -> pd.Series:
+    """Return the residents of each candidate's linked area; NaN where no population is known."""
+    population = pd.to_numeric(districts.set_index("code")["population"]).astype(float)
+    area_km2 = districts.set_index("code").geometry.to_crs(EQUAL_AREA).area / 1e6
+    density = population / area_km2.where(area_km2 > 0)
+    circle_km2 = math.pi * (radius_m / 1000) ** 2
+    codes = located["district_code"]
+    in_district = population.reindex(codes).to_numpy()
+    near = density.reindex(codes).to_numpy() * circle_km2
+    county = population.sum() if len(population) and population.notna().all() else np.nan
+    residents = np.where(has_point, near, np.where(codes.notna(), in_district, county))
+    return pd.Series(residents, index=located.index, dtype=float)
+
+
+def _repeat_places(
+    engine: sa.Engine,
+    located: pd.DataFrame,
+    contact_category: pd.Series,
+    has_point: pd.Series,
+    window: Window,
+    radius_m: float,
+) -> pd.Series:
+    """Count each candidate's repeat places: within the radius of its point, else in its district or county."""
+    cells: dict[tuple[str, str | None], pd.DataFrame] = {}
+
+    def repeat_cells(category: str, district: str | None) -> pd.DataFrame:
+        if (category, district) not in cells:
+            filters = Filters(
+                window.first, window.last, categories=(category,), districts=(district,) if district else ()
+            )
+            places = repeat_locations(engine, filters, by="cell", limit=None)["place"]
+            centres = np.array([h3.cell_to_latlng(cell) for cell in places]).reshape(-1, 2)
+            cells[(category, district)] = pd.DataFrame(centres, columns=["lat", "lon"])
+        return cells[(category, district)]
+
+    counts = []
+    for candidate, category, point in zip(located.itertuples(), contact_category, has_point, strict=True):
+        if pd.isna(category):
+            counts.append(0)
+        elif point:
+            centres = repeat_cells(category, None)
+            distance = haversine_m(centres["lat"].to_numpy(), centres["lon"].to_numpy(), candidate.latitude,
+                                   candidate.longitude)  # fmt: skip
+            counts.append(int((distance <= radius_m).sum()))
+        else:
+            counts.append(
+                len(repeat_cells(category, candidate.district_code if pd.notna(candidate.district_code) else None))
+            )
+    return pd.Series(counts, index=located.index, dtype="int64")

@@ -1,0 +1,15 @@
+"""Alembic environment: voc passes its own connection in; the schema comes from voc.store.models."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import voc.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=SQLModel.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+context.run_migrations()

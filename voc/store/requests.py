@@ -1,0 +1,313 @@
+"""Write normalised service requests: idempotent upsert, undo history and the monthly roll-up."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from voc.core.errors import VocError
+from voc.core.periods import month_shift
+from voc.store.cells import ROLLUP_CELL_RESOLUTION, cell_parent
+from voc.store.engine import bulk_insert, bulk_update
+from voc.store.models import (
+    MonthlyCellCount,
+    MonthlyCellTotal,
+    MonthlyCount,
+    RequestChange,
+    ServiceRequest,
+    Upload,
+    UTCDateTime,
+    WeeklyCount,
+    utc_now,
+)
+
+REQUESTS = ServiceRequest.__table__
+CHANGES = RequestChange.__table__
+ROLLUP = MonthlyCount.__table__
+WEEKLY = WeeklyCount.__table__
+CELLS = MonthlyCellCount.__table__
+CELL_TOTALS = MonthlyCellTotal.__table__
+UPLOADS = Upload.__table__
+
+# The columns an import writes; id, upload_id and row_hash are the store's own.
+REQUEST_COLUMNS: tuple[str, ...] = tuple(
+    c.name for c in REQUESTS.columns if c.name not in {"id", "upload_id", "row_hash"}
+)
+_TIMESTAMP_COLUMNS = frozenset(c.name for c in REQUESTS.columns if isinstance(c.type, UTCDateTime))
+_ROLLUP_DIMENSIONS = ("category", "department", "district_code", "channel", "contact_type")
+_CELL_DIMENSIONS = tuple(d for d in _ROLLUP_DIMENSIONS if d != "channel")
+# Category, department and contact type follow the request-type mapping, which the analyst may edit
+# after an import; a row changes only when a value read from the file changes.
+_HASHED_COLUMNS = [c for c in REQUEST_COLUMNS if c not in {"category", "department", "contact_type"}]
+_LOOKUP_CHUNK = 5_000
+_STORED_EXTRAS = ["id", "row_hash_stored"]
+
+
+@dataclass(frozen=True)
+class WriteCounts:
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    upload_id: int
+    deleted: int
+    restored: int
+
+
+def row_hashes(rows: pd.DataFrame) -> pd.Series:
+    """Fingerprint each row's values, so a re-upload can tell changed rows from unchanged ones."""
+    hashed = pd.util.hash_pandas_object(rows.loc[:, _HASHED_COLUMNS], index=False).to_numpy()
+    # 16 lower-case hex digits each, as "%016x" writes them, ten times faster than formatting each.
+    digits = hashed.astype(">u8").tobytes().hex().encode("ascii")
+    return pd.Series(np.frombuffer(digits, dtype="S16").astype("U16"), index=rows.index)
+
+
+def _chunks(values: Sequence[Any], size: int = _LOOKUP_CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _existing(connection: sa.Connection, source: str, ids: Sequence[str]) -> pd.DataFrame:
+    """Return the stored id, source_id and row_hash of those of `ids` the source already has."""
+    columns = ["id", "source_id", "row_hash"]
+    # The first import of a source finds nothing: one probe of the index saves looking up every id.
+    if connection.execute(sa.select(REQUESTS.c.id).where(REQUESTS.c.source == source).limit(1)).first() is None:
+        return pd.DataFrame(columns=columns)
+    query = sa.select(*(REQUESTS.c[c] for c in columns)).where(
+        REQUESTS.c.source == source, _is_one_of_ids(connection, REQUESTS.c.source_id)
+    )
+    # Plain tuples: pandas probes a SQLAlchemy Row for attributes, ten times slower.
+    found = [tuple(row) for chunk in _chunks(ids) for row in connection.execute(query, {"ids": list(chunk)})]
+    return pd.DataFrame(found, columns=columns)
+
+
+def _is_one_of_ids(connection: sa.Connection, column: sa.Column) -> sa.ColumnElement[bool]:
+    """Return the condition that `column` is one of the "ids" parameter's values."""
+    if connection.dialect.name == "postgresql":
+        # One array parameter rather than thousands: a sixth of the client's work.
+        return column == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.String)))
+    return column.in_(sa.bindparam("ids", expanding=True))
+
+
+def _snapshot(connection: sa.Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Read whole rows as JSON-ready dicts, for the undo history."""
+    query = sa.select(REQUESTS).where(REQUESTS.c.id.in_(sa.bindparam("ids", expanding=True)))
+    rows = []
+    for chunk in _chunks(ids):
+        for row in connection.execute(query, {"ids": list(chunk)}).mappings():
+            rows.append(
+                {key: value.isoformat() if isinstance(value, datetime) else value for key, value in row.items()}
+            )
+    return rows
+
+
+def _from_snapshot(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: datetime.fromisoformat(value) if key in _TIMESTAMP_COLUMNS and value else value
+        for key, value in row.items()
+    }
+
+
+def save_requests(connection: sa.Connection, rows: pd.DataFrame, *, upload_id: int) -> WriteCounts:
+    """Upsert rows by (source, source_id) inside the caller's transaction and refresh the roll-up.
+
+    `rows` holds REQUEST_COLUMNS with unique (source, source_id). Rows whose values have not
+    changed are left alone; changed rows keep their previous version for undo.
+    """
+    # Copy-on-write: the columns added below leave the caller's frame as it was, without a copy.
+    rows = rows.loc[:, list(REQUEST_COLUMNS)]
+    rows["row_hash"] = row_hashes(rows)
+    rows["upload_id"] = upload_id
+    months: set[str] = set()
+    inserted = updated = unchanged = 0
+    for source, group in _by_source(rows):
+        new, changed = _new_and_changed(group, _existing(connection, source, group["source_id"].tolist()))
+        unchanged += len(group) - len(new) - len(changed)
+        if len(new):
+            bulk_insert(connection, REQUESTS, new)
+            months.update(new["opened_month"].unique())
+        if len(changed):
+            months.update(_update_changed(connection, changed, upload_id))
+        inserted += len(new)
+        updated += len(changed)
+    refresh_rollup(connection, months)
+    return WriteCounts(inserted=inserted, updated=updated, unchanged=unchanged)
+
+
+def _by_source(rows: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Split rows by source, in order of appearance; the usual single source is not copied."""
+    sources = rows["source"].unique()
+    if len(sources) == 1:
+        yield str(sources[0]), rows
+    else:
+        for source, group in rows.groupby("source", sort=False):
+            yield str(source), group
+
+
+def _new_and_changed(group: pd.DataFrame, existing: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the rows not stored yet, and the stored rows whose values changed (with id and stored hash)."""
+    if existing.empty:
+        # A source's first import: merging would only copy every row.
+        return group, group.iloc[:0]
+    merged = group.merge(existing, on="source_id", how="left", suffixes=("", "_stored"))
+    new = merged[merged["id"].isna()].drop(columns=_STORED_EXTRAS)
+    changed = merged[merged["id"].notna() & (merged["row_hash"] != merged["row_hash_stored"])]
+    return new, changed
+
+
+def _update_changed(connection: sa.Connection, changed: pd.DataFrame, upload_id: int) -> set[str]:
+    """Keep each changed row's previous version, then overwrite it; return the months touched."""
+    ids = changed["id"].astype(int).tolist()
+    previous = _snapshot(connection, ids)
+    connection.execute(
+        sa.insert(CHANGES),
+        [
+            {
+                "upload_id": upload_id,
+                "request_id": row["id"],
+                "change": "update",
+                "previous_upload_id": row["upload_id"],
+                "previous": row,
+            }
+            for row in previous
+        ],
+    )
+    values = changed.drop(columns=["row_hash_stored"]).astype({"id": "int64"})
+    bulk_update(connection, REQUESTS, values)
+    return set(changed["opened_month"]) | {row["opened_month"] for row in previous}
+
+
+def refresh_rollup(connection: sa.Connection, months: Iterable[str]) -> None:
+    """Recount the monthly, weekly and cell roll-ups for the given months from the stored requests.
+
+    A week that straddles a month boundary is recounted whole.
+    """
+    months = sorted(set(months))
+    for chunk in _chunks(months, 500):
+        connection.execute(sa.delete(ROLLUP).where(ROLLUP.c.month.in_(chunk)))
+        _recount(connection, ROLLUP, REQUESTS.c.opened_month, REQUESTS.c.opened_month.in_(chunk))
+        connection.execute(sa.delete(CELLS).where(CELLS.c.month.in_(chunk)))
+        _recount_cells(connection, REQUESTS.c.opened_month.in_(chunk))
+        connection.execute(sa.delete(CELL_TOTALS).where(CELL_TOTALS.c.month.in_(chunk)))
+        totals = (
+            sa.select(CELLS.c.month, CELLS.c.cell, sa.func.sum(CELLS.c.contacts))
+            .where(CELLS.c.month.in_(chunk))
+            .group_by(CELLS.c.month, CELLS.c.cell)
+        )
+        connection.execute(sa.insert(CELL_TOTALS).from_select(["month", "cell", "contacts"], totals))
+    for first, last in _runs(months):
+        first_monday, last_day = _weeks_touching(first)[0], _weeks_touching(last)[1]
+        connection.execute(sa.delete(WEEKLY).where(WEEKLY.c.week.between(first_monday, last_day)))
+        _recount(connection, WEEKLY, REQUESTS.c.opened_week, REQUESTS.c.opened_week.between(first_monday, last_day))
+
+
+def _runs(months: list[str]) -> list[tuple[str, str]]:
+    """Group sorted months into runs of consecutive months, so each run is recounted in one statement."""
+    runs: list[tuple[str, str]] = []
+    for month in months:
+        if runs and month_shift(runs[-1][1], 1) == month:
+            runs[-1] = (runs[-1][0], month)
+        else:
+            runs.append((month, month))
+    return runs
+
+
+def _weeks_touching(month: str) -> tuple[str, str]:
+    """Return the Monday of the week holding the month's first day, and the month's last day."""
+    first = date.fromisoformat(f"{month}-01")
+    last = date(first.year, first.month, calendar.monthrange(first.year, first.month)[1])
+    return (first - timedelta(days=first.weekday())).isoformat(), last.isoformat()
+
+
+def _recount(connection: sa.Connection, table: sa.Table, key: sa.Column, rows: sa.ColumnElement[bool]) -> None:
+    dimensions = [sa.func.coalesce(REQUESTS.c[d], "").label(d) for d in _ROLLUP_DIMENSIONS]
+    measures: list[sa.ColumnElement] = [sa.func.count()]
+    columns = ["month" if table is ROLLUP else "week", *_ROLLUP_DIMENSIONS, "contacts"]
+    if table is ROLLUP:
+        measures += [sa.func.count(REQUESTS.c.closed_at), sa.func.coalesce(sa.func.sum(REQUESTS.c.days_to_close), 0.0)]
+        columns += ["closed", "days_to_close_sum"]
+    counts = sa.select(key, *dimensions, *measures).where(rows).group_by(key, *dimensions)
+    connection.execute(sa.insert(table).from_select(columns, counts))
+
+
+def _recount_cells(connection: sa.Connection, rows: sa.ColumnElement[bool]) -> None:
+    cell = cell_parent(REQUESTS.c.h3_cell, ROLLUP_CELL_RESOLUTION)
+    dimensions = [sa.func.coalesce(REQUESTS.c[d], "").label(d) for d in _CELL_DIMENSIONS]
+    counts = (
+        sa.select(REQUESTS.c.opened_month, cell, *dimensions, sa.func.count())
+        .where(rows, REQUESTS.c.h3_cell.is_not(None))
+        .group_by(REQUESTS.c.opened_month, cell, *dimensions)
+    )
+    connection.execute(sa.insert(CELLS).from_select(["month", "cell", *_CELL_DIMENSIONS, "contacts"], counts))
+
+
+def _later_dependents(connection: sa.Connection, upload_id: int) -> list[int]:
+    query = (
+        sa.select(CHANGES.c.upload_id)
+        .distinct()
+        .join(UPLOADS, UPLOADS.c.id == CHANGES.c.upload_id)
+        .where(CHANGES.c.previous_upload_id == upload_id, UPLOADS.c.status == "committed")
+    )
+    return sorted(connection.execute(query).scalars())
+
+
+def undo_upload(connection: sa.Connection, upload_id: int, *, user: str) -> UndoResult:
+    """Put the service requests back exactly as they were before an upload, in the caller's transaction."""
+    upload = connection.execute(sa.select(UPLOADS).where(UPLOADS.c.id == upload_id)).first()
+    if upload is None:
+        raise VocError(f"There is no upload {upload_id}. `voc uploads` lists them.")
+    if upload.status == "undone":
+        raise VocError(f"Upload {upload_id} ({upload.file_name}) was already undone.")
+    dependents = _later_dependents(connection, upload_id)
+    if dependents:
+        later = ", ".join(str(d) for d in dependents)
+        raise VocError(
+            f"Upload {upload_id} cannot be undone yet: later upload(s) {later} changed the same "
+            "records. Undo those first, newest first."
+        )
+    changes = connection.execute(
+        sa.select(CHANGES.c.request_id, CHANGES.c.previous).where(CHANGES.c.upload_id == upload_id)
+    ).all()
+    restored_ids = [c.request_id for c in changes]
+    months = set(
+        connection.execute(
+            sa.select(REQUESTS.c.opened_month).distinct().where(REQUESTS.c.upload_id == upload_id)
+        ).scalars()
+    )
+    deleted = connection.execute(
+        sa.delete(REQUESTS).where(
+            REQUESTS.c.upload_id == upload_id,
+            REQUESTS.c.id.not_in(sa.bindparam("restored", expanding=True)),
+        ),
+        {"restored": restored_ids or [-1]},
+    ).rowcount
+    if changes:
+        previous = [_from_snapshot(c.previous) for c in changes]
+        months.update(row["opened_month"] for row in previous)
+        _restore(connection, previous)
+    connection.execute(
+        sa.update(UPLOADS).where(UPLOADS.c.id == upload_id).values(status="undone", undone_at=utc_now(), undone_by=user)
+    )
+    refresh_rollup(connection, months)
+    return UndoResult(upload_id=upload_id, deleted=deleted, restored=len(changes))
+
+
+def _restore(connection: sa.Connection, previous: list[dict[str, Any]]) -> None:
+    columns = [c for c in previous[0] if c != "id"]
+    statement = (
+        sa.update(REQUESTS)
+        .where(REQUESTS.c.id == sa.bindparam("target_id"))
+        .values({c: sa.bindparam(c) for c in columns})
+    )
+    connection.execute(statement, [{"target_id": row["id"], **{c: row[c] for c in columns}} for row in previous])

@@ -1,0 +1,96 @@
+"""The upload history: one row per imported file, with its counts, mapping and status."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from voc.core.access import Role, require
+from voc.store.candidates import undo_candidates
+from voc.store.engine import record_audit, write_transaction
+from voc.store.models import Upload, utc_now
+from voc.store.requests import UndoResult, undo_upload
+
+UPLOADS = Upload.__table__
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def start_upload(
+    connection: sa.Connection,
+    *,
+    kind: str,
+    file_name: str,
+    sha256: str,
+    user: str,
+    source: str = "",
+    sheet: str | None = None,
+    mapping: dict[str, Any] | None = None,
+) -> int:
+    """Record a new upload inside the caller's transaction and return its id."""
+    return connection.execute(
+        sa.insert(UPLOADS)
+        .values(
+            kind=kind,
+            file_name=file_name,
+            sha256=sha256,
+            source=source,
+            sheet=sheet,
+            uploaded_by=user,
+            uploaded_at=utc_now(),
+            mapping=mapping,
+            status="committed",
+        )
+        .returning(UPLOADS.c.id)
+    ).scalar_one()
+
+
+def record_counts(connection: sa.Connection, upload_id: int, **counts: int) -> None:
+    """Store an upload's row counts (rows_read, inserted, updated, unchanged, rejected)."""
+    connection.execute(sa.update(UPLOADS).where(UPLOADS.c.id == upload_id).values(**counts))
+
+
+def list_uploads(engine: sa.Engine, *, limit: int = 200) -> pd.DataFrame:
+    """Return the newest uploads first."""
+    columns = [
+        UPLOADS.c[name]
+        for name in (
+            "id", "kind", "file_name", "source", "uploaded_by", "uploaded_at", "rows_read",
+            "inserted", "updated", "unchanged", "rejected", "status", "undone_at", "undone_by",
+        )
+    ]  # fmt: skip
+    query = sa.select(*columns).order_by(UPLOADS.c.id.desc()).limit(limit)
+    with engine.connect() as connection:
+        return pd.DataFrame(connection.execute(query).all(), columns=[c.name for c in columns])
+
+
+def last_upload(engine: sa.Engine) -> dict[str, Any] | None:
+    """Return the newest committed upload as a dict, or None when nothing was uploaded."""
+    query = (
+        sa.select(UPLOADS.c.id, UPLOADS.c.file_name, UPLOADS.c.kind, UPLOADS.c.uploaded_at)
+        .where(UPLOADS.c.status == "committed")
+        .order_by(UPLOADS.c.id.desc())
+        .limit(1)
+    )
+    with engine.connect() as connection:
+        row = connection.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def undo(engine: sa.Engine, upload_id: int, *, user: str, role: Role) -> UndoResult:
+    """Undo an upload in one transaction and log it; raises VocError when it cannot be undone.
+
+    Raises NotAllowed unless the role is analyst or admin.
+    """
+    require(role, Role.ANALYST, doing="undo an upload")
+    with write_transaction(engine) as connection:
+        kind = connection.execute(sa.select(UPLOADS.c.kind).where(UPLOADS.c.id == upload_id)).scalar()
+        undo_kind = undo_candidates if kind == "candidates" else undo_upload
+        result = undo_kind(connection, upload_id, user=user)
+        record_audit(connection, user=user, action="undo", detail=f"upload {upload_id}")
+    return result
