@@ -27,11 +27,6 @@ def engine() -> sa.Engine:
     return _engine_for(load_settings().database_url)
 
 
-def version() -> int:
-    """Return the store's data version, the key of every cached frame."""
-    return data_version(engine())
-
-
 def county_today() -> date:
     """Return today's date in the county's timezone."""
     return datetime.now(ZoneInfo(load_settings().timezone)).date()
