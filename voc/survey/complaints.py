@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from voc.core.periods import month_shift
 from voc.store.models import MonthlyCount
+from voc.store.query import read_frame
 
 ROLLUP = MonthlyCount.__table__
 COLUMNS = (
@@ -37,9 +38,7 @@ def linked_contacts(engine: sa.Engine, links: pd.DataFrame, *, last_month: str) 
         .where(ROLLUP.c.month.between(before, last_month), ROLLUP.c.category.in_(links["category"].unique().tolist()))
         .group_by(ROLLUP.c.category, ROLLUP.c.district_code)
     )  # fmt: skip
-    with engine.connect() as connection:
-        result = connection.execute(query)
-        counts = pd.DataFrame(result.all(), columns=list(result.keys()))
+    counts = read_frame(engine, query)
     if counts.empty:
         return pd.DataFrame(columns=columns)
     joined = links.merge(counts, on="category")
