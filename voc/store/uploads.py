@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from voc.store.requests import UndoResult
 
-# pandas and the undo writers (which need it) are imported where they are used: `voc uploads` lists the
+# pandas (via the read gateway) and the undo writers are imported where they are used: `voc uploads` lists the
 # history without loading pandas, so it starts in a fraction of a second (issue 17).
 
 UPLOADS = Upload.__table__
@@ -66,16 +66,19 @@ def record_counts(connection: sa.Connection, upload_id: int, **counts: int) -> N
 
 def upload_history(engine: sa.Engine, *, limit: int = 200) -> list[dict[str, Any]]:
     """Return the newest uploads first, one dict of HISTORY_COLUMNS each (missing values None)."""
-    query = sa.select(*(UPLOADS.c[name] for name in HISTORY_COLUMNS)).order_by(UPLOADS.c.id.desc()).limit(limit)
     with engine.connect() as connection:
-        return [dict(row) for row in connection.execute(query).mappings()]
+        return [dict(row) for row in connection.execute(_history_query(limit)).mappings()]
 
 
 def list_uploads(engine: sa.Engine, *, limit: int = 200) -> pd.DataFrame:
     """Return the newest uploads first, as a frame of HISTORY_COLUMNS."""
-    import pandas as pd
+    from voc.store.query import read_frame
 
-    return pd.DataFrame(upload_history(engine, limit=limit), columns=list(HISTORY_COLUMNS))
+    return read_frame(engine, _history_query(limit))
+
+
+def _history_query(limit: int) -> sa.Select:
+    return sa.select(*(UPLOADS.c[name] for name in HISTORY_COLUMNS)).order_by(UPLOADS.c.id.desc()).limit(limit)
 
 
 def last_upload(engine: sa.Engine) -> dict[str, Any] | None:
