@@ -82,7 +82,7 @@ class ThemeView:
     """What a page shows of the themes under its filters.
 
     themes: theme, name, contacts (under the filters), share, contacts_year_earlier, examples
-    (redacted descriptions, joined by newlines), most contacts first; monthly: month, theme, name,
+    (a list of PII-redacted descriptions), most contacts first; monthly: month, theme, name,
     contacts; rising: voc.contacts.themes.RISING_COLUMNS for the last three months of the filter.
     """
 
@@ -105,17 +105,17 @@ def theme_view(engine: sa.Engine, filters: Filters, *, last_month: str, top: int
     within = counts[(counts["month"] >= first) & (counts["month"] <= last) & counts["theme"].isin(ranked["theme"])]
     monthly = within.groupby(["month", "theme"], as_index=False)["contacts"].sum()
     return ThemeView(
-        themes=ranked.assign(examples=ranked["theme"].map(examples).fillna("")),
+        themes=ranked.assign(examples=ranked["theme"].map(examples)),
         monthly=monthly.assign(name=monthly["theme"].map(names)),
         rising=rising_themes(counts, names, month=last),
     )
 
 
 def _examples(engine: sa.Engine, example_ids: pd.Series) -> pd.Series:
-    """Return each theme's example descriptions, PII-redacted and joined by newlines."""
+    """Return each theme's example descriptions as a list, PII-redacted (a contact undone since is left out)."""
     wanted = [i for ids in example_ids for i in ids]
     texts = redact_personal(descriptions_of(engine, wanted)) if wanted else pd.Series(dtype="str")
-    return example_ids.map(lambda ids: "\n".join(texts[i] for i in ids if i in texts.index))
+    return example_ids.map(lambda ids: [texts[i] for i in ids if i in texts.index])
 
 
 def alert_themes(
@@ -134,3 +134,13 @@ def alert_themes(
         engine, categories=[category] if category else (), districts=[district] if district else ()
     )
     return top_themes(counts, stored.set_index("id")["name"], first_month=first_month, last_month=last_month, top=top)
+
+
+def stored_themes(engine: sa.Engine) -> pd.DataFrame:
+    """Return the stored themes: theme, name, terms, contacts, examples (PII-redacted descriptions), largest first."""
+    stored = load_themes(engine)
+    if stored.empty:
+        return pd.DataFrame(columns=["theme", "name", "terms", "contacts", "examples"])
+    examples = _examples(engine, stored.set_index("id")["example_ids"])
+    themes = stored.rename(columns={"id": "theme"})[["theme", "name", "terms", "contacts"]]
+    return themes.assign(examples=themes["theme"].map(examples))

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from voc.store.engine import bulk_insert
+from voc.store.bulk import bulk_insert
 from voc.store.models import DescriptionEmbedding, MonthlyThemeCount, ServiceRequest, Theme
 from voc.store.query import read_frame
 from voc.store.requests import fingerprints
