@@ -97,8 +97,10 @@ def assert_no_traceback(result: Result) -> None:
 
 
 def test_the_group_lists_every_command() -> None:
-    assert {"serve", "uploads", "import requests", "survey compare", "action add", "user grant"} <= set(COMMANDS)
-    assert len(COMMANDS) == 20
+    assert {"serve", "uploads", "import requests", "survey compare", "action add", "user grant", "themes build"} <= set(
+        COMMANDS
+    )
+    assert len(COMMANDS) == 22
     assert {"uploads", "import requests", "alerts", "rank", "action list", "user list"} <= set(JSON_COMMANDS)
 
 

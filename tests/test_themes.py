@@ -241,3 +241,24 @@ def test_build_stores_named_themes_a_roll_up_and_alert_themes(engine: sa.Engine)
     top = alert_themes(engine, category=None, district=None, first_month="2014-01", last_month="2030-12", top=3)
     assert top["name"].tolist() == themes["name"].head(3).tolist()
     assert top["share"].sum() == pytest.approx(themes["contacts"].head(3).sum() / described)
+
+
+def test_trends_and_district_profile_show_stored_themes(monkeypatch: pytest.MonkeyPatch, demo_copy: str) -> None:
+    from tests.apptest import only_table, open_app_page
+    from voc.store.engine import open_store
+
+    before = open_app_page(monkeypatch, demo_copy, "pages/trends.py")
+    assert any(info.value.startswith("No themes yet") for info in before.info)
+
+    demo = open_store(demo_copy)
+    built = build_themes(demo, user="test")
+    demo.dispose()
+    trends = open_app_page(monkeypatch, demo_copy, "pages/trends.py")
+    shown = only_table(trends, "examples")
+    assert len(shown) == 8 and shown["contacts"].is_monotonic_decreasing
+    assert not any("@example.org" in text for examples in shown["examples"] for text in examples)
+    assert built.themes == 30
+
+    profile = open_app_page(monkeypatch, demo_copy, "pages/map.py", query={"map_district": "3"})
+    themes_here = only_table(profile, "examples")
+    assert 1 <= len(themes_here) <= 8 and not profile.exception

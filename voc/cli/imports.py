@@ -65,8 +65,9 @@ def import_requests_command(
         else:
             echo_report(report)
     if written:
-        # Once for all the files; on stderr, so --json output stays one object per file.
-        click.echo(build_message(), err=as_json)
+        message = build_message()  # once for all the files
+        if not as_json:  # whose output is one JSON object per file
+            click.echo(message)
     if failed:
         ctx.exit(FAILED)
 

@@ -68,7 +68,7 @@ def save_embeddings(
 def read_embeddings(connection: sa.Connection, *, model: str) -> tuple[pd.DataFrame, np.ndarray]:
     """Return every embedded contact (request_id, month, category, district_code, description) and its vector.
 
-    Rows are in request id order; vectors are float32, one row each.
+    Rows are in request id order; vectors are float32, one row each (a (0, 0) array without rows).
     """
     query = (
         sa.select(
@@ -85,7 +85,7 @@ def read_embeddings(connection: sa.Connection, *, model: str) -> tuple[pd.DataFr
     )
     rows = read_frame(connection, query)
     vectors = np.frombuffer(b"".join(rows["vector"]), dtype=_VECTOR_TYPE).astype(np.float32)
-    return rows.drop(columns="vector"), vectors.reshape(len(rows), -1)
+    return rows.drop(columns="vector"), vectors.reshape(len(rows), -1) if len(rows) else vectors.reshape(0, 0)
 
 
 def replace_themes(
