@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from shapely.geometry import box
 
 from tests.conftest import REAL, _fresh_postgres_schema
-from tests.test_malformed_files import SETTINGS, snapshot
+from tests.test_malformed_files import SETTINGS, raw_xlsx, snapshot
 from tests.test_read import ods
 from voc.core.access import Role
 from voc.core.errors import FileRefused, VocError
@@ -38,9 +38,6 @@ from voc.ingest.read import parse_table, read_table
 from voc.store.engine import open_store
 
 SECRET = "cookie_secret=TOPSECRET-7f3a9c"
-MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-RELATIONS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PACKAGE = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 
 # --- hostile files -------------------------------------------------------------------------------
@@ -51,42 +48,10 @@ def stray_cell_xlsx(corner: str, *, declared: str | None = None) -> bytes:
 
     calamine allocates the whole grid between A1 and the stray cell: at XFD1048575, 550 GB.
     """
-    column = corner.rstrip("0123456789")
     dimension = f'<dimension ref="{declared}"/>' if declared else ""
-    sheet = (
-        f'<worksheet {MAIN}>{dimension}<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Case Number</t></is></c>'
-        f'</row><row r="{corner[len(column) :]}"><c r="{corner}" t="inlineStr"><is><t>x</t></is></c></row>'
-        "</sheetData></worksheet>"
-    )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(
-            "[Content_Types].xml",
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',
-        )
-        archive.writestr(
-            "_rels/.rels",
-            f'<Relationships xmlns="{PACKAGE}"><Relationship Id="r1" '
-            f'Type="{RELATIONS}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
-        )
-        archive.writestr(
-            "xl/workbook.xml",
-            f'<workbook {MAIN} xmlns:r="{RELATIONS}"><sheets><sheet name="Export" sheetId="1" r:id="r1"/></sheets>'
-            "</workbook>",
-        )
-        archive.writestr(
-            "xl/_rels/workbook.xml.rels",
-            f'<Relationships xmlns="{PACKAGE}"><Relationship Id="r1" Type="{RELATIONS}/worksheet" '
-            'Target="worksheets/sheet1.xml"/></Relationships>',
-        )
-        archive.writestr("xl/worksheets/sheet1.xml", sheet)
-    return buffer.getvalue()
+    row = corner.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    cells = f'<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="{row}"><c r="{corner}" t="s"><v>1</v></c></row>'
+    return raw_xlsx(f"{dimension}<sheetData>{cells}</sheetData>", ["Case Number", "x"])
 
 
 def repeated_ods(rows: int, columns: int) -> bytes:

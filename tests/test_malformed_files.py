@@ -79,10 +79,16 @@ def full_sheet() -> bytes:
     repeats, rest = divmod(EXCEL_ROWS - 1, len(rows))
     cells = "".join(rows) * repeats + "".join(rows[:rest])
     header = '<row r="1"><c r="A1" t="s"><v>1</v></c><c r="B1" t="s"><v>2</v></c><c r="C1" t="s"><v>3</v></c></row>'
+    strings = ["Pothole", "Case Number", "Date Opened", "Problem Type"]
+    return raw_xlsx(f"<sheetData>{header}{cells}</sheetData>", strings)
+
+
+def raw_xlsx(sheet_body: str, strings: list[str]) -> bytes:
+    """Write an .xlsx by hand: one sheet "Export" holding `sheet_body` (its XML inside <worksheet>)."""
     main = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     relation = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     package = "http://schemas.openxmlformats.org/package/2006/relationships"
-    strings = "".join(f"<si><t>{s}</t></si>" for s in ("Pothole", "Case Number", "Date Opened", "Problem Type"))
+    items = "".join(f"<si><t>{s}</t></si>" for s in strings)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         archive.writestr(
@@ -116,10 +122,8 @@ def full_sheet() -> bytes:
             f'<Relationship Id="r2" Type="{relation}/sharedStrings" Target="sharedStrings.xml"/>'
             "</Relationships>",
         )
-        archive.writestr("xl/sharedStrings.xml", f"<sst {main}>{strings}</sst>")
-        archive.writestr(
-            "xl/worksheets/sheet1.xml", f"<worksheet {main}><sheetData>{header}{cells}</sheetData></worksheet>"
-        )
+        archive.writestr("xl/sharedStrings.xml", f"<sst {main}>{items}</sst>")
+        archive.writestr("xl/worksheets/sheet1.xml", f"<worksheet {main}>{sheet_body}</worksheet>")
     return buffer.getvalue()  # fmt: skip
 
 
