@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.browser import SCRIPT_FINISHED, chromium_page, open_page, running_app, screenshot
-from tests.conftest import REAL
-from voc.ui import PAGES
+from tests.files import REAL
+from voc.app.frame import PAGES
 
 pytestmark = pytest.mark.browser
 
