@@ -25,10 +25,10 @@ import pytest
 import sqlalchemy as sa
 from shapely.geometry import box
 
-from tests.conftest import REAL, _fresh_postgres_schema
-from tests.test_malformed_files import SETTINGS, raw_xlsx, snapshot
-from tests.test_read import ods
+from tests.files import REAL, ods, raw_xlsx
+from tests.stores import fresh_postgres_schema, store_state
 from voc.core.access import Role
+from voc.core.config import Settings
 from voc.core.errors import FileRefused, VocError
 from voc.ingest.boundaries import import_districts, read_boundaries
 from voc.ingest.child import run_limited
@@ -38,6 +38,8 @@ from voc.ingest.read import parse_table, read_table
 from voc.store.engine import open_store
 
 SECRET = "cookie_secret=TOPSECRET-7f3a9c"
+SETTINGS = Settings(database_url="", timezone="America/New_York", max_upload_bytes=200 * 1024**2,
+                    redact_personal=True, user="ana")  # fmt: skip
 
 
 # --- hostile files -------------------------------------------------------------------------------
@@ -118,7 +120,7 @@ def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     if request.param == "sqlite":
         urls: Iterator[str] = iter([f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'voc.db'}"])
     else:
-        urls = _fresh_postgres_schema(request.getfixturevalue("postgres_server"))
+        urls = fresh_postgres_schema(request.getfixturevalue("postgres_server"))
     engine = open_store(next(urls))
     baltimore = REAL / "baltimore_council_districts_2012.geojson"
     import_districts(engine, baltimore.read_bytes(), baltimore.name, user="ana", role=Role.ANALYST)
@@ -200,11 +202,11 @@ BOUNDARIES = [
 def test_a_hostile_spreadsheet_is_refused_and_changes_nothing(store: sa.Engine, case: Hostile, tmp_path: Path) -> None:
     data = case.make(tmp_path)
     assert len(data) < 200_000, "a hostile file is small; its harm is in what it declares"
-    before = snapshot(store)
+    before = store_state(store)
     with pytest.raises(FileRefused) as refusal:
         import_requests(store, data, case.file_name, SETTINGS, ImportOptions(), role=Role.ANALYST)
     assert case.message in str(refusal.value)
-    assert snapshot(store) == before
+    assert store_state(store) == before
 
 
 @pytest.mark.parametrize("case", BOUNDARIES, ids=[case.name for case in BOUNDARIES])
@@ -212,12 +214,12 @@ def test_a_hostile_boundary_file_is_refused_reads_nothing_and_changes_nothing(
     store: sa.Engine, case: Hostile, tmp_path: Path
 ) -> None:
     (tmp_path / "secret.txt").write_text(f"{SECRET}\nclient_secret=TOPSECRET-b41d\n")
-    before = snapshot(store)
+    before = store_state(store)
     with pytest.raises(FileRefused) as refusal:
         import_districts(store, case.make(tmp_path), case.file_name, user="ana", role=Role.ANALYST)
     assert case.message in str(refusal.value)
     assert "TOPSECRET" not in str(refusal.value)
-    after = snapshot(store)
+    after = store_state(store)
     assert after == before
     assert "TOPSECRET" not in repr(after)
 
