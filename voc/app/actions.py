@@ -14,6 +14,7 @@ from voc.app.cache import engine
 from voc.app.frame import current_user, role, settings
 from voc.core.access import Role
 from voc.core.errors import VocError
+from voc.core.fields import markdown_literal
 from voc.ingest.pipeline import ImportOptions, ImportReport, import_requests
 from voc.store.districts import populations_by_code, set_populations
 from voc.store.requests import UndoResult
@@ -31,7 +32,8 @@ def refusals(prefix: str = "") -> Iterator[None]:
     try:
         yield
     except VocError as error:
-        st.error(f"{prefix} {error}".strip())
+        # A refusal quotes what was uploaded (file, column and district names): data, never Markdown.
+        st.error(markdown_literal(f"{prefix} {error}".strip()))
 
 
 def act(
