@@ -206,8 +206,9 @@ def import_requests_command(
         sys.exit(1)
 
 
-def _echo_report(report: Any) -> None:
-    click.echo(f"{report.file_name}: {report.message}")
+def _echo_report(report: Any, *, header: bool = True) -> None:
+    if header:
+        click.echo(f"{report.file_name}: {report.message}")
     shown = report.problems.head(20)
     for problem in shown.itertuples():
         click.echo(f"  row {problem.row}, {problem.column}: {problem.message} ({problem.severity})")
@@ -611,6 +612,84 @@ def user_grant(who: str, role: str, group: bool) -> None:
     set_rule(load_settings().users_file, kind=kind, key=who, role=None if role == "none" else Role(role),
              acting_role=OPERATOR)  # fmt: skip
     click.echo(f"{'Group' if group else 'E-mail'} {who}: {role}.")
+
+
+@main.group()
+def pull() -> None:
+    """Pull an open-data portal's service requests: only what changed since the last pull of that feed."""
+
+
+def _pull_command(api: str, summary: str) -> None:
+    @pull.command(api, help=summary)
+    @click.argument("url")
+    @click.option("--source", help="Name of the feed and its records' source (default: the saved feed's, else "
+                  "the recognised layout, else the portal's host).")  # fmt: skip
+    @click.option("--where", help="Only the records matching this filter (SoQL for socrata, SQL for arcgis).")
+    @click.option("--since", type=click.DateTime(), help="Only records changed since this date (default: since the "
+                  "last pull).")  # fmt: skip
+    @click.option("--map", "pairs", multiple=True, metavar="COLUMN=field", help="Map a column onto a field.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the pull's report as one JSON object.")
+    def command(url: str, source: str | None, where: str | None, since: Any, pairs: tuple[str, ...],
+                as_json: bool) -> None:  # fmt: skip
+        from datetime import UTC
+
+        from voc.ingest.pull import FeedSpec
+
+        since_utc = since.replace(tzinfo=since.tzinfo or UTC) if since else None
+        spec = FeedSpec(api=api, url=url, source=source, where=where, since=since_utc, overrides=_parse_map(pairs))
+        if not _run_pulls([spec], as_json):
+            sys.exit(1)
+
+
+_pull_command("socrata", "Pull a Socrata dataset (its SODA 2 resource URL, .../resource/abcd-1234.json).")
+_pull_command("arcgis", "Pull an ArcGIS FeatureServer layer (.../FeatureServer/0, or its /query; f=geojson kept).")
+_pull_command("open311", "Pull an Open311 GeoReport v2 endpoint (.../requests.json).")
+
+
+@pull.command("saved")
+@click.argument("names", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per feed.")
+def pull_saved(names: tuple[str, ...], as_json: bool) -> None:
+    """Pull every saved feed (or those NAMES): the one command to schedule; exits 1 if any pull failed."""
+    from voc.ingest.pull import FeedSpec
+    from voc.store.feeds import list_feeds
+
+    feeds = list_feeds(_engine())
+    unknown = sorted(set(names) - set(feeds["name"]))
+    if unknown:
+        raise click.ClickException(f"No saved feed {unknown[0]!r}; saved: {', '.join(feeds['name']) or 'none'}.")
+    chosen = feeds[feeds["name"].isin(names)] if names else feeds
+    specs = [FeedSpec(api=row.api, url=row.url, source=row.name) for row in chosen.itertuples()]
+    if not specs:
+        click.echo("No saved feeds yet: pull one with `voc pull socrata|arcgis|open311 URL`.")
+    if not _run_pulls(specs, as_json):
+        sys.exit(1)
+
+
+def _run_pulls(specs: list[Any], as_json: bool) -> bool:
+    """Pull each feed, printing its report or why it was refused; return whether all succeeded."""
+    from voc.ingest.pull import pull_feed
+
+    engine, settings = _engine(), load_settings()
+    succeeded = True
+    for spec in specs:
+        try:
+            report = pull_feed(engine, spec, settings, role=OPERATOR)
+        except VocError as error:
+            succeeded = False
+            if as_json:
+                _print_json({"feed": spec.source, "url": spec.url, "error": str(error)})
+            else:
+                click.echo(f"{spec.source or spec.url}: refused. {error}", err=True)
+            continue
+        if as_json:
+            _print_json(report.as_json())
+        elif report.imported is None:
+            click.echo(report.message)
+        else:
+            click.echo(report.message)
+            _echo_report(report.imported, header=False)
+    return succeeded
 
 
 if __name__ == "__main__":

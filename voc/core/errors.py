@@ -11,3 +11,7 @@ class FileRefused(VocError):
 
 class NotAllowed(VocError):
     """The signed-in user's role does not allow this change."""
+
+
+class FeedRefused(VocError):
+    """An open-data feed could not be pulled; the store is untouched."""
