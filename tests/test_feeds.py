@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from tests.apptest import open_app_page
 from tests.feed_server import Portal, PortalServer
 from voc.cli import main
 from voc.core.access import Role
@@ -221,3 +222,23 @@ def test_cli_pull_prints_json_and_pull_saved_pulls_every_feed(
     result = runner.invoke(main, ["pull", "arcgis", portal.base + ARCGIS, "--where", "NoSuchField = 'x'"])
     assert result.exit_code == 1
     assert "ArcGIS error 400" in result.output
+
+
+def test_upload_page_pulls_a_new_feed_then_pulls_it_again_as_saved(
+    sqlite_url: str, portal: PortalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = open_app_page(monkeypatch, sqlite_url, "pages/upload.py")
+    assert "No saved feeds yet" in app.info[0].value
+    app.selectbox(key="upload_feed_api").set_value("socrata")
+    app.text_input(key="upload_feed_url").set_value(portal.base + SOCRATA)
+    app.text_input(key="upload_feed_name").set_value("nyc").run()
+    app.button(key="upload_feed_new").click().run(timeout=60)
+    assert not app.exception
+    assert app.success[0].value.startswith("Imported as upload 1: ")
+    assert any(caption.value.startswith("nyc: 1 pages, 300 records.") for caption in app.caption)
+    saved = next(frame.value for frame in app.dataframe if "high_water" in frame.value.columns)
+    assert saved["name"].tolist() == ["nyc"] and saved["last_records"].tolist() == [300]
+
+    app.button(key="upload_feed_pull").click().run(timeout=60)
+    assert not app.exception
+    assert any(message.value.startswith("Nothing changed") for message in app.info)

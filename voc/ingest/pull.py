@@ -27,7 +27,7 @@ from voc.core.errors import FeedRefused
 from voc.ingest.feeds import DEFAULT_PAGE_SIZE, PAGERS, Page, Query, table_of
 from voc.ingest.fetch import HttpPolicy, Response, check_url, get_json
 from voc.ingest.pipeline import DEFAULT_SOURCE, ImportOptions, ImportReport, Origin, Progress, import_table, plan_table
-from voc.store.engine import write_transaction
+from voc.store.engine import record_audit, write_transaction
 from voc.store.feeds import PullFigures, SavedFeed, find_feed, record_pull, save_feed
 
 # GeoReport v2 filters by opening date only: each pull reads the month before the mark again, so
@@ -122,9 +122,9 @@ def pull_feed(
     if imported is None or imported.upload_id is None:  # no upload was written, but the mark still moves on
         _refuse_name_taken(engine, name, spec)
         with write_transaction(engine) as connection:
-            _Feed(spec=spec, name=name, where=where, user=settings.user, figures=figures, started=started).remember(
-                connection, None
-            )
+            feed = _Feed(spec=spec, name=name, where=where, user=settings.user, figures=figures, started=started)
+            feed.remember(connection, None)
+            record_audit(connection, user=settings.user, action="pull requests", detail=f"feed {name}: nothing new")
     marks = [m for m in (saved.high_water if saved else None, figures.reached) if m is not None]
     counted = f"{figures.pages:,} pages, {figures.records:,} records{_since_text(spec.api, since)}"
     return PullReport(
