@@ -100,7 +100,8 @@ class Portal:
     open311: list[dict[str, Any]] = field(default_factory=gainesville_requests)
     open311_limit: int = 50
     arcgis_max_records: int = 1000
-    fail_at: dict[str, int] = field(default_factory=dict)  # query parameter -> value that always answers 500
+    fail_at: dict[str, int] = field(default_factory=dict)  # query parameter -> value that always fails
+    failure_status: int = 500
     flaky: int = 0  # the next this many requests answer 503 first
     requests: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -153,7 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
                 portal.flaky -= 1
                 return self._send(503, {"message": "busy"}, {"Retry-After": "0"})
         if any(params.get(name) == str(value) for name, value in portal.fail_at.items()):
-            return self._send(500, {"message": "internal error"})
+            return self._send(portal.failure_status, {"message": "internal error"})
         if parts.path == "/resource/erm2-nwe9.json":
             return self._socrata(params)
         if parts.path == "/arcgis/rest/services/311/FeatureServer/0":

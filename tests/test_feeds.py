@@ -219,9 +219,15 @@ def test_cli_pull_prints_json_and_pull_saved_pulls_every_feed(
     assert result.exit_code == 0, result.output
     assert [json.loads(line)["inserted"] for line in result.output.splitlines()] == [0]
 
-    result = runner.invoke(main, ["pull", "arcgis", portal.base + ARCGIS, "--where", "NoSuchField = 'x'"])
-    assert result.exit_code == 1
-    assert "ArcGIS error 400" in result.output
+    result = runner.invoke(main, ["pull", "arcgis", portal.base + ARCGIS, "--where", "NoSuchField = 'x'", "--json"])
+    assert result.exit_code == 2
+    failure = json.loads(result.stdout)
+    assert failure["kind"] == "feed" and "ArcGIS error 400" in failure["error"]
+
+    portal.portal.fail_at, portal.portal.failure_status = {"$offset": 0}, 403  # a scheduled run fails visibly
+    result = runner.invoke(main, ["pull", "saved"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("nyc: refused. ") and "HTTP 403: internal error" in result.stderr
 
 
 def test_upload_page_pulls_a_new_feed_then_pulls_it_again_as_saved(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 
 from voc.store.models import Feed, FeedPull, utc_now
-from voc.store.query import read_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FEEDS = Feed.__table__
 PULLS = FeedPull.__table__
@@ -86,6 +88,9 @@ def rewind_feed(connection: sa.Connection, upload_id: int) -> None:
 
 def list_feeds(engine: sa.Engine) -> pd.DataFrame:
     """Return the saved feeds by name, with their last pull's time, upload and figures."""
+    # Imported here: undo, which rewinds feeds, runs in `voc undo` without pandas (tests/test_cli_startup.py).
+    from voc.store.query import read_frame
+
     last = sa.select(PULLS.c.feed_id, sa.func.max(PULLS.c.id).label("pull_id")).group_by(PULLS.c.feed_id).subquery()
     query = (
         sa.select(
