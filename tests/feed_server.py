@@ -242,12 +242,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class PortalServer:
-    """A ThreadingHTTPServer on a free loopback port, serving a Portal until stopped."""
+    """A ThreadingHTTPServer on a loopback port (by default a free one), serving a Portal until stopped."""
 
-    def __init__(self, portal: Portal) -> None:
+    def __init__(self, portal: Portal, port: int = 0) -> None:
         handler = type("Handler", (_Handler,), {"portal": portal})
         self.portal = portal
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
