@@ -104,6 +104,7 @@ class Portal:
     failure_status: int = 500
     flaky: int = 0  # the next this many requests answer 503 first
     requests: list[str] = field(default_factory=list)
+    app_tokens: list[str | None] = field(default_factory=list)  # the X-App-Token of each request
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -150,6 +151,7 @@ class _Handler(BaseHTTPRequestHandler):
         portal = self.portal
         with portal.lock:
             portal.requests.append(self.path)
+            portal.app_tokens.append(self.headers.get("X-App-Token"))
             if portal.flaky:
                 portal.flaky -= 1
                 return self._send(503, {"message": "busy"}, {"Retry-After": "0"})

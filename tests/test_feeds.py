@@ -188,7 +188,9 @@ def test_open311_windows_are_halved_until_no_answer_is_cut_off(sqlite_url: str, 
     assert again.started_from == datetime(2022, 9, 24, 16, 58, tzinfo=UTC)  # a month before the newest request
 
 
-def test_hostile_addresses_and_answers_are_refused(sqlite_url: str, portal: PortalServer) -> None:
+def test_hostile_addresses_and_answers_are_refused(
+    sqlite_url: str, portal: PortalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     engine = open_store(sqlite_url)
     with pytest.raises(FeedRefused, match="is not a web address"):
         _pull(engine, "socrata", "file:///etc/passwd")
@@ -198,6 +200,10 @@ def test_hostile_addresses_and_answers_are_refused(sqlite_url: str, portal: Port
                   policy=policy)  # fmt: skip
     with pytest.raises(FeedRefused, match="did not answer with a list of records"):
         _pull(engine, "socrata", portal.base + ARCGIS)
+    monkeypatch.setattr("voc.ingest.feeds.OPEN311_MOST_REQUESTS", 40)
+    portal.portal.open311 = portal.portal.open311[:1] * 60  # the same request at the same second, 60 times
+    with pytest.raises(FeedRefused, match="needed more than 40 requests, as if every answer were cut off"):
+        _pull(engine, "open311", portal.base + OPEN311, since=datetime(2014, 9, 1, tzinfo=UTC))
     with pytest.raises(FileRefused):
         _pull(engine, "socrata", portal.base + SOCRATA, overrides={"source_id": None})
     assert _count(engine, Upload.__table__) == 0
@@ -207,9 +213,11 @@ def test_cli_pull_prints_json_and_pull_saved_pulls_every_feed(
     sqlite_url: str, portal: PortalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("VOC_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("VOC_SOCRATA_TOKEN", "county-app-token")
     runner = CliRunner()
     result = runner.invoke(main, ["pull", "socrata", portal.base + SOCRATA, "--source", "nyc", "--json"])
     assert result.exit_code == 0, result.output
+    assert portal.portal.app_tokens == ["county-app-token"]
     report = json.loads(result.output)
     assert (report["feed"], report["pages"], report["records"]) == ("nyc", 1, 300)
     assert report["inserted"] > 250 and report["upload_id"] == 1

@@ -30,6 +30,8 @@ SOCRATA_SYSTEM_FIELDS = (":id", ":created_at", ":updated_at", ":version")
 # GeoReport v2 servers answer at most 90 days per request, and with no start date only the last 90 days.
 OPEN311_WINDOW = timedelta(days=90)
 OPEN311_SMALLEST_WINDOW = timedelta(seconds=1)
+# Halving stops at a second, but a server that answers every window alike could still make millions of requests.
+OPEN311_MOST_REQUESTS = 5_000
 # The column a layer's point goes in, as WKT: a name the mapping reads as a location.
 GEOMETRY_COLUMN = "coordinates"
 
@@ -175,8 +177,14 @@ def open311_pages(query: Query, get: Getter) -> Iterator[Page]:
         raise FeedRefused("GeoReport v2 has no filter: leave out --where for an Open311 feed.")
     start = query.since or query.now - OPEN311_WINDOW
     windows = _windows(start, query.now)
-    largest = 0
+    largest = asked = 0
     while windows:
+        asked += 1
+        if asked > OPEN311_MOST_REQUESTS:
+            raise FeedRefused(
+                f"{query.url} needed more than {OPEN311_MOST_REQUESTS:,} requests, as if every answer were cut off: "
+                "nothing was written. Pull a shorter period with --since."
+            )
         first, last = windows.pop(0)
         params = {"start_date": _w3c(first), "end_date": _w3c(last)}
         response = get(query.url, params)

@@ -123,7 +123,7 @@ def _get_once(url: str, policy: HttpPolicy) -> Response:
     text = _decoded(raw, headers.get("Content-Encoding", ""), policy.max_bytes, url)
     try:
         return Response(body=json.loads(text), headers=headers, size=len(text))
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: arrays nested thousands deep
         raise FeedRefused(
             f"{_shown(url)} did not answer with JSON (it starts {text[:60]!r}): is it the API's address, "
             "not the dataset's web page?"
