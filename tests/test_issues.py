@@ -37,7 +37,7 @@ def test_the_demo_gives_one_issue_per_planted_rise_naming_its_district() -> None
         assert issue["sentence"].startswith(category)
         assert issue["sentence"].count(".") == 1 + issue["sentence"].count("St.")
     flooding = issues.loc["Flooding / standing water", "sentence"]
-    assert "county-wide" in flooding and "Harbor (" in flooding
+    assert flooding.startswith("Flooding / standing water in Harbor: ") and "; county-wide " in flooding
 
 
 def test_a_level_shift_says_since_when() -> None:
@@ -75,7 +75,7 @@ def test_a_type_moved_to_another_category_is_a_probable_reclassification() -> No
     issue = issues.loc["Cat 04"]
     assert issue["kind"] == RECLASSIFICATION
     assert issue["reclassified_from"] == "Cat 03"
-    assert issue["sentence"].startswith("Probable reclassification in Dept 01: Cat 04 county-wide:")
+    assert issue["sentence"].startswith("Probable reclassification in Dept 01: Cat 04 ")
     assert "Cat 03 fell to" in issue["sentence"]
     assert "Cat 03" not in issues.index
 

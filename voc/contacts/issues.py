@@ -84,22 +84,22 @@ def _issue(
     labels: Mapping[str, str],
     departments: Mapping[str, str],
 ) -> dict[str, Any]:
-    county_flags = flags[flags["district_code"] == ""]
-    head = (county_flags if len(county_flags) else flags).sort_values("score", ascending=False).iloc[0]
+    # A rise a district drives is told in that district, with the county-wide figure as context.
+    local_flags = flags[flags["district_code"] != ""]
+    head = (local_flags if len(local_flags) else flags).sort_values("score", ascending=False).iloc[0]
     category, period = head["category"], head["period"]
     same = rows[(rows["category"] == category) & (rows["period"] == period)]
     county = same[same["district_code"] == ""].iloc[0]
     # Each driving district once, in the issue's period where it is flagged in it.
-    drivers = flags[flags["district_code"] != ""].assign(_same=lambda f: f["period"] == period)
+    drivers = local_flags.assign(_same=local_flags["period"] == period)
     drivers = drivers.sort_values(["_same", "score"], ascending=False).drop_duplicates("district_code")
     first = period_months(month, PERIOD_MONTHS[period])[0]
     since = starts.get((category, head["district_code"]), first)
     department = departments.get(category, "")
     source = _matching_fall(county, rows, departments) if department else None
     clauses = [head["sentence"].removesuffix(".")]
-    if head["district_code"] == "":
-        clauses += _driver_clause(drivers, month=month, period=period, labels=labels)
-    else:
+    clauses += _driver_clause(drivers.iloc[1:], month=month, period=period, labels=labels)
+    if head["district_code"] != "":
         clauses.append(f"county-wide {county['observed']:,} against {county['expected']:,.0f} expected")
     if since < first:
         clauses.append(f"higher since {month_label(since)}")
@@ -131,7 +131,7 @@ def _issue(
 
 
 def _driver_clause(drivers: pd.DataFrame, *, month: str, period: str, labels: Mapping[str, str]) -> list[str]:
-    """Return 'driven by North (177 against 81 from its usual share)' for the districts flagged, or nothing."""
+    """Return 'also North (177 against 81), above its usual share' for further districts flagged, or nothing."""
     if drivers.empty:
         return []
     parts = []
@@ -139,7 +139,7 @@ def _driver_clause(drivers: pd.DataFrame, *, month: str, period: str, labels: Ma
         when = "" if row.period == period else f" in {period_label(month, PERIOD_MONTHS[row.period])}"
         parts.append(f"{district_name(row.district_code, labels)} ({row.observed:,}{when} against {row.expected:,.0f})")
     shares = "its usual share" if len(parts) == 1 else "their usual shares"
-    return [f"driven by {' and '.join(parts)}, above {shares}"]
+    return [f"also {' and '.join(parts)}, above {shares}"]
 
 
 def _matching_fall(county: pd.Series, rows: pd.DataFrame, departments: Mapping[str, str]) -> pd.Series | None:
