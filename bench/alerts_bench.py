@@ -33,8 +33,11 @@ BASES = [10, 30, 100, 300]
 BASE_BINS = [0, 17, 55, 170, np.inf]
 
 
+SHAPE = {"category_shape": (8.0, 40.0)}
+
+
 def run_month(month: str, seed: int, rises: list[Rise], bases: dict[str, float] | None = None) -> pd.DataFrame:
-    county = simulate_county(np.random.default_rng(seed), last_month=month, rises=rises, bases=bases)
+    county = simulate_county(np.random.default_rng(seed), last_month=month, rises=rises, bases=bases, **SHAPE)
     alerts = detect_emerging(county.counts, month=month)
     alerts["rose"] = [_rose(row, rises) for row in alerts.itertuples()]
     last_year = county.means[county.means["month"] > f"{int(month[:4]) - 1}{month[4:]}"]
@@ -110,14 +113,32 @@ def rise_runs(runs: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(per_run), pd.DataFrame(detections)
 
 
-def demo_flags() -> tuple[int, int]:
-    """Return (flagged rows, planted rises) on the demo county's latest month."""
+def demo_flags() -> tuple[int, int, int | None]:
+    """Return (flagged rows, issues they form or None without grouping, planted rises) on the demo's latest month."""
     from voc.demo.county import build_demo_county
 
     county = build_demo_county()
     counts = demo_counts(county.requests)
     alerts = detect_emerging(counts, month="2026-10")
-    return int(alerts["flagged"].sum()), len(county.planted_rises)
+    try:
+        from voc.contacts.issues import group_issues
+    except ImportError:  # the code before issue 15 had no grouping: one sentence per flag
+        issues = None
+    else:
+        issues = len(group_issues(alerts, counts, month="2026-10"))
+    return int(alerts["flagged"].sum()), issues, len(county.planted_rises)
+
+
+def print_null(null: pd.DataFrame) -> None:
+    print(f"Without rises: {len(null)} runs, {null['tests'].mean():.0f} tests a run")
+    print(f"  runs with a (false) flag: {null['any_flag'].mean():.1%}; flags a run: {null['flags'].mean():.2f}")
+    print(
+        f"  p < 0.001: {null['p_under_0.001'].mean():.3%} (0.1% promised); p < 0.05: {null['p_under_0.05'].mean():.2%}"
+    )
+    by_month = null.groupby("calendar_month").agg(
+        runs_flagged=("any_flag", "mean"), p_0001=("p_under_0.001", "mean"), p_005=("p_under_0.05", "mean")
+    )
+    print(by_month.to_string(float_format=lambda v: f"{v:.4f}"))
 
 
 def main() -> None:
@@ -130,17 +151,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.skip_sentences:
         alerts_module._sentences = lambda rows, *_, **__: [""] * len(rows)
+    SHAPE["category_shape"] = tuple(args.category_shape)
     started = time.perf_counter()
-    null = null_runs(args.runs)
-    print(f"Without rises: {len(null)} runs, {null['tests'].mean():.0f} tests a run")
-    print(f"  runs with a (false) flag: {null['any_flag'].mean():.1%}; flags a run: {null['flags'].mean():.2f}")
-    print(
-        f"  p < 0.001: {null['p_under_0.001'].mean():.3%} (0.1% promised); p < 0.05: {null['p_under_0.05'].mean():.2%}"
-    )
-    by_month = null.groupby("calendar_month").agg(
-        runs_flagged=("any_flag", "mean"), p_0001=("p_under_0.001", "mean"), p_005=("p_under_0.05", "mean")
-    )
-    print(by_month.to_string(float_format=lambda v: f"{v:.4f}"))
+    if not args.skip_null:
+        print_null(null_runs(args.runs))
     per_run, detections = rise_runs(args.rise_runs)
     flags = per_run["flags"].sum()
     share = per_run["false"].sum() / max(flags, 1)
@@ -154,8 +168,9 @@ def main() -> None:
         count = frame.pivot_table(index="size", columns="base", values="found", aggfunc="size")
         print(f"  {kind} (runs per cell: {int(count.min().min())}-{int(count.max().max())})")
         print(table.to_string(float_format=lambda v: f"{v:.2f}"))
-    flagged, planted = demo_flags()
-    print(f"\nDemo county, Oct 2026: {flagged} flags for {planted} planted rises ({flagged / planted:.1f} a rise)")
+    flagged, issues, planted = demo_flags()
+    sentences = flagged if issues is None else issues
+    print(f"\nDemo county, Oct 2026: {flagged} flagged rows, {sentences} sentences for {planted} planted rises")
     print(f"\n{time.perf_counter() - started:.0f} s")
 
 

@@ -13,6 +13,8 @@ from voc.core.periods import month_shift
 from voc.demo.county import build_demo_county
 
 MONTH = "2026-10"
+# Moderately overdispersed counties (a 10% month-to-month spread at most), where a clear change is clear.
+CLEAR = (100.0, 200.0)
 
 
 def issues_of(counts: pd.DataFrame, month: str = MONTH) -> pd.DataFrame:
@@ -24,7 +26,7 @@ def issues_of(counts: pd.DataFrame, month: str = MONTH) -> pd.DataFrame:
 def test_the_demo_gives_one_issue_per_planted_rise_naming_its_district() -> None:
     county = build_demo_county()
     counts = demo_counts(county.requests)
-    rows = detect_emerging(counts, month=MONTH)
+    rows = detect_emerging(counts, month=MONTH, labels={"3": "Harbor"})
     issues = group_issues(rows, counts, month=MONTH, labels={"3": "Harbor"}).set_index("category")
     planted = county.planted_rises.set_index("category")
     assert set(issues.index) == set(planted.index)
@@ -43,7 +45,11 @@ def test_the_demo_gives_one_issue_per_planted_rise_naming_its_district() -> None
 def test_a_level_shift_says_since_when() -> None:
     shift = month_shift(MONTH, -6)
     county = simulate_county(
-        np.random.default_rng(21), last_month=MONTH, bases={"Cat 05": 300}, rises=[Rise("Cat 05", "", 2.0, shift)]
+        np.random.default_rng(21),
+        last_month=MONTH,
+        category_shape=CLEAR,
+        bases={"Cat 05": 300},
+        rises=[Rise("Cat 05", "", 2.0, shift)],
     )
     issue = issues_of(county.counts).loc["Cat 05"]
     assert issue["kind"] == SHIFT
@@ -55,6 +61,7 @@ def test_an_issue_keeps_its_id_from_one_month_to_the_next() -> None:
     start = month_shift(MONTH, -1)
     county = simulate_county(
         np.random.default_rng(22),
+        category_shape=CLEAR,
         last_month=month_shift(MONTH, 1),
         bases={"Cat 07": 400},
         rises=[Rise("Cat 07", "", 1.8, start)],
@@ -64,7 +71,9 @@ def test_an_issue_keeps_its_id_from_one_month_to_the_next() -> None:
 
 
 def test_a_type_moved_to_another_category_is_a_probable_reclassification() -> None:
-    county = simulate_county(np.random.default_rng(23), last_month=MONTH, bases={"Cat 03": 300, "Cat 04": 200})
+    county = simulate_county(
+        np.random.default_rng(23), last_month=MONTH, category_shape=CLEAR, bases={"Cat 03": 300, "Cat 04": 200}
+    )
     counts = county.counts.copy()
     moved_months = counts["month"] >= month_shift(MONTH, -2)
     source = moved_months & (counts["category"] == "Cat 03")
@@ -88,7 +97,11 @@ def test_no_flags_no_issues() -> None:
 @pytest.mark.parametrize("seed", [31])
 def test_a_rise_in_one_district_names_it_with_the_county_figure_as_context(seed: int) -> None:
     county = simulate_county(
-        np.random.default_rng(seed), last_month=MONTH, bases={"Cat 10": 800}, rises=[Rise("Cat 10", "4", 2.5, MONTH)]
+        np.random.default_rng(seed),
+        last_month=MONTH,
+        category_shape=CLEAR,
+        bases={"Cat 10": 800},
+        rises=[Rise("Cat 10", "4", 2.5, MONTH)],
     )
     issue = issues_of(county.counts).loc["Cat 10"]
     assert issue["district_codes"] == ["4"]

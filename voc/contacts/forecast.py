@@ -33,17 +33,16 @@ from voc.core.periods import month_range, month_shift
 _RESIDUAL_LIMIT = 2.58
 _ROBUST_ROUNDS = 3
 _VARIANCE_ROUNDS = 4
-_MEDIAN_CHI2_1 = float(stats.chi2.median(1))
-# A squared residual counts at most this many times its variance in the variance estimate: enough to
-# keep a hurricane month from setting the variance for years, more than the mean's 2.58 so that the
-# skewed right tail of ordinary overdispersed months (which a 2.58 cap cut) still counts in full.
-_VARIANCE_LIMIT = 3.5
-# The mean of a squared standard normal capped there, to undo the (small) shrinkage of the cap.
-_CAPPED_VARIANCE = float(
-    2 * stats.norm.cdf(_VARIANCE_LIMIT)
-    - 1
-    - 2 * _VARIANCE_LIMIT * stats.norm.pdf(_VARIANCE_LIMIT)
-    + 2 * _VARIANCE_LIMIT**2 * stats.norm.sf(_VARIANCE_LIMIT)
+# The variance of a standard normal cut at +-2.58, to undo the shrinkage of a variance left without its tails.
+_TRIMMED_VARIANCE = float(
+    1 - 2 * _RESIDUAL_LIMIT * stats.norm.pdf(_RESIDUAL_LIMIT) / (2 * stats.norm.cdf(_RESIDUAL_LIMIT) - 1)
+)
+# The kurtosis of a standard normal cut at +-2.58, against which the residuals' tails are judged.
+_INSIDE = 2 * stats.norm.cdf(_RESIDUAL_LIMIT) - 1
+_TRIMMED_KURTOSIS = float(
+    _INSIDE
+    * (3 * _INSIDE - 2 * stats.norm.pdf(_RESIDUAL_LIMIT) * (_RESIDUAL_LIMIT**3 + 3 * _RESIDUAL_LIMIT))
+    / (_INSIDE - 2 * _RESIDUAL_LIMIT * stats.norm.pdf(_RESIDUAL_LIMIT)) ** 2
 )
 # A trend steeper than doubling or halving a year is a level shift, not growth to extrapolate.
 _MAX_LOG_GROWTH = float(np.log(2.0))
@@ -152,7 +151,7 @@ def _downweight(standardised: np.ndarray) -> np.ndarray:
 
 
 def variance_parameters(
-    y: np.ndarray, mu: np.ndarray, available: np.ndarray, n_params: int, *, base: np.ndarray | None = None
+    y: np.ndarray, mu: np.ndarray, inlier: np.ndarray, n_params: int, *, base: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return each row's dispersion (at least 1), excess (at least 0) and their degrees of freedom, (S,) each.
 
@@ -160,32 +159,29 @@ def variance_parameters(
     x mu) (negative binomial), base the Poisson variance mu unless given (a binomial one, say),
     whichever the squared standardised residuals fit better; one of the two is always at its floor.
     (A free fit of both, cut at the floors, tilts toward a constant dispersion and understates the
-    peak.) A squared residual counts at most 3.5^2 times its fitted variance, so that a hurricane
-    month cannot set the variance for years, while the skewed tails of ordinary months, which a hard
-    cut would drop, still count. Points where available is 0 are left out.
+    peak.) Only the inlier points count (those within 2.58 robust standard deviations): the residuals
+    of downweighted points would inflate the variance and, round after round, hide every spike. The
+    residuals are scaled up for the tails so left out and for the mean's parameters.
     """
     base = mu if base is None else base
-    inlier = (available > 0).astype(float)
-    dof = np.maximum(inlier.sum(axis=1) - n_params, 1.0)
+    inlier = (inlier > 0).astype(float)
     count = np.maximum(inlier.sum(axis=1), 1.0)
-    # Scaled up for the mean's parameters, which pull the residuals in.
-    pearson = np.where(inlier > 0, (y - mu) ** 2 / np.maximum(base, 1e-12), 0.0) * (count / dof)[:, None]
-    masked = np.where(inlier > 0, pearson, np.nan)
-    factor = np.maximum(1.0, np.nan_to_num(np.nanmedian(masked, axis=1, keepdims=True), nan=1.0) / _MEDIAN_CHI2_1)
+    dof = np.maximum(count - n_params, 1.0)
+    scale = (count / dof / _TRIMMED_VARIANCE)[:, None]
+    standard = np.where(inlier > 0, (y - mu) ** 2 / np.maximum(base, 1e-12), 0.0) * scale
+    dispersion = np.maximum(1.0, standard.sum(axis=1) / count)
+    excess = np.zeros(len(y))
     for _ in range(_VARIANCE_ROUNDS):
-        standard = inlier * np.minimum(pearson, _VARIANCE_LIMIT**2 * factor) / _CAPPED_VARIANCE
-        dispersion = np.maximum(1.0, standard.sum(axis=1) / count)
         # A squared residual's spread grows with its mean: weight each by the inverse square of its factor.
-        w = inlier / factor**2
+        w = inlier / (1 + excess[:, None] * mu) ** 2
         excess = np.maximum(0.0, (w * mu * (standard - 1)).sum(axis=1) / np.maximum((w * mu**2).sum(axis=1), 1e-12))
-        # Of the two, the model under which the squared residuals are likelier (a scaled chi-square's deviance).
-        negative_binomial = _deviance(standard, 1 + excess[:, None] * mu, inlier) < _deviance(
-            standard, dispersion[:, None], inlier
-        )
-        dispersion = np.where(negative_binomial, 1.0, dispersion)
-        excess = np.where(negative_binomial, excess, 0.0)
-        factor = dispersion[:, None] + excess[:, None] * mu
-    return dispersion, excess, _effective_dof(standard / factor, inlier, dof)
+    # Of the two, the model under which the squared residuals are likelier (a scaled chi-square's deviance).
+    negative_binomial = _deviance(standard, 1 + excess[:, None] * mu, inlier) < _deviance(
+        standard, dispersion[:, None], inlier
+    )
+    dispersion = np.where(negative_binomial, 1.0, dispersion)
+    excess = np.where(negative_binomial, excess, 0.0)
+    return dispersion, excess, _effective_dof(standard / (dispersion[:, None] + excess[:, None] * mu), inlier, dof)
 
 
 def _deviance(standard: np.ndarray, factor: np.ndarray, inlier: np.ndarray) -> np.ndarray:
@@ -203,7 +199,8 @@ def _effective_dof(ratio: np.ndarray, inlier: np.ndarray, dof: np.ndarray) -> np
     second = (inlier * ratio).sum(axis=1) / count
     fourth = (inlier * ratio**2).sum(axis=1) / count
     kurtosis = fourth / np.maximum(second**2, 1e-12)
-    return np.clip(dof * 2 / np.maximum(kurtosis - 1, 2.0), 2.0, dof)
+    # Measured on the points within the residual limit, so against a normal cut there.
+    return np.clip(dof * (_TRIMMED_KURTOSIS - 1) / np.maximum(kurtosis - 1, 1e-12), 2.0, dof)
 
 
 def _variance_factor(mu: np.ndarray, dispersion: np.ndarray, excess: np.ndarray) -> np.ndarray:
@@ -235,14 +232,14 @@ def _robust_fit(
     for _ in range(_ROBUST_ROUNDS):
         coef, _ = _irls(x, y, weights)
         mu = np.exp(np.clip(coef @ x.T, -20.0, 20.0))
-        factor = _variance_factor(mu, *variance_parameters(y, mu, weights, x.shape[1])[:2])
+        factor = _variance_factor(mu, *variance_parameters(y, mu, weights >= 1.0, x.shape[1])[:2])
         # Unlike Farrington, no leverage correction: the one October of two that is not a hurricane has
         # a leverage near 1, and dividing its tiny residual by sqrt(1 - h) would downweight it too.
         weights = available * _downweight(_anscombe(y, mu) / np.sqrt(factor))
     # The last fit weighs each month by its variance (quasi-likelihood), so the peak's noise counts as such.
     coef, _ = _irls(x, y, weights / factor)
     mu = np.exp(np.clip(coef @ x.T, -20.0, 20.0))
-    dispersion, excess, dof = variance_parameters(y, mu, weights, x.shape[1])
+    dispersion, excess, dof = variance_parameters(y, mu, weights >= 1.0, x.shape[1])
     information = np.einsum("sn,ni,nj->sij", weights * mu / _variance_factor(mu, dispersion, excess), x, x)
     return coef, np.linalg.inv(information + _RIDGE * np.eye(x.shape[1])), dispersion, excess, dof
 

@@ -38,8 +38,8 @@ ISSUE_COLUMNS = [
     "sentence",
 ]
 RISE, SHIFT, RECLASSIFICATION = "rise", "higher since", "probable reclassification"
-# A month counts toward a rise's run when it is above the 90th percentile of the year-old baseline.
-_RUN_LEVEL = 0.1
+# A month counts toward a rise's run when it is above the 95th percentile of the year-old baseline.
+_RUN_LEVEL = 0.05
 # How far back a rise's start is looked for; the baseline ends the month before.
 _LOOKBACK = 12
 # A fall elsewhere in the department is probable evidence of reclassification at this one-sided p-value ...
@@ -103,7 +103,8 @@ def _issue(
         clauses.append(f"county-wide {county['observed']:,} against {county['expected']:,.0f} expected")
     if since < first:
         clauses.append(f"higher since {month_label(since)}")
-    kind = SHIFT if since < first else RISE
+    # A level shift once the rise is older than the quarter tested: no longer a new issue.
+    kind = SHIFT if since < month_shift(month, 1 - PERIOD_MONTHS["quarter"]) else RISE
     sentence = "; ".join(clauses)
     if source is not None:
         kind = RECLASSIFICATION
@@ -166,7 +167,7 @@ def _rise_starts(counts: pd.DataFrame, flagged: pd.DataFrame, *, month: str) -> 
     """Return the month each flagged series' rise began: the start of its run of months above last year's baseline.
 
     The baseline is fitted to the years ending _LOOKBACK months before `month`, so a level shift of
-    the past year is not part of it; a month is part of the run when it is above the baseline's 90th
+    the past year is not part of it; a month is part of the run when it is above the baseline's 95th
     percentile, and the run must reach into the period tested. Series without enough history are left out.
     """
     keys = set(flagged[["category", "district_code"]].itertuples(index=False, name=None))

@@ -50,8 +50,8 @@ class ShareModel:
 def fit_shares(local: np.ndarray, county: np.ndarray) -> ShareModel:
     """Fit each district's share of the county total from monthly counts (S, months each; NaN: none).
 
-    Months more than 2.58 robust standard deviations from the share (a storm in one district) are
-    downweighted, in the share and in the spread, as the seasonal model does (voc.contacts.forecast).
+    Months more than 2.58 standard deviations from the share (a storm in one district) are left out of
+    the share and of the spread, as the seasonal model does (voc.contacts.forecast).
     """
     available = np.isfinite(local) & np.isfinite(county) & (county > 0)
     total, counts = np.where(available, county, 0.0), np.where(available, np.nan_to_num(local), 0.0)
@@ -62,9 +62,9 @@ def fit_shares(local: np.ndarray, county: np.ndarray) -> ShareModel:
         weight = (recent * total).sum(axis=1)
         share = np.clip((recent * counts).sum(axis=1) / np.maximum(weight, 1.0), 1e-9, 1 - 1e-9)[:, None]
         expected, base = total * share, np.maximum(total * share * (1 - share), 1e-9)
-        dispersion, excess, dof = variance_parameters(counts, expected, available, 1, base=base)
+        dispersion, excess, dof = variance_parameters(counts, expected, weights, 1, base=base)
         squared = (counts - expected) ** 2 / base / (dispersion[:, None] + excess[:, None] * expected)
-        weights = available * np.minimum(1.0, _RESIDUAL_LIMIT**2 / np.maximum(squared, 1e-12))
+        weights = (available & (squared <= _RESIDUAL_LIMIT**2)).astype(float)
     return ShareModel(share=share[:, 0], weight=weight, dispersion=dispersion, excess=excess, dof=dof)
 
 
