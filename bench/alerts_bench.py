@@ -146,6 +146,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=8, help="runs per calendar month without rises")
     parser.add_argument("--rise-runs", type=int, default=16, help="runs per calendar month with rises")
     parser.add_argument(
+        "--category-shape",
+        type=float,
+        nargs=2,
+        default=SHAPE["category_shape"],
+        help="gamma shapes (low, high) of the category-level noise: lower is more overdispersed",
+    )
+    parser.add_argument("--skip-null", action="store_true", help="only the runs with rises")
+    parser.add_argument(
         "--skip-sentences", action="store_true", help="skip the row sentences (the old code's slow part)"
     )
     args = parser.parse_args()
