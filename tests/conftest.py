@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -111,3 +112,12 @@ def demo_store_url(tmp_path_factory: pytest.TempPathFactory, demo_county) -> str
     load_demo(engine, user="test", county=demo_county)
     engine.dispose()
     return url
+
+
+@pytest.fixture
+def demo_copy(demo_store_url: str, tmp_path: Path) -> Iterator[sa.Engine]:
+    """A copy of the demo store that a test may write to."""
+    shutil.copy(demo_store_url.removeprefix("sqlite:///"), tmp_path / "voc.db")
+    engine = open_store(f"sqlite:///{tmp_path / 'voc.db'}")
+    yield engine
+    engine.dispose()

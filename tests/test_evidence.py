@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,7 +11,7 @@ import pytest
 from tests.factories import request_frame
 from voc.contacts.mapdata import repeat_locations
 from voc.contacts.trends import Filters
-from voc.priorities.evidence import DEFAULT_RADIUS_M, demand_evidence, load_candidates
+from voc.priorities.evidence import DEFAULT_RADIUS_M, demand_evidence, demand_history, load_candidates
 from voc.priorities.ranking import ranking_basis
 from voc.store.cells import point_cells
 from voc.store.engine import open_store, write_transaction
@@ -103,10 +101,9 @@ def test_a_category_no_contact_has_links_nothing(demo) -> None:
 
 
 def test_new_contacts_near_a_candidate_raise_its_evidence_and_never_lower_its_demand_score(
-    demo_store_url: str, tmp_path: Path
+    demo_copy,
 ) -> None:
-    shutil.copy(demo_store_url.removeprefix("sqlite:///"), tmp_path / "voc.db")
-    engine = open_store(f"sqlite:///{tmp_path / 'voc.db'}")
+    engine = demo_copy
     before = ranking_basis(engine, last_month=LAST)
     target = before.inputs.sort_values("per_1000").iloc[len(before.inputs) // 2]
     added = request_frame([
@@ -125,4 +122,23 @@ def test_new_contacts_near_a_candidate_raise_its_evidence_and_never_lower_its_de
     assert row_after["repeat_places"] >= row_before["repeat_places"] + 1
     demand = dict(zip(before.inputs["id"], before.scores["demand"], strict=True))
     assert dict(zip(after.inputs["id"], after.scores["demand"], strict=True))[target["id"]] >= demand[target["id"]]
-    engine.dispose()
+
+
+def test_the_countys_demand_history_counts_every_category_in_every_district_per_12_months(demo, demo_county) -> None:
+    engine, _, _ = demo
+    history = demand_history(engine, last_month=LAST)
+    requests, districts = demo_county.requests, demo_county.districts
+    months = sorted(requests["opened_month"].unique())
+    assert history["window_end"].nunique() == len(months) - 11  # only windows of 12 stored months
+    assert history["window_end"].min() == months[11] and history["window_end"].max() == LAST
+    assert len(history) == requests["category"].nunique() * len(districts) * (len(months) - 11)
+    counted = requests[requests["opened_month"].between("2024-03", "2025-02")]
+    expected = counted.groupby(["category", "district_code"]).size()
+    window = history[history["window_end"] == "2025-02"].set_index(["category", "district_code"])
+    assert window["contacts"].sum() == len(counted)
+    assert (window["contacts"].reindex(expected.index) == expected).all()
+    population = dict(zip(districts["code"], districts["population"], strict=True))
+    assert (window["residents"] == window.index.get_level_values("district_code").map(population)).all()
+    short = demand_history(engine, last_month=months[5])  # under a year stored: one shorter window
+    assert short["window_end"].unique().tolist() == [months[5]]
+    assert short["contacts"].sum() == requests["opened_month"].le(months[5]).sum()
