@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from voc.demo.load import load_demo
 from voc.priorities.evidence import demand_evidence, load_candidates
 from voc.priorities.ranking import (
+    DemandReference,
     criteria_of,
     criterion_scores,
     rank_candidates,
@@ -73,23 +74,23 @@ def order(inputs: pd.DataFrame, criteria, weights, *, fixed: bool) -> np.ndarray
     return rank_candidates(inputs, scores, weights, criteria).table["id"].to_numpy()
 
 
-def removals(inputs: pd.DataFrame, history: pd.DataFrame, weights, *, fixed: bool) -> pd.DataFrame:
-    base = order(inputs, criteria_of(inputs, history), weights, fixed=fixed)
+def removals(inputs: pd.DataFrame, reference: DemandReference, weights, *, fixed: bool) -> pd.DataFrame:
+    base = order(inputs, criteria_of(inputs, reference), weights, fixed=fixed)
     rows = []
     for candidate in inputs["id"]:
         rest = inputs[inputs["id"] != candidate]
-        after = order(rest, criteria_of(rest, history), weights, fixed=fixed)
+        after = order(rest, criteria_of(rest, reference), weights, fixed=fixed)
         rows.append((candidate, *reordering(base[base != candidate], after)))
     return pd.DataFrame(rows, columns=["id", "pairs", "moved", "largest"])
 
 
-def addition(engine: sa.Engine, inputs: pd.DataFrame, history: pd.DataFrame, weights, *, fixed: bool):
+def addition(engine: sa.Engine, inputs: pd.DataFrame, reference: DemandReference, weights, *, fixed: bool):
     candidates = pd.concat([load_candidates(engine), pd.DataFrame([NEW_PROJECT])], ignore_index=True)
     candidates[["latitude", "longitude"]] = candidates[["latitude", "longitude"]].astype(float)
     evidence = demand_evidence(engine, candidates, last_month=LAST_MONTH)
     grown = ranking_inputs(candidates, evidence)
-    base = order(inputs, criteria_of(inputs, history), weights, fixed=fixed)
-    after = order(grown, criteria_of(grown, history), weights, fixed=fixed)
+    base = order(inputs, criteria_of(inputs, reference), weights, fixed=fixed)
+    after = order(grown, criteria_of(grown, reference), weights, fixed=fixed)
     return reordering(base, after[after != NEW_PROJECT["id"]])
 
 
@@ -119,14 +120,14 @@ def main() -> None:
         print(f"{'':44}{'min-max (before)':>18}{'fixed scales':>14}")
         figures = {}
         for fixed in (False, True):
-            table = removals(basis.inputs, basis.history, weights, fixed=fixed)
+            table = removals(basis.inputs, basis.reference, weights, fixed=fixed)
             worst = table.sort_values(["pairs", "moved"], ascending=False).iloc[0]
             figures.setdefault("removals moving anyone (of 40)", []).append(int((table["moved"] > 0).sum()))
             figures.setdefault("worst removal: pairs reordered", []).append(int(worst["pairs"]))
             figures.setdefault("worst removal: candidates moved", []).append(int(worst["moved"]))
             figures.setdefault("worst removal: largest move (positions)", []).append(int(worst["largest"]))
             figures.setdefault("median removal: pairs reordered", []).append(float(table["pairs"].median()))
-            pairs, moved, largest = addition(engine, basis.inputs, basis.history, weights, fixed=fixed)
+            pairs, moved, largest = addition(engine, basis.inputs, basis.reference, weights, fixed=fixed)
             figures.setdefault("adding an $80M project: pairs reordered", []).append(pairs)
             figures.setdefault("adding an $80M project: candidates moved", []).append(moved)
             figures.setdefault("adding an $80M project: largest move", []).append(largest)

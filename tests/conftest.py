@@ -115,7 +115,7 @@ def demo_store_url(tmp_path_factory: pytest.TempPathFactory, demo_county) -> str
 
 
 @pytest.fixture
-def demo_copy(demo_store_url: str, tmp_path: Path) -> Iterator[sa.Engine]:
+def writable_demo_engine(demo_store_url: str, tmp_path: Path) -> Iterator[sa.Engine]:
     """A copy of the demo store that a test may write to."""
     shutil.copy(demo_store_url.removeprefix("sqlite:///"), tmp_path / "voc.db")
     engine = open_store(f"sqlite:///{tmp_path / 'voc.db'}")

@@ -101,9 +101,9 @@ def test_a_category_no_contact_has_links_nothing(demo) -> None:
 
 
 def test_new_contacts_near_a_candidate_raise_its_evidence_and_never_lower_its_demand_score(
-    demo_copy,
+    writable_demo_engine,
 ) -> None:
-    engine = demo_copy
+    engine = writable_demo_engine
     before = ranking_basis(engine, last_month=LAST)
     target = before.inputs.sort_values("per_1000").iloc[len(before.inputs) // 2]
     added = request_frame([

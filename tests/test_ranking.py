@@ -21,6 +21,7 @@ from voc.priorities.ranking import (
     breakdowns,
     criteria_of,
     criterion_scores,
+    demand_reference,
     parse_weights,
     rank_candidates,
     rank_ranges,
@@ -36,6 +37,7 @@ from voc.priorities.workbook import ranking_workbook
 # residents, so that a candidate's demand score is its contacts per 1,000 (below 100).
 HISTORY = pd.DataFrame({"category": "Potholes", "district_code": [str(i) for i in range(100)], "window_end": "2026-10",
                         "contacts": np.arange(100) * 10, "residents": 10_000.0})  # fmt: skip
+REFERENCE = demand_reference(HISTORY)
 EVIDENCE = {"linked_by": "within 1,600 m", "contacts_before": 0, "repeat_places": 0, "is_rating": np.nan}
 
 
@@ -60,7 +62,7 @@ def _inputs(rows: list[dict[str, object]]) -> pd.DataFrame:
 
 def _ranked(rows: list[dict[str, object]], weights: dict[str, float]):
     inputs = _inputs(rows)
-    criteria = criteria_of(inputs, HISTORY)
+    criteria = criteria_of(inputs, REFERENCE)
     return inputs, criteria, rank_candidates(inputs, criterion_scores(inputs, criteria), weights, criteria)
 
 
@@ -73,7 +75,7 @@ def test_criteria_are_scored_on_fixed_scales_with_direction_and_neutral_missing_
         {"contacts": 5, "cost": 1e5, "condition": None, "change_pct": np.nan, "residents": 100.0},
         {"contacts": 20, "cost": 1e8, "condition": 80, "change_pct": -50.0},
     ])  # fmt: skip
-    criteria = criteria_of(inputs, HISTORY)
+    criteria = criteria_of(inputs, REFERENCE)
     assert [c.key for c in criteria] == ["demand", "trend", "repeat", "survey", "condition", "cost"]
     assert (criteria[0].column, criteria[-1].column) == ("per_1000", "cost_per_resident")
     scores = criterion_scores(inputs, criteria)
@@ -109,7 +111,7 @@ def test_a_county_column_is_scored_up_to_its_round_top(top: float, expected: flo
 
 def test_demand_counts_contacts_when_a_population_is_unknown() -> None:
     inputs = _inputs([{"contacts": 3}, {"contacts": 6, "residents": np.nan}])
-    criteria = criteria_of(inputs, HISTORY)
+    criteria = criteria_of(inputs, REFERENCE)
     demand, cost = criteria[0], criteria[-1]
     assert (demand.column, cost.column) == ("contacts", "estimated_cost")
     # Against the history's contacts (0, 10, ..., 990): 3 and 6 are above only the 0.
@@ -119,9 +121,9 @@ def test_demand_counts_contacts_when_a_population_is_unknown() -> None:
 
 def test_the_countys_own_criteria_join_and_never_shadow_built_in_ones() -> None:
     inputs = _inputs([{"criteria": {"equity": 1, "cost": 9}}, {"criteria": {"equity": 5}}])
-    keys = [c.key for c in criteria_of(inputs, HISTORY)]
+    keys = [c.key for c in criteria_of(inputs, REFERENCE)]
     assert keys[-2:] == ["county_cost", "equity"]
-    assert resolve_weights({"equity": 40}, criteria_of(inputs, HISTORY))["equity"] == 40
+    assert resolve_weights({"equity": 40}, criteria_of(inputs, REFERENCE))["equity"] == 40
 
 
 @settings(max_examples=60, deadline=None)
@@ -134,9 +136,9 @@ def test_the_countys_own_criteria_join_and_never_shadow_built_in_ones() -> None:
 def test_more_linked_contacts_never_lower_a_candidates_demand_score(contacts, residents, pick, more) -> None:
     pick %= len(contacts)
     rows = [{"contacts": c, "residents": r} for c, r in zip(contacts, residents, strict=False)]
-    before = criterion_scores(_inputs(rows), criteria_of(_inputs(rows), HISTORY))["demand"].iloc[pick]
+    before = criterion_scores(_inputs(rows), criteria_of(_inputs(rows), REFERENCE))["demand"].iloc[pick]
     rows[pick] = {**rows[pick], "contacts": rows[pick]["contacts"] + more}
-    after = criterion_scores(_inputs(rows), criteria_of(_inputs(rows), HISTORY))["demand"].iloc[pick]
+    after = criterion_scores(_inputs(rows), criteria_of(_inputs(rows), REFERENCE))["demand"].iloc[pick]
     assert after >= before
 
 
@@ -194,7 +196,7 @@ def test_raising_a_weight_moves_every_total_toward_that_criterions_score() -> No
 
 
 def test_wrong_weights_are_refused_with_a_message() -> None:
-    criteria = criteria_of(_inputs(ROWS), HISTORY)
+    criteria = criteria_of(_inputs(ROWS), REFERENCE)
     with pytest.raises(VocError, match="No criterion 'speed'"):
         resolve_weights({"speed": 1}, criteria)
     with pytest.raises(VocError, match="must be 0 or more"):
@@ -228,7 +230,7 @@ def test_rank_ranges_show_which_positions_hold_when_each_weight_moves_ten_percen
         {"contacts": 0, "cost": 2e6, "condition": 100},  # worst on everything
     ]
     inputs = _inputs(rows)
-    criteria = criteria_of(inputs, HISTORY)
+    criteria = criteria_of(inputs, REFERENCE)
     scores = criterion_scores(inputs, criteria)
     weights = {**ONLY, "demand": 50, "condition": 50}
     ranges = rank_ranges(inputs, scores, weights, criteria).set_index("id")
@@ -247,7 +249,7 @@ def test_rank_ranges_catch_an_order_that_only_weights_moving_together_can_flip()
     rows = [{"name": "A", "contacts": 60, "condition": 40, "change_pct": -46.0},
             {"name": "B", "contacts": 50, "condition": 50, "change_pct": 0.0}]  # fmt: skip
     inputs = _inputs(rows)
-    criteria = criteria_of(inputs, HISTORY)
+    criteria = criteria_of(inputs, REFERENCE)
     scores = criterion_scores(inputs, criteria)
     weights = {**ONLY, "demand": 1, "condition": 1, "trend": 1}
     assert rank_candidates(inputs, scores, weights, criteria).table["name"].tolist() == ["B", "A"]

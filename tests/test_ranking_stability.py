@@ -8,10 +8,17 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.test_ranking import HISTORY, _inputs
+from tests.test_ranking import REFERENCE, _inputs
 from voc.core.access import Role
 from voc.priorities.candidates import import_candidates
-from voc.priorities.ranking import RankingBasis, criteria_of, criterion_scores, rank_candidates, ranking_basis
+from voc.priorities.ranking import (
+    RankingBasis,
+    criteria_of,
+    criteria_without_each,
+    criterion_scores,
+    rank_candidates,
+    ranking_basis,
+)
 from voc.priorities.stability import removal_effects, removal_summary
 from voc.store.engine import write_transaction
 
@@ -21,7 +28,7 @@ WEIGHTS = {"demand": 30, "trend": 10, "repeat": 10, "survey": 10, "condition": 1
 
 def _order(inputs: pd.DataFrame, weights: dict[str, float]) -> list[int]:
     """Rank the rows as if they were all the stored candidates: criteria and scores from these rows alone."""
-    criteria = criteria_of(inputs, HISTORY)
+    criteria = criteria_of(inputs, REFERENCE)
     return rank_candidates(inputs, criterion_scores(inputs, criteria), weights, criteria).table["id"].tolist()
 
 
@@ -44,8 +51,9 @@ def test_removing_or_adding_a_candidate_never_reorders_the_others(rows, extra, d
 
 
 def _basis(inputs: pd.DataFrame) -> RankingBasis:
-    criteria = criteria_of(inputs, HISTORY)
-    return RankingBasis(inputs, criteria, criterion_scores(inputs, criteria), LAST, 1600.0, HISTORY)
+    criteria = criteria_of(inputs, REFERENCE)
+    scores = criterion_scores(inputs, criteria)
+    return RankingBasis(inputs, criteria, scores, LAST, 1600.0, REFERENCE, criteria_without_each(inputs, REFERENCE))
 
 
 def _flips(before: list[int], after: list[int]) -> tuple[int, int]:
@@ -77,8 +85,8 @@ def test_only_a_removal_that_changes_a_county_columns_top_reorders_and_it_is_cou
     assert removal_summary(effects.reset_index()).startswith("Removing one candidate reorders the others for 1 of")
 
 
-def test_on_the_demo_removing_a_candidate_or_adding_an_80_million_project_moves_no_one(demo_copy) -> None:
-    engine = demo_copy
+def test_on_the_demo_removing_a_candidate_or_adding_an_80_million_project_moves_no_one(writable_demo_engine) -> None:
+    engine = writable_demo_engine
     before = ranking_basis(engine, last_month=LAST)
     weights = {c.key: c.default_weight for c in before.criteria}
     order = rank_candidates(before.inputs, before.scores, weights, before.criteria).table["id"].tolist()

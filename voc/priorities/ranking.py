@@ -94,17 +94,59 @@ def ranking_inputs(candidates: pd.DataFrame, evidence: pd.DataFrame) -> pd.DataF
     return inputs
 
 
-def criteria_of(inputs: pd.DataFrame, history: pd.DataFrame) -> tuple[Criterion, ...]:
+@dataclass(frozen=True)
+class DemandReference:
+    """The county's own demand over time that a candidate's demand is scored against, in both units."""
+
+    per_1000: Percentile  # contacts per 1,000 residents
+    contacts: Percentile  # contacts, when some area has no population
+
+
+def demand_reference(history: pd.DataFrame) -> DemandReference:
+    """Build the demand scales from the county's history (voc.priorities.evidence.demand_history)."""
+    contacts = pd.to_numeric(history["contacts"]).astype(float)
+    residents = pd.to_numeric(history["residents"]).astype(float)
+    areas = history[["category", "district_code"]].drop_duplicates().shape[0]
+    windows = history["window_end"].nunique()
+
+    def scale(values: pd.Series, unit: str) -> Percentile:
+        reference = np.sort(values.dropna().to_numpy(float))
+        how = (
+            f"the share of the county's own 12-month figures with fewer {unit}: {areas:,} category-district pairs "
+            f"over {windows:,} rolling windows ({len(reference):,} figures)"
+            if len(reference)
+            else "no contacts stored yet: every candidate scores 50"
+        )
+        return Percentile(reference, how)
+
+    per_1000 = contacts / residents.where(residents > 0) * 1000
+    return DemandReference(scale(per_1000, "contacts per 1,000 residents"), scale(contacts, "contacts"))
+
+
+def criteria_of(inputs: pd.DataFrame, reference: DemandReference) -> tuple[Criterion, ...]:
     """Return the criteria of a ranking: demand, the built-in ones, cost, then the county's own in name order.
 
-    `history` is the county's demand over time (voc.priorities.evidence.demand_history): demand is
-    scored against it. Demand and cost are per resident when every candidate's area has residents,
-    otherwise in contacts and dollars. A county criterion's scale runs from 0 to its column's round top.
+    Demand is scored against the county's own history (`reference`). Demand and cost are per
+    resident when every candidate's area has residents, otherwise in contacts and dollars. A county
+    criterion's scale runs from 0 to its column's round top. Only the residents and county_ columns
+    of `inputs` matter.
     """
     residents = inputs["residents"] if "residents" in inputs else pd.Series(dtype=float)
     per_resident = bool(len(inputs)) and bool((residents > 0).all())
-    built_in = (_demand(history, per_resident=per_resident), *BUILT_IN,
-                COST_PER_RESIDENT if per_resident else COST_IN_DOLLARS)  # fmt: skip
+    if per_resident:
+        demand = Criterion(
+            "demand",
+            "Customer demand",
+            "per_1000",
+            30,
+            "linked contacts in the last 12 months per 1,000 residents of the area",
+            reference.per_1000,
+        )
+    else:
+        demand = Criterion("demand", "Customer demand", "contacts", 30,
+                           "linked contacts in the last 12 months (no population known for some areas)",
+                           reference.contacts)  # fmt: skip
+    built_in = (demand, *BUILT_IN, COST_PER_RESIDENT if per_resident else COST_IN_DOLLARS)
     taken = {c.key for c in built_in}
     county = []
     for column in (name for name in inputs.columns if name.startswith("county_")):
@@ -116,25 +158,20 @@ def criteria_of(inputs: pd.DataFrame, history: pd.DataFrame) -> tuple[Criterion,
     return (*built_in, *county)
 
 
-def _demand(history: pd.DataFrame, *, per_resident: bool) -> Criterion:
-    contacts = pd.to_numeric(history["contacts"]).astype(float)
-    if per_resident:
-        residents = pd.to_numeric(history["residents"]).astype(float)
-        values, unit = contacts / residents.where(residents > 0) * 1000, "contacts per 1,000 residents"
-        column, meaning = "per_1000", "linked contacts in the last 12 months per 1,000 residents of the area"
-    else:
-        values, unit = contacts, "contacts"
-        column, meaning = "contacts", "linked contacts in the last 12 months (no population known for some areas)"
-    reference = np.sort(values.dropna().to_numpy(float))
-    areas = history[["category", "district_code"]].drop_duplicates().shape[0]
-    windows = history["window_end"].nunique()
-    how = (
-        f"the share of the county's own 12-month figures with fewer {unit}: {areas:,} category-district pairs "
-        f"over {windows:,} rolling windows ({len(reference):,} figures)"
-        if len(reference)
-        else "no contacts stored yet: every candidate scores 50"
-    )
-    return Criterion("demand", "Customer demand", column, 30, meaning, Percentile(reference, how))
+def criteria_without_each(inputs: pd.DataFrame, reference: DemandReference) -> dict[int, tuple[Criterion, ...]]:
+    """Return the criteria without each candidate whose removal would change them, by candidate id.
+
+    A removal changes the criteria when it changes a county column's round top or whether every
+    candidate's area has residents; the other candidates' scores then move. Usually empty.
+    """
+    deciding = inputs[[c for c in inputs.columns if c == "residents" or c.startswith("county_")]]
+    criteria = criteria_of(deciding, reference)
+    changed = {}
+    for position, candidate in enumerate(inputs["id"]):
+        without = criteria_of(deciding.drop(index=deciding.index[position]), reference)
+        if without != criteria:
+            changed[int(candidate)] = without
+    return changed
 
 
 @dataclass(frozen=True)
@@ -146,7 +183,8 @@ class RankingBasis:
     scores: pd.DataFrame  # criterion_scores of every stored candidate
     last_month: str | None  # the last month of the demand window; None without contacts
     radius_m: float
-    history: pd.DataFrame  # the county's demand over time that demand is scored against (demand_history)
+    reference: DemandReference  # the county's demand over time that demand is scored against
+    rescaled: dict[int, tuple[Criterion, ...]]  # criteria_without_each: the criteria a removal would change
 
 
 def ranking_basis(engine: sa.Engine, *, last_month: str | None, radius_m: float = DEFAULT_RADIUS_M) -> RankingBasis:
@@ -163,8 +201,11 @@ def ranking_basis(engine: sa.Engine, *, last_month: str | None, radius_m: float 
         evidence = demand_evidence(engine, candidates, last_month=last_month, radius_m=radius_m)
         history = demand_history(engine, last_month=last_month)
     inputs = ranking_inputs(candidates, evidence)
-    criteria = criteria_of(inputs, history)
-    return RankingBasis(inputs, criteria, criterion_scores(inputs, criteria), last_month, radius_m, history)
+    reference = demand_reference(history)
+    criteria = criteria_of(inputs, reference)
+    scores = criterion_scores(inputs, criteria)
+    rescaled = criteria_without_each(inputs, reference)
+    return RankingBasis(inputs, criteria, scores, last_month, radius_m, reference, rescaled)
 
 
 def criterion_scores(inputs: pd.DataFrame, criteria: tuple[Criterion, ...]) -> pd.DataFrame:

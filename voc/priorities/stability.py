@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from voc.priorities.ranking import Criterion, RankingBasis, criteria_of, criterion_scores, rank_candidates
+from voc.priorities.ranking import Criterion, RankingBasis, criterion_scores, rank_candidates
 
 
 def removal_effects(basis: RankingBasis, shown: pd.DataFrame, weights: Mapping[str, float]) -> pd.DataFrame:
@@ -16,19 +16,17 @@ def removal_effects(basis: RankingBasis, shown: pd.DataFrame, weights: Mapping[s
     Columns id, name, pairs_reordered (pairs of other shown candidates whose order flips),
     positions_moved (other shown candidates whose position among the others changes) and
     largest_move (the most positions one of them moves), in the stored order. Scores depend only on
-    a candidate's own values and the criteria, so only a removal that changes a criterion's scale
-    (the top of a county's own column, or whether every area has residents) can reorder anything.
+    a candidate's own values and the criteria, so only a removal that changes the criteria
+    (basis.rescaled) can reorder anything.
     """
     base_order = _ranked_ids(shown, basis.scores, weights, basis.criteria)
     rows = []
-    for position, candidate in enumerate(basis.inputs["id"]):
-        others = base_order[base_order != candidate]
-        rest = basis.inputs.drop(index=basis.inputs.index[position])
-        criteria = criteria_of(rest, basis.history)
+    for candidate in basis.inputs["id"]:
         moved = (0, 0, 0)
-        if criteria != basis.criteria:
+        if (criteria := basis.rescaled.get(int(candidate))) is not None:
             kept = shown[shown["id"] != candidate]
-            moved = reordering(others, _ranked_ids(kept, criterion_scores(kept, criteria), weights, criteria))
+            after = _ranked_ids(kept, criterion_scores(kept, criteria), weights, criteria)
+            moved = reordering(base_order[base_order != candidate], after)
         rows.append((candidate, *moved))
     effects = pd.DataFrame(rows, columns=["id", "pairs_reordered", "positions_moved", "largest_move"])
     return effects.merge(basis.inputs[["id", "name"]], on="id")[["id", "name", *effects.columns[1:]]]
