@@ -433,8 +433,8 @@ def about_lines(basis: RankingBasis, filters: CandidateFilters, *, shown: int) -
 
 HOW_SCORES_ARE_BUILT = (
     "Each criterion is scored 0-100 on a fixed scale of its own (below), never against the other candidates: adding "
-    "or removing a candidate moves no other score. Worse condition and lower cost score higher. A missing value "
-    "scores 50.",
+    "or removing a candidate moves no other score, unless it changes the top of one of the county's own scoring "
+    "columns. Worse condition and lower cost score higher. A missing value scores 50.",
     "Weights are relative: each counts by its share of their sum. The score is the weighted mean of the criterion "
     "scores, and the breakdown's points add up to it.",
     "Ties break by the demand score, then the lower cost, then the name and the id.",

@@ -39,7 +39,7 @@ class Logarithmic:
     how: str
 
     def score(self, values: pd.Series) -> pd.Series:
-        """Score the values; missing values stay missing, 0 and less score as `full` or `zero` would."""
+        """Score the values; missing values stay missing, 0 and less score as the smaller anchor does."""
         logs = np.log10(values.where(values > 0, min(self.zero, self.full)))
         low, high = math.log10(self.zero), math.log10(self.full)
         return ((logs - low) / (high - low) * 100).clip(0, 100)
