@@ -7,6 +7,7 @@ says in one sentence how it scores (`how`), for the breakdown and the export.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -82,9 +83,9 @@ def round_top(value: float) -> float:
     The top of a county's own scoring column when the file does not say its scale: a column scored
     1-5 keeps a top of 5 whichever candidates are listed, unless one is scored above 5.
     """
-    top = 1.0
+    top, steps = 1.0, itertools.cycle((5, 2))
     while top < value:
-        top *= 5 if str(int(top)).startswith("1") else 2
+        top *= next(steps)
     return top
 
 
