@@ -103,6 +103,21 @@ def test_a_district_is_compared_with_the_rest_of_the_county() -> None:
     assert row["verdict"] == "12 points below the rest of the county"
 
 
+def test_a_difference_that_passes_alone_but_not_among_many_cells_says_so() -> None:
+    items = [f"item {i}" for i in range(10)]
+    county = pd.DataFrame({"service_area": items, "satisfied_share": 0.6, "n_effective": 1000.0})
+    shares = [0.52] + [0.6] * 9  # item 0: rest 0.62, z = 0.10 / 0.0387 = 2.58, p = 0.0098
+    district = pd.DataFrame({"service_area": items, "district_code": "3", "satisfied_share": shares,
+                             "n_effective": 200.0})  # fmt: skip
+    first = district_against_rest(county, district).iloc[0]
+    assert first["p_value"] == pytest.approx(0.0098, abs=1e-4)
+    assert first["q_value"] == pytest.approx(first["p_value"] * 10)  # the smallest of 10: p x 10
+    assert not first["significant"]
+    assert first["verdict"] == "10 points below the rest of the county: could be chance among 10 comparisons"
+    alone = district_against_rest(county.head(1), district.head(1)).iloc[0]
+    assert alone["significant"] and alone["verdict"] == "10 points below the rest of the county"
+
+
 def test_a_weighted_district_is_compared_with_the_rest_built_from_its_weights() -> None:
     # Rest: residents of weight 2 (60 of them, 30 satisfied) and of weight 1 (40, 36 satisfied); the district:
     # 50 residents of weight 0.5, 10 satisfied. Effective sizes would weigh the rest's two groups wrongly.
