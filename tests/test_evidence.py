@@ -100,10 +100,8 @@ def test_a_category_no_contact_has_links_nothing(demo) -> None:
     ]
 
 
-def test_new_contacts_near_a_candidate_raise_its_evidence_and_never_lower_its_demand_score(
-    writable_demo_engine,
-) -> None:
-    engine = writable_demo_engine
+def test_new_contacts_near_a_candidate_raise_its_evidence_and_never_lower_its_demand_score(demo_copy: str) -> None:
+    engine = open_store(demo_copy)
     before = ranking_basis(engine, last_month=LAST)
     target = before.inputs.sort_values("per_1000").iloc[len(before.inputs) // 2]
     added = request_frame([

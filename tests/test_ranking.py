@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from tests.rankings import REFERENCE, candidate_inputs
 from voc.core.access import Role
 from voc.core.errors import VocError
 from voc.priorities.ranking import (
@@ -21,11 +22,9 @@ from voc.priorities.ranking import (
     breakdowns,
     criteria_of,
     criterion_scores,
-    demand_reference,
     parse_weights,
     rank_candidates,
     rank_ranges,
-    ranking_inputs,
     resolve_weights,
     weight_moves,
 )
@@ -33,35 +32,9 @@ from voc.priorities.scales import Linear, Logarithmic, Percentile, county_scale,
 from voc.priorities.scenarios import delete_scenario, load_scenarios, save_scenario
 from voc.priorities.workbook import ranking_workbook
 
-# The county's history these tests score demand against: 100 district-years of 0..99 contacts per 1,000
-# residents, so that a candidate's demand score is its contacts per 1,000 (below 100).
-HISTORY = pd.DataFrame({"category": "Potholes", "district_code": [str(i) for i in range(100)], "window_end": "2026-10",
-                        "contacts": np.arange(100) * 10, "residents": 10_000.0})  # fmt: skip
-REFERENCE = demand_reference(HISTORY)
-EVIDENCE = {"linked_by": "within 1,600 m", "contacts_before": 0, "repeat_places": 0, "is_rating": np.nan}
-
-
-def _inputs(rows: list[dict[str, object]]) -> pd.DataFrame:
-    """Candidates and evidence from a few values per row; residents default to 1,000."""
-    candidates, evidence = [], []
-    for number, row in enumerate(rows, start=1):
-        candidates.append({
-            "id": number, "source_id": f"C-{number}", "name": row.get("name", f"Project {number}"),
-            "kind": row.get("kind", "capital"), "category": "Potholes", "district_code": "1", "status": None,
-            "latitude": None, "longitude": None, "estimated_cost": row.get("cost", 1e6),
-            "condition": row.get("condition", 50.0), "criteria": row.get("criteria"), "description": None,
-        })  # fmt: skip
-        contacts = row.get("contacts", 0)
-        residents = row.get("residents", 1000.0)
-        evidence.append({
-            **EVIDENCE, "id": number, "contact_category": "Potholes", "contacts": contacts, "residents": residents,
-            "per_1000": contacts / residents * 1000, "change_pct": row.get("change_pct", np.nan),
-        })  # fmt: skip
-    return ranking_inputs(pd.DataFrame(candidates), pd.DataFrame(evidence))
-
 
 def _ranked(rows: list[dict[str, object]], weights: dict[str, float]):
-    inputs = _inputs(rows)
+    inputs = candidate_inputs(rows)
     criteria = criteria_of(inputs, REFERENCE)
     return inputs, criteria, rank_candidates(inputs, criterion_scores(inputs, criteria), weights, criteria)
 
@@ -70,7 +43,7 @@ ONLY = {"demand": 0, "trend": 0, "repeat": 0, "survey": 0, "condition": 0, "cost
 
 
 def test_criteria_are_scored_on_fixed_scales_with_direction_and_neutral_missing_values() -> None:
-    inputs = _inputs([
+    inputs = candidate_inputs([
         {"contacts": 0, "cost": 1e6, "condition": 20, "change_pct": 50.0},
         {"contacts": 5, "cost": 1e5, "condition": None, "change_pct": np.nan, "residents": 100.0},
         {"contacts": 20, "cost": 1e8, "condition": 80, "change_pct": -50.0},
@@ -110,7 +83,7 @@ def test_a_county_column_is_scored_up_to_its_round_top(top: float, expected: flo
 
 
 def test_demand_counts_contacts_when_a_population_is_unknown() -> None:
-    inputs = _inputs([{"contacts": 3}, {"contacts": 6, "residents": np.nan}])
+    inputs = candidate_inputs([{"contacts": 3}, {"contacts": 6, "residents": np.nan}])
     criteria = criteria_of(inputs, REFERENCE)
     demand, cost = criteria[0], criteria[-1]
     assert (demand.column, cost.column) == ("contacts", "estimated_cost")
@@ -120,7 +93,7 @@ def test_demand_counts_contacts_when_a_population_is_unknown() -> None:
 
 
 def test_the_countys_own_criteria_join_and_never_shadow_built_in_ones() -> None:
-    inputs = _inputs([{"criteria": {"equity": 1, "cost": 9}}, {"criteria": {"equity": 5}}])
+    inputs = candidate_inputs([{"criteria": {"equity": 1, "cost": 9}}, {"criteria": {"equity": 5}}])
     keys = [c.key for c in criteria_of(inputs, REFERENCE)]
     assert keys[-2:] == ["county_cost", "equity"]
     assert resolve_weights({"equity": 40}, criteria_of(inputs, REFERENCE))["equity"] == 40
@@ -136,9 +109,13 @@ def test_the_countys_own_criteria_join_and_never_shadow_built_in_ones() -> None:
 def test_more_linked_contacts_never_lower_a_candidates_demand_score(contacts, residents, pick, more) -> None:
     pick %= len(contacts)
     rows = [{"contacts": c, "residents": r} for c, r in zip(contacts, residents, strict=False)]
-    before = criterion_scores(_inputs(rows), criteria_of(_inputs(rows), REFERENCE))["demand"].iloc[pick]
+    before = criterion_scores(candidate_inputs(rows), criteria_of(candidate_inputs(rows), REFERENCE))["demand"].iloc[
+        pick
+    ]
     rows[pick] = {**rows[pick], "contacts": rows[pick]["contacts"] + more}
-    after = criterion_scores(_inputs(rows), criteria_of(_inputs(rows), REFERENCE))["demand"].iloc[pick]
+    after = criterion_scores(candidate_inputs(rows), criteria_of(candidate_inputs(rows), REFERENCE))["demand"].iloc[
+        pick
+    ]
     assert after >= before
 
 
@@ -196,7 +173,7 @@ def test_raising_a_weight_moves_every_total_toward_that_criterions_score() -> No
 
 
 def test_wrong_weights_are_refused_with_a_message() -> None:
-    criteria = criteria_of(_inputs(ROWS), REFERENCE)
+    criteria = criteria_of(candidate_inputs(ROWS), REFERENCE)
     with pytest.raises(VocError, match="No criterion 'speed'"):
         resolve_weights({"speed": 1}, criteria)
     with pytest.raises(VocError, match="must be 0 or more"):
@@ -229,7 +206,7 @@ def test_rank_ranges_show_which_positions_hold_when_each_weight_moves_ten_percen
         {"contacts": 48, "cost": 1e6, "condition": 49},  # ... and a near tie with the one above
         {"contacts": 0, "cost": 2e6, "condition": 100},  # worst on everything
     ]
-    inputs = _inputs(rows)
+    inputs = candidate_inputs(rows)
     criteria = criteria_of(inputs, REFERENCE)
     scores = criterion_scores(inputs, criteria)
     weights = {**ONLY, "demand": 50, "condition": 50}
@@ -248,7 +225,7 @@ def test_rank_ranges_catch_an_order_that_only_weights_moving_together_can_flip()
     # moving 10% closes at most 2.3 of A's 3-point gap to B at equal weights; all three together close 4.3.
     rows = [{"name": "A", "contacts": 60, "condition": 40, "change_pct": -46.0},
             {"name": "B", "contacts": 50, "condition": 50, "change_pct": 0.0}]  # fmt: skip
-    inputs = _inputs(rows)
+    inputs = candidate_inputs(rows)
     criteria = criteria_of(inputs, REFERENCE)
     scores = criterion_scores(inputs, criteria)
     weights = {**ONLY, "demand": 1, "condition": 1, "trend": 1}

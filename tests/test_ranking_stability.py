@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.test_ranking import REFERENCE, _inputs
+from tests.rankings import REFERENCE, candidate_inputs
 from voc.core.access import Role
 from voc.priorities.candidates import import_candidates
 from voc.priorities.ranking import (
@@ -20,7 +20,7 @@ from voc.priorities.ranking import (
     ranking_basis,
 )
 from voc.priorities.stability import removal_effects, removal_summary
-from voc.store.engine import write_transaction
+from voc.store.engine import open_store, write_transaction
 
 LAST = "2026-10"
 WEIGHTS = {"demand": 30, "trend": 10, "repeat": 10, "survey": 10, "condition": 15, "cost": 10}
@@ -41,7 +41,7 @@ candidate = st.fixed_dictionaries({
 @settings(max_examples=40, deadline=None)
 @given(rows=st.lists(candidate, min_size=3, max_size=15), extra=candidate, drop=st.integers(0, 14))
 def test_removing_or_adding_a_candidate_never_reorders_the_others(rows, extra, drop) -> None:
-    inputs = _inputs([*rows, extra])
+    inputs = candidate_inputs([*rows, extra])
     listed = inputs.iloc[:-1]
     before = _order(listed, WEIGHTS)
     grown = _order(inputs, WEIGHTS)
@@ -71,7 +71,7 @@ def test_only_a_removal_that_changes_a_county_columns_top_reorders_and_it_is_cou
         {"contacts": 20, "cost": 1e6, "condition": 50, "criteria": {"equity": 3}},
         {"contacts": 10, "cost": 1e6, "condition": 50, "criteria": {"equity": 1}},
     ]
-    inputs = _inputs(rows)
+    inputs = candidate_inputs(rows)
     weights = {**WEIGHTS, "equity": 30}
     basis = _basis(inputs)
     effects = removal_effects(basis, inputs, weights).set_index("id")
@@ -85,8 +85,8 @@ def test_only_a_removal_that_changes_a_county_columns_top_reorders_and_it_is_cou
     assert removal_summary(effects.reset_index()).startswith("Removing one candidate reorders the others for 1 of")
 
 
-def test_on_the_demo_removing_a_candidate_or_adding_an_80_million_project_moves_no_one(writable_demo_engine) -> None:
-    engine = writable_demo_engine
+def test_on_the_demo_removing_a_candidate_or_adding_an_80_million_project_moves_no_one(demo_copy: str) -> None:
+    engine = open_store(demo_copy)
     before = ranking_basis(engine, last_month=LAST)
     weights = {c.key: c.default_weight for c in before.criteria}
     order = rank_candidates(before.inputs, before.scores, weights, before.criteria).table["id"].tolist()
@@ -113,3 +113,4 @@ def test_on_the_demo_removing_a_candidate_or_adding_an_80_million_project_moves_
         after.scores.set_index(after.inputs["id"]).drop(index=new_id).sort_index().to_numpy(),
         before.scores.set_index(before.inputs["id"]).drop(index=removed).sort_index().to_numpy(),
     )
+    engine.dispose()
