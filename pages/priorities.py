@@ -4,10 +4,12 @@ import streamlit as st
 
 from voc.app import columns, frame, loaders, show, widgets
 from voc.core.errors import VocError
+from voc.core.fields import markdown_literal
 from voc.present import charts
 from voc.present.screens import SCREENS, priorities_screen
 from voc.priorities import ranking
 from voc.priorities.evidence import DEFAULT_RADIUS_M
+from voc.priorities.stability import removal_summary
 from voc.priorities.view import rank_view
 from voc.priorities.workbook import ranking_workbook
 
@@ -54,7 +56,8 @@ with controls if present else results:
                           key="priorities_candidate", bind="query-params")  # fmt: skip
 parts = ranking.breakdown(view.ranking, int(table.loc[table["source_id"] == picked, "id"].iloc[0]))
 top10 = table.head(10)
-solid = f"{int(top10['solid'].sum())} of the top {len(top10)} keep their rank whatever any one weight does (±10%)."
+solid = (f"{int(top10['solid'].sum())} of the top {len(top10)} keep their rank whatever the weights do within ±10%, "
+         f"one at a time or all together. {removal_summary(view.removals)}")  # fmt: skip
 
 if present:
     with results:
@@ -64,14 +67,14 @@ if present:
         )  # fmt: skip
         heading, chart = priorities_screen(screen, table=table, points=ranking.points_long(view.ranking, top=10),
                                            parts=parts, picked=names[picked], colours=colours)  # fmt: skip
-        st.title(heading)
+        st.title(markdown_literal(heading))
         show.chart(chart, name=f"priorities-{screen}", key="priorities_present_chart")
-        st.caption(view.about[1])
+        st.caption(markdown_literal(view.about[1]))
     controls.button("Leave the presentation", key="priorities_leave", on_click=frame.leave_presentation)
     st.stop()
 
 with summary:
-    st.caption(f"{view.about[0]}. {view.about[1]}")
+    st.caption(markdown_literal(f"{view.about[0]}. {view.about[1]}"))
     show.chart(
         charts.score_bars(ranking.points_long(view.ranking, top=15), colours), name="priorities",
         key="priorities_chart", title="The fifteen strongest candidates",
@@ -85,7 +88,7 @@ with results:
     show.table(
         parts, name="priorities-breakdown", key="priorities_breakdown", column_config=columns.BREAKDOWN,
     )  # fmt: skip
-    for line in ranking.HOW_SCORES_ARE_BUILT:
+    for line in view.about[2:]:
         st.caption(line)
     left, right = st.columns(2)
     left.download_button(

@@ -15,7 +15,9 @@ from voc.app.frame import current_user, role, settings
 from voc.contacts.theming import build_themes
 from voc.core.access import Role
 from voc.core.errors import VocError
+from voc.core.fields import markdown_literal
 from voc.ingest.pipeline import ImportOptions, ImportReport, import_requests
+from voc.ingest.pull import FeedSpec, PullReport, pull_feed
 from voc.store.districts import populations_by_code, set_populations
 from voc.store.requests import UndoResult
 from voc.store.uploads import undo
@@ -32,7 +34,8 @@ def refusals(prefix: str = "") -> Iterator[None]:
     try:
         yield
     except VocError as error:
-        st.error(f"{prefix} {error}".strip())
+        # A refusal quotes what was uploaded (file, column and district names): data, never Markdown.
+        st.error(markdown_literal(f"{prefix} {error}".strip()))
 
 
 def act(
@@ -82,4 +85,11 @@ def import_contacts(
         if report.upload_id is not None:
             rebuild_themes()
         return report
+    return None
+
+
+def pull(spec: FeedSpec, progress: Callable[[str, float], None]) -> PullReport | None:
+    """Pull a feed as the signed-in user; a refused pull writes nothing and its reason is shown."""
+    with refusals(f"{spec.source or spec.url} was refused and nothing was written."):
+        return pull_feed(engine(), spec, settings(), role=role(), progress=progress)
     return None
