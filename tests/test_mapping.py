@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 
 from voc.core.fields import PERSONAL_FIELD_NAMES
+from voc.ingest.header import header_key
 from voc.ingest.layouts import KNOWN_LAYOUTS
 from voc.ingest.mapping import (
     GUESS_BELOW,
     ColumnMatch,
     ProposedMapping,
-    header_key,
     override,
     propose_mapping,
 )

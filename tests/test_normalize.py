@@ -11,14 +11,13 @@ import pandas as pd
 import pytest
 
 from voc.core.fields import CHANNELS
+from voc.ingest.dates import parse_datetimes, parse_times
 from voc.ingest.normalize import (
     normalize_channels,
     normalize_districts,
     normalize_ids,
-    parse_datetimes,
     parse_location,
     parse_numbers,
-    parse_times,
     redact_personal,
 )
 

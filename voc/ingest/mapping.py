@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz
 
 from voc.core.fields import PERSONAL_FIELD_NAMES, REQUEST_FIELD_NAMES, REQUEST_FIELDS
+from voc.ingest.dates import parse_datetimes, parse_times
+from voc.ingest.header import layout_key, name_score
 from voc.ingest.layouts import KNOWN_LAYOUTS, Layout
-from voc.ingest.normalize import (
-    MISSING_TOKENS,
-    parse_datetimes,
-    parse_location,
-    parse_numbers,
-    parse_times,
-)
+from voc.ingest.normalize import parse_location, parse_numbers
+from voc.ingest.vocabulary import MISSING_TOKENS
 
 GUESS_BELOW = 0.6  # confidences under this are shown to the analyst as guesses
 _MIN_CONFIDENCE = 0.45
-_MIN_SIMILARITY = 0.75
 _LAYOUT_MIN_SHARE = 0.8  # share of a layout's signature columns that must be present
 _SAMPLE = 200  # distinct values looked at when sniffing a column
 _POINT_HINT = re.compile(r",|point|latitude", re.IGNORECASE)
@@ -56,440 +49,6 @@ class ProposedMapping:
     def missing_required(self) -> list[str]:
         """Return the required fields that have no column, in field order."""
         return [f.name for f in REQUEST_FIELDS if f.required and f.name not in self.matches]
-
-
-# Per field: names it goes by, weighted by how precise they are (a bare "Type" or "Date"
-# says less than "Request Type" or "Created Date").
-SYNONYMS: dict[str, dict[str, float]] = {
-    "source_id": {
-        **dict.fromkeys(
-            (
-                "case id",
-                "case number",
-                "ticket id",
-                "ticket number",
-                "request id",
-                "request number",
-                "service request id",
-                "service request number",
-                "sr number",
-                "sr id",
-                "record id",
-                "incident id",
-                "incident number",
-                "unique key",
-                "reference number",
-                "tracking number",
-                "complaint number",
-                "complaint id",
-            ),
-            1.0,
-        ),
-        "id": 0.85,
-        "number": 0.7,
-    },
-    "opened_at": {
-        **dict.fromkeys(
-            (
-                "created date",
-                "creation date",
-                "created on",
-                "created at",
-                "created datetime",
-                "opened date",
-                "open date",
-                "opened on",
-                "opened at",
-                "received date",
-                "requested datetime",
-                "requested date",
-                "request date",
-                "reported date",
-                "submitted date",
-            ),
-            1.0,
-        ),
-        **dict.fromkeys(("created", "opened", "received", "submitted", "reported"), 0.85),
-        "date": 0.6,
-    },
-    "opened_time": dict.fromkeys(
-        (
-            "creation time",
-            "created time",
-            "opened time",
-            "open time",
-            "received time",
-            "request time",
-            "reported time",
-        ),
-        1.0,
-    ),
-    "closed_at": {
-        **dict.fromkeys(
-            (
-                "closed date",
-                "close date",
-                "closed on",
-                "closed at",
-                "closed datetime",
-                "resolved date",
-                "resolution date",
-                "completed date",
-                "completion date",
-            ),
-            1.0,
-        ),
-        **dict.fromkeys(("closed", "resolved", "completed"), 0.85),
-    },
-    "closed_time": dict.fromkeys(("closed time", "close time", "resolved time"), 1.0),
-    "request_type": {
-        **dict.fromkeys(
-            (
-                "request type",
-                "service request type",
-                "sr type",
-                "case type",
-                "complaint type",
-                "problem type",
-                "issue type",
-                "service type",
-                "service name",
-                "request category",
-                "problem code description",
-            ),
-            1.0,
-        ),
-        **dict.fromkeys(("category", "problem", "issue", "complaint"), 0.8),
-        "type": 0.75,
-    },
-    "subcategory": dict.fromkeys(
-        (
-            "subcategory",
-            "sub category",
-            "subtype",
-            "sub type",
-            "request subtype",
-            "service subtype",
-            "issue subtype",
-            "problem subtype",
-            "descriptor",
-        ),
-        1.0,
-    ),
-    "department": {
-        **dict.fromkeys(
-            (
-                "department",
-                "agency",
-                "agency name",
-                "agency responsible",
-                "responsible agency",
-                "responsible department",
-                "assigned department",
-                "department name",
-                "division",
-                "case owner",
-            ),
-            1.0,
-        ),
-        "owner": 0.8,
-        "dept": 0.9,
-    },
-    "contact_type": dict.fromkeys(("contact type", "type of contact", "interaction type", "inquiry type"), 1.0),
-    "channel": {
-        **dict.fromkeys(
-            (
-                "channel",
-                "channel type",
-                "request source",
-                "source channel",
-                "method received",
-                "received via",
-                "how received",
-                "intake method",
-                "intake channel",
-                "contact method",
-                "submitted via",
-                "reported via",
-                "request channel",
-                "origin",
-            ),
-            1.0,
-        ),
-        "source": 0.85,
-        "method": 0.7,
-    },
-    "status": {
-        **dict.fromkeys(
-            (
-                "status",
-                "request status",
-                "ticket status",
-                "case status",
-                "sr status",
-                "current status",
-                "status description",
-            ),
-            1.0,
-        ),
-        "state": 0.7,
-    },
-    "district": {
-        **dict.fromkeys(
-            (
-                "council district",
-                "commission district",
-                "commissioner district",
-                "county commission district",
-                "supervisor district",
-                "supervisorial district",
-                "council ward",
-            ),
-            1.0,
-        ),
-        **dict.fromkeys(("district", "ward"), 0.9),
-        **dict.fromkeys(("council", "cd"), 0.75),
-    },
-    "address": {
-        **dict.fromkeys(
-            (
-                "address",
-                "street address",
-                "incident address",
-                "full address",
-                "site address",
-                "service address",
-                "location address",
-            ),
-            1.0,
-        ),
-        "street": 0.7,
-    },
-    "zip_code": dict.fromkeys(("zip code", "zip", "zipcode", "postal code", "zip postal code", "incident zip"), 1.0),
-    "latitude": {"latitude": 1.0, "lat": 1.0, "y latitude": 1.0},
-    "longitude": {"longitude": 1.0, "long": 1.0, "lon": 1.0, "lng": 1.0, "x longitude": 1.0},
-    "location": {
-        **dict.fromkeys(
-            (
-                "location",
-                "geolocation",
-                "geo location",
-                "geocode",
-                "location geo coded",
-                "address with geocode",
-                "coordinates",
-                "lat long",
-                "lat lon",
-                "mapped location",
-                "point",
-            ),
-            1.0,
-        ),
-        "geom": 0.8,
-    },
-    "description": {
-        **dict.fromkeys(
-            (
-                "description",
-                "issue description",
-                "problem description",
-                "request description",
-                "request details",
-                "details",
-                "comments",
-                "narrative",
-            ),
-            1.0,
-        ),
-        **dict.fromkeys(("notes", "comment", "summary"), 0.8),
-    },
-}
-
-_DATE_WORDS = frozenset(
-    {
-        "due",
-        "status",
-        "update",
-        "updated",
-        "last",
-        "activity",
-        "modified",
-        "expected",
-        "target",
-        "goal",
-        "service",
-        "action",
-        "acknowledged",
-        "acknowledge",
-        "reopened",
-        "month",
-        "year",
-        "yr",
-        "week",
-        "weekday",
-        "days",
-        "day",
-        "hours",
-        "minutes",
-        "age",
-        "elapsed",
-    }
-)
-_OPENING_WORDS = frozenset({"created", "creation", "opened", "open", "requested", "received"})
-_CLOSING_WORDS = frozenset({"closed", "close", "closing", "resolved", "resolution", "completed"})
-_PROJECTED = frozenset({"x", "y", "plane", "northing", "easting", "feet", "ft"})
-
-# Words that disqualify a column for a field whatever its similarity: look-alike columns
-# that hold something else (days to close, State Plane feet, police or maintenance districts).
-VETO_WORDS: dict[str, frozenset[str]] = {
-    "source_id": frozenset(
-        {
-            "parent",
-            "duplicate",
-            "related",
-            "parcel",
-            "bbl",
-            "account",
-            "customer",
-            "url",
-            "zip",
-            "house",
-            "street",
-            "phone",
-            "unit",
-            "page",
-            "row",
-        }
-    ),
-    "opened_at": _DATE_WORDS | _CLOSING_WORDS,
-    "opened_time": _DATE_WORDS | _CLOSING_WORDS,
-    "closed_at": _DATE_WORDS | _OPENING_WORDS,
-    "closed_time": _DATE_WORDS | _OPENING_WORDS,
-    "request_type": frozenset({"sub", "subtype", "code", "location", "address", "facility", "vehicle", "property"}),
-    "department": frozenset({"code", "id"}),
-    "channel": frozenset({"id", "code"}),
-    "status": frozenset({"date", "notes", "note", "reason", "updated", "code"}),
-    "district": frozenset(
-        {
-            "police",
-            "precinct",
-            "fire",
-            "school",
-            "sector",
-            "beat",
-            "post",
-            "tract",
-            "census",
-            "work",
-            "group",
-            "detail",
-            "maintenance",
-            "sanitation",
-            "congressional",
-            "senate",
-            "house",
-            "assembly",
-            "state",
-            "water",
-            "sewer",
-            "zoning",
-            "planning",
-            "park",
-            "member",
-            "name",
-        }
-    ),
-    "address": frozenset({"id", "verified", "approximate", "type", "geocode", "city", "state", "zip", "postal"}),
-    "zip_code": frozenset({"plus", "4"}),
-    "latitude": _PROJECTED | {"longitude", "long", "lon", "lng"},
-    "longitude": _PROJECTED | {"latitude", "lat"},
-    "location": _PROJECTED | {"type", "detail", "details", "description", "name", "id", "code"},
-    "description": frozenset({"resolution", "status", "action", "outcome", "type", "owner", "location", "code"}),
-}
-
-_EXACT_NAMES: dict[str, str] = {synonym: field for field, synonyms in SYNONYMS.items() for synonym in synonyms}
-
-_ABBREVIATIONS = {
-    "dist": "district",
-    "num": "number",
-    "nbr": "number",
-    "no": "number",
-    "addr": "address",
-    "desc": "description",
-    "dept": "department",
-}
-
-
-def _key(name: object) -> str:
-    """Return a column name without case, spaces or a byte-order mark."""
-    return "".join(str(name).replace("\ufeff", "").split()).casefold()
-
-
-def _layout_key(name: object) -> str:
-    """Return a column name reduced to lower-case letters and digits."""
-    return re.sub(r"[^0-9a-z]", "", str(name).casefold())
-
-
-def header_key(columns: Sequence[str]) -> str:
-    """Return a sha256 hex digest of a header, ignoring case, spaces and column order."""
-    normalised = sorted(_key(column) for column in columns)
-    return hashlib.sha256("\x1f".join(normalised).encode("utf-8")).hexdigest()
-
-
-@cache
-def _words(name: str) -> tuple[str, ...]:
-    """Split a column name into lower-case words ("SRType" -> ("sr", "type"))."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", spaced)
-    words = re.findall(r"[a-z0-9]+", spaced.casefold())
-    return tuple(_ABBREVIATIONS.get(word, word) for word in words)
-
-
-def _word_similarity(words: Sequence[str], other: Sequence[str]) -> float:
-    """Score 0..100 how well every word of each name matches some word of the other."""
-    forward = min(max(fuzz.ratio(word, match) for match in other) for word in words)
-    backward = min(max(fuzz.ratio(word, match) for match in words) for word in other)
-    return min(forward, backward)
-
-
-def _similarity(column_words: tuple[str, ...], synonym: str) -> float:
-    """Score 0..1 how well a column name matches a synonym."""
-    synonym_words = tuple(synonym.split())
-    if len(column_words) == 1 < len(synonym_words):
-        # A name written without separators ("srnumber", "ZIPCODE").
-        whole = fuzz.ratio(column_words[0], synonym.replace(" ", ""))
-    else:
-        # Word by word, so that one shared word ("Contact Name" / "Contact Method") is
-        # not enough.
-        whole = _word_similarity(column_words, synonym_words)
-    if whole < _MIN_SIMILARITY * 100:
-        whole = 0.0
-    # Squared, so that a near miss of a precise name ranks below an exact vague one.
-    score = (whole / 100) ** 2
-    if set(synonym_words) <= set(column_words):
-        # The column says more than the synonym ("Ticket Created Date / Time"): a match,
-        # a little less certain the more it adds.
-        score = max(score, 0.85 + 0.1 * len(synonym_words) / len(column_words))
-    return score
-
-
-def _name_score(field: str, column: str) -> tuple[float, str]:
-    """Return the best weighted similarity of `column` to `field`'s synonyms, and why."""
-    words = _words(column)
-    if not words or set(words) & VETO_WORDS.get(field, frozenset()):
-        return 0.0, ""
-    # A column named exactly as another field ("Category") is not a look-alike of this
-    # one ("Subcategory").
-    owner = _EXACT_NAMES.get(" ".join(words))
-    if owner is not None and owner != field:
-        return 0.0, ""
-    best, reason = 0.0, ""
-    for synonym, weight in SYNONYMS[field].items():
-        similarity = _similarity(words, synonym)
-        if similarity * weight > best:
-            best = similarity * weight
-            reason = f"name resembles '{synonym}' ({round(similarity * 100)}%)"
-    return best, reason
 
 
 def _sample(values: pd.Series) -> pd.Series:
@@ -585,10 +144,10 @@ def _values_agree(field: str, column: pd.Series, sample: pd.Series) -> bool | No
 
 def _recognise_layout(columns: Sequence[str], layouts: Sequence[Layout]) -> Layout | None:
     """Return the known layout whose signature the header matches best, if any."""
-    present = {_layout_key(column) for column in columns}
+    present = {layout_key(column) for column in columns}
     best, best_rank = None, (0.0, 0)
     for layout in layouts:
-        found = sum(_layout_key(column) in present for column in layout.signature)
+        found = sum(layout_key(column) in present for column in layout.signature)
         rank = (found / len(layout.signature), found)
         if rank[0] >= _LAYOUT_MIN_SHARE and rank > best_rank:
             best, best_rank = layout, rank
@@ -597,12 +156,12 @@ def _recognise_layout(columns: Sequence[str], layouts: Sequence[Layout]) -> Layo
 
 def _layout_matches(layout: Layout, columns: Sequence[str]) -> dict[str, ColumnMatch]:
     """Map the fields of a recognised layout onto the frame's own column names."""
-    by_key = {_layout_key(column): column for column in columns}
-    present = sum(_layout_key(column) in by_key for column in layout.signature)
+    by_key = {layout_key(column): column for column in columns}
+    present = sum(layout_key(column) in by_key for column in layout.signature)
     confidence = 1.0 if present == len(layout.signature) else 0.95
     matches = {}
     for field, layout_column in layout.columns.items():
-        column = by_key.get(_layout_key(layout_column))
+        column = by_key.get(layout_key(layout_column))
         if column is not None and field not in PERSONAL_FIELD_NAMES:
             reason = f"known layout: {layout.name}"
             matches[field] = ColumnMatch(field, column, confidence, reason)
@@ -616,7 +175,7 @@ def _candidates(frame: pd.DataFrame, fields: Sequence[str], columns: Sequence[st
     found = []
     for field in fields:
         for column in columns:
-            score, reason = _name_score(field, column)
+            score, reason = name_score(field, column)
             if score < _MIN_CONFIDENCE:
                 continue
             agree = _values_agree(field, frame.iloc[:, position[column]], samples[column])

@@ -15,8 +15,9 @@ from voc.core.access import Role, require
 from voc.core.config import Settings
 from voc.core.errors import FileRefused
 from voc.core.fields import REQUEST_FIELDS, label
+from voc.ingest.header import header_key
 from voc.ingest.locate import Located, locate, with_location_problems
-from voc.ingest.mapping import ProposedMapping, header_key, override, propose_mapping
+from voc.ingest.mapping import ProposedMapping, override, propose_mapping
 from voc.ingest.profiles import find_profile, save_profile
 from voc.ingest.read import RawTable, read_table
 from voc.ingest.request_types import load_type_map

@@ -14,12 +14,12 @@ import pandas as pd
 
 from voc.core.fields import PERSONAL_FIELD_NAMES
 from voc.core.periods import local_month, local_week
+from voc.ingest.dates import parse_datetimes
 from voc.ingest.normalize import (
     is_marker,
     normalize_channels,
     normalize_districts,
     normalize_ids,
-    parse_datetimes,
     parse_location,
     parse_numbers,
     redact_personal,
