@@ -13,9 +13,11 @@ import pytest
 from voc.core.fields import CHANNELS
 from voc.ingest.dates import parse_datetimes, parse_times
 from voc.ingest.normalize import (
+    is_zip_code,
     normalize_channels,
     normalize_districts,
     normalize_ids,
+    normalize_zip_codes,
     parse_location,
     parse_numbers,
     redact_personal,
@@ -506,3 +508,22 @@ def test_redact_personal_on_real_descriptions():
     assert redacted["5184306"].startswith("REFERENCE CAD CALL 120618-1077  \nGPD CASE NUMBER GPD18-0022446\n")
     assert redacted["5184306"].endswith("ANY QUESTIONS PLEASE CONTACT [phone]")
     assert "From: E K Sommer [mailto:[e-mail]] " in redacted["3539277"]
+
+
+@pytest.mark.parametrize(
+    ("value", "is_zip", "normalised"),
+    [
+        ("21202", True, "21202"),
+        ("21202.0", True, "21202"),
+        ("2124.0", True, "02124"),  # Boston's 02124 after a spreadsheet took it for a number
+        ("2124", True, "02124"),
+        ("601", True, "00601"),
+        ("21202-1234", True, "21202-1234"),
+        ("212021234", True, "212021234"),
+        ("see note 3", False, "see note 3"),
+        ("12", False, "12"),
+    ],
+)
+def test_zip_codes_as_typed_or_as_a_spreadsheet_stored_them(value: str, is_zip: bool, normalised: str):
+    assert is_zip_code(pd.Series([value])).tolist() == [is_zip]
+    assert normalize_zip_codes(pd.Series([value])).tolist() == [normalised]

@@ -33,8 +33,12 @@ def header_key(columns: Sequence[str]) -> str:
 
 @cache
 def header_words(name: str) -> tuple[str, ...]:
-    """Split a column name into lower-case words ("SRType" -> ("sr", "type"))."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    """Split a column name into lower-case words, abbreviations spelled out.
+
+    "SRType" -> ("sr", "type"), "open_dt" -> ("open", "date"), "Case #" -> ("case", "number").
+    """
+    spaced = re.sub(r"#", " number ", name)
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", spaced)
     spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", spaced)
     words = re.findall(r"[a-z0-9]+", spaced.casefold())
     return tuple(ABBREVIATIONS.get(word, word) for word in words)
@@ -75,8 +79,9 @@ def name_score(field: str, column: str) -> tuple[float, str]:
         return 0.0, ""
     # A column named exactly as another field ("Category") is not a look-alike of this
     # one ("Subcategory").
-    owner = _EXACT_NAMES.get(" ".join(words))
-    if owner is not None and owner != field:
+    name = " ".join(words)
+    owner = _EXACT_NAMES.get(name)
+    if owner is not None and owner != field and name not in SYNONYMS[field]:
         return 0.0, ""
     best, reason = 0.0, ""
     for synonym, weight in SYNONYMS[field].items():
@@ -84,4 +89,6 @@ def name_score(field: str, column: str) -> tuple[float, str]:
         if similarity * weight > best:
             best = similarity * weight
             reason = f"name resembles '{synonym}' ({round(similarity * 100)}%)"
+    if reason and name != column.casefold().strip():
+        reason += f", read as '{name}'"
     return best, reason

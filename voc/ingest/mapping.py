@@ -11,9 +11,9 @@ import pandas as pd
 
 from voc.core.fields import PERSONAL_FIELD_NAMES, REQUEST_FIELD_NAMES, REQUEST_FIELDS
 from voc.ingest.dates import parse_datetimes, parse_times
-from voc.ingest.header import layout_key, name_score
+from voc.ingest.header import header_words, layout_key, name_score
 from voc.ingest.layouts import KNOWN_LAYOUTS, Layout
-from voc.ingest.normalize import parse_location, parse_numbers
+from voc.ingest.normalize import is_zip_code, normalize_districts, parse_location, parse_numbers
 from voc.ingest.vocabulary import MISSING_TOKENS
 
 GUESS_BELOW = 0.6  # confidences under this are shown to the analyst as guesses
@@ -51,40 +51,52 @@ class ProposedMapping:
         return [f.name for f in REQUEST_FIELDS if f.required and f.name not in self.matches]
 
 
-def _sample(values: pd.Series) -> pd.Series:
-    """Return the first _SAMPLE distinct non-missing values of a column, in order of appearance."""
-    # The first rows usually hold that many: only a column with fewer is deduplicated whole.
-    sample = _distinct_present(values.iloc[:_SAMPLE_HEAD])
-    if len(sample) < _SAMPLE and len(values) > _SAMPLE_HEAD:
-        sample = _distinct_present(values.iloc[:_SAMPLE_ROWS])
-    return sample.iloc[:_SAMPLE]
+@dataclass(frozen=True)
+class _Evidence:
+    """What a column's values show: its distinct present values, its present rows, how full it is."""
+
+    distinct: pd.Series  # the first _SAMPLE distinct present values, in order of appearance
+    rows: pd.Series  # the present values of the first _SAMPLE_HEAD rows, repeats kept
+    filled: float  # share of the first _SAMPLE_HEAD rows that hold a value
 
 
-def _distinct_present(values: pd.Series) -> pd.Series:
-    """Return the distinct values that are neither missing nor a missing-value marker, in order."""
-    distinct = pd.Series(values.unique(), dtype=object)
-    distinct = distinct[distinct.notna()]
-    marker = distinct.astype("str").str.strip().str.casefold().isin(MISSING_TOKENS)
-    return distinct[~marker].reset_index(drop=True)
+def _evidence(values: pd.Series) -> _Evidence:
+    head = values.iloc[:_SAMPLE_HEAD]
+    present = head[~_missing_values(head)]
+    # The first rows usually hold _SAMPLE distinct values: only a column with fewer is deduplicated whole.
+    distinct = _distinct(present)
+    if len(distinct) < _SAMPLE and len(values) > _SAMPLE_HEAD:
+        more = values.iloc[:_SAMPLE_ROWS]
+        distinct = _distinct(more[~_missing_values(more)])
+    return _Evidence(distinct.iloc[:_SAMPLE], present, _share(~_missing_values(head)))
+
+
+def _missing_values(values: pd.Series) -> np.ndarray:
+    text = values.astype("str").str.strip().str.casefold()
+    return (values.isna() | text.isin(MISSING_TOKENS)).to_numpy(dtype=bool)
+
+
+def _distinct(values: pd.Series) -> pd.Series:
+    return pd.Series(values.unique(), dtype=object)
 
 
 def _share(mask: pd.Series | np.ndarray) -> float:
     return float(np.mean(mask)) if len(mask) else 0.0
 
 
-def _looks_like_dates(values: pd.Series) -> bool:
-    _, unreadable = parse_datetimes(values, timezone="UTC")
+def _looks_like_dates(column: _Evidence) -> bool:
+    _, unreadable = parse_datetimes(column.distinct, timezone="UTC")
     return _share(~unreadable) >= 0.8
 
 
-def _looks_like_times(values: pd.Series) -> bool:
-    _, unreadable = parse_times(values)
+def _looks_like_times(column: _Evidence) -> bool:
+    _, unreadable = parse_times(column.distinct)
     return _share(~unreadable) >= 0.8
 
 
-def _looks_like(low: float, high: float) -> Callable[[pd.Series], bool]:
-    def check(values: pd.Series) -> bool:
-        numbers, _ = parse_numbers(values)
+def _looks_like(low: float, high: float) -> Callable[[_Evidence], bool]:
+    def check(column: _Evidence) -> bool:
+        numbers, _ = parse_numbers(column.distinct)
         in_range = numbers.between(low, high)
         # Whole numbers only is a code or a count, not a coordinate.
         fractional = (numbers % 1 != 0).any()
@@ -103,43 +115,62 @@ def _looks_like_points(values: pd.Series) -> bool:
     return _share(latitudes.notna()) >= 0.8
 
 
-def _looks_like_zip_codes(values: pd.Series) -> bool:
-    text = values.astype("str").str.strip().str.replace(r"\.0$", "", regex=True)
-    return _share(text.str.fullmatch(r"\d{5}(?:-?\d{4})?")) >= 0.8
+def _holds_points(column: _Evidence) -> bool:
+    return _looks_like_points(column.distinct)
 
 
-def _few_values(limit: int) -> Callable[[pd.Series], bool]:
-    def check(values: pd.Series) -> bool:
-        return len(values) <= limit
+def _looks_like_addresses(column: _Evidence) -> bool:
+    # Addresses hold letters and are no map points (a "Location" column may be either).
+    has_letters = column.distinct.astype("str").str.contains(r"[A-Za-z]{2}").to_numpy(dtype=bool, na_value=False)
+    return _share(has_letters) >= 0.8 and not _looks_like_points(column.distinct)
 
-    return check
+
+def _looks_like_zip_codes(column: _Evidence) -> bool:
+    # Counted over rows, not distinct values: a few odd values ("N/A - see notes") each written
+    # once weigh as much as a ZIP written a hundred times among distinct values.
+    return _share(is_zip_code(column.rows)) >= 0.8
 
 
-_VALUE_CHECKS: dict[str, tuple[Callable[[pd.Series], bool], str]] = {
-    "opened_at": (_looks_like_dates, "values look like dates"),
-    "closed_at": (_looks_like_dates, "values look like dates"),
-    "opened_time": (_looks_like_times, "values look like times of day"),
-    "closed_time": (_looks_like_times, "values look like times of day"),
+def _looks_like_districts(column: _Evidence) -> bool:
+    # A short list of values, nearly every row of which reduces to a short code ("District 8" -> "8").
+    if len(column.distinct) > 100:
+        return False
+    codes, _ = normalize_districts(column.rows)
+    return _share(codes.str.len().le(12).to_numpy(dtype=bool, na_value=False)) >= 0.8
+
+
+_VALUE_CHECKS: dict[str, tuple[Callable[[_Evidence], bool], str]] = {
+    "opened_at": (_looks_like_dates, "values read as dates"),
+    "closed_at": (_looks_like_dates, "values read as dates"),
+    "opened_time": (_looks_like_times, "values read as times of day"),
+    "closed_time": (_looks_like_times, "values read as times of day"),
     "latitude": (_looks_like(-90, 90), "values within [-90, 90]"),
     "longitude": (_looks_like(-180, 180), "values within [-180, 180]"),
-    "location": (_looks_like_points, "values look like map points"),
-    "zip_code": (_looks_like_zip_codes, "values look like ZIP codes"),
-    "district": (_few_values(100), "a short list of values"),
+    "location": (_holds_points, "values look like map points"),
+    "address": (_looks_like_addresses, "values look like addresses"),
+    "zip_code": (_looks_like_zip_codes, "most rows hold a ZIP code"),
+    "district": (_looks_like_districts, "a short list of district codes"),
 }
+# A required field's column must be mostly filled: an always- or nearly-empty column
+# ("submitted_photo") is not the opened date, whatever its name says.
+_REQUIRED_FILLED = 0.5
+_REQUIRED = frozenset(f.name for f in REQUEST_FIELDS if f.required)
 
 
-def _values_agree(field: str, column: pd.Series, sample: pd.Series) -> bool | None:
+def _values_agree(field: str, column: _Evidence) -> bool | None:
     """Say whether a column's values suit a field: True, False, or None if unknown."""
-    if not len(sample):
+    if field in _REQUIRED and column.filled < _REQUIRED_FILLED:
+        return False
+    if not len(column.distinct):
+        # An optional column may be empty this month (nothing closed yet) and filled the next.
         return None
     if field == "source_id":
-        present = column[column.astype("str").str.strip() != ""].dropna()
-        return bool(present.nunique() >= 0.5 * len(present))
+        return bool(column.rows.nunique() >= 0.5 * len(column.rows))
     if field == "description":
         # Free text varies; a handful of repeated labels (KC's DETAIL) is a code list.
-        return None if len(sample) > 10 or len(column) < 50 else False
+        return None if len(column.distinct) > 10 or len(column.rows) < 50 else False
     check = _VALUE_CHECKS.get(field)
-    return None if check is None else check[0](sample)
+    return None if check is None else check[0](column)
 
 
 def _recognise_layout(columns: Sequence[str], layouts: Sequence[Layout]) -> Layout | None:
@@ -171,14 +202,14 @@ def _layout_matches(layout: Layout, columns: Sequence[str]) -> dict[str, ColumnM
 def _candidates(frame: pd.DataFrame, fields: Sequence[str], columns: Sequence[str]) -> list:
     """Score every (field, column) pair by name, confirmed or vetoed by the values."""
     position = {column: i for i, column in reversed(list(enumerate(frame.columns)))}
-    samples = {column: _sample(frame.iloc[:, position[column]]) for column in columns}
+    evidence = {column: _evidence(frame.iloc[:, position[column]]) for column in columns}
     found = []
     for field in fields:
         for column in columns:
             score, reason = name_score(field, column)
             if score < _MIN_CONFIDENCE:
                 continue
-            agree = _values_agree(field, frame.iloc[:, position[column]], samples[column])
+            agree = _values_agree(field, evidence[column])
             if agree is False:
                 continue
             if agree and field in _VALUE_CHECKS:
@@ -186,14 +217,24 @@ def _candidates(frame: pd.DataFrame, fields: Sequence[str], columns: Sequence[st
                 reason = f"{reason}; {_VALUE_CHECKS[field][1]}"
             found.append(ColumnMatch(field, column, round(score, 3), reason))
     if "location" in fields and not any(match.field == "location" for match in found):
-        found += _location_by_values(samples)
-    return found
+        found += _location_by_values(evidence)
+    return _labels_over_codes(found)
 
 
-def _location_by_values(samples: dict[str, pd.Series]) -> list[ColumnMatch]:
+def _labels_over_codes(found: list[ColumnMatch]) -> list[ColumnMatch]:
+    """Drop a column when "<its name> Description" suits the same field: that one holds its labels.
+
+    Miami-Dade's "Case Owner" holds codes, "Case Owner Description" the departments' names.
+    """
+    named = {(match.field, header_words(match.column)) for match in found}
+    return [match for match in found if (match.field, (*header_words(match.column), "description")) not in named]
+
+
+def _location_by_values(evidence: dict[str, _Evidence]) -> list[ColumnMatch]:
     """Offer, as guesses, text columns whose values are map points whatever their name."""
     guesses = []
-    for column, sample in samples.items():
+    for column, values in evidence.items():
+        sample = values.distinct
         is_text = len(sample) and sample.map(lambda v: isinstance(v, str)).all()
         if is_text and _looks_like_points(sample):
             guesses.append(ColumnMatch("location", column, 0.5, "values look like map points"))

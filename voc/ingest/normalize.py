@@ -136,6 +136,24 @@ def normalize_ids(values: pd.Series) -> pd.Series:
     return text.mask(missing_mask(text)).rename(values.name)
 
 
+# Five digits, ZIP+4, or a ZIP a spreadsheet stored as a number: leading zeros lost ("2124" for
+# 02124) and ".0" added ("2124.0").
+_ZIP = r"(?:\d{5}(?:-?\d{4})?|\d{3,5}(?:\.0+)?)"
+
+
+def is_zip_code(values: pd.Series) -> np.ndarray:
+    """Tell which values are US ZIP codes, as typed or as a spreadsheet stored them (2124.0)."""
+    text = values.astype("str").str.strip()
+    return text.str.fullmatch(_ZIP).to_numpy(dtype=bool, na_value=False)
+
+
+def normalize_zip_codes(values: pd.Series) -> pd.Series:
+    """Return ZIP codes as five-digit text (ZIP+4 as written): "2124.0" -> "02124"; other text kept."""
+    ids = normalize_ids(values)
+    stored_as_number = ids.str.fullmatch(r"\d{3,4}").to_numpy(dtype=bool, na_value=False)
+    return ids.mask(stored_as_number, ids.str.zfill(5))
+
+
 _DISTRICT_PREFIX = re.compile(
     r"^(?:(?:city|county)\s+)?"
     r"(?:(?:council|commission|commissioner|supervisor|supervisorial|legislative)\s+)?"

@@ -20,6 +20,7 @@ from voc.ingest.normalize import (
     normalize_channels,
     normalize_districts,
     normalize_ids,
+    normalize_zip_codes,
     parse_location,
     parse_numbers,
     redact_personal,
@@ -153,7 +154,7 @@ def prepare(raw: pd.DataFrame, row_numbers: np.ndarray, mapping: dict[str, str],
             out[name] = pd.Series(pd.NA, index=raw.index, dtype="str")
     if context.redact:
         out["description"] = redact_personal(out["description"]).mask(out["description"].isna())
-    out["zip_code"] = normalize_ids(column("zip_code")) if "zip_code" in mapping else pd.NA
+    out["zip_code"] = normalize_zip_codes(column("zip_code")) if "zip_code" in mapping else pd.NA
     out["district_code"] = _districts(column("district"), report, mapping, context.district_codes)
     out["latitude"], out["longitude"] = _coordinates(column, report, mapping, context.bounds)
     out = pd.concat([categorised, out.drop(columns=categorised.columns, errors="ignore")], axis=1)

@@ -61,6 +61,7 @@ SYNONYMS: dict[str, dict[str, float]] = {
             1.0,
         ),
         **dict.fromkeys(("created", "opened", "received", "submitted", "reported"), 0.85),
+        "open": 0.8,
         "date": 0.6,
     },
     "opened_time": dict.fromkeys(
@@ -107,10 +108,12 @@ SYNONYMS: dict[str, dict[str, float]] = {
                 "service name",
                 "request category",
                 "problem code description",
+                "service requested",
+                "sr description",  # Austin's 311 export names the type so
             ),
             1.0,
         ),
-        **dict.fromkeys(("category", "problem", "issue", "complaint"), 0.8),
+        **dict.fromkeys(("category", "problem", "issue", "complaint", "subject"), 0.8),
         "type": 0.75,
     },
     "subcategory": dict.fromkeys(
@@ -124,9 +127,12 @@ SYNONYMS: dict[str, dict[str, float]] = {
             "issue subtype",
             "problem subtype",
             "descriptor",
+            "request reason",
         ),
         1.0,
-    ),
+    )
+    # A bare "Type" under a "Request Type" (Kansas City), a "Reason" under a type (New Orleans).
+    | {"type": 0.6, "reason": 0.7},
     "department": {
         **dict.fromkeys(
             (
@@ -140,6 +146,8 @@ SYNONYMS: dict[str, dict[str, float]] = {
                 "department name",
                 "division",
                 "case owner",
+                "business unit",
+                "owning business unit",
             ),
             1.0,
         ),
@@ -180,6 +188,7 @@ SYNONYMS: dict[str, dict[str, float]] = {
                 "sr status",
                 "current status",
                 "status description",
+                "status reason",
             ),
             1.0,
         ),
@@ -211,14 +220,20 @@ SYNONYMS: dict[str, dict[str, float]] = {
                 "site address",
                 "service address",
                 "location address",
+                "location detail",
+                "incident location",
+                "sr location",
             ),
             1.0,
         ),
         "street": 0.7,
+        # Many CRMs call the address "Location"; its values tell it from a map point.
+        "location": 0.7,
     },
     "zip_code": dict.fromkeys(("zip code", "zip", "zipcode", "postal code", "zip postal code", "incident zip"), 1.0),
-    "latitude": {"latitude": 1.0, "lat": 1.0, "y latitude": 1.0},
-    "longitude": {"longitude": 1.0, "long": 1.0, "lon": 1.0, "lng": 1.0, "x longitude": 1.0},
+    # A bare "Y" / "X" may be degrees or State Plane feet: only values within range decide it.
+    "latitude": {"latitude": 1.0, "lat": 1.0, "y latitude": 1.0, "y": 0.7},
+    "longitude": {"longitude": 1.0, "long": 1.0, "lon": 1.0, "lng": 1.0, "x longitude": 1.0, "x": 0.7},
     "location": {
         **dict.fromkeys(
             (
@@ -319,7 +334,7 @@ VETO_WORDS: dict[str, frozenset[str]] = {
     "request_type": frozenset({"sub", "subtype", "code", "location", "address", "facility", "vehicle", "property"}),
     "department": frozenset({"code", "id"}),
     "channel": frozenset({"id", "code"}),
-    "status": frozenset({"date", "notes", "note", "reason", "updated", "code"}),
+    "status": frozenset({"date", "notes", "note", "updated", "code"}),
     "district": frozenset(
         {
             "police",
@@ -352,20 +367,41 @@ VETO_WORDS: dict[str, frozenset[str]] = {
     ),
     "address": frozenset({"id", "verified", "approximate", "type", "geocode", "city", "state", "zip", "postal"}),
     "zip_code": frozenset({"plus", "4"}),
-    "latitude": _PROJECTED | {"longitude", "long", "lon", "lng"},
-    "longitude": _PROJECTED | {"latitude", "lat"},
+    "latitude": _PROJECTED - {"y"} | {"x", "longitude", "long", "lon", "lng"},
+    "longitude": _PROJECTED - {"x"} | {"y", "latitude", "lat"},
     "location": _PROJECTED | {"type", "detail", "details", "description", "name", "id", "code"},
     "description": frozenset({"resolution", "status", "action", "outcome", "type", "owner", "location", "code"}),
 }
 
+# Short forms CRMs and report writers use in headers, read as the word they stand for.
 ABBREVIATIONS = {
     "dist": "district",
     "num": "number",
     "nbr": "number",
     "no": "number",
+    "nr": "number",
     "addr": "address",
     "desc": "description",
+    "descr": "description",
     "dept": "department",
+    "dt": "date",
+    "dte": "date",
+    "tm": "time",
+    "clsd": "closed",
+    "crtd": "created",
+    "rcvd": "received",
+    "recd": "received",
+    "req": "request",
+    "rqst": "request",
+    "svc": "service",
+    "srvc": "service",
+    "src": "source",
+    "stat": "status",
+    "sts": "status",
+    "comm": "commission",
+    "loc": "location",
+    "cat": "category",
+    "typ": "type",
 }
 
 
