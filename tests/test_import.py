@@ -266,7 +266,7 @@ def test_mapping_can_be_corrected_and_is_remembered_for_next_month(engine: sa.En
         {"Ref": f"A{i}", "When": f"2026-03-0{i + 1} 09:00", "Issue": "Pothole", "Notes": "n", "Who": "Jo"}
         for i in range(3)
     ]
-    with pytest.raises(FileRefused, match="Record ID"):
+    with pytest.raises(FileRefused, match="Opened"):
         _import(engine, _csv(rows), "odd.csv", overrides={"source_id": None})
     first = _import(
         engine,

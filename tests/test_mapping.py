@@ -422,12 +422,9 @@ def test_override_semantics():
 
 def test_missing_required():
     mapping = ProposedMapping({"opened_at": ColumnMatch("opened_at", "Created", 0.9, "name resembles 'created'")})
-    assert mapping.missing_required() == ["source_id", "request_type"]
-    assert override(mapping, {"opened_at": None}).missing_required() == [
-        "source_id",
-        "opened_at",
-        "request_type",
-    ]
+    # A file without a record id imports with keys derived from its rows' content.
+    assert mapping.missing_required() == ["request_type"]
+    assert override(mapping, {"opened_at": None}).missing_required() == ["opened_at", "request_type"]
 
 
 def test_header_key():

@@ -151,15 +151,15 @@ _VALUE_CHECKS: dict[str, tuple[Callable[[_Evidence], bool], str]] = {
     "zip_code": (_looks_like_zip_codes, "most rows hold a ZIP code"),
     "district": (_looks_like_districts, "a short list of district codes"),
 }
-# A required field's column must be mostly filled: an always- or nearly-empty column
+# The id's and a required field's column must be mostly filled: an always- or nearly-empty column
 # ("submitted_photo") is not the opened date, whatever its name says.
 _REQUIRED_FILLED = 0.5
-_REQUIRED = frozenset(f.name for f in REQUEST_FIELDS if f.required)
+_NEEDS_FILLED = frozenset({"source_id"} | {f.name for f in REQUEST_FIELDS if f.required})
 
 
 def _values_agree(field: str, column: _Evidence) -> bool | None:
     """Say whether a column's values suit a field: True, False, or None if unknown."""
-    if field in _REQUIRED and column.filled < _REQUIRED_FILLED:
+    if field in _NEEDS_FILLED and column.filled < _REQUIRED_FILLED:
         return False
     if not len(column.distinct):
         # An optional column may be empty this month (nothing closed yet) and filled the next.

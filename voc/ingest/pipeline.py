@@ -21,7 +21,7 @@ from voc.ingest.mapping import ProposedMapping, override, propose_mapping
 from voc.ingest.profiles import find_profile, save_profile
 from voc.ingest.read import RawTable, read_table
 from voc.ingest.request_types import load_type_map
-from voc.ingest.validate import Bounds, Context, Prepared, prepare
+from voc.ingest.validate import DERIVED_IDS_NOTE, Bounds, Context, Prepared, prepare
 from voc.store.engine import record_audit, write_transaction
 from voc.store.models import District, RejectedRow
 from voc.store.requests import save_requests
@@ -70,6 +70,7 @@ class ImportReport:
     message: str
     outside_districts: int = 0  # rows kept and flagged: their coordinates are outside every district
     district_mismatches: int = 0  # rows kept and flagged: their stated district is not the one at their point
+    record_ids: str = ""  # where each contact's key comes from: a column, or derived from its content
 
     def as_json(self, *, max_problems: int = 1000) -> dict[str, Any]:
         """Return the report as the JSON object `voc import requests --json` prints."""
@@ -91,6 +92,7 @@ class ImportReport:
             "message": self.message,
             "outside_districts": self.outside_districts,
             "district_mismatches": self.district_mismatches,
+            "record_ids": self.record_ids,
         }
 
 
@@ -208,6 +210,7 @@ def import_requests(
         message="",
         outside_districts=located.outside,
         district_mismatches=located.mismatches,
+        record_ids=_record_ids(mapping),
     )
     if options.dry_run:
         report.inserted = len(prepared.rows)
@@ -217,6 +220,12 @@ def import_requests(
     _write(engine, plan, prepared, report, data, settings.user)
     report_progress("Done", 1.0)
     return report
+
+
+def _record_ids(mapping: dict[str, str]) -> str:
+    if "source_id" in mapping:
+        return f"Each contact's key is its record ID, from the column {mapping['source_id']!r}."
+    return DERIVED_IDS_NOTE
 
 
 def _locate(engine: sa.Engine, prepared: Prepared, mapping: dict[str, str]) -> tuple[Prepared, Located]:

@@ -6,6 +6,7 @@ values, in the report); a warning keeps the row and says what was set aside.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -134,7 +135,6 @@ def prepare(raw: pd.DataFrame, row_numbers: np.ndarray, mapping: dict[str, str],
 
     out = pd.DataFrame(index=raw.index)
     out["source"] = context.source
-    out["source_id"] = _source_ids(column("source_id"), report, mapping)
     out["opened_at"], out["closed_at"] = _timestamps(column, report, mapping, context.timezone)
     out["opened_month"] = local_month(out["opened_at"], context.timezone)
     out["opened_week"] = local_week(out["opened_at"], context.timezone)
@@ -143,6 +143,10 @@ def prepare(raw: pd.DataFrame, row_numbers: np.ndarray, mapping: dict[str, str],
     request_type = _text(column("request_type"), n, _MAX_TEXT["request_type"])
     report.add(request_type.isna(), mapping.get("request_type", ""), "The request type is empty.")
     out["request_type"] = request_type
+    if "source_id" in mapping:
+        out["source_id"] = _source_ids(column("source_id"), report, mapping)
+    else:
+        out["source_id"] = derived_ids(out["opened_at"], request_type, _text(column("address"), n))
     out["department"] = _text(column("department"), n, _MAX_TEXT["department"])
     out["channel"] = normalize_channels(column("channel")) if "channel" in mapping else pd.NA
     own_types = normalize_contact_types(column("contact_type")) if "contact_type" in mapping else None
@@ -195,6 +199,33 @@ def _source_ids(values: pd.Series | None, report: Report, mapping: dict[str, str
             ),
         )
     return ids
+
+
+DERIVED_ID_PREFIX = "derived-"
+DERIVED_IDS_NOTE = (
+    "The file has no record-ID column: each contact's key was derived from its opened time, request type "
+    "and address (and its place among rows identical in all three), so uploading this file again, or a "
+    "later file that overlaps it, does not count a contact twice."
+)
+
+
+def derived_ids(opened: pd.Series, request_type: pd.Series, address: pd.Series) -> pd.Series:
+    """Return a stable key per row from its content, for files that carry no record id.
+
+    Rows equal in opened time, type and address (case and spaces ignored) are told apart by their
+    order in the file, so the same rows in the next month's overlapping export get the same keys.
+    """
+    content = pd.DataFrame(
+        {
+            "opened": opened.dt.strftime("%Y-%m-%dT%H:%M:%S").fillna(""),
+            "type": request_type.str.casefold().str.split().str.join(" ").fillna(""),
+            "address": address.str.casefold().str.split().str.join(" ").fillna(""),
+        }
+    )
+    content["place"] = content.groupby(["opened", "type", "address"], sort=False).cumcount().astype("str")
+    text = content["opened"] + "\x1f" + content["type"] + "\x1f" + content["address"] + "\x1f" + content["place"]
+    digests = [hashlib.sha256(value.encode("utf-8")).hexdigest()[:24] for value in text]
+    return pd.Series([DERIVED_ID_PREFIX + digest for digest in digests], index=opened.index, dtype="str")
 
 
 def _timestamps(column, report: Report, mapping: dict[str, str], timezone: str) -> tuple[pd.Series, pd.Series]:  # type: ignore[no-untyped-def]
