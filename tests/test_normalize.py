@@ -385,9 +385,9 @@ def test_normalize_real_districts():
 
 # Every channel value of the real files (full shared copies), and common other spellings.
 CHANNEL_CASES = {
-    "phone": ["PHONE", "Phone", "Call", "Phone Call", "Voicemail", "PHONC", "Telephone"],
-    "web": ["WEB", "Self Service", "Online", "ONLINE", "Internet", "Website", "API"],
-    "app": ["Mobile App", "App", "iPhone", "IPHONE", "Android", "ANDROID", "MOBILE", "iOS"],
+    "phone": ["PHONE", "Phone", "Call", "Phone Call", "Voicemail", "PHONC", "Telephone", "Voice In", "IVR"],
+    "web": ["WEB", "Self Service", "Online", "ONLINE", "Internet", "Website", "API", "Open311", "Web Form"],
+    "app": ["Mobile App", "App", "iPhone", "IPHONE", "Android", "ANDROID", "MOBILE", "iOS", "SeeClickFix"],
     "e-mail": ["Email", "EMAIL", "E-Mail", "e-mail"],
     "walk-in": ["Walk In", "Walk-in", "WALKIN", "WALK", "Counter"],
     "social media": ["Twitter", "TWIR", "Facebook", "Social", "Social Media"],
@@ -404,11 +404,11 @@ CHANNEL_CASES = {
         "XTERFACE",
         "XTERNEAT",
         "PROACT",
-        "SRVCDRCT",
         "MAYOFF",
-        "ZAPATA",
         "OTHER",
         "BOT",
+        "CRM",
+        "Proactive",
     ],
 }
 
@@ -419,12 +419,20 @@ CHANNEL_CASES = {
 )
 def test_normalize_channels(value: str, expected: str):
     assert expected in CHANNELS
-    assert normalize_channels(pd.Series([value]))[0] == expected
+    channels, unknown = normalize_channels(pd.Series([value]))
+    assert (channels[0], unknown[0]) == (expected, False)
+
+
+@pytest.mark.parametrize("value", ["ZAPATA", "SRVCDRCT", "Kiosk 3"])
+def test_unknown_channels_are_kept_as_typed_and_flagged(value: str):
+    channels, unknown = normalize_channels(pd.Series([f" {value} "]))
+    assert (channels[0], unknown[0]) == (value, True)
 
 
 @pytest.mark.parametrize("value", ["", "  ", "NA", None, "UNKNOWN", "Unspecified"])
 def test_normalize_channels_blank_is_missing(value: object):
-    assert pd.isna(normalize_channels(pd.Series([value], dtype=object))[0])
+    channels, unknown = normalize_channels(pd.Series([value], dtype=object))
+    assert pd.isna(channels[0]) and not unknown[0]
 
 
 REAL_CHANNEL_COUNTS = [
@@ -456,13 +464,14 @@ REAL_CHANNEL_COUNTS = [
 
 @pytest.mark.parametrize(("name", "column", "counts"), REAL_CHANNEL_COUNTS)
 def test_real_channel_columns(name: str, column: str, counts: dict[str, int]):
-    channels = normalize_channels(load(name)[column])
+    channels, unknown = normalize_channels(load(name)[column])
     assert channels.value_counts().to_dict() == counts
+    assert not unknown.any()
 
 
 def test_real_nyc_unknown_channel_is_missing():
     raw = load("nyc311_2024-04_sample.csv")["open_data_channel_type"]
-    channels = normalize_channels(raw)
+    channels, _ = normalize_channels(raw)
     assert channels.isna().tolist() == raw.eq("UNKNOWN").tolist()
 
 

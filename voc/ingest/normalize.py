@@ -209,33 +209,41 @@ def normalize_districts(values: pd.Series, known_codes: Sequence[str] | None = N
     return district, pd.Series(per_row(unknown_u, codes, False), index=values.index)
 
 
-def _channel(value: object) -> str | None:
-    """Classify one raw channel value; None when it says nothing."""
+_CHANNEL_LENGTH = 40  # the store's channel column
+
+
+def _channel(value: object) -> tuple[str | None, bool]:
+    """Classify one raw channel value; return the channel (None when it says nothing) and whether it is unknown.
+
+    An unknown value is kept as typed, not guessed.
+    """
     key = re.sub(r"[^a-z0-9]+", " ", str(value).casefold()).strip()
     if key in MISSING_TOKENS or key in UNKNOWN_CHANNELS:
-        return None
+        return None, False
     words = key.split()
     phrases = set(words) | {" ".join(pair) for pair in pairwise(words)}
     for channel, markers in CHANNEL_WORDS:
         if phrases & markers:
-            return channel
-    # Miami-Dade's typo "PHONC" and the like.
-    return "phone" if key.startswith("phon") else "other"
+            return channel, False
+    if key.startswith("phon"):  # Miami-Dade's typo "PHONC" and the like
+        return "phone", False
+    return " ".join(str(value).split())[:_CHANNEL_LENGTH], True
 
 
-def normalize_channels(values: pd.Series) -> pd.Series:
-    """Map raw channel or source values to voc.core.fields.CHANNELS; blank and "Unknown" are NA.
+def normalize_channels(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Map raw channel or source values to voc.core.fields.CHANNELS; return channels and an unknown mask.
 
-    Internally generated contacts ("Driver Self Report", "Internal", "System") and
-    post, fax or interfaces from other systems are "other".
+    Blank and "Unknown" are NA. Contacts the county generated itself ("Driver Self Report",
+    "Internal", "System"), post, fax and other systems' interfaces are "other". A value the
+    vocabulary (voc.ingest.vocabulary.CHANNEL_WORDS) does not know is kept as typed and True in the mask.
     """
     codes, uniques = pd.factorize(values)
     missing_u = missing_mask(uniques)
-    channels_u = np.array(
-        [None if gone else _channel(v) for v, gone in zip(uniques, missing_u, strict=True)], dtype=object
-    )
-    result = per_row(channels_u, codes, None)
-    return pd.Series(result, index=values.index, name=values.name, dtype="str")
+    read = [(None, False) if gone else _channel(v) for v, gone in zip(uniques, missing_u, strict=True)]
+    channels_u = np.array([channel for channel, _ in read], dtype=object)
+    unknown_u = np.array([unknown for _, unknown in read], dtype=bool)
+    channels = pd.Series(per_row(channels_u, codes, None), index=values.index, name=values.name, dtype="str")
+    return channels, pd.Series(per_row(unknown_u, codes, False), index=values.index, name=values.name)
 
 
 _EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}"

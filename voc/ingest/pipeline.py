@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -21,6 +23,7 @@ from voc.ingest.mapping import ProposedMapping, override, propose_mapping
 from voc.ingest.profiles import find_profile, save_profile
 from voc.ingest.read import RawTable, read_table
 from voc.ingest.request_types import load_type_map
+from voc.ingest.timestamps import DateRange
 from voc.ingest.validate import DERIVED_IDS_NOTE, Bounds, Context, Prepared, prepare
 from voc.store.engine import record_audit, write_transaction
 from voc.store.models import District, RejectedRow
@@ -70,6 +73,7 @@ class ImportReport:
     message: str
     outside_districts: int = 0  # rows kept and flagged: their coordinates are outside every district
     district_mismatches: int = 0  # rows kept and flagged: their stated district is not the one at their point
+    unknown_channels: pd.DataFrame = field(default_factory=pd.DataFrame)  # channel values kept as typed, contacts
     record_ids: str = ""  # where each contact's key comes from: a column, or derived from its content
 
     def as_json(self, *, max_problems: int = 1000) -> dict[str, Any]:
@@ -92,6 +96,7 @@ class ImportReport:
             "message": self.message,
             "outside_districts": self.outside_districts,
             "district_mismatches": self.district_mismatches,
+            "unknown_channels": self.unknown_channels.to_dict("records"),
             "record_ids": self.record_ids,
         }
 
@@ -124,9 +129,11 @@ def _county_context(engine: sa.Engine, settings: Settings, source: str) -> Conte
     with engine.connect() as connection:
         codes = list(connection.execute(sa.select(districts.c.code)).scalars())
         type_map = load_type_map(connection)
+    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
     return Context(
         source=source,
         timezone=settings.timezone,
+        plausible=DateRange(today=today, first_year=settings.first_year),
         district_codes=codes,
         bounds=_bounds(engine) if codes else None,
         type_map=type_map,
@@ -210,6 +217,7 @@ def import_requests(
         message="",
         outside_districts=located.outside,
         district_mismatches=located.mismatches,
+        unknown_channels=prepared.unknown_channels,
         record_ids=_record_ids(mapping),
     )
     if options.dry_run:

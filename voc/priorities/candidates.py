@@ -25,7 +25,8 @@ from voc.core.errors import FileRefused, VocError
 from voc.ingest.normalize import normalize_districts, normalize_ids, parse_numbers
 from voc.ingest.pipeline import ImportReport, save_rejected
 from voc.ingest.read import RawTable, read_table
-from voc.ingest.validate import Prepared, Report
+from voc.ingest.report import Report
+from voc.ingest.validate import Prepared
 from voc.store.candidates import save_candidates
 from voc.store.districts import load_districts
 from voc.store.engine import record_audit, write_transaction
