@@ -19,11 +19,11 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-def test_only_voc_ui_imports_streamlit() -> None:
+def test_only_the_app_adapter_imports_streamlit() -> None:
     offenders = [
         str(path.relative_to(ROOT))
         for path in (ROOT / "voc").rglob("*.py")
-        if path.name != "ui.py" and "streamlit" in _imports(path)
+        if path.parent.name != "app" and "streamlit" in _imports(path)
     ]
     assert offenders == []
 
@@ -41,10 +41,10 @@ def test_every_page_runs_inside_the_app_frame() -> None:
         first_call = next(
             node for node in statements if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
         )
-        assert ast.unparse(first_call) == "ui.require_frame()", page.name
+        assert ast.unparse(first_call) == "frame.require_frame()", page.name
 
 
 def test_every_page_file_is_in_the_navigation() -> None:
-    from voc.ui import PAGES, SIGN_IN
+    from voc.app.frame import PAGES, SIGN_IN
 
     assert {page.path for page in (*PAGES, SIGN_IN)} == {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}

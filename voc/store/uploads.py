@@ -12,6 +12,7 @@ from voc.core.access import Role, require
 from voc.store.candidates import undo_candidates
 from voc.store.engine import record_audit, write_transaction
 from voc.store.models import Upload, utc_now
+from voc.store.query import read_frame
 from voc.store.requests import UndoResult, undo_upload
 
 UPLOADS = Upload.__table__
@@ -65,8 +66,7 @@ def list_uploads(engine: sa.Engine, *, limit: int = 200) -> pd.DataFrame:
         )
     ]  # fmt: skip
     query = sa.select(*columns).order_by(UPLOADS.c.id.desc()).limit(limit)
-    with engine.connect() as connection:
-        return pd.DataFrame(connection.execute(query).all(), columns=[c.name for c in columns])
+    return read_frame(engine, query)
 
 
 def last_upload(engine: sa.Engine) -> dict[str, Any] | None:
