@@ -209,7 +209,7 @@ def derived_ids(opened: pd.Series, request_type: pd.Series, address: pd.Series) 
 def _categorise(
     out: pd.DataFrame, own_types: pd.Series | None, type_map: pd.DataFrame | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Look raw types up in the mapping table; unmapped types keep no category and are listed."""
+    """Look raw types up in the mapping table; an unmapped type is its own category and is listed."""
     keys = _per_distinct(out["request_type"], type_key)
     if type_map is not None and len(type_map):
         lookup = type_map.assign(key=type_key(type_map["raw_type"])).drop_duplicates("key").set_index("key")
@@ -225,6 +225,8 @@ def _categorise(
     contact_type = contact_type.fillna(_per_distinct(out["request_type"], guess_contact_types))
     missing = category.isna() & out["request_type"].notna()
     unmapped = _counted(out.loc[missing, "request_type"], "raw_type")
+    # Until it is mapped, a raw type is its own category, so trends, maps and alerts work from the first upload.
+    category = category.fillna(out["request_type"])
     categorised = pd.DataFrame(
         {
             "category": category.astype("str"),
