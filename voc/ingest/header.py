@@ -72,6 +72,12 @@ def _similarity(column_words: tuple[str, ...], synonym: str) -> float:
     return score
 
 
+def name_similarity(column: str, name: str) -> float:
+    """Score 0..1 how well a column's header matches a name, both read as words ("CIP No." ~ "cip number")."""
+    words = header_words(column)
+    return _similarity(words, " ".join(header_words(name))) if words else 0.0
+
+
 def name_score(field: str, column: str) -> tuple[float, str]:
     """Return the best weighted similarity of `column` to `field`'s synonyms, and why."""
     words = header_words(column)

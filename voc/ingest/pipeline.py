@@ -75,7 +75,11 @@ class ImportReport:
     outside_districts: int = 0  # rows kept and flagged: their coordinates are outside every district
     district_mismatches: int = 0  # rows kept and flagged: their stated district is not the one at their point
     unknown_channels: pd.DataFrame = field(default_factory=pd.DataFrame)  # channel values kept as typed, contacts
-    record_ids: str = ""  # where each contact's key comes from: a column, or derived from its content
+    record_ids: str = ""
+    # Per mapped field, in field order: field, column, confidence (0..1, None when set by hand) and why.
+    mapping_explained: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # where each contact's key comes from: a column, or derived from its content
 
     def as_json(self, *, max_problems: int = 1000) -> dict[str, Any]:
         """Return the report as the JSON object `voc import requests --json` prints."""
@@ -99,6 +103,7 @@ class ImportReport:
             "district_mismatches": self.district_mismatches,
             "unknown_channels": self.unknown_channels.to_dict("records"),
             "record_ids": self.record_ids,
+            "mapping_explained": self.mapping_explained,
         }
 
 
@@ -220,6 +225,7 @@ def import_requests(
         district_mismatches=located.mismatches,
         unknown_channels=prepared.unknown_channels,
         record_ids=_record_ids(mapping),
+        mapping_explained=explain_mapping(plan.mapping),
     )
     if options.dry_run:
         report.inserted = len(prepared.rows)
@@ -229,6 +235,14 @@ def import_requests(
     _write(engine, plan, prepared, report, data, settings.user)
     report_progress("Done", 1.0)
     return report
+
+
+def explain_mapping(mapping: ProposedMapping) -> list[dict[str, Any]]:
+    """Return, per mapped field, its column, the confidence and the words or values that decided it."""
+    return [
+        {"field": name, "column": match.column, "confidence": match.confidence, "reason": match.reason}
+        for name, match in mapping.matches.items()
+    ]
 
 
 def _record_ids(mapping: dict[str, str]) -> str:

@@ -402,6 +402,8 @@ ABBREVIATIONS = {
     "loc": "location",
     "cat": "category",
     "typ": "type",
+    "est": "estimated",
+    "amt": "amount",
 }
 
 
