@@ -87,7 +87,31 @@ def test_data_page_maps_new_request_types(monkeypatch: pytest.MonkeyPatch, sqlit
     raw = pd.read_csv(BALTIMORE, dtype=str)["SRType"].value_counts()
     top = raw.index[0]
     assert table.set_index("raw_type").loc[top, "contacts"] == raw.iloc[0]
-    assert app.warning[0].value == f"{len(raw)} request types have no category yet."
+    assert app.warning[0].value.startswith(f"{len(raw)} request types have no category yet: until they have one")
+    suggestions = next(frame.value for frame in app.dataframe if "reason" in frame.value.columns)
+    suggested = suggestions[suggestions["category"] != ""]
+    assert len(suggested) and set(suggestions["raw_type"]) == set(raw.index)
+    app.button(key="data_accept_suggestions").click().run()
+    assert not app.exception
+    assert app.success[0].value.startswith("Accepted.")
+    after = app.data_editor(key="data_request_types").value.set_index("raw_type")
+    assert (after.loc[suggested["raw_type"], "category"] == suggested.set_index("raw_type")["category"]).all()
+
+
+def test_a_file_without_ids_is_explained_before_import(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    without_ids = pd.read_csv(BALTIMORE, dtype=str, keep_default_na=False).drop(
+        columns=["SRRecordID", "ServiceRequestNum"]
+    )
+    app = _page(monkeypatch, sqlite_url, "pages/upload.py")
+    app.file_uploader(key="upload_files").set_value(
+        ("no-ids.csv", without_ids.to_csv(index=False).encode(), "text/csv")
+    ).run()
+    assert not app.exception
+    assert any("record\\-ID column\\: each contact's key will be derived" in w.value for w in app.warning)
+    roles = next(frame.value for frame in app.dataframe if "becomes" in frame.value.columns).set_index("column")
+    assert roles.loc["CreatedDate", "becomes"] == "Opened (date or date and time)"
+    assert roles.loc["CreatedDate", "why"].endswith("values read as dates")
+    assert roles.loc["Outcome", "becomes"] == "(not imported)"
 
 
 def test_data_page_saves_targets_that_trends_report(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:

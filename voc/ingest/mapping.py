@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from voc.core.fields import PERSONAL_FIELD_NAMES, REQUEST_FIELD_NAMES, REQUEST_FIELDS
+from voc.core.fields import PERSONAL_FIELD_NAMES, REQUEST_FIELD_NAMES, REQUEST_FIELDS, label
 from voc.ingest.dates import parse_datetimes, parse_times
 from voc.ingest.header import header_words, layout_key, name_score
 from voc.ingest.layouts import KNOWN_LAYOUTS, Layout
@@ -291,3 +291,36 @@ def override(mapping: ProposedMapping, changes: dict[str, str | None]) -> Propos
             del matches[other]
         matches[field] = ColumnMatch(field, column, 1.0, "set by analyst")
     return ProposedMapping(_in_field_order(matches), mapping.layout)
+
+
+NOT_IMPORTED = "(not imported)"
+
+
+def column_roles(mapping: ProposedMapping, columns: Sequence[str]) -> pd.DataFrame:
+    """Return, per column of the file in order, what it becomes (a field's label), the confidence and why.
+
+    Columns no field takes become NOT_IMPORTED, with no confidence.
+    """
+    by_column = {match.column: match for match in mapping.matches.values()}
+    rows = []
+    for column in map(str, columns):
+        match = by_column.get(column)
+        becomes = label(match.field) if match else NOT_IMPORTED
+        rows.append([column, becomes, match.confidence if match else None, match.reason if match else ""])
+    return pd.DataFrame(rows, columns=["column", "becomes", "confidence", "why"])
+
+
+def mapping_doubts(mapping: ProposedMapping) -> list[str]:
+    """Return plain sentences on what an analyst should check before importing: required fields unsure or missing."""
+    doubts = [f"No column was found for {label(name)}: choose it below." for name in mapping.missing_required()]
+    for spec in REQUEST_FIELDS:
+        match = mapping.matches.get(spec.name)
+        if spec.required and match is not None and match.confidence < GUESS_BELOW:
+            doubts.append(f"{label(spec.name)} is a guess ({match.confidence:.0%} sure): check its column below.")
+    if "source_id" not in mapping.matches:
+        doubts.append(
+            "No record-ID column: each contact's key will be derived from its opened time, request type and "
+            "address, so uploading the same rows again does not count them twice. Choose the ID column below if "
+            "the file has one."
+        )
+    return doubts

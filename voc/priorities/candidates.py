@@ -173,6 +173,12 @@ def _values_suit(name: str, values: pd.Series, share: float) -> bool:
     return True
 
 
+def propose_mapping(data: bytes, file_name: str, options: CandidateOptions) -> tuple[list[str], CandidateMapping]:
+    """Read a candidate list; return its columns and the mapping an import would use."""
+    frame = read_table(data, file_name, sheet=options.sheet).frame
+    return [str(c) for c in frame.columns], map_columns(frame, options)
+
+
 def _refuse_missing(mapping: CandidateMapping, columns: Sequence[str]) -> None:
     missing = [name for name in ("source_id", "name") if name not in mapping.columns]
     if missing:
@@ -385,3 +391,10 @@ def _message(report: ImportReport, replaced: int) -> str:
     if report.upload_id is None:
         return f"Nothing changed: every candidate is already stored as in this file ({counts}{again})."
     return f"Imported as upload {report.upload_id}: {counts}{again}."
+
+
+def mapping_table(mapping: CandidateMapping) -> pd.DataFrame:
+    """Return the proposed mapping of a candidate list as rows: field, column, why (scoring columns last)."""
+    rows = [[name, column, mapping.reasons.get(name, "")] for name, column in mapping.columns.items()]
+    rows += [[f"criterion: {key}", column, "a scoring column, by its name"] for key, column in mapping.criteria.items()]
+    return pd.DataFrame(rows, columns=["field", "column", "why"])
