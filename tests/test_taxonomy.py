@@ -26,7 +26,7 @@ NO_MAP = pd.DataFrame(columns=["raw_type", "category", "department", "contact_ty
 
 
 def test_starter_taxonomy_suggests_most_of_baltimores_real_request_types():
-    types = pd.read_csv(REAL / "baltimore311_request_types.csv")["request_type"]
+    types = pd.read_csv(REAL / "request_types" / "baltimore311_request_types.csv")["request_type"]
     suggestions = suggest_categories(pd.DataFrame({"raw_type": types, "contacts": 1}), NO_MAP).set_index("raw_type")
     assert (suggestions["confidence"] > 0).mean() >= 0.6
     expected = {

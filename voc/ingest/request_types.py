@@ -18,6 +18,7 @@ from voc.store.requests import refresh_rollup
 
 TYPES = RequestType.__table__
 REQUESTS = ServiceRequest.__table__
+CATEGORY_LENGTH = 200  # the store's category column: a raw type longer than that is cut to be its own category
 TYPE_MAP_COLUMNS = ["raw_type", "category", "department", "contact_type"]
 
 _COMPLAINT = re.compile(r"complain|noise|odor|odour|nuisance|illegal|violation|abandon|graffiti", re.I)
@@ -107,15 +108,13 @@ def _recategorise(connection: sa.Connection, type_map: pd.DataFrame) -> tuple[in
     Contacts of a type the mapping no longer lists go back to their raw type as category.
     """
     raw_key = sa.func.lower(sa.func.trim(REQUESTS.c.request_type))
+    own_category = sa.func.substr(REQUESTS.c.request_type, 1, CATEGORY_LENGTH)
     unlisted = sa.and_(
-        raw_key.not_in(sa.bindparam("keys", expanding=True)),
-        REQUESTS.c.category.is_distinct_from(REQUESTS.c.request_type),
+        raw_key.not_in(sa.bindparam("keys", expanding=True)), REQUESTS.c.category.is_distinct_from(own_category)
     )
     keys = {"keys": [raw.casefold() for raw in type_map["raw_type"]] or [""]}
     months = set(connection.execute(sa.select(REQUESTS.c.opened_month).distinct().where(unlisted), keys).scalars())
-    changed = connection.execute(
-        sa.update(REQUESTS).where(unlisted).values(category=REQUESTS.c.request_type), keys
-    ).rowcount
+    changed = connection.execute(sa.update(REQUESTS).where(unlisted).values(category=own_category), keys).rowcount
     for row in type_map.itertuples(index=False):
         differs = sa.and_(
             sa.func.lower(sa.func.trim(REQUESTS.c.request_type)) == row.raw_type.casefold(),

@@ -26,7 +26,7 @@ from voc.ingest.normalize import (
     redact_personal,
 )
 from voc.ingest.report import Report, quoted
-from voc.ingest.request_types import guess_contact_types, normalize_contact_types, type_key
+from voc.ingest.request_types import CATEGORY_LENGTH, guess_contact_types, normalize_contact_types, type_key
 from voc.ingest.timestamps import DateRange, check_timestamps
 from voc.store.requests import REQUEST_COLUMNS
 
@@ -226,7 +226,7 @@ def _categorise(
     missing = category.isna() & out["request_type"].notna()
     unmapped = _counted(out.loc[missing, "request_type"], "raw_type")
     # Until it is mapped, a raw type is its own category, so trends, maps and alerts work from the first upload.
-    category = category.fillna(out["request_type"])
+    category = category.fillna(out["request_type"].str.slice(0, CATEGORY_LENGTH))
     categorised = pd.DataFrame(
         {
             "category": category.astype("str"),
