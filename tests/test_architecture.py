@@ -48,3 +48,24 @@ def test_every_page_file_is_in_the_navigation() -> None:
     from voc.app.frame import PAGES, SIGN_IN
 
     assert {page.path for page in (*PAGES, SIGN_IN)} == {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
+
+
+def _modules_imported(path: Path) -> set[str]:
+    modules: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules.add(node.module)
+    return modules
+
+
+def test_no_test_module_imports_another() -> None:
+    """Helpers that test modules share live in plain modules (tests/files.py, stores.py...), fixtures in conftest."""
+    offenders = [
+        f"{path.name} imports {module}"
+        for path in (ROOT / "tests").glob("*.py")
+        for module in _modules_imported(path)
+        if module.startswith("tests.test_")
+    ]
+    assert offenders == []

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from shapely.geometry import Point, Polygon, box
 
-from tests.conftest import REAL
+from tests.files import REAL
 from voc.cli import main
 from voc.core.access import Role
 from voc.core.errors import FileRefused, VocError
@@ -260,7 +260,7 @@ def test_cli_imports_districts(monkeypatch: pytest.MonkeyPatch, sqlite_url: str)
         "(codes from 'Name', names from 'name_2', no populations; EPSG:3857)."
     )
     refused = runner.invoke(main, ["import", "districts", str(LA_NEIGHBOURHOODS), "--code-field", "council"])
-    assert refused.exit_code == 1 and "has no field 'council'" in refused.output
+    assert refused.exit_code == 2 and "has no field 'council'" in refused.output
 
 
 def test_cell_resolution_keeps_the_hexagon_count_bounded() -> None:

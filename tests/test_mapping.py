@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 from mapping_corpus import BASES
 
+from tests.files import REAL
 from voc.core.fields import PERSONAL_FIELD_NAMES
 from voc.ingest.header import header_key, header_words
 from voc.ingest.layouts import KNOWN_LAYOUTS
@@ -18,8 +17,6 @@ from voc.ingest.mapping import (
     override,
     propose_mapping,
 )
-
-REAL = Path(__file__).parent / "data" / "real"
 
 
 def load(name: str) -> pd.DataFrame:

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from voc.core.access import Role, require
 from voc.core.errors import FileRefused, VocError
 from voc.ingest.read import read_table
-from voc.store.engine import frame_records, record_audit, write_transaction
+from voc.store.bulk import frame_records
+from voc.store.engine import record_audit, write_transaction
 from voc.store.models import ServiceAreaLink, SurveyBenchmark, SurveyQuestion, SurveyResult, Upload
 from voc.store.query import read_frame
 from voc.store.uploads import record_counts, sha256_of, start_upload
