@@ -13,11 +13,10 @@ import io
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
-REAL = Path(__file__).parent / "data" / "real"
+from tests.files import REAL
 
 # Per real file: field -> its column (the mapping an analyst chooses for it).
 BASES: dict[str, dict[str, str]] = {

@@ -98,7 +98,7 @@ def assert_no_traceback(result: Result) -> None:
 
 def test_the_group_lists_every_command() -> None:
     assert {"serve", "uploads", "import requests", "survey compare", "action add", "user grant"} <= set(COMMANDS)
-    assert len(COMMANDS) == 20
+    assert len(COMMANDS) == 24
     assert {"uploads", "import requests", "alerts", "rank", "action list", "user list"} <= set(JSON_COMMANDS)
 
 

@@ -7,12 +7,9 @@ import json
 
 import numpy as np
 import pandas as pd
-import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
-from tests.conftest import REAL
-from voc.cli import main
+from tests.files import REAL
 from voc.core.access import Role
 from voc.core.config import Settings
 from voc.ingest.pipeline import ImportOptions, import_requests
@@ -21,14 +18,6 @@ from voc.store.models import ServiceRequest
 SETTINGS = Settings(
     database_url="", timezone="America/New_York", max_upload_bytes=5_000_000, redact_personal=True, user="ana"
 )
-
-
-@pytest.fixture
-def voc(monkeypatch: pytest.MonkeyPatch, sqlite_url: str):
-    monkeypatch.setenv("VOC_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("VOC_USER", "ana")
-    runner = CliRunner()
-    return lambda *args: runner.invoke(main, list(map(str, args)))
 
 
 def _import(engine: sa.Engine, frame: pd.DataFrame, name: str, **options):

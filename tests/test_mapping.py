@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from mapping_corpus import BASES
 
 from tests.files import REAL
+from tests.mapping_corpus import BASES
 from voc.core.fields import PERSONAL_FIELD_NAMES
 from voc.ingest.header import header_key, header_words
 from voc.ingest.layouts import KNOWN_LAYOUTS

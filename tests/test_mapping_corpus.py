@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from mapping_corpus import corpus
-
+from tests.mapping_corpus import corpus
 from voc.core.fields import REQUEST_FIELD_NAMES
 from voc.ingest.mapping import propose_mapping
 from voc.ingest.read import read_table

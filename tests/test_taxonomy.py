@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from tests.conftest import REAL
+from tests.files import REAL
 from voc.core.access import Role
 from voc.core.config import Settings
 from voc.ingest.pipeline import ImportOptions, import_requests

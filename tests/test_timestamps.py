@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import REAL
+from tests.files import REAL
 from voc.contacts.performance import service_performance
 from voc.contacts.trends import Filters
 from voc.core.access import Role

@@ -6,21 +6,10 @@ import json
 from pathlib import Path
 
 import pandas as pd
-import pytest
-from click.testing import CliRunner
 
-from tests.conftest import REAL
-from voc.cli import main
+from tests.files import REAL
 
 BALTIMORE = REAL / "baltimore311_2019-10_sample.csv"
-
-
-@pytest.fixture
-def voc(monkeypatch: pytest.MonkeyPatch, sqlite_url: str):
-    monkeypatch.setenv("VOC_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("VOC_USER", "ana")
-    runner = CliRunner()
-    return lambda *args: runner.invoke(main, list(map(str, args)))
 
 
 def _json(result) -> object:

@@ -15,6 +15,7 @@ from voc.cli.history import action, undo, uploads
 from voc.cli.imports import import_group
 from voc.cli.rank import rank
 from voc.cli.server import db, demo, serve
+from voc.cli.types import types
 from voc.cli.users import user
 
 
@@ -23,5 +24,5 @@ def main() -> None:
     """voc: the Voice of the Customer dashboard for local government."""
 
 
-for command in (serve, demo, db, uploads, undo, import_group, survey, rank, action, alerts, user):
+for command in (serve, demo, db, uploads, undo, import_group, types, survey, rank, action, alerts, user):
     main.add_command(command)
