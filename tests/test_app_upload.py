@@ -163,3 +163,16 @@ def test_data_page_imports_boundaries_and_saves_populations(monkeypatch: pytest.
     assert not app.exception
     stored = load_districts(open_store(sqlite_url)).set_index("code")["population"]
     assert stored.sort_values().tolist() == list(range(40_000, 54_000, 1_000))
+
+
+def test_trends_label_the_raw_types_not_yet_mapped(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    from voc.core.config import load_settings
+    from voc.ingest.pipeline import import_requests
+
+    monkeypatch.setenv("VOC_DATABASE_URL", sqlite_url)
+    engine = open_store(sqlite_url)
+    import_requests(engine, BALTIMORE.read_bytes(), BALTIMORE.name, load_settings(), role=Role.ANALYST)
+    app = _page(monkeypatch, sqlite_url, "pages/trends.py")
+    [caption] = [c.value for c in app.caption if c.value.startswith("Not yet mapped: ")]
+    assert caption.startswith("Not yet mapped: BGE\\-StLight\\(s\\) Out, ")  # as typed, escaped as data
+    assert "counts as a category of its own" in caption
