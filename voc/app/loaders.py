@@ -36,6 +36,7 @@ from voc.priorities.ranking import RankingBasis, ranking_basis
 from voc.priorities.scenarios import load_scenarios
 from voc.store.cells import cell_resolution
 from voc.store.districts import load_districts
+from voc.store.feeds import list_feeds
 from voc.store.uploads import list_uploads, sha256_of
 from voc.survey.complaints import complaints_beside as complaints_beside_in
 from voc.survey.store import current_results, load_benchmarks, load_links, load_questions
@@ -86,6 +87,12 @@ def rejected(upload_id: int) -> pd.DataFrame:
 def uploads(engine: sa.Engine) -> pd.DataFrame:
     """Return the upload history, newest first."""
     return list_uploads(engine)
+
+
+@by_data_version()
+def feeds(engine: sa.Engine) -> pd.DataFrame:
+    """Return the saved open-data feeds with their last pull."""
+    return list_feeds(engine)
 
 
 @by_data_version()

@@ -22,6 +22,7 @@ class Settings:
     basemap_style: str | None = None  # a map style URL; without one, maps have no tiles (and need no internet)
     users_file: Path = DEFAULT_USERS_FILE  # local users and the identity provider's role rules (voc.core.users)
     first_year: int = 1990  # contacts dated before 1 January of this year are taken for mistyped years
+    socrata_token: str | None = None  # a Socrata app token: pulls from Socrata portals are throttled less with one
 
 
 def _flag(value: str) -> bool:
@@ -50,4 +51,5 @@ def load_settings() -> Settings:
         basemap_style=env.get("VOC_BASEMAP_STYLE") or None,
         users_file=Path(env["VOC_USERS_FILE"]) if env.get("VOC_USERS_FILE") else DEFAULT_USERS_FILE,
         first_year=int(env.get("VOC_FIRST_YEAR", "1990")),
+        socrata_token=env.get("VOC_SOCRATA_TOKEN") or None,
     )
