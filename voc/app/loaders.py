@@ -20,7 +20,7 @@ from voc.contacts.trends import (
     action_effects,
     category_forecast,
     description_terms,
-    emerging_issues,
+    emerging_report,
     filter_choices,
     groups_by_size,
     populations,
@@ -176,8 +176,8 @@ def targets(engine: sa.Engine) -> pd.DataFrame:
 
 @by_data_version(max_entries=8)
 def emerging(engine: sa.Engine, month: str) -> pd.DataFrame:
-    """Return the emerging-issue table for a month (flagged rows first)."""
-    return emerging_issues(engine, month=month)
+    """Return the emerging issues of a month, one row each, strongest first (voc.contacts.issues)."""
+    return emerging_report(engine, month=month).issues
 
 
 @by_data_version()

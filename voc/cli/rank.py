@@ -42,6 +42,7 @@ def rank(
         resolve_weights,
     )
     from voc.priorities.scenarios import load_scenarios  # fmt: skip
+    from voc.priorities.stability import removal_effects, removal_summary
     from voc.priorities.workbook import ranking_workbook
 
     engine, settings = open_engine(), load_settings()
@@ -63,19 +64,26 @@ def rank(
         raise VocError(f"No candidate matches {filters.describe()}.")
     ranked = rank_candidates(shown, basis.scores, chosen, basis.criteria)
     table = ranked.table.merge(rank_ranges(shown, basis.scores, chosen, basis.criteria), on="id")
+    removals = removal_effects(basis, shown, chosen)
     if xlsx_path:
         about = about_lines(basis, filters, shown=len(table))
         Path(xlsx_path).write_bytes(ranking_workbook(ranked, table, chosen, about=about))
     if as_json:
         columns = ["rank", "source_id", "name", "kind", "category", "district_code", "total", "best_rank",
                    "worst_rank", "contacts", "per_1000", "change_pct", "repeat_places", "is_rating",
-                   "estimated_cost", "contacts_per_million", "linked_by",
+                   "estimated_cost", "cost_per_resident", "contacts_per_million", "linked_by",
+                   *(f"score_{c.key}" for c in basis.criteria),
                    *(f"points_{c.key}" for c in basis.criteria)]  # fmt: skip
         records = table[columns].astype(object).where(table[columns].notna(), None).to_dict("records")
-        print_json({"last_month": last_month, "radius_m": basis.radius_m, "weights": chosen, "candidates": records})
+        moved = removals.merge(basis.inputs[["id", "source_id"]], on="id")
+        print_json({"last_month": last_month, "radius_m": basis.radius_m, "weights": chosen, "candidates": records,
+                    "removals": moved[["source_id", "pairs_reordered", "positions_moved", "largest_move"]].to_dict(
+                        "records")})  # fmt: skip
         return
     for row in table.itertuples():
-        steady = "" if row.solid else f"  (rank {row.best_rank}-{row.worst_rank} as weights move ±10%)"
+        moves = f"  (rank {row.best_rank}-{row.worst_rank} as weights move ±10%, alone or together)"
+        steady = "" if row.solid else moves
         click.echo(f"{row.rank:>4}. {row.total:5.1f}  {row.name}{steady}")
+    click.echo(removal_summary(removals))
     if xlsx_path:
         click.echo(f"Wrote {xlsx_path}.")

@@ -257,6 +257,9 @@ class SurveyResult(SQLModel, table=True):
     mean_score: float | None = None
     n: int = 0
     n_effective: float | None = Field(default=None, description="Kish's effective n when weighted; None: n")
+    weight_total: float | None = Field(
+        default=None, description="the sum of the weights of the residents who rated the item; None: n_effective"
+    )
     question: str | None = Field(default=None, max_length=200, description="the column of a respondent-level file")
     derived_importance: float | None = Field(
         default=None, description="correlation of the item's ratings with overall satisfaction (county-wide rows)"
