@@ -6,6 +6,7 @@ from voc.app import actions, columns, frame, loaders, widgets
 from voc.contacts.performance import save_targets
 from voc.ingest.boundaries import import_districts
 from voc.ingest.request_types import save_type_map
+from voc.ingest.taxonomy import accept_suggestions
 from voc.survey.store import save_benchmarks, save_links, save_questions
 
 frame.require_frame()
@@ -16,10 +17,25 @@ st.markdown(
     "type of contact. New types from an upload appear at the top with blank category: fill them in and save. "
     "Saving re-categorises the stored contacts at once."
 )
+# Accepting suggestions changes the table below: it is loaded after them.
+suggestions = loaders.request_type_suggestions()
+suggested = suggestions[suggestions["category"] != ""]
+if len(suggested):
+    st.markdown(
+        "**Suggested categories** for the types not mapped yet: the county's own categories by name, else a starter "
+        "list of common local-government categories. Accept them all at once, then correct any below."
+    )
+    st.dataframe(suggestions, hide_index=True, key="data_suggestions", column_config=columns.SUGGESTIONS)
+    if st.button(f"Accept the {len(suggested)} suggestions", key="data_accept_suggestions", type="primary"):
+        actions.act(accept_suggestions, suggested,
+                    done=lambda changed: f"Accepted. {changed:,} stored contacts changed category.")  # fmt: skip
 table = loaders.request_type_table()
 unmapped = int((table["category"] == "").sum())
 if unmapped:
-    st.warning(f"{unmapped} request types have no category yet.")
+    st.warning(
+        f"{unmapped} request types have no category yet: until they have one, each counts as a category of its "
+        "own (not yet mapped) in trends, maps and alerts."
+    )
 widgets.saved_editor(
     table, key="data_request_types", save="Save request types", action=save_type_map,
     done=lambda changed: f"Saved. {changed:,} stored contacts changed category, department or type.",

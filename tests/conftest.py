@@ -59,6 +59,19 @@ def postgres_server() -> str:
 
 
 @pytest.fixture
+def voc(monkeypatch: pytest.MonkeyPatch, sqlite_url: str):
+    """Run `voc ARGS...` on a fresh SQLite store as the user "ana"; return click's result."""
+    from click.testing import CliRunner
+
+    from voc.cli import main
+
+    monkeypatch.setenv("VOC_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("VOC_USER", "ana")
+    runner = CliRunner()
+    return lambda *args: runner.invoke(main, list(map(str, args)))
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'voc.db'}"
 

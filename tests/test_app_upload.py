@@ -87,7 +87,31 @@ def test_data_page_maps_new_request_types(monkeypatch: pytest.MonkeyPatch, sqlit
     raw = pd.read_csv(BALTIMORE, dtype=str)["SRType"].value_counts()
     top = raw.index[0]
     assert table.set_index("raw_type").loc[top, "contacts"] == raw.iloc[0]
-    assert app.warning[0].value == f"{len(raw)} request types have no category yet."
+    assert app.warning[0].value.startswith(f"{len(raw)} request types have no category yet: until they have one")
+    suggestions = next(frame.value for frame in app.dataframe if "reason" in frame.value.columns)
+    suggested = suggestions[suggestions["category"] != ""]
+    assert len(suggested) and set(suggestions["raw_type"]) == set(raw.index)
+    app.button(key="data_accept_suggestions").click().run()
+    assert not app.exception
+    assert app.success[0].value.startswith("Accepted.")
+    after = app.data_editor(key="data_request_types").value.set_index("raw_type")
+    assert (after.loc[suggested["raw_type"], "category"] == suggested.set_index("raw_type")["category"]).all()
+
+
+def test_a_file_without_ids_is_explained_before_import(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    without_ids = pd.read_csv(BALTIMORE, dtype=str, keep_default_na=False).drop(
+        columns=["SRRecordID", "ServiceRequestNum"]
+    )
+    app = _page(monkeypatch, sqlite_url, "pages/upload.py")
+    app.file_uploader(key="upload_files").set_value(
+        ("no-ids.csv", without_ids.to_csv(index=False).encode(), "text/csv")
+    ).run()
+    assert not app.exception
+    assert any("record\\-ID column\\: each contact's key will be derived" in w.value for w in app.warning)
+    roles = next(frame.value for frame in app.dataframe if "becomes" in frame.value.columns).set_index("column")
+    assert roles.loc["CreatedDate", "becomes"] == "Opened (date or date and time)"
+    assert roles.loc["CreatedDate", "why"].endswith("values read as dates")
+    assert roles.loc["Outcome", "becomes"] == "(not imported)"
 
 
 def test_data_page_saves_targets_that_trends_report(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
@@ -139,3 +163,16 @@ def test_data_page_imports_boundaries_and_saves_populations(monkeypatch: pytest.
     assert not app.exception
     stored = load_districts(open_store(sqlite_url)).set_index("code")["population"]
     assert stored.sort_values().tolist() == list(range(40_000, 54_000, 1_000))
+
+
+def test_trends_label_the_raw_types_not_yet_mapped(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    from voc.core.config import load_settings
+    from voc.ingest.pipeline import import_requests
+
+    monkeypatch.setenv("VOC_DATABASE_URL", sqlite_url)
+    engine = open_store(sqlite_url)
+    import_requests(engine, BALTIMORE.read_bytes(), BALTIMORE.name, load_settings(), role=Role.ANALYST)
+    app = _page(monkeypatch, sqlite_url, "pages/trends.py")
+    [caption] = [c.value for c in app.caption if c.value.startswith("Not yet mapped: ")]
+    assert caption.startswith("Not yet mapped: BGE\\-StLight\\(s\\) Out, ")  # as typed, escaped as data
+    assert "counts as a category of its own" in caption

@@ -186,3 +186,41 @@ def test_cli_imports_candidates_and_ranks_them(monkeypatch: pytest.MonkeyPatch, 
     assert book["Breakdown"].max_row - 1 == len(rows) * len(weights)
     assert book["About"]["A1"].value == "Priorities: 12 of 150 candidates (district: 6)"
     assert voc("import", "candidates", PITTSBURGH, "--map", "id=number").exit_code == 2
+
+
+# Pittsburgh's real list with headers as another county's CIP workbook writes them.
+RENAMED = {
+    "id": "CIP No.",
+    "name": "Project Title",
+    "council_district": "Council District",
+    "budgeted_amount": "Total Cost",
+    "status": "Project Status",
+    "asset_type": "Asset Category",
+    "latitude": "Lat.",
+    "longitude": "Long.",
+    "task_description": "Scope",
+}
+
+
+def test_a_cip_list_with_other_headers_is_mapped_by_words_and_values(monkeypatch, sqlite_url, tmp_path) -> None:
+    monkeypatch.setenv("VOC_DATABASE_URL", sqlite_url)
+    listing = tmp_path / "cip.csv"
+    pd.read_csv(PITTSBURGH, dtype=str, keep_default_na=False).rename(columns=RENAMED).to_csv(listing, index=False)
+    result = CliRunner().invoke(main, ["import", "candidates", str(listing), "--dry-run", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["mapping"] == {
+        "source_id": "CIP No.",
+        "name": "Project Title",
+        "category": "Asset Category",
+        "district": "Council District",
+        "latitude": "Lat.",
+        "longitude": "Long.",
+        "estimated_cost": "Total Cost",
+        "status": "Project Status",
+        "description": "Scope",
+    }
+    explained = {row["field"]: row["reason"] for row in report["mapping_explained"]}
+    assert explained["source_id"] == "name resembles 'cip no' (100%)"
+    assert (report["dry_run"], report["inserted"], report["rejected"]) == (True, 150, 3)
+    assert len(list_uploads(sa.create_engine(sqlite_url))) == 0  # a dry run writes nothing

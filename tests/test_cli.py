@@ -5,21 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-
 from tests.files import REAL
-from voc.cli import main
 
 NYC = REAL / "nyc311_2024-04_sample.csv"
-
-
-@pytest.fixture
-def voc(monkeypatch: pytest.MonkeyPatch, sqlite_url: str):
-    monkeypatch.setenv("VOC_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("VOC_USER", "ana")
-    runner = CliRunner()
-    return lambda *args: runner.invoke(main, list(map(str, args)))
 
 
 def test_import_requests_json_then_reupload_then_undo(voc) -> None:

@@ -106,7 +106,7 @@ def test_the_group_lists_every_command() -> None:
         "action add",
         "themes build",
     } <= set(COMMANDS)
-    assert len(COMMANDS) == 26
+    assert len(COMMANDS) == 30
     assert {"uploads", "import requests", "pull saved", "alerts", "rank", "action list", "themes list"} <= set(
         JSON_COMMANDS
     )

@@ -205,7 +205,7 @@ def test_hostile_addresses_and_answers_are_refused(
     with pytest.raises(FeedRefused, match="needed more than 40 requests, as if every answer were cut off"):
         _pull(engine, "open311", portal.base + OPEN311, since=datetime(2014, 9, 1, tzinfo=UTC))
     with pytest.raises(FileRefused):
-        _pull(engine, "socrata", portal.base + SOCRATA, overrides={"source_id": None})
+        _pull(engine, "socrata", portal.base + SOCRATA, overrides={"opened_at": None})
     assert _count(engine, Upload.__table__) == 0
 
 

@@ -193,23 +193,29 @@ def test_rows_with_problems_are_reported_kept_and_downloadable(engine: sa.Engine
     rows[4]["Case Number"] = "00003"  # the same id as row 3's record
     rows[5]["Problem Type"] = ""
     report = _import(engine, _csv(rows), "march.csv")
-    assert (report.rows_read, report.inserted, report.rejected) == (10, 6, 4)
+    # The closed date before the opening loses only that cell: the contact is kept as not closed.
+    assert (report.rows_read, report.inserted, report.rejected) == (10, 7, 3)
     problems = report.problems.set_index("row")
     assert "Unreadable date '31/31/2026'" in problems.loc[3, "message"]
     assert problems.loc[3, "column"] == "Date Opened"
     assert "before it was opened" in problems.loc[4, "message"]
+    assert problems.loc[4, "severity"] == "warning"
     assert "appears again: row 5 has it first" in problems.loc[6, "message"]
     assert problems.loc[7, "message"] == "The request type is empty."
+    with engine.connect() as connection:
+        closed = connection.execute(
+            sa.select(ServiceRequest.closed_at).where(ServiceRequest.source_id == "00002")
+        ).scalar_one()
+    assert closed is None
     download = rejected_rows(engine, report.upload_id)
-    assert download["spreadsheet_row"].tolist() == [3, 4, 6, 7]
+    assert download["spreadsheet_row"].tolist() == [3, 6, 7]
     assert download.loc[0, "Date Opened"] == "31/31/2026"
     fixed = download.drop(columns=["spreadsheet_row", "problem"])
     fixed.loc[0, "Date Opened"] = "2026-03-02 09:00"
-    fixed.loc[1, "Date Closed"] = "2026-03-04 08:00"
-    fixed.loc[2, "Case Number"] = "00042"
-    fixed.loc[3, "Problem Type"] = "Pothole"
+    fixed.loc[1, "Case Number"] = "00042"
+    fixed.loc[2, "Problem Type"] = "Pothole"
     second = _import(engine, fixed.to_csv(index=False).encode(), "march-fixed.csv")
-    assert (second.inserted, second.rejected) == (4, 0)
+    assert (second.inserted, second.rejected) == (3, 0)
 
 
 BROKEN_FILES = [
@@ -263,7 +269,7 @@ def test_mapping_can_be_corrected_and_is_remembered_for_next_month(engine: sa.En
         {"Ref": f"A{i}", "When": f"2026-03-0{i + 1} 09:00", "Issue": "Pothole", "Notes": "n", "Who": "Jo"}
         for i in range(3)
     ]
-    with pytest.raises(FileRefused, match="Record ID"):
+    with pytest.raises(FileRefused, match="Opened"):
         _import(engine, _csv(rows), "odd.csv", overrides={"source_id": None})
     first = _import(
         engine,

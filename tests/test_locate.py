@@ -17,7 +17,7 @@ from voc.core.access import Role
 from voc.ingest.boundaries import import_districts, read_boundaries
 from voc.ingest.locate import MISMATCH, OUTSIDE, locate, with_location_problems
 from voc.ingest.pipeline import ImportOptions, import_requests
-from voc.ingest.validate import PROBLEM_COLUMNS
+from voc.ingest.report import PROBLEM_COLUMNS
 from voc.store.cells import CELL_RESOLUTION
 from voc.store.models import ServiceRequest
 

@@ -6,13 +6,14 @@ import pandas as pd
 import pytest
 
 from tests.files import REAL
+from tests.mapping_corpus import BASES
 from voc.core.fields import PERSONAL_FIELD_NAMES
+from voc.ingest.header import header_key, header_words
 from voc.ingest.layouts import KNOWN_LAYOUTS
 from voc.ingest.mapping import (
     GUESS_BELOW,
     ColumnMatch,
     ProposedMapping,
-    header_key,
     override,
     propose_mapping,
 )
@@ -22,135 +23,20 @@ def load(name: str) -> pd.DataFrame:
     return pd.read_csv(REAL / name, dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
-LA_2017_2018 = {
-    "source_id": "SRNumber",
-    "opened_at": "CreatedDate",
-    "closed_at": "ClosedDate",
-    "request_type": "RequestType",
-    "department": "Owner",
-    "channel": "RequestSource",
-    "status": "Status",
-    "district": "CD",
-    "address": "Address",
-    "zip_code": "ZipCode",
-    "latitude": "Latitude",
-    "longitude": "Longitude",
-    "location": "Location",
-}
+LA_2017_2018 = BASES["myla311_2017_subset.csv"]
 
-# file -> (layout recognised, full expected field -> column mapping)
-REAL_MAPPINGS: dict[str, tuple[str, dict[str, str]]] = {
-    "nyc311_2024-04_sample.csv": (
-        "New York City 311",
-        {
-            "source_id": "unique_key",
-            "opened_at": "created_date",
-            "closed_at": "closed_date",
-            "request_type": "complaint_type",
-            "subcategory": "descriptor",
-            "department": "agency",
-            "channel": "open_data_channel_type",
-            "status": "status",
-            "address": "incident_address",
-            "zip_code": "incident_zip",
-            "latitude": "latitude",
-            "longitude": "longitude",
-            "location": "location",
-        },
-    ),
-    "myla311_2017_subset.csv": ("Los Angeles MyLA311 (2016-2018)", LA_2017_2018),
-    "myla311_2018_mini.csv": ("Los Angeles MyLA311 (2016-2018)", LA_2017_2018),
-    "myla311_2020_requests_seed.csv": (
-        "Los Angeles MyLA311 (2019 onwards)",
-        {
-            "source_id": "srnumber",
-            "opened_at": "createddate",
-            "closed_at": "closeddate",
-            "request_type": "requesttype",
-            "department": "owner",
-            "channel": "requestsource",
-            "status": "status",
-            "district": "cd",
-            "address": "address",
-            "zip_code": "zipcode",
-            "latitude": "latitude",
-            "longitude": "longitude",
-        },
-    ),
-    "kc311_potholes_2020JanFeb.csv": (
-        "Kansas City 311",
-        {
-            "source_id": "CASE ID",
-            "opened_at": "CREATION DATE",
-            "opened_time": "CREATION TIME",
-            "closed_at": "CLOSED DATE",
-            "request_type": "REQUEST TYPE",
-            "subcategory": "TYPE",
-            "department": "DEPARTMENT",
-            "channel": "SOURCE",
-            "status": "STATUS",
-            "district": "COUNCIL DISTRICT",
-            "address": "STREET ADDRESS",
-            "zip_code": "ZIP CODE",
-            "latitude": "LATITUDE",
-            "longitude": "LONGITUDE",
-            "location": "ADDRESS WITH GEOCODE",
-        },
-    ),
-    "baltimore311_2019-10_sample.csv": (
-        "Baltimore 311",
-        {
-            "source_id": "ServiceRequestNum",
-            "opened_at": "CreatedDate",
-            "closed_at": "CloseDate",
-            "request_type": "SRType",
-            "department": "Agency",
-            "channel": "MethodReceived",
-            "status": "SRStatus",
-            "district": "CouncilDistrict",
-            "address": "Address",
-            "zip_code": "ZipCode",
-            "latitude": "Latitude",
-            "longitude": "Longitude",
-            "location": "GeoLocation",
-        },
-    ),
-    "gainesville_mygnv_311_sample5000.csv": (
-        "Gainesville myGNV 311",
-        {
-            "source_id": "id",
-            "opened_at": "created",
-            "closed_at": "closed",
-            "request_type": "request_type",
-            "status": "status",
-            "district": "commission_district",
-            "address": "location_detail",
-            "latitude": "latitude",
-            "longitude": "longitude",
-            "location": "location",
-            "description": "description",
-        },
-    ),
-    "miami_dade_311_sample5000.csv": (
-        "Miami-Dade County 311",
-        {
-            "source_id": "Ticket ID",
-            "opened_at": "Ticket Created Date / Time",
-            "closed_at": "Ticket Closed Date / Time",
-            "request_type": "Issue Type",
-            "department": "Case Owner Description",
-            "channel": "Method Received",
-            "status": "Ticket Status",
-            "district": "Neighborhood / District / Ward / etc.",
-            "address": "Street Address",
-            "zip_code": "Zip / Postal Code",
-            "latitude": "Latitude",
-            "longitude": "Longitude",
-            "location": "Location Geo. Coded",
-            "description": "Issue Description",
-        },
-    ),
+LAYOUT_NAMES = {
+    "nyc311_2024-04_sample.csv": "New York City 311",
+    "myla311_2017_subset.csv": "Los Angeles MyLA311 (2016-2018)",
+    "myla311_2018_mini.csv": "Los Angeles MyLA311 (2016-2018)",
+    "myla311_2020_requests_seed.csv": "Los Angeles MyLA311 (2019 onwards)",
+    "kc311_potholes_2020JanFeb.csv": "Kansas City 311",
+    "baltimore311_2019-10_sample.csv": "Baltimore 311",
+    "gainesville_mygnv_311_sample5000.csv": "Gainesville myGNV 311",
+    "miami_dade_311_sample5000.csv": "Miami-Dade County 311",
 }
+# file -> (layout recognised, full expected field -> column mapping, from the mapping corpus)
+REAL_MAPPINGS: dict[str, tuple[str, dict[str, str]]] = {name: (LAYOUT_NAMES[name], BASES[name]) for name in BASES}
 
 
 def test_every_real_file_has_an_expected_mapping():
@@ -340,8 +226,10 @@ def test_unseen_header_maps_by_fuzzy_names():
     }
     confidences = {field: match.confidence for field, match in mapping.matches.items()}
     assert confidences == dict.fromkeys(confidences, 1.0)
-    assert mapping.matches["opened_at"].reason == ("name resembles 'opened date' (100%); values look like dates")
-    assert mapping.matches["district"].reason == ("name resembles 'commission district' (100%); a short list of values")
+    assert mapping.matches["opened_at"].reason == ("name resembles 'opened date' (100%); values read as dates")
+    assert mapping.matches["district"].reason == (
+        "name resembles 'commission district' (100%), read as 'commission district'; a short list of district codes"
+    )
     assert mapping.missing_required() == []
 
 
@@ -365,7 +253,7 @@ def test_vague_names_get_lower_confidence_and_lose_to_precise_ones():
     }
     assert confidences == {
         "source_id": 0.85,
-        "opened_at": 0.785,
+        "opened_at": 0.902,  # "Dte" is read as "date"
         "request_type": 0.75,
         "channel": 0.85,
     }
@@ -531,12 +419,9 @@ def test_override_semantics():
 
 def test_missing_required():
     mapping = ProposedMapping({"opened_at": ColumnMatch("opened_at", "Created", 0.9, "name resembles 'created'")})
-    assert mapping.missing_required() == ["source_id", "request_type"]
-    assert override(mapping, {"opened_at": None}).missing_required() == [
-        "source_id",
-        "opened_at",
-        "request_type",
-    ]
+    # A file without a record id imports with keys derived from its rows' content.
+    assert mapping.missing_required() == ["request_type"]
+    assert override(mapping, {"opened_at": None}).missing_required() == ["opened_at", "request_type"]
 
 
 def test_header_key():
@@ -548,3 +433,37 @@ def test_header_key():
     assert header_key(["CASE ID", "CREATION DATE"]) != key
     assert header_key(["CASE ID", "CREATION DATE", "Request Type", "STATUS"]) != key
     assert header_key(["CASE NO", "CREATION DATE", "Request Type"]) != key
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("open_dt", ("open", "date")),
+        ("OPEN DT", ("open", "date")),
+        ("Date/Time Opened", ("date", "time", "opened")),
+        ("Service Request #", ("service", "request", "number")),
+        ("SR #", ("sr", "number")),
+        ("Request No.", ("request", "number")),
+        ("Request Nbr", ("request", "number")),
+        ("Case Num", ("case", "number")),
+        ("SRType", ("sr", "type")),
+        ("CLSD DT", ("closed", "date")),
+    ],
+)
+def test_header_words_are_tokenised_and_spelled_out(name: str, words: tuple[str, ...]):
+    assert header_words(name) == words
+
+
+def test_an_empty_column_never_takes_a_required_field():
+    # Boston's layout: "submitted_photo" resembles "submitted" but is always empty; "open_dt" is the date.
+    frame = pd.DataFrame(
+        {
+            "case_enquiry_id": ["101", "102", "103", "104"],
+            "submitted_photo": ["", "", "", ""],
+            "open_dt": ["2024-01-02 08:00", "2024-01-03 09:00", "2024-01-04 10:00", "2024-01-05 11:00"],
+            "type": ["Pothole", "Graffiti", "Pothole", "Streetlight"],
+        }
+    )
+    mapping = propose_mapping(frame)
+    assert mapping.columns()["opened_at"] == "open_dt"
+    assert "read as 'open date'" in mapping.matches["opened_at"].reason

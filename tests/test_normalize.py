@@ -11,14 +11,15 @@ import pytest
 
 from tests.files import REAL
 from voc.core.fields import CHANNELS
+from voc.ingest.dates import parse_datetimes, parse_times
 from voc.ingest.normalize import (
+    is_zip_code,
     normalize_channels,
     normalize_districts,
     normalize_ids,
-    parse_datetimes,
+    normalize_zip_codes,
     parse_location,
     parse_numbers,
-    parse_times,
     redact_personal,
 )
 
@@ -382,9 +383,9 @@ def test_normalize_real_districts():
 
 # Every channel value of the real files (full shared copies), and common other spellings.
 CHANNEL_CASES = {
-    "phone": ["PHONE", "Phone", "Call", "Phone Call", "Voicemail", "PHONC", "Telephone"],
-    "web": ["WEB", "Self Service", "Online", "ONLINE", "Internet", "Website", "API"],
-    "app": ["Mobile App", "App", "iPhone", "IPHONE", "Android", "ANDROID", "MOBILE", "iOS"],
+    "phone": ["PHONE", "Phone", "Call", "Phone Call", "Voicemail", "PHONC", "Telephone", "Voice In", "IVR"],
+    "web": ["WEB", "Self Service", "Online", "ONLINE", "Internet", "Website", "API", "Open311", "Web Form"],
+    "app": ["Mobile App", "App", "iPhone", "IPHONE", "Android", "ANDROID", "MOBILE", "iOS", "SeeClickFix"],
     "e-mail": ["Email", "EMAIL", "E-Mail", "e-mail"],
     "walk-in": ["Walk In", "Walk-in", "WALKIN", "WALK", "Counter"],
     "social media": ["Twitter", "TWIR", "Facebook", "Social", "Social Media"],
@@ -401,11 +402,11 @@ CHANNEL_CASES = {
         "XTERFACE",
         "XTERNEAT",
         "PROACT",
-        "SRVCDRCT",
         "MAYOFF",
-        "ZAPATA",
         "OTHER",
         "BOT",
+        "CRM",
+        "Proactive",
     ],
 }
 
@@ -416,12 +417,20 @@ CHANNEL_CASES = {
 )
 def test_normalize_channels(value: str, expected: str):
     assert expected in CHANNELS
-    assert normalize_channels(pd.Series([value]))[0] == expected
+    channels, unknown = normalize_channels(pd.Series([value]))
+    assert (channels[0], unknown[0]) == (expected, False)
+
+
+@pytest.mark.parametrize("value", ["ZAPATA", "SRVCDRCT", "Kiosk 3"])
+def test_unknown_channels_are_kept_as_typed_and_flagged(value: str):
+    channels, unknown = normalize_channels(pd.Series([f" {value} "]))
+    assert (channels[0], unknown[0]) == (value, True)
 
 
 @pytest.mark.parametrize("value", ["", "  ", "NA", None, "UNKNOWN", "Unspecified"])
 def test_normalize_channels_blank_is_missing(value: object):
-    assert pd.isna(normalize_channels(pd.Series([value], dtype=object))[0])
+    channels, unknown = normalize_channels(pd.Series([value], dtype=object))
+    assert pd.isna(channels[0]) and not unknown[0]
 
 
 REAL_CHANNEL_COUNTS = [
@@ -453,13 +462,14 @@ REAL_CHANNEL_COUNTS = [
 
 @pytest.mark.parametrize(("name", "column", "counts"), REAL_CHANNEL_COUNTS)
 def test_real_channel_columns(name: str, column: str, counts: dict[str, int]):
-    channels = normalize_channels(load(name)[column])
+    channels, unknown = normalize_channels(load(name)[column])
     assert channels.value_counts().to_dict() == counts
+    assert not unknown.any()
 
 
 def test_real_nyc_unknown_channel_is_missing():
     raw = load("nyc311_2024-04_sample.csv")["open_data_channel_type"]
-    channels = normalize_channels(raw)
+    channels, _ = normalize_channels(raw)
     assert channels.isna().tolist() == raw.eq("UNKNOWN").tolist()
 
 
@@ -505,3 +515,22 @@ def test_redact_personal_on_real_descriptions():
     assert redacted["5184306"].startswith("REFERENCE CAD CALL 120618-1077  \nGPD CASE NUMBER GPD18-0022446\n")
     assert redacted["5184306"].endswith("ANY QUESTIONS PLEASE CONTACT [phone]")
     assert "From: E K Sommer [mailto:[e-mail]] " in redacted["3539277"]
+
+
+@pytest.mark.parametrize(
+    ("value", "is_zip", "normalised"),
+    [
+        ("21202", True, "21202"),
+        ("21202.0", True, "21202"),
+        ("2124.0", True, "02124"),  # Boston's 02124 after a spreadsheet took it for a number
+        ("2124", True, "02124"),
+        ("601", True, "00601"),
+        ("21202-1234", True, "21202-1234"),
+        ("212021234", True, "212021234"),
+        ("see note 3", False, "see note 3"),
+        ("12", False, "12"),
+    ],
+)
+def test_zip_codes_as_typed_or_as_a_spreadsheet_stored_them(value: str, is_zip: bool, normalised: str):
+    assert is_zip_code(pd.Series([value])).tolist() == [is_zip]
+    assert normalize_zip_codes(pd.Series([value])).tolist() == [normalised]

@@ -28,6 +28,21 @@ def _choice(label: str, options: list[str]) -> Any:
 ROW_PROBLEMS: Columns = {"row": "Row", "column": "Column", "message": "Problem", "severity": "Outcome"}
 SURVEY_PROBLEMS: Columns = {"row": "Row", "column": "Column", "message": "Problem"}
 UNMAPPED_TYPES: Columns = {"raw_type": "Raw request type", "contacts": st.column_config.NumberColumn("Contacts")}
+COLUMN_ROLES: Columns = {
+    "column": "Column in the file",
+    "becomes": "Becomes",
+    "confidence": st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=1.0, format="percent"),
+    "why": "Why (the words or values that decided it)",
+}
+SUGGESTIONS: Columns = {
+    "raw_type": "Raw request type",
+    "contacts": st.column_config.NumberColumn("Contacts"),
+    "category": "Suggested category",
+    "department": "Suggested department",
+    "contact_type": "Type",
+    "confidence": st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=1.0, format="percent"),
+    "reason": "Why",
+}
 
 
 def mapping(file_columns: list[str]) -> Columns:

@@ -31,7 +31,8 @@ from voc.contacts.trends import (
 from voc.core.config import load_settings
 from voc.core.fields import Measure
 from voc.ingest.pipeline import ImportOptions, Preview, preview, rejected_rows
-from voc.ingest.request_types import categories_in_use, type_table
+from voc.ingest.request_types import categories_in_use, type_table, unmapped_types
+from voc.ingest.taxonomy import type_suggestions
 from voc.priorities.ranking import RankingBasis, ranking_basis
 from voc.priorities.scenarios import load_scenarios
 from voc.store.cells import cell_resolution
@@ -99,6 +100,19 @@ def feeds(engine: sa.Engine) -> pd.DataFrame:
 def request_type_table(engine: sa.Engine) -> pd.DataFrame:
     """Return the request-type mapping table with unmapped types first."""
     return type_table(engine)
+
+
+@by_data_version()
+def request_type_suggestions(engine: sa.Engine) -> pd.DataFrame:
+    """Return a suggested category and department for each raw type not mapped yet (voc.ingest.taxonomy)."""
+    return type_suggestions(engine)
+
+
+@by_data_version()
+def unmapped_type_names(engine: sa.Engine) -> list[str]:
+    """Return the stored raw request types not mapped yet: each is a category of its own until it is."""
+    with engine.connect() as connection:
+        return unmapped_types(connection)["raw_type"].tolist()
 
 
 @by_data_version()

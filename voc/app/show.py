@@ -184,8 +184,9 @@ def import_report(report: ImportReport, key: str) -> None:
         )  # fmt: skip
     if len(report.unmapped_types):
         st.warning(
-            f"{len(report.unmapped_types)} request types have no category yet. They are stored and counted "
-            "as Unmapped: give them a category on the Data page."
+            f"{len(report.unmapped_types)} request types have no category yet. Until they have one, each counts "
+            "as a category of its own (not yet mapped) in trends, maps and alerts; the Data page suggests "
+            "categories to accept in bulk."
         )
         st.dataframe(
             report.unmapped_types, hide_index=True, key=f"{key}_unmapped", column_config=columns.UNMAPPED_TYPES

@@ -6,14 +6,16 @@ from typing import Any
 
 import streamlit as st
 
-from voc.app import loaders, show, widgets
+from voc.app import columns, loaders, show, widgets
 from voc.app.actions import act, import_contacts, pull, refusals, undo_upload
 from voc.app.frame import settings
 from voc.core.fields import markdown_literal
+from voc.ingest.mapping import column_roles, mapping_doubts
 from voc.ingest.pipeline import ImportOptions, Preview
 from voc.ingest.pull import FeedSpec
 from voc.ingest.sessions import one_session, read_sessions, save_sessions
 from voc.priorities.candidates import CandidateOptions, import_candidates, propose_mapping
+from voc.priorities.candidates import mapping_table as candidate_mapping_table
 from voc.survey.store import import_survey
 
 COUNTY_WIDE = "(county-wide)"
@@ -45,6 +47,13 @@ def contacts_file(file: Any) -> None:
     if len(plan.raw.sheets) > 1:
         st.selectbox("Sheet", plan.raw.sheets, index=plan.raw.sheets.index(plan.raw.sheet), key=f"{key}_sheet")
     st.caption(_describe(plan))
+    for doubt in mapping_doubts(plan.mapping):
+        st.warning(markdown_literal(doubt))
+    with st.expander("What each column of the file becomes, and why"):
+        st.dataframe(
+            column_roles(plan.mapping, list(plan.raw.frame.columns)), hide_index=True, key=f"{key}_roles",
+            column_config=columns.COLUMN_ROLES,
+        )  # fmt: skip
     changes = widgets.mapping_editor(plan, f"{key}_mapping")
     if changes:
         st.session_state[f"{key}_overrides"] = {**overrides, **changes}
@@ -137,7 +146,8 @@ def candidates_import() -> None:
         with refusals(f"{listing.name} cannot be imported."):
             file_columns, proposed = propose_mapping(listing.getvalue(), listing.name, CandidateOptions())
     if listing is not None and proposed is not None:
-        st.caption("Columns read: " + "; ".join(f"{field} ← {column}" for field, column in proposed.columns.items()))
+        st.markdown("**What voc will read from the list, and why** (nothing is written until you import)")
+        st.dataframe(candidate_mapping_table(proposed), hide_index=True, key="upload_candidates_mapping")
         scoring = st.multiselect(
             "The county's own scoring columns", file_columns, default=list(proposed.criteria.values()),
             key="upload_candidates_criteria",

@@ -15,6 +15,7 @@ from voc.app.frame import role
 from voc.contacts.actions import add_action
 from voc.contacts.trends import Filters
 from voc.core.access import Role, allows
+from voc.core.fields import markdown_literal
 from voc.core.periods import month_label
 from voc.ingest.pipeline import NOT_MAPPED, Preview, mapping_rows, overrides_from_rows
 from voc.priorities.ranking import CandidateFilters, Criterion
@@ -99,6 +100,15 @@ def trend_filters(page: str) -> Filters:
     ):
         picks[dimension] = column.multiselect(
             label, options[dimension], key=f"{page}_{dimension}", placeholder="All", bind="query-params"
+        )
+    not_mapped = sorted(set(loaders.unmapped_type_names()) & set(options["category"]))
+    if not_mapped:
+        shown = ", ".join(markdown_literal(name) for name in not_mapped[:12]) + (
+            ", ..." if len(not_mapped) > 12 else ""
+        )
+        st.caption(
+            f"Not yet mapped: {shown}. Each of these raw request types counts as a category of its own until it is "
+            "given one on the Data page."
         )
     return Filters(
         first_month=first,

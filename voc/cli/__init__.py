@@ -17,6 +17,7 @@ from voc.cli.pull import pull
 from voc.cli.rank import rank
 from voc.cli.server import db, demo, serve
 from voc.cli.themes import themes
+from voc.cli.types import types
 from voc.cli.users import user
 
 
@@ -25,5 +26,5 @@ def main() -> None:
     """voc: the Voice of the Customer dashboard for local government."""
 
 
-for command in (serve, demo, db, uploads, undo, import_group, pull, survey, rank, action, alerts, themes, user):
+for command in (serve, demo, db, uploads, undo, import_group, pull, types, survey, rank, action, alerts, themes, user):
     main.add_command(command)

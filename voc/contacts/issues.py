@@ -176,6 +176,8 @@ def _rise_starts(counts: pd.DataFrame, flagged: pd.DataFrame, *, month: str) -> 
     county = monthly_matrix(counts, keys=["category"], first=first, last=month)
     county.index = pd.MultiIndex.from_arrays([county.index, [""] * len(county)])
     local = monthly_matrix(counts, keys=["category", "district_code"], first=first, last=month)
+    # Contacts without a district are in the county-wide rows only: as local rows they would repeat those keys.
+    local = local[local.index.get_level_values("district_code") != ""]
     wide = pd.concat([county, local])
     wide = wide[[key in keys for key in wide.index]]
     fit_last = month_shift(month, -_LOOKBACK)

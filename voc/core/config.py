@@ -26,6 +26,7 @@ class Settings:
     # What reading one uploaded file may use, in a child process (voc.ingest.child).
     parse_memory_bytes: int = DEFAULT_PARSE_MEMORY_MB * 1024 * 1024
     parse_seconds: float = DEFAULT_PARSE_SECONDS
+    first_year: int = 1990  # contacts dated before 1 January of this year are taken for mistyped years
     socrata_token: str | None = None  # a Socrata app token: pulls from Socrata portals are throttled less with one
 
 
@@ -56,5 +57,6 @@ def load_settings() -> Settings:
         users_file=Path(env["VOC_USERS_FILE"]) if env.get("VOC_USERS_FILE") else DEFAULT_USERS_FILE,
         parse_memory_bytes=int(float(env.get("VOC_PARSE_MEMORY_MB", DEFAULT_PARSE_MEMORY_MB)) * 1024 * 1024),
         parse_seconds=float(env.get("VOC_PARSE_SECONDS", DEFAULT_PARSE_SECONDS)),
+        first_year=int(env.get("VOC_FIRST_YEAR", "1990")),
         socrata_token=env.get("VOC_SOCRATA_TOKEN") or None,
     )

@@ -20,7 +20,11 @@ class Field:
 
 
 REQUEST_FIELDS: tuple[Field, ...] = (
-    Field("source_id", "Record ID", required=True, help="The CRM's own id of the contact."),
+    Field(
+        "source_id",
+        "Record ID",
+        help="The CRM's own id of the contact. Without one, each contact's key is derived from its content.",
+    ),
     Field("opened_at", "Opened (date or date and time)", required=True),
     Field("opened_time", "Opened time (when in its own column)"),
     Field("closed_at", "Closed (date or date and time)"),

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from voc.ingest.validate import PROBLEM_COLUMNS
+from voc.ingest.report import PROBLEM_COLUMNS
 from voc.store.cells import point_cells
 
 OUTSIDE = "outside_districts"

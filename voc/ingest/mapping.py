@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz
 
-from voc.core.fields import PERSONAL_FIELD_NAMES, REQUEST_FIELD_NAMES, REQUEST_FIELDS
+from voc.core.fields import PERSONAL_FIELD_NAMES, REQUEST_FIELD_NAMES, REQUEST_FIELDS, label
+from voc.ingest.dates import parse_datetimes, parse_times
+from voc.ingest.header import header_words, layout_key, name_score
 from voc.ingest.layouts import KNOWN_LAYOUTS, Layout
-from voc.ingest.normalize import (
-    MISSING_TOKENS,
-    parse_datetimes,
-    parse_location,
-    parse_numbers,
-    parse_times,
-)
+from voc.ingest.normalize import is_zip_code, normalize_districts, parse_location, parse_numbers
+from voc.ingest.vocabulary import MISSING_TOKENS
 
 GUESS_BELOW = 0.6  # confidences under this are shown to the analyst as guesses
 _MIN_CONFIDENCE = 0.45
-_MIN_SIMILARITY = 0.75
 _LAYOUT_MIN_SHARE = 0.8  # share of a layout's signature columns that must be present
 _SAMPLE = 200  # distinct values looked at when sniffing a column
 _POINT_HINT = re.compile(r",|point|latitude", re.IGNORECASE)
@@ -58,474 +51,52 @@ class ProposedMapping:
         return [f.name for f in REQUEST_FIELDS if f.required and f.name not in self.matches]
 
 
-# Per field: names it goes by, weighted by how precise they are (a bare "Type" or "Date"
-# says less than "Request Type" or "Created Date").
-SYNONYMS: dict[str, dict[str, float]] = {
-    "source_id": {
-        **dict.fromkeys(
-            (
-                "case id",
-                "case number",
-                "ticket id",
-                "ticket number",
-                "request id",
-                "request number",
-                "service request id",
-                "service request number",
-                "sr number",
-                "sr id",
-                "record id",
-                "incident id",
-                "incident number",
-                "unique key",
-                "reference number",
-                "tracking number",
-                "complaint number",
-                "complaint id",
-            ),
-            1.0,
-        ),
-        "id": 0.85,
-        "number": 0.7,
-    },
-    "opened_at": {
-        **dict.fromkeys(
-            (
-                "created date",
-                "creation date",
-                "created on",
-                "created at",
-                "created datetime",
-                "opened date",
-                "open date",
-                "opened on",
-                "opened at",
-                "received date",
-                "requested datetime",
-                "requested date",
-                "request date",
-                "reported date",
-                "submitted date",
-            ),
-            1.0,
-        ),
-        **dict.fromkeys(("created", "opened", "received", "submitted", "reported"), 0.85),
-        "date": 0.6,
-    },
-    "opened_time": dict.fromkeys(
-        (
-            "creation time",
-            "created time",
-            "opened time",
-            "open time",
-            "received time",
-            "request time",
-            "reported time",
-        ),
-        1.0,
-    ),
-    "closed_at": {
-        **dict.fromkeys(
-            (
-                "closed date",
-                "close date",
-                "closed on",
-                "closed at",
-                "closed datetime",
-                "resolved date",
-                "resolution date",
-                "completed date",
-                "completion date",
-            ),
-            1.0,
-        ),
-        **dict.fromkeys(("closed", "resolved", "completed"), 0.85),
-    },
-    "closed_time": dict.fromkeys(("closed time", "close time", "resolved time"), 1.0),
-    "request_type": {
-        **dict.fromkeys(
-            (
-                "request type",
-                "service request type",
-                "sr type",
-                "case type",
-                "complaint type",
-                "problem type",
-                "issue type",
-                "service type",
-                "service name",
-                "request category",
-                "problem code description",
-            ),
-            1.0,
-        ),
-        **dict.fromkeys(("category", "problem", "issue", "complaint"), 0.8),
-        "type": 0.75,
-    },
-    "subcategory": dict.fromkeys(
-        (
-            "subcategory",
-            "sub category",
-            "subtype",
-            "sub type",
-            "request subtype",
-            "service subtype",
-            "issue subtype",
-            "problem subtype",
-            "descriptor",
-        ),
-        1.0,
-    ),
-    "department": {
-        **dict.fromkeys(
-            (
-                "department",
-                "agency",
-                "agency name",
-                "agency responsible",
-                "responsible agency",
-                "responsible department",
-                "assigned department",
-                "department name",
-                "division",
-                "case owner",
-            ),
-            1.0,
-        ),
-        "owner": 0.8,
-        "dept": 0.9,
-    },
-    "contact_type": dict.fromkeys(("contact type", "type of contact", "interaction type", "inquiry type"), 1.0),
-    "channel": {
-        **dict.fromkeys(
-            (
-                "channel",
-                "channel type",
-                "request source",
-                "source channel",
-                "method received",
-                "received via",
-                "how received",
-                "intake method",
-                "intake channel",
-                "contact method",
-                "submitted via",
-                "reported via",
-                "request channel",
-                "origin",
-            ),
-            1.0,
-        ),
-        "source": 0.85,
-        "method": 0.7,
-    },
-    "status": {
-        **dict.fromkeys(
-            (
-                "status",
-                "request status",
-                "ticket status",
-                "case status",
-                "sr status",
-                "current status",
-                "status description",
-            ),
-            1.0,
-        ),
-        "state": 0.7,
-    },
-    "district": {
-        **dict.fromkeys(
-            (
-                "council district",
-                "commission district",
-                "commissioner district",
-                "county commission district",
-                "supervisor district",
-                "supervisorial district",
-                "council ward",
-            ),
-            1.0,
-        ),
-        **dict.fromkeys(("district", "ward"), 0.9),
-        **dict.fromkeys(("council", "cd"), 0.75),
-    },
-    "address": {
-        **dict.fromkeys(
-            (
-                "address",
-                "street address",
-                "incident address",
-                "full address",
-                "site address",
-                "service address",
-                "location address",
-            ),
-            1.0,
-        ),
-        "street": 0.7,
-    },
-    "zip_code": dict.fromkeys(("zip code", "zip", "zipcode", "postal code", "zip postal code", "incident zip"), 1.0),
-    "latitude": {"latitude": 1.0, "lat": 1.0, "y latitude": 1.0},
-    "longitude": {"longitude": 1.0, "long": 1.0, "lon": 1.0, "lng": 1.0, "x longitude": 1.0},
-    "location": {
-        **dict.fromkeys(
-            (
-                "location",
-                "geolocation",
-                "geo location",
-                "geocode",
-                "location geo coded",
-                "address with geocode",
-                "coordinates",
-                "lat long",
-                "lat lon",
-                "mapped location",
-                "point",
-            ),
-            1.0,
-        ),
-        "geom": 0.8,
-    },
-    "description": {
-        **dict.fromkeys(
-            (
-                "description",
-                "issue description",
-                "problem description",
-                "request description",
-                "request details",
-                "details",
-                "comments",
-                "narrative",
-            ),
-            1.0,
-        ),
-        **dict.fromkeys(("notes", "comment", "summary"), 0.8),
-    },
-}
+@dataclass(frozen=True)
+class _Evidence:
+    """What a column's values show: its distinct present values, its present rows, how full it is."""
 
-_DATE_WORDS = frozenset(
-    {
-        "due",
-        "status",
-        "update",
-        "updated",
-        "last",
-        "activity",
-        "modified",
-        "expected",
-        "target",
-        "goal",
-        "service",
-        "action",
-        "acknowledged",
-        "acknowledge",
-        "reopened",
-        "month",
-        "year",
-        "yr",
-        "week",
-        "weekday",
-        "days",
-        "day",
-        "hours",
-        "minutes",
-        "age",
-        "elapsed",
-    }
-)
-_OPENING_WORDS = frozenset({"created", "creation", "opened", "open", "requested", "received"})
-_CLOSING_WORDS = frozenset({"closed", "close", "closing", "resolved", "resolution", "completed"})
-_PROJECTED = frozenset({"x", "y", "plane", "northing", "easting", "feet", "ft"})
-
-# Words that disqualify a column for a field whatever its similarity: look-alike columns
-# that hold something else (days to close, State Plane feet, police or maintenance districts).
-VETO_WORDS: dict[str, frozenset[str]] = {
-    "source_id": frozenset(
-        {
-            "parent",
-            "duplicate",
-            "related",
-            "parcel",
-            "bbl",
-            "account",
-            "customer",
-            "url",
-            "zip",
-            "house",
-            "street",
-            "phone",
-            "unit",
-            "page",
-            "row",
-        }
-    ),
-    "opened_at": _DATE_WORDS | _CLOSING_WORDS,
-    "opened_time": _DATE_WORDS | _CLOSING_WORDS,
-    "closed_at": _DATE_WORDS | _OPENING_WORDS,
-    "closed_time": _DATE_WORDS | _OPENING_WORDS,
-    "request_type": frozenset({"sub", "subtype", "code", "location", "address", "facility", "vehicle", "property"}),
-    "department": frozenset({"code", "id"}),
-    "channel": frozenset({"id", "code"}),
-    "status": frozenset({"date", "notes", "note", "reason", "updated", "code"}),
-    "district": frozenset(
-        {
-            "police",
-            "precinct",
-            "fire",
-            "school",
-            "sector",
-            "beat",
-            "post",
-            "tract",
-            "census",
-            "work",
-            "group",
-            "detail",
-            "maintenance",
-            "sanitation",
-            "congressional",
-            "senate",
-            "house",
-            "assembly",
-            "state",
-            "water",
-            "sewer",
-            "zoning",
-            "planning",
-            "park",
-            "member",
-            "name",
-        }
-    ),
-    "address": frozenset({"id", "verified", "approximate", "type", "geocode", "city", "state", "zip", "postal"}),
-    "zip_code": frozenset({"plus", "4"}),
-    "latitude": _PROJECTED | {"longitude", "long", "lon", "lng"},
-    "longitude": _PROJECTED | {"latitude", "lat"},
-    "location": _PROJECTED | {"type", "detail", "details", "description", "name", "id", "code"},
-    "description": frozenset({"resolution", "status", "action", "outcome", "type", "owner", "location", "code"}),
-}
-
-_EXACT_NAMES: dict[str, str] = {synonym: field for field, synonyms in SYNONYMS.items() for synonym in synonyms}
-
-_ABBREVIATIONS = {
-    "dist": "district",
-    "num": "number",
-    "nbr": "number",
-    "no": "number",
-    "addr": "address",
-    "desc": "description",
-    "dept": "department",
-}
+    distinct: pd.Series  # the first _SAMPLE distinct present values, in order of appearance
+    rows: pd.Series  # the present values of the first _SAMPLE_HEAD rows, repeats kept
+    filled: float  # share of the first _SAMPLE_HEAD rows that hold a value
 
 
-def _key(name: object) -> str:
-    """Return a column name without case, spaces or a byte-order mark."""
-    return "".join(str(name).replace("\ufeff", "").split()).casefold()
+def _evidence(values: pd.Series) -> _Evidence:
+    head = values.iloc[:_SAMPLE_HEAD]
+    present = head[~_missing_values(head)]
+    # The first rows usually hold _SAMPLE distinct values: only a column with fewer is deduplicated whole.
+    distinct = _distinct(present)
+    if len(distinct) < _SAMPLE and len(values) > _SAMPLE_HEAD:
+        more = values.iloc[:_SAMPLE_ROWS]
+        distinct = _distinct(more[~_missing_values(more)])
+    return _Evidence(distinct.iloc[:_SAMPLE], present, _share(~_missing_values(head)))
 
 
-def _layout_key(name: object) -> str:
-    """Return a column name reduced to lower-case letters and digits."""
-    return re.sub(r"[^0-9a-z]", "", str(name).casefold())
+def _missing_values(values: pd.Series) -> np.ndarray:
+    text = values.astype("str").str.strip().str.casefold()
+    return (values.isna() | text.isin(MISSING_TOKENS)).to_numpy(dtype=bool)
 
 
-def header_key(columns: Sequence[str]) -> str:
-    """Return a sha256 hex digest of a header, ignoring case, spaces and column order."""
-    normalised = sorted(_key(column) for column in columns)
-    return hashlib.sha256("\x1f".join(normalised).encode("utf-8")).hexdigest()
-
-
-@cache
-def _words(name: str) -> tuple[str, ...]:
-    """Split a column name into lower-case words ("SRType" -> ("sr", "type"))."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", spaced)
-    words = re.findall(r"[a-z0-9]+", spaced.casefold())
-    return tuple(_ABBREVIATIONS.get(word, word) for word in words)
-
-
-def _word_similarity(words: Sequence[str], other: Sequence[str]) -> float:
-    """Score 0..100 how well every word of each name matches some word of the other."""
-    forward = min(max(fuzz.ratio(word, match) for match in other) for word in words)
-    backward = min(max(fuzz.ratio(word, match) for match in words) for word in other)
-    return min(forward, backward)
-
-
-def _similarity(column_words: tuple[str, ...], synonym: str) -> float:
-    """Score 0..1 how well a column name matches a synonym."""
-    synonym_words = tuple(synonym.split())
-    if len(column_words) == 1 < len(synonym_words):
-        # A name written without separators ("srnumber", "ZIPCODE").
-        whole = fuzz.ratio(column_words[0], synonym.replace(" ", ""))
-    else:
-        # Word by word, so that one shared word ("Contact Name" / "Contact Method") is
-        # not enough.
-        whole = _word_similarity(column_words, synonym_words)
-    if whole < _MIN_SIMILARITY * 100:
-        whole = 0.0
-    # Squared, so that a near miss of a precise name ranks below an exact vague one.
-    score = (whole / 100) ** 2
-    if set(synonym_words) <= set(column_words):
-        # The column says more than the synonym ("Ticket Created Date / Time"): a match,
-        # a little less certain the more it adds.
-        score = max(score, 0.85 + 0.1 * len(synonym_words) / len(column_words))
-    return score
-
-
-def _name_score(field: str, column: str) -> tuple[float, str]:
-    """Return the best weighted similarity of `column` to `field`'s synonyms, and why."""
-    words = _words(column)
-    if not words or set(words) & VETO_WORDS.get(field, frozenset()):
-        return 0.0, ""
-    # A column named exactly as another field ("Category") is not a look-alike of this
-    # one ("Subcategory").
-    owner = _EXACT_NAMES.get(" ".join(words))
-    if owner is not None and owner != field:
-        return 0.0, ""
-    best, reason = 0.0, ""
-    for synonym, weight in SYNONYMS[field].items():
-        similarity = _similarity(words, synonym)
-        if similarity * weight > best:
-            best = similarity * weight
-            reason = f"name resembles '{synonym}' ({round(similarity * 100)}%)"
-    return best, reason
-
-
-def _sample(values: pd.Series) -> pd.Series:
-    """Return the first _SAMPLE distinct non-missing values of a column, in order of appearance."""
-    # The first rows usually hold that many: only a column with fewer is deduplicated whole.
-    sample = _distinct_present(values.iloc[:_SAMPLE_HEAD])
-    if len(sample) < _SAMPLE and len(values) > _SAMPLE_HEAD:
-        sample = _distinct_present(values.iloc[:_SAMPLE_ROWS])
-    return sample.iloc[:_SAMPLE]
-
-
-def _distinct_present(values: pd.Series) -> pd.Series:
-    """Return the distinct values that are neither missing nor a missing-value marker, in order."""
-    distinct = pd.Series(values.unique(), dtype=object)
-    distinct = distinct[distinct.notna()]
-    marker = distinct.astype("str").str.strip().str.casefold().isin(MISSING_TOKENS)
-    return distinct[~marker].reset_index(drop=True)
+def _distinct(values: pd.Series) -> pd.Series:
+    return pd.Series(values.unique(), dtype=object)
 
 
 def _share(mask: pd.Series | np.ndarray) -> float:
     return float(np.mean(mask)) if len(mask) else 0.0
 
 
-def _looks_like_dates(values: pd.Series) -> bool:
-    _, unreadable = parse_datetimes(values, timezone="UTC")
+def _looks_like_dates(column: _Evidence) -> bool:
+    _, unreadable = parse_datetimes(column.distinct, timezone="UTC")
     return _share(~unreadable) >= 0.8
 
 
-def _looks_like_times(values: pd.Series) -> bool:
-    _, unreadable = parse_times(values)
+def _looks_like_times(column: _Evidence) -> bool:
+    _, unreadable = parse_times(column.distinct)
     return _share(~unreadable) >= 0.8
 
 
-def _looks_like(low: float, high: float) -> Callable[[pd.Series], bool]:
-    def check(values: pd.Series) -> bool:
-        numbers, _ = parse_numbers(values)
+def _looks_like(low: float, high: float) -> Callable[[_Evidence], bool]:
+    def check(column: _Evidence) -> bool:
+        numbers, _ = parse_numbers(column.distinct)
         in_range = numbers.between(low, high)
         # Whole numbers only is a code or a count, not a coordinate.
         fractional = (numbers % 1 != 0).any()
@@ -544,51 +115,70 @@ def _looks_like_points(values: pd.Series) -> bool:
     return _share(latitudes.notna()) >= 0.8
 
 
-def _looks_like_zip_codes(values: pd.Series) -> bool:
-    text = values.astype("str").str.strip().str.replace(r"\.0$", "", regex=True)
-    return _share(text.str.fullmatch(r"\d{5}(?:-?\d{4})?")) >= 0.8
+def _holds_points(column: _Evidence) -> bool:
+    return _looks_like_points(column.distinct)
 
 
-def _few_values(limit: int) -> Callable[[pd.Series], bool]:
-    def check(values: pd.Series) -> bool:
-        return len(values) <= limit
+def _looks_like_addresses(column: _Evidence) -> bool:
+    # Addresses hold letters and are no map points (a "Location" column may be either).
+    has_letters = column.distinct.astype("str").str.contains(r"[A-Za-z]{2}").to_numpy(dtype=bool, na_value=False)
+    return _share(has_letters) >= 0.8 and not _looks_like_points(column.distinct)
 
-    return check
+
+def _looks_like_zip_codes(column: _Evidence) -> bool:
+    # Counted over rows, not distinct values: a few odd values ("N/A - see notes") each written
+    # once weigh as much as a ZIP written a hundred times among distinct values.
+    return _share(is_zip_code(column.rows)) >= 0.8
 
 
-_VALUE_CHECKS: dict[str, tuple[Callable[[pd.Series], bool], str]] = {
-    "opened_at": (_looks_like_dates, "values look like dates"),
-    "closed_at": (_looks_like_dates, "values look like dates"),
-    "opened_time": (_looks_like_times, "values look like times of day"),
-    "closed_time": (_looks_like_times, "values look like times of day"),
+def _looks_like_districts(column: _Evidence) -> bool:
+    # A short list of values, nearly every row of which reduces to a short code ("District 8" -> "8").
+    if len(column.distinct) > 100:
+        return False
+    codes, _ = normalize_districts(column.rows)
+    return _share(codes.str.len().le(12).to_numpy(dtype=bool, na_value=False)) >= 0.8
+
+
+_VALUE_CHECKS: dict[str, tuple[Callable[[_Evidence], bool], str]] = {
+    "opened_at": (_looks_like_dates, "values read as dates"),
+    "closed_at": (_looks_like_dates, "values read as dates"),
+    "opened_time": (_looks_like_times, "values read as times of day"),
+    "closed_time": (_looks_like_times, "values read as times of day"),
     "latitude": (_looks_like(-90, 90), "values within [-90, 90]"),
     "longitude": (_looks_like(-180, 180), "values within [-180, 180]"),
-    "location": (_looks_like_points, "values look like map points"),
-    "zip_code": (_looks_like_zip_codes, "values look like ZIP codes"),
-    "district": (_few_values(100), "a short list of values"),
+    "location": (_holds_points, "values look like map points"),
+    "address": (_looks_like_addresses, "values look like addresses"),
+    "zip_code": (_looks_like_zip_codes, "most rows hold a ZIP code"),
+    "district": (_looks_like_districts, "a short list of district codes"),
 }
+# The id's and a required field's column must be mostly filled: an always- or nearly-empty column
+# ("submitted_photo") is not the opened date, whatever its name says.
+_REQUIRED_FILLED = 0.5
+_NEEDS_FILLED = frozenset({"source_id"} | {f.name for f in REQUEST_FIELDS if f.required})
 
 
-def _values_agree(field: str, column: pd.Series, sample: pd.Series) -> bool | None:
+def _values_agree(field: str, column: _Evidence) -> bool | None:
     """Say whether a column's values suit a field: True, False, or None if unknown."""
-    if not len(sample):
+    if field in _NEEDS_FILLED and column.filled < _REQUIRED_FILLED:
+        return False
+    if not len(column.distinct):
+        # An optional column may be empty this month (nothing closed yet) and filled the next.
         return None
     if field == "source_id":
-        present = column[column.astype("str").str.strip() != ""].dropna()
-        return bool(present.nunique() >= 0.5 * len(present))
+        return bool(column.rows.nunique() >= 0.5 * len(column.rows))
     if field == "description":
         # Free text varies; a handful of repeated labels (KC's DETAIL) is a code list.
-        return None if len(sample) > 10 or len(column) < 50 else False
+        return None if len(column.distinct) > 10 or len(column.rows) < 50 else False
     check = _VALUE_CHECKS.get(field)
-    return None if check is None else check[0](sample)
+    return None if check is None else check[0](column)
 
 
 def _recognise_layout(columns: Sequence[str], layouts: Sequence[Layout]) -> Layout | None:
     """Return the known layout whose signature the header matches best, if any."""
-    present = {_layout_key(column) for column in columns}
+    present = {layout_key(column) for column in columns}
     best, best_rank = None, (0.0, 0)
     for layout in layouts:
-        found = sum(_layout_key(column) in present for column in layout.signature)
+        found = sum(layout_key(column) in present for column in layout.signature)
         rank = (found / len(layout.signature), found)
         if rank[0] >= _LAYOUT_MIN_SHARE and rank > best_rank:
             best, best_rank = layout, rank
@@ -597,12 +187,12 @@ def _recognise_layout(columns: Sequence[str], layouts: Sequence[Layout]) -> Layo
 
 def _layout_matches(layout: Layout, columns: Sequence[str]) -> dict[str, ColumnMatch]:
     """Map the fields of a recognised layout onto the frame's own column names."""
-    by_key = {_layout_key(column): column for column in columns}
-    present = sum(_layout_key(column) in by_key for column in layout.signature)
+    by_key = {layout_key(column): column for column in columns}
+    present = sum(layout_key(column) in by_key for column in layout.signature)
     confidence = 1.0 if present == len(layout.signature) else 0.95
     matches = {}
     for field, layout_column in layout.columns.items():
-        column = by_key.get(_layout_key(layout_column))
+        column = by_key.get(layout_key(layout_column))
         if column is not None and field not in PERSONAL_FIELD_NAMES:
             reason = f"known layout: {layout.name}"
             matches[field] = ColumnMatch(field, column, confidence, reason)
@@ -612,14 +202,14 @@ def _layout_matches(layout: Layout, columns: Sequence[str]) -> dict[str, ColumnM
 def _candidates(frame: pd.DataFrame, fields: Sequence[str], columns: Sequence[str]) -> list:
     """Score every (field, column) pair by name, confirmed or vetoed by the values."""
     position = {column: i for i, column in reversed(list(enumerate(frame.columns)))}
-    samples = {column: _sample(frame.iloc[:, position[column]]) for column in columns}
+    evidence = {column: _evidence(frame.iloc[:, position[column]]) for column in columns}
     found = []
     for field in fields:
         for column in columns:
-            score, reason = _name_score(field, column)
+            score, reason = name_score(field, column)
             if score < _MIN_CONFIDENCE:
                 continue
-            agree = _values_agree(field, frame.iloc[:, position[column]], samples[column])
+            agree = _values_agree(field, evidence[column])
             if agree is False:
                 continue
             if agree and field in _VALUE_CHECKS:
@@ -627,14 +217,24 @@ def _candidates(frame: pd.DataFrame, fields: Sequence[str], columns: Sequence[st
                 reason = f"{reason}; {_VALUE_CHECKS[field][1]}"
             found.append(ColumnMatch(field, column, round(score, 3), reason))
     if "location" in fields and not any(match.field == "location" for match in found):
-        found += _location_by_values(samples)
-    return found
+        found += _location_by_values(evidence)
+    return _labels_over_codes(found)
 
 
-def _location_by_values(samples: dict[str, pd.Series]) -> list[ColumnMatch]:
+def _labels_over_codes(found: list[ColumnMatch]) -> list[ColumnMatch]:
+    """Drop a column when "<its name> Description" suits the same field: that one holds its labels.
+
+    Miami-Dade's "Case Owner" holds codes, "Case Owner Description" the departments' names.
+    """
+    named = {(match.field, header_words(match.column)) for match in found}
+    return [match for match in found if (match.field, (*header_words(match.column), "description")) not in named]
+
+
+def _location_by_values(evidence: dict[str, _Evidence]) -> list[ColumnMatch]:
     """Offer, as guesses, text columns whose values are map points whatever their name."""
     guesses = []
-    for column, sample in samples.items():
+    for column, values in evidence.items():
+        sample = values.distinct
         is_text = len(sample) and sample.map(lambda v: isinstance(v, str)).all()
         if is_text and _looks_like_points(sample):
             guesses.append(ColumnMatch("location", column, 0.5, "values look like map points"))
@@ -691,3 +291,36 @@ def override(mapping: ProposedMapping, changes: dict[str, str | None]) -> Propos
             del matches[other]
         matches[field] = ColumnMatch(field, column, 1.0, "set by analyst")
     return ProposedMapping(_in_field_order(matches), mapping.layout)
+
+
+NOT_IMPORTED = "(not imported)"
+
+
+def column_roles(mapping: ProposedMapping, columns: Sequence[str]) -> pd.DataFrame:
+    """Return, per column of the file in order, what it becomes (a field's label), the confidence and why.
+
+    Columns no field takes become NOT_IMPORTED, with no confidence.
+    """
+    by_column = {match.column: match for match in mapping.matches.values()}
+    rows = []
+    for column in map(str, columns):
+        match = by_column.get(column)
+        becomes = label(match.field) if match else NOT_IMPORTED
+        rows.append([column, becomes, match.confidence if match else None, match.reason if match else ""])
+    return pd.DataFrame(rows, columns=["column", "becomes", "confidence", "why"])
+
+
+def mapping_doubts(mapping: ProposedMapping) -> list[str]:
+    """Return plain sentences on what an analyst should check before importing: required fields unsure or missing."""
+    doubts = [f"No column was found for {label(name)}: choose it below." for name in mapping.missing_required()]
+    for spec in REQUEST_FIELDS:
+        match = mapping.matches.get(spec.name)
+        if spec.required and match is not None and match.confidence < GUESS_BELOW:
+            doubts.append(f"{label(spec.name)} is a guess ({match.confidence:.0%} sure): check its column below.")
+    if "source_id" not in mapping.matches:
+        doubts.append(
+            "No record-ID column: each contact's key will be derived from its opened time, request type and "
+            "address, so uploading the same rows again does not count them twice. Choose the ID column below if "
+            "the file has one."
+        )
+    return doubts

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -16,12 +18,14 @@ from voc.core.config import Settings
 from voc.core.errors import FileRefused
 from voc.core.fields import REQUEST_FIELDS, label
 from voc.ingest.embedding import embed_new_descriptions
+from voc.ingest.header import header_key
 from voc.ingest.locate import Located, locate, with_location_problems
-from voc.ingest.mapping import ProposedMapping, header_key, override, propose_mapping
+from voc.ingest.mapping import ProposedMapping, override, propose_mapping
 from voc.ingest.profiles import find_profile, save_profile
 from voc.ingest.read import RawTable, read_table
 from voc.ingest.request_types import load_type_map
-from voc.ingest.validate import Bounds, Context, Prepared, prepare
+from voc.ingest.timestamps import DateRange
+from voc.ingest.validate import DERIVED_IDS_NOTE, Bounds, Context, Prepared, prepare
 from voc.store.engine import record_audit, write_transaction
 from voc.store.models import District, RejectedRow
 from voc.store.query import read_frame
@@ -71,6 +75,12 @@ class ImportReport:
     message: str
     outside_districts: int = 0  # rows kept and flagged: their coordinates are outside every district
     district_mismatches: int = 0  # rows kept and flagged: their stated district is not the one at their point
+    unknown_channels: pd.DataFrame = field(default_factory=pd.DataFrame)  # channel values kept as typed, contacts
+    record_ids: str = ""
+    # Per mapped field, in field order: field, column, confidence (0..1, None when set by hand) and why.
+    mapping_explained: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # where each contact's key comes from: a column, or derived from its content
 
     def as_json(self, *, max_problems: int = 1000) -> dict[str, Any]:
         """Return the report as the JSON object `voc import requests --json` prints."""
@@ -92,6 +102,9 @@ class ImportReport:
             "message": self.message,
             "outside_districts": self.outside_districts,
             "district_mismatches": self.district_mismatches,
+            "unknown_channels": self.unknown_channels.to_dict("records"),
+            "record_ids": self.record_ids,
+            "mapping_explained": self.mapping_explained,
         }
 
 
@@ -139,9 +152,11 @@ def _county_context(engine: sa.Engine, settings: Settings, source: str) -> Conte
     with engine.connect() as connection:
         codes = list(connection.execute(sa.select(districts.c.code)).scalars())
         type_map = load_type_map(connection)
+    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
     return Context(
         source=source,
         timezone=settings.timezone,
+        plausible=DateRange(today=today, first_year=settings.first_year),
         district_codes=codes,
         bounds=_bounds(engine) if codes else None,
         type_map=type_map,
@@ -244,6 +259,9 @@ def import_table(
         message="",
         outside_districts=located.outside,
         district_mismatches=located.mismatches,
+        unknown_channels=prepared.unknown_channels,
+        record_ids=_record_ids(mapping),
+        mapping_explained=explain_mapping(plan.mapping),
     )
     if options.dry_run:
         report.inserted = len(prepared.rows)
@@ -253,6 +271,20 @@ def import_table(
     _write(engine, plan, prepared, report, origin, settings.user)
     report_progress("Done", 1.0)
     return report
+
+
+def explain_mapping(mapping: ProposedMapping) -> list[dict[str, Any]]:
+    """Return, per mapped field, its column, the confidence and the words or values that decided it."""
+    return [
+        {"field": name, "column": match.column, "confidence": match.confidence, "reason": match.reason}
+        for name, match in mapping.matches.items()
+    ]
+
+
+def _record_ids(mapping: dict[str, str]) -> str:
+    if "source_id" in mapping:
+        return f"Each contact's key is its record ID, from the column {mapping['source_id']!r}."
+    return DERIVED_IDS_NOTE
 
 
 def _locate(engine: sa.Engine, prepared: Prepared, mapping: dict[str, str]) -> tuple[Prepared, Located]:

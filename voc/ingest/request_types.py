@@ -18,6 +18,7 @@ from voc.store.requests import refresh_rollup
 
 TYPES = RequestType.__table__
 REQUESTS = ServiceRequest.__table__
+CATEGORY_LENGTH = 200  # the store's category column: a raw type longer than that is cut to be its own category
 TYPE_MAP_COLUMNS = ["raw_type", "category", "department", "contact_type"]
 
 _COMPLAINT = re.compile(r"complain|noise|odor|odour|nuisance|illegal|violation|abandon|graffiti", re.I)
@@ -102,9 +103,18 @@ def _validated(edited: pd.DataFrame) -> pd.DataFrame:
 
 
 def _recategorise(connection: sa.Connection, type_map: pd.DataFrame) -> tuple[int, set[str]]:
-    """Apply the mapping to stored contacts whose category, department or type differ from it."""
-    changed = 0
-    months: set[str] = set()
+    """Apply the mapping to stored contacts whose category, department or type differ from it.
+
+    Contacts of a type the mapping no longer lists go back to their raw type as category.
+    """
+    raw_key = sa.func.lower(sa.func.trim(REQUESTS.c.request_type))
+    own_category = sa.func.substr(REQUESTS.c.request_type, 1, CATEGORY_LENGTH)
+    unlisted = sa.and_(
+        raw_key.not_in(sa.bindparam("keys", expanding=True)), REQUESTS.c.category.is_distinct_from(own_category)
+    )
+    keys = {"keys": [raw.casefold() for raw in type_map["raw_type"]] or [""]}
+    months = set(connection.execute(sa.select(REQUESTS.c.opened_month).distinct().where(unlisted), keys).scalars())
+    changed = connection.execute(sa.update(REQUESTS).where(unlisted).values(category=own_category), keys).rowcount
     for row in type_map.itertuples(index=False):
         differs = sa.and_(
             sa.func.lower(sa.func.trim(REQUESTS.c.request_type)) == row.raw_type.casefold(),
@@ -124,10 +134,14 @@ def _recategorise(connection: sa.Connection, type_map: pd.DataFrame) -> tuple[in
 
 
 def unmapped_types(connection: sa.Connection, *, limit: int = 500) -> pd.DataFrame:
-    """Return raw request types of stored contacts that have no category yet, most frequent first."""
+    """Return raw request types of stored contacts that the mapping does not list yet, most frequent first.
+
+    Their contacts count under the raw type as category until they are mapped.
+    """
+    mapped = sa.select(sa.func.lower(sa.func.trim(TYPES.c.raw_type)))
     query = (
         sa.select(REQUESTS.c.request_type.label("raw_type"), sa.func.count().label("contacts"))
-        .where(REQUESTS.c.category.is_(None))
+        .where(sa.func.lower(sa.func.trim(REQUESTS.c.request_type)).not_in(mapped))
         .group_by(REQUESTS.c.request_type)
         .order_by(sa.text("contacts DESC"), REQUESTS.c.request_type)
         .limit(limit)
@@ -160,3 +174,74 @@ def categories_in_use(engine: sa.Engine) -> list[str]:
     """Return the categories of the mapping table, sorted."""
     with engine.connect() as connection:
         return sorted(connection.execute(sa.select(TYPES.c.category).distinct()).scalars())
+
+
+def set_request_type(
+    engine: sa.Engine,
+    raw_type: str,
+    *,
+    category: str,
+    department: str | None,
+    contact_type: str | None,
+    user: str,
+    role: Role,
+) -> int:
+    """Map one raw type (added, or replacing its row) and re-categorise its stored contacts.
+
+    Without `department`, the type keeps the one it had, else takes the one most of its stored
+    contacts carry; without `contact_type`, the one it had, else a guess from its words. Returns how
+    many stored contacts changed. Raises VocError when no department can be found.
+    """
+    with engine.connect() as connection:
+        current = load_type_map(connection)
+        stored = read_frame(
+            connection,
+            sa.select(REQUESTS.c.department, sa.func.count().label("contacts"))
+            .where(sa.func.lower(sa.func.trim(REQUESTS.c.request_type)) == raw_type.strip().casefold())
+            .group_by(REQUESTS.c.department)
+            .order_by(sa.text("contacts DESC"), REQUESTS.c.department),
+        )
+    same = type_key(current["raw_type"]) == raw_type.strip().casefold()
+    before = current[same].iloc[0] if same.any() else None
+    known = stored["department"].dropna()
+    department = department or (before["department"] if before is not None else None)
+    department = department or (known.iloc[0] if len(known) else None)
+    if not department:
+        raise VocError(f"Give {raw_type!r} a department too (--department): its contacts name none.")
+    guess = guess_contact_types(pd.Series([raw_type])).iloc[0]
+    contact_type = contact_type or (before["contact_type"] if before is not None else guess)
+    row = pd.DataFrame([[raw_type.strip(), category, department, contact_type]], columns=TYPE_MAP_COLUMNS)
+    return save_type_map(engine, pd.concat([current[~same], row], ignore_index=True), user=user, role=role)
+
+
+def merge_type_map(engine: sa.Engine, rows: pd.DataFrame, *, user: str, role: Role) -> int:
+    """Add or replace the mapping of the raw types in `rows` (TYPE_MAP_COLUMNS), keeping the others.
+
+    Rows without a category and department are skipped (types left to map later). Returns how many
+    stored contacts changed.
+    """
+    with engine.connect() as connection:
+        current = load_type_map(connection)
+    listed = set(type_key(rows["raw_type"].dropna()))
+    kept = current[~type_key(current["raw_type"]).isin(listed)]
+    return save_type_map(engine, pd.concat([kept, rows.reindex(columns=TYPE_MAP_COLUMNS)]), user=user, role=role)
+
+
+def type_map_from_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Read a mapping table as a file gives it (any column order, human or field names); raise VocError if unusable."""
+    names = {re.sub(r"[^a-z]+", "_", str(column).casefold()).strip("_"): column for column in table.columns}
+    aliases = {"raw_type": ("raw_type", "raw_request_type", "request_type", "type"), "contact_type": ("contact_type",)}
+    found = {}
+    for name in TYPE_MAP_COLUMNS:
+        column = next((names[alias] for alias in aliases.get(name, (name,)) if alias in names), None)
+        if column is not None:
+            found[name] = table[column]
+    missing = [name for name in ("raw_type", "category", "department") if name not in found]
+    if missing:
+        raise VocError(
+            f"The file has no column {missing[0]!r}. A request-type file has the columns raw_type, category, "
+            "department and (optionally) contact_type: `voc types export FILE` writes one to start from."
+        )
+    frame = pd.DataFrame(found).reindex(columns=TYPE_MAP_COLUMNS)
+    blank_type = frame["contact_type"].isna() | (frame["contact_type"].astype("str").str.strip() == "")
+    return frame.assign(contact_type=frame["contact_type"].mask(blank_type, guess_contact_types(frame["raw_type"])))

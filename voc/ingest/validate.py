@@ -6,6 +6,7 @@ values, in the report); a warning keeps the row and says what was set aside.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -19,18 +20,16 @@ from voc.ingest.normalize import (
     normalize_channels,
     normalize_districts,
     normalize_ids,
-    parse_datetimes,
+    normalize_zip_codes,
     parse_location,
     parse_numbers,
     redact_personal,
 )
-from voc.ingest.request_types import guess_contact_types, normalize_contact_types, type_key
+from voc.ingest.report import Report, quoted
+from voc.ingest.request_types import CATEGORY_LENGTH, guess_contact_types, normalize_contact_types, type_key
+from voc.ingest.timestamps import DateRange, check_timestamps
 from voc.store.requests import REQUEST_COLUMNS
 
-PROBLEM_COLUMNS = ["row", "column", "message", "severity"]
-# A message, or a function wording it for the rows a mask selects (given that boolean mask):
-# most checks flag no row, and wording a message for every row of a large file is slow.
-Message = str | Callable[[np.ndarray], pd.Series]
 _TEXT_FIELDS = (
     "subcategory",
     "status",
@@ -63,6 +62,7 @@ class Context:
 
     source: str
     timezone: str
+    plausible: DateRange  # opened and closed dates outside it are row problems
     district_codes: Sequence[str] = ()
     bounds: Bounds | None = None
     type_map: pd.DataFrame | None = None  # raw_type, category, department, contact_type
@@ -75,40 +75,7 @@ class Prepared:
     problems: pd.DataFrame  # PROBLEM_COLUMNS, ordered by row
     rejected_rows: np.ndarray  # spreadsheet row numbers of rejected rows
     unmapped_types: pd.DataFrame = field(default_factory=pd.DataFrame)  # raw_type, contacts
-
-
-class Report:
-    """Collects problems as whole columns: one boolean mask and one message series per check."""
-
-    def __init__(self, row_numbers: np.ndarray) -> None:
-        self.row_numbers = row_numbers
-        self.parts: list[pd.DataFrame] = []
-        self.rejected = np.zeros(len(row_numbers), dtype=bool)
-
-    @property
-    def index(self) -> pd.RangeIndex:
-        return pd.RangeIndex(len(self.row_numbers))
-
-    def add(self, mask: pd.Series, column: str, message: Message, *, reject: bool = True) -> None:
-        mask_array = mask.to_numpy(dtype=bool, na_value=False)
-        if not mask_array.any():
-            return
-        messages = message if isinstance(message, str) else message(mask_array).to_numpy()
-        part = pd.DataFrame({"row": self.row_numbers[mask_array], "column": column, "message": messages})
-        part["severity"] = "rejected" if reject else "warning"
-        self.parts.append(part)
-        if reject:
-            self.rejected |= mask_array
-
-    def frame(self) -> pd.DataFrame:
-        if not self.parts:
-            return pd.DataFrame(columns=PROBLEM_COLUMNS)
-        problems = pd.concat(self.parts, ignore_index=True)
-        return problems.sort_values(["row", "severity"], kind="stable").reset_index(drop=True)
-
-
-def _quoted(values: pd.Series) -> pd.Series:
-    return "'" + values.astype("str").str.slice(0, 60) + "'"
+    unknown_channels: pd.DataFrame = field(default_factory=pd.DataFrame)  # channel (as typed), contacts
 
 
 def _text(values: pd.Series | None, length: int, limit: int | None = None) -> pd.Series:
@@ -133,17 +100,32 @@ def prepare(raw: pd.DataFrame, row_numbers: np.ndarray, mapping: dict[str, str],
 
     out = pd.DataFrame(index=raw.index)
     out["source"] = context.source
-    out["source_id"] = _source_ids(column("source_id"), report, mapping)
-    out["opened_at"], out["closed_at"] = _timestamps(column, report, mapping, context.timezone)
+    times = check_timestamps(
+        column("opened_at"),
+        column("closed_at"),
+        times=(column("opened_time"), column("closed_time")),
+        columns=(mapping["opened_at"], mapping.get("closed_at", "")),
+        timezone=context.timezone,
+        plausible=context.plausible,
+        report=report,
+    )
+    out["opened_at"], out["closed_at"] = times.opened, times.closed
+    out["closed_date_only"] = times.closed_date_only
     out["opened_month"] = local_month(out["opened_at"], context.timezone)
     out["opened_week"] = local_week(out["opened_at"], context.timezone)
-    out["days_to_close"] = (out["closed_at"] - out["opened_at"]).dt.total_seconds() / 86_400
+    out["days_to_close"] = times.days_to_close
 
     request_type = _text(column("request_type"), n, _MAX_TEXT["request_type"])
     report.add(request_type.isna(), mapping.get("request_type", ""), "The request type is empty.")
     out["request_type"] = request_type
+    if "source_id" in mapping:
+        out["source_id"] = _source_ids(column("source_id"), report, mapping)
+    else:
+        out["source_id"] = derived_ids(out["opened_at"], request_type, _text(column("address"), n))
     out["department"] = _text(column("department"), n, _MAX_TEXT["department"])
-    out["channel"] = normalize_channels(column("channel")) if "channel" in mapping else pd.NA
+    out["channel"], unknown_channel = (
+        normalize_channels(column("channel")) if "channel" in mapping else (pd.NA, pd.Series(False, index=raw.index))
+    )
     own_types = normalize_contact_types(column("contact_type")) if "contact_type" in mapping else None
     categorised, unmapped = _categorise(out, own_types, context.type_map)
     for name in _TEXT_FIELDS:
@@ -153,7 +135,7 @@ def prepare(raw: pd.DataFrame, row_numbers: np.ndarray, mapping: dict[str, str],
             out[name] = pd.Series(pd.NA, index=raw.index, dtype="str")
     if context.redact:
         out["description"] = redact_personal(out["description"]).mask(out["description"].isna())
-    out["zip_code"] = normalize_ids(column("zip_code")) if "zip_code" in mapping else pd.NA
+    out["zip_code"] = normalize_zip_codes(column("zip_code")) if "zip_code" in mapping else pd.NA
     out["district_code"] = _districts(column("district"), report, mapping, context.district_codes)
     out["latitude"], out["longitude"] = _coordinates(column, report, mapping, context.bounds)
     out = pd.concat([categorised, out.drop(columns=categorised.columns, errors="ignore")], axis=1)
@@ -170,6 +152,7 @@ def prepare(raw: pd.DataFrame, row_numbers: np.ndarray, mapping: dict[str, str],
         problems=report.frame(),
         rejected_rows=report.row_numbers[report.rejected],
         unmapped_types=unmapped,
+        unknown_channels=_counted(out.loc[unknown_channel.to_numpy() & keep, "channel"], "channel"),
     )
 
 
@@ -187,7 +170,7 @@ def _source_ids(values: pd.Series | None, report: Report, mapping: dict[str, str
             name,
             lambda rows: (
                 "Record ID "
-                + _quoted(ids[rows])
+                + quoted(ids[rows])
                 + " appears again: row "
                 + first_row[rows].astype("str")
                 + " has it first."
@@ -196,53 +179,37 @@ def _source_ids(values: pd.Series | None, report: Report, mapping: dict[str, str
     return ids
 
 
-def _timestamps(column, report: Report, mapping: dict[str, str], timezone: str) -> tuple[pd.Series, pd.Series]:  # type: ignore[no-untyped-def]
-    opened_raw = column("opened_at")
-    opened, bad_opened = parse_datetimes(opened_raw, timezone=timezone, times=column("opened_time"))
-    name = mapping["opened_at"]
-    report.add(bad_opened, name, lambda rows: _unreadable_date(opened_raw[rows]))
-    report.add(opened.isna() & ~bad_opened, name, "The opened date is empty.")
-    if "closed_at" not in mapping:
-        return opened, pd.Series(pd.NaT, index=opened.index, dtype="datetime64[ns, UTC]")
-    closed_raw = column("closed_at")
-    closed, bad_closed = parse_datetimes(closed_raw, timezone=timezone, times=column("closed_time"))
-    name = mapping["closed_at"]
-    report.add(bad_closed, name, lambda rows: _unreadable_date(closed_raw[rows]))
-    closed = _same_day_closures(opened, closed, timezone)
-    report.add(
-        closed < opened,
-        name,
-        lambda rows: (
-            "Closed ("
-            + closed[rows].dt.tz_convert(timezone).dt.strftime("%Y-%m-%d %H:%M")
-            + ") before it was opened ("
-            + opened[rows].dt.tz_convert(timezone).dt.strftime("%Y-%m-%d %H:%M")
-            + ")."
-        ),
-    )
-    return opened, closed
+DERIVED_ID_PREFIX = "derived-"
+DERIVED_IDS_NOTE = (
+    "The file has no record-ID column: each contact's key was derived from its opened time, request type "
+    "and address (and its place among rows identical in all three), so uploading this file again, or a "
+    "later file that overlaps it, does not count a contact twice."
+)
 
 
-def _unreadable_date(values: pd.Series) -> pd.Series:
-    return "Unreadable date " + _quoted(values) + ": write it like 2026-03-31 14:05."
+def derived_ids(opened: pd.Series, request_type: pd.Series, address: pd.Series) -> pd.Series:
+    """Return a stable key per row from its content, for files that carry no record id.
 
-
-def _same_day_closures(opened: pd.Series, closed: pd.Series, timezone: str) -> pd.Series:
-    """Read a date-only closing date on the opening day as "closed the same day", not before opening.
-
-    Many CRMs export the closing date without a time, which reads as midnight.
+    Rows equal in opened time, type and address (case and spaces ignored) are told apart by their
+    order in the file, so the same rows in the next month's overlapping export get the same keys.
     """
-    local_closed = closed.dt.tz_convert(timezone)
-    local_opened = opened.dt.tz_convert(timezone)
-    closed_day = local_closed.dt.normalize()
-    same_day = (local_closed == closed_day) & (closed_day == local_opened.dt.normalize()) & (closed < opened)
-    return closed.mask(same_day, opened)
+    content = pd.DataFrame(
+        {
+            "opened": opened.dt.strftime("%Y-%m-%dT%H:%M:%S").fillna(""),
+            "type": request_type.str.casefold().str.split().str.join(" ").fillna(""),
+            "address": address.str.casefold().str.split().str.join(" ").fillna(""),
+        }
+    )
+    content["place"] = content.groupby(["opened", "type", "address"], sort=False).cumcount().astype("str")
+    text = content["opened"] + "\x1f" + content["type"] + "\x1f" + content["address"] + "\x1f" + content["place"]
+    digests = [hashlib.sha256(value.encode("utf-8")).hexdigest()[:24] for value in text]
+    return pd.Series([DERIVED_ID_PREFIX + digest for digest in digests], index=opened.index, dtype="str")
 
 
 def _categorise(
     out: pd.DataFrame, own_types: pd.Series | None, type_map: pd.DataFrame | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Look raw types up in the mapping table; unmapped types keep no category and are listed."""
+    """Look raw types up in the mapping table; an unmapped type is its own category and is listed."""
     keys = _per_distinct(out["request_type"], type_key)
     if type_map is not None and len(type_map):
         lookup = type_map.assign(key=type_key(type_map["raw_type"])).drop_duplicates("key").set_index("key")
@@ -257,7 +224,9 @@ def _categorise(
         contact_type = own_types.fillna(contact_type)
     contact_type = contact_type.fillna(_per_distinct(out["request_type"], guess_contact_types))
     missing = category.isna() & out["request_type"].notna()
-    unmapped = out.loc[missing, "request_type"].value_counts().rename_axis("raw_type").reset_index(name="contacts")
+    unmapped = _counted(out.loc[missing, "request_type"], "raw_type")
+    # Until it is mapped, a raw type is its own category, so trends, maps and alerts work from the first upload.
+    category = category.fillna(out["request_type"].str.slice(0, CATEGORY_LENGTH))
     categorised = pd.DataFrame(
         {
             "category": category.astype("str"),
@@ -266,6 +235,11 @@ def _categorise(
         }
     )
     return categorised, unmapped
+
+
+def _counted(values: pd.Series, name: str) -> pd.DataFrame:
+    """Return each distinct value and how many rows hold it, most frequent first."""
+    return values.value_counts().rename_axis(name).reset_index(name="contacts")
 
 
 def _per_distinct(values: pd.Series, function: Callable[[pd.Series], pd.Series]) -> pd.Series:
@@ -287,7 +261,7 @@ def _districts(values: pd.Series | None, report: Report, mapping: dict[str, str]
     report.add(
         unknown,
         mapping["district"],
-        lambda rows: "Unknown district " + _quoted(values[rows]) + ": the contact is kept without a district.",
+        lambda rows: "Unknown district " + quoted(values[rows]) + ": the contact is kept without a district.",
         reject=False,
     )
     return codes.mask(unknown)
@@ -316,7 +290,7 @@ def _coordinates(column, report: Report, mapping: dict[str, str], bounds: Bounds
         report.add(
             fill & unreadable,
             mapping["location"],
-            lambda rows: "Unreadable location " + _quoted(column("location")[rows]) + ": kept without a location.",
+            lambda rows: "Unreadable location " + quoted(column("location")[rows]) + ": kept without a location.",
             reject=False,
         )
     impossible = ~(lat.between(-90, 90) & lon.between(-180, 180)) & lat.notna() & lon.notna()

@@ -22,10 +22,12 @@ import sqlalchemy as sa
 
 from voc.core.access import Role, require
 from voc.core.errors import FileRefused, VocError
+from voc.ingest.header import name_similarity
 from voc.ingest.normalize import normalize_districts, normalize_ids, parse_numbers
 from voc.ingest.pipeline import ImportReport, save_rejected
 from voc.ingest.read import RawTable, read_table
-from voc.ingest.validate import Prepared, Report
+from voc.ingest.report import Report
+from voc.ingest.validate import Prepared
 from voc.store.candidates import save_candidates
 from voc.store.districts import load_districts
 from voc.store.engine import record_audit, write_transaction
@@ -60,6 +62,15 @@ CRITERION_ALIASES = frozenset(
      "mandated", "legal mandate", "equity", "risk", "criticality", "consequence of failure",
      "likelihood of failure", "resilience", "economic development"}
 )  # fmt: skip
+_MIN_NAME_SCORE = 0.75
+_EXACT_NAME_SCORE = 0.9
+_SUITED_EXACT, _SUITED_LOOSE = 0.5, 0.8
+_NUMBER_RANGES = {
+    "estimated_cost": (0, math.inf),
+    "condition": (0, 100),
+    "latitude": (-90, 90),
+    "longitude": (-180, 180),
+}
 _MAX_LENGTHS = {"name": 300, "category": 200, "district_code": 40, "status": 100}
 
 
@@ -76,10 +87,7 @@ class CandidateOptions:
 class CandidateMapping:
     columns: dict[str, str]  # field -> column of the file
     criteria: dict[str, str]  # criterion key -> column of the file
-
-
-def _header_key(name: object) -> str:
-    return re.sub(r"[\s_\-]+", " ", str(name).strip().casefold())
+    reasons: dict[str, str] = field(default_factory=dict)  # field -> why its column was chosen
 
 
 def criterion_key(name: object) -> str:
@@ -87,37 +95,88 @@ def criterion_key(name: object) -> str:
     return re.sub(r"[^a-z0-9]+", "_", str(name).casefold().replace("&", " ").replace(" and ", " ")).strip("_")
 
 
-def map_columns(columns: Sequence[str], options: CandidateOptions) -> CandidateMapping:
-    """Find each field's column and the scoring columns; raise FileRefused for a column the file lacks."""
+def map_columns(frame: pd.DataFrame, options: CandidateOptions) -> CandidateMapping:
+    """Find each field's column and the scoring columns; raise FileRefused for a column the file lacks.
+
+    Headers are read as words and matched loosely to each field's aliases ("CIP No." is "cip number"),
+    and a column's values must suit the field (unique ids, numbers for costs, degrees for coordinates,
+    a short list of districts, kinds that say maintenance or capital).
+    """
+    columns = [str(c) for c in frame.columns]
     unknown = [c for c in [*options.overrides.values(), *(options.criteria or ())] if c and c not in columns]
     if unknown:
         listed = ", ".join(repr(c) for c in columns)
         raise FileRefused(f"The file has no column {unknown[0]!r}. Its columns are: {listed}.")
-    by_key = {}
-    for column in columns:
-        by_key.setdefault(_header_key(column), column)
-    taken = {column for column in options.overrides.values() if column}
-    found: dict[str, str] = {}
-    for name, aliases in FIELD_ALIASES.items():
-        if name in options.overrides:
-            if options.overrides[name]:
-                found[name] = options.overrides[name]  # type: ignore[assignment]
-            continue
-        column = next((by_key[a] for a in aliases if a in by_key and by_key[a] not in taken), None)
-        if column is not None:
-            found[name] = column
+    found = {name: column for name, column in options.overrides.items() if column}
+    reasons = dict.fromkeys(found, "set by analyst")
+    taken = set(found.values())
+    free = [c for c in columns if c not in taken]
+    fields = [name for name in FIELD_NAMES if name not in options.overrides]
+    for _, name, column, reason in sorted(_candidates(frame, fields, free), key=lambda c: (-c[0], c[1])):
+        if name not in found and column not in taken:
+            found[name], reasons[name] = column, reason
             taken.add(column)
     if options.criteria is not None:
         scoring = list(options.criteria)
     else:
-        scoring = [c for c in columns if c not in taken and _header_key(c) in CRITERION_ALIASES]
-    return CandidateMapping(columns=found, criteria={criterion_key(c): c for c in scoring})
+        scoring = [c for c in columns if c not in taken and _criterion_header(c)]
+    ordered = {name: found[name] for name in FIELD_NAMES if name in found}
+    return CandidateMapping(
+        columns=ordered,
+        criteria={criterion_key(c): c for c in scoring},
+        reasons={name: reasons[name] for name in ordered},
+    )
+
+
+def _criterion_header(column: str) -> bool:
+    return " ".join(column.replace("&", " ").casefold().split()) in CRITERION_ALIASES
+
+
+def _candidates(
+    frame: pd.DataFrame, fields: Sequence[str], columns: Sequence[str]
+) -> list[tuple[float, str, str, str]]:
+    """Score (field, column) pairs by name, the more specific aliases first, and keep those whose values suit."""
+    found = []
+    for column in columns:
+        values = frame[column]
+        for name in fields:
+            # Earlier aliases are the more specific: they win a tie ("council district" over "ward").
+            rank, similarity, alias = max(
+                (similarity * (1 - 0.01 * i), similarity, alias)
+                for i, alias in enumerate(FIELD_ALIASES[name])
+                for similarity in [name_similarity(column, alias)]
+            )
+            # A header that is exactly an alias needs most values to suit; a loose resemblance, nearly all.
+            share = _SUITED_EXACT if similarity >= _EXACT_NAME_SCORE else _SUITED_LOOSE
+            if similarity >= _MIN_NAME_SCORE and _values_suit(name, values, share):
+                found.append((round(rank, 3), name, column, f"name resembles '{alias}' ({similarity:.0%})"))
+    return found
+
+
+def _values_suit(name: str, values: pd.Series, share: float) -> bool:
+    """Say whether at least `share` of a column's values can be the field's (an empty column may be anything)."""
+    present = _text(values).dropna()
+    if present.empty:
+        return True
+    if name == "source_id":
+        # A list of plan years repeats each project's id once a year (DC's CIP): not a code list, though.
+        return present.nunique() >= 0.1 * len(present)
+    if name == "kind":
+        _, unreadable = _kinds(present, present.index, "capital")
+        return float((~unreadable).mean()) >= share
+    if name == "district":
+        return present.nunique() <= 100
+    if name in _NUMBER_RANGES:
+        numbers, unreadable = _numbers(present)
+        low, high = _NUMBER_RANGES[name]
+        return float((~unreadable & numbers.between(low, high)).mean()) >= share
+    return True
 
 
 def propose_mapping(data: bytes, file_name: str, options: CandidateOptions) -> tuple[list[str], CandidateMapping]:
-    """Read a candidate list's header; return its columns and the mapping an import would use."""
-    columns = [str(c) for c in read_table(data, file_name, sheet=options.sheet).frame.columns]
-    return columns, map_columns(columns, options)
+    """Read a candidate list; return its columns and the mapping an import would use."""
+    frame = read_table(data, file_name, sheet=options.sheet).frame
+    return [str(c) for c in frame.columns], map_columns(frame, options)
 
 
 def _refuse_missing(mapping: CandidateMapping, columns: Sequence[str]) -> None:
@@ -261,7 +320,7 @@ def import_candidates(
         raise VocError(f"The default kind must be maintenance or capital, not {options.default_kind!r}.")
     raw = read_table(data, file_name, sheet=options.sheet)
     columns = [str(c) for c in raw.frame.columns]
-    mapping = map_columns(columns, options)
+    mapping = map_columns(raw.frame, options)
     _refuse_missing(mapping, columns)
     codes = load_districts(engine)["code"].tolist()
     rows, prepared, replaced = prepare_candidates(raw, mapping, district_codes=codes, default_kind=options.default_kind)
@@ -273,7 +332,9 @@ def import_candidates(
         unchanged=0, rejected=len(prepared.rejected_rows), mapping={**mapping.columns, **{
             f"criterion:{key}": column for key, column in mapping.criteria.items()}},
         problems=prepared.problems, unmapped_types=pd.DataFrame(), source=SOURCE, sheet=raw.sheet,
-        dry_run=options.dry_run, message="",
+        dry_run=options.dry_run, message="", mapping_explained=[
+            {"field": name, "column": column, "reason": mapping.reasons.get(name, "")}
+            for name, column in mapping.columns.items()],
     )  # fmt: skip
     if options.dry_run:
         with engine.connect() as connection:
@@ -330,3 +391,10 @@ def _message(report: ImportReport, replaced: int) -> str:
     if report.upload_id is None:
         return f"Nothing changed: every candidate is already stored as in this file ({counts}{again})."
     return f"Imported as upload {report.upload_id}: {counts}{again}."
+
+
+def mapping_table(mapping: CandidateMapping) -> pd.DataFrame:
+    """Return the proposed mapping of a candidate list as rows: field, column, why (scoring columns last)."""
+    rows = [[name, column, mapping.reasons.get(name, "")] for name, column in mapping.columns.items()]
+    rows += [[f"criterion: {key}", column, "a scoring column, by its name"] for key, column in mapping.criteria.items()]
+    return pd.DataFrame(rows, columns=["field", "column", "why"])

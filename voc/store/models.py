@@ -87,6 +87,10 @@ class ServiceRequest(SQLModel, table=True):
     upload_id: int | None = Field(default=None, foreign_key="uploads.id", index=True)
     opened_at: datetime = _timestamp(index=True)
     closed_at: datetime | None = _timestamp(nullable=True)
+    closed_date_only: bool | None = Field(
+        default=None,
+        description="True when the export gave the closing day without a time (closed_at is its local midnight)",
+    )
     opened_month: str = Field(max_length=7, description="YYYY-MM in the county's timezone")
     opened_week: str | None = Field(
         default=None, max_length=10, index=True, description="the local Monday starting its week, YYYY-MM-DD"

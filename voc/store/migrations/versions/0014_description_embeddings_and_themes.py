@@ -1,7 +1,7 @@
 """description vectors, themes and the monthly theme roll-up
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-04 06:00:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import voc.store.models
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
