@@ -1,5 +1,5 @@
-"""voc: the app frame. The pages and their order live in voc.ui.PAGES."""
+"""voc: the app frame. The pages and their order live in voc.app.frame.PAGES."""
 
-from voc import ui
+from voc.app import frame
 
-ui.run_app()
+frame.run_app()

@@ -2,22 +2,21 @@
 
 import streamlit as st
 
-from voc import ui
+from voc.app import columns, frame, loaders, show, widgets
 from voc.core.fields import label
 from voc.core.periods import month_label
-from voc.present import charts
-from voc.present.maps import deck, legend
+from voc.present.maps import deck
 
-ui.require_frame()
+frame.require_frame()
 st.title("Map")
-if not ui.choices()["month"]:
+if not loaders.choices()["month"]:
     st.info("No contacts yet. Upload a month's CRM export on the Upload page, or load the demo county with `voc demo`.")
     st.stop()
 
-filters = ui.trend_filters("map")
+filters = widgets.trend_filters("map")
 left, right = st.columns([3, 1])
 measures = ["contacts", "per_1000", "change"]
-ui.accept_values_in_url("map_measure", measures, label)
+widgets.accept_values_in_url("map_measure", measures, label)
 measure = (
     left.segmented_control(
         "Colour districts by",
@@ -30,7 +29,7 @@ measure = (
     or "contacts"
 )
 hotspots = right.toggle("Hotspots (hexagons)", key="map_hotspots", bind="query-params")
-figures = ui.map_figures(filters, measure)
+figures = loaders.map_figures(filters, measure)
 if figures.empty:
     st.info("No district boundaries yet: import them on the Data page or with `voc import districts FILE`.")
     st.stop()
@@ -38,9 +37,9 @@ if figures.empty:
 span = f"{month_label(filters.first_month)} to {month_label(filters.last_month)}"
 shown, side = st.columns([1.5, 1], gap="large")
 with shown:
-    cells = ui.map_cells(filters) if hotspots else None
+    cells = loaders.map_cells(filters) if hotspots else None
     event = st.pydeck_chart(
-        deck(figures, cells, measure=measure, basemap_style=ui.settings().basemap_style),
+        deck(figures, cells, measure=measure, basemap_style=frame.settings().basemap_style),
         height=560,
         on_select="rerun",
         selection_mode="single-object",
@@ -49,16 +48,14 @@ with shown:
     caption = "Hexagons: contacts in each, over the districts' outlines. " if hotspots else ""
     st.caption(f"{caption}{span}. Click a district to open its profile below.")
 with side:
-    classes = legend(cells["contacts"], measure="contacts") if hotspots else legend(figures["value"], measure=measure)
-    title = "Contacts per hexagon" if hotspots else label(measure)
-    st.altair_chart(charts.map_legend(classes, title=title), theme=None, width="content", key="map_legend")
-    ui.table(ui.district_table(figures), name="districts", key="map_districts", column_config=ui.DISTRICT_TABLE_COLUMNS)
+    show.map_legend(figures, cells, measure=measure)
+    show.table(show.district_table(figures), name="districts", key="map_districts", column_config=columns.DISTRICTS)
 
-clicked = ui.selected_district(event)
+clicked = show.selected_district(event)
 if clicked:
     st.session_state["map_district"] = clicked
 names = dict(zip(figures["code"], figures["name"], strict=True))
-ui.accept_values_in_url("map_district", list(names), names.get)
+widgets.accept_values_in_url("map_district", list(names), names.get)
 code = st.selectbox(
     "District profile",
     list(names),
@@ -69,7 +66,7 @@ code = st.selectbox(
     bind="query-params",
 )
 if code:
-    ui.district_profile_panel(code, filters)
+    show.district_profile_panel(code, filters)
 
 st.subheader("Places residents contact us about again and again")
 st.markdown(
@@ -80,15 +77,15 @@ show_column, by_column, minimum_column = st.columns([1, 1, 2])
 # On request only: unlike the rest of the page, finding repeat places reads every contact of the months.
 listed = show_column.toggle("List the places", key="map_places", bind="query-params")
 place_labels = {"address": "Address", "cell": "Hexagon"}
-ui.accept_values_in_url("map_places_by", list(place_labels), place_labels.get)
+widgets.accept_values_in_url("map_places_by", list(place_labels), place_labels.get)
 by = by_column.segmented_control(
     "Place", list(place_labels), format_func=place_labels.get, default="address",
     key="map_places_by", bind="query-params",
 ) or "address"  # fmt: skip
 minimum = minimum_column.slider("At least this many contacts", 2, 20, 3, key="map_places_min", bind="query-params")
 if listed:
-    places = ui.repeat_places(filters, min_contacts=minimum, by=by)
+    places = loaders.repeat_places(filters, min_contacts=minimum, by=by)
     if places.empty:
         st.info("No place has that many contacts in these months.")
     else:
-        ui.table(places, name="repeat-places", key="map_places_table", column_config=ui.PLACE_COLUMNS)
+        show.table(places, name="repeat-places", key="map_places_table", column_config=columns.PLACES)

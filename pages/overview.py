@@ -2,15 +2,15 @@
 
 import streamlit as st
 
-from voc import ui
+from voc.app import frame, loaders, show
 from voc.contacts.overview import headline_metrics
 from voc.core.fields import markdown_literal
 from voc.core.periods import month_label
 from voc.present import charts
 
-ui.require_frame()
+frame.require_frame()
 st.title("Overview")
-overview = ui.overview()
+overview = loaders.overview()
 if overview is None:
     st.info(
         "No contacts yet. Load the demo county with `voc demo`, or import a month's CRM export "
@@ -39,10 +39,10 @@ for column, metric in zip(st.columns(4), headline_metrics(overview), strict=True
     )
 
 st.subheader("What's emerging")
-ui.emerging_panel(overview.month)
+show.emerging_panel(overview.month)
 
 st.subheader("Contacts per month")
-ui.chart(
+show.chart(
     charts.monthly_bars(overview.monthly, highlight=overview.month),
     name=f"contacts-per-month-{overview.month}",
     key="overview_monthly",
@@ -52,7 +52,7 @@ ui.chart(
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader(f"Top categories in {month}")
-    ui.chart(
+    show.chart(
         charts.category_bars(overview.categories),
         name=f"top-categories-{overview.month}",
         key="overview_categories",
@@ -60,7 +60,7 @@ with left:
     )
 with right:
     st.subheader("How residents got in touch")
-    ui.chart(
+    show.chart(
         charts.channel_bars(overview.channels),
         name=f"channels-{overview.month}",
         key="overview_channels",

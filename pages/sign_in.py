@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from voc import ui
+from voc.app import frame
 from voc.core.access import Mode
 from voc.core.errors import VocError
 
-ui.require_frame()
+frame.require_frame()
 st.title("Sign in to voc")
-if ui.access_mode() == Mode.OIDC:
+if frame.access_mode() == Mode.OIDC:
     st.markdown("voc uses the county's sign-in. You will come back here once you have signed in.")
     st.button("Sign in with your county account", key="sign_in_oidc", type="primary", on_click=st.login)
     st.stop()
@@ -19,7 +19,7 @@ with st.form("sign_in_form", clear_on_submit=True, enter_to_submit=True):
     submitted = st.form_submit_button("Sign in", type="primary")
 if submitted:
     try:
-        ui.sign_in(name, password)
+        frame.sign_in(name, password)
     except VocError as error:
         st.error(str(error))
     else:

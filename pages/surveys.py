@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from voc import ui
+from voc.app import columns, frame, loaders, show
 from voc.present import survey_charts
 from voc.survey.compare import (
     batteries,
@@ -11,14 +11,13 @@ from voc.survey.compare import (
     default_view,
     districts_against_county,
     districts_of,
-    opinions_by_area,
     priorities,
     waves_of,
 )
 
-ui.require_frame()
+frame.require_frame()
 st.title("Surveys")
-results = ui.survey_results()
+results = loaders.survey_results()
 if results.empty:
     st.info("No survey results yet. Import a survey on the Upload page, or with `voc import survey FILE`.")
     st.stop()
@@ -44,11 +43,11 @@ battery = pick_questions.selectbox(
 )
 
 compared = compare_waves(
-    results, survey=survey, wave=wave, district=district, battery=battery, benchmarks=ui.survey_benchmarks()
+    results, survey=survey, wave=wave, district=district, battery=battery, benchmarks=loaders.survey_benchmarks()
 )
 st.subheader(f"How satisfied residents are, {wave} ({area.lower() if district is None else 'district ' + area})")
-ui.chart(survey_charts.satisfaction_chart(compared), name=f"satisfaction-{wave}", key="surveys_satisfaction",
-         title=f"{survey}: residents satisfied, {wave}")  # fmt: skip
+show.chart(survey_charts.satisfaction_chart(compared), name=f"satisfaction-{wave}", key="surveys_satisfaction",
+           title=f"{survey}: residents satisfied, {wave}")  # fmt: skip
 st.caption(
     "Each dot is the share rating the item 4 or 5 out of 5 (don't know and skipped answers left out); the bar is its "
     "95% margin of error. A change since the wave before counts as real only when a two-proportion test says it is "
@@ -57,39 +56,14 @@ st.caption(
 if summary := change_summary(compared):
     st.markdown(summary)
 with st.expander("The figures"):
-    ui.table(
-        compared,
-        name=f"survey-{wave}",
-        key="surveys_table",
-        column_order=[
-            "service_area",
-            "satisfied_share",
-            "margin",
-            "n",
-            "previous_share",
-            "change",
-            "verdict",
-            "benchmark_share",
-            "against_benchmark",
-        ],  # fmt: skip
-        column_config={
-            "service_area": "Item",
-            "satisfied_share": st.column_config.NumberColumn("Satisfied", format="percent"),
-            "margin": st.column_config.NumberColumn("± margin", format="percent"),
-            "n": st.column_config.NumberColumn("Respondents", format="%d"),
-            "previous_share": st.column_config.NumberColumn("Wave before", format="percent"),
-            "change": st.column_config.NumberColumn("Change", format="percent"),
-            "verdict": "Real change?",
-            "benchmark_share": st.column_config.NumberColumn("Benchmark", format="percent"),
-            "against_benchmark": "Against the benchmark",
-        },
-    )
+    show.table(compared, name=f"survey-{wave}", key="surveys_table", column_order=columns.SURVEY_ORDER,
+               column_config=columns.SURVEY)  # fmt: skip
 
 if district is None and len(areas) > 1:
     st.subheader("Each district against the rest of the county")
     by_district = districts_against_county(results, survey=survey, wave=wave, battery=battery)
-    ui.chart(survey_charts.district_heatmap(by_district), name=f"districts-{wave}", key="surveys_districts",
-             title=f"{survey} {wave}: each district against the rest of the county")  # fmt: skip
+    show.chart(survey_charts.district_heatmap(by_district), name=f"districts-{wave}", key="surveys_districts",
+               title=f"{survey} {wave}: each district against the rest of the county")  # fmt: skip
     st.caption(
         "Coloured only where a district differs from the rest of the county by more than sampling noise (95% level); "
         "grey cells are within it. Hover a cell for its margin."
@@ -102,7 +76,7 @@ if ranked.empty:
 else:
     derived = ranked["importance_source"].iloc[0] == "derived"
     title = "Derived importance (correlation with overall)" if derived else "Named among the most important"
-    ui.chart(survey_charts.quadrant_chart(ranked, importance_title=title), name=f"importance-satisfaction-{wave}",
+    show.chart(survey_charts.quadrant_chart(ranked, importance_title=title), name=f"importance-satisfaction-{wave}",
              key="surveys_quadrant", title=f"{survey} {wave}: importance and satisfaction")  # fmt: skip
     st.caption(
         "Derived importance: this survey asked no importance question, so importance is the correlation of each item's "
@@ -112,19 +86,10 @@ else:
         else "I-S rating = share naming the item among the most important × (1 − share satisfied), as ETC Institute "
         "computes it: 0.20 and above very high priority, 0.10-0.20 high, below 0.10 medium. The 8 highest are named."
     )
-    ui.table(
-        ranked, name=f"priorities-{wave}", key="surveys_priorities",
-        column_config={
-            "service_area": "Item", "importance": st.column_config.NumberColumn("Importance", format="%.2f"),
-            "importance_source": "Importance", "satisfied_share": st.column_config.NumberColumn(
-                "Satisfied", format="percent"), "n": None,
-            "is_rating": st.column_config.NumberColumn("I-S rating", format="%.3f"), "tier": "Tier",
-            "quadrant": "Quadrant",
-        },
-    )  # fmt: skip
+    show.table(ranked, name=f"priorities-{wave}", key="surveys_priorities", column_config=columns.SURVEY_PRIORITIES)
 
 st.subheader("Complaints beside opinions")
-beside = ui.complaints_beside(opinions_by_area(results, survey=survey, wave=wave, district=district, battery=battery))
+beside = loaders.complaints_beside(survey=survey, wave=wave, district=district, battery=battery)
 if beside.empty:
     st.info(
         "No service area of this survey is linked to a complaint category with contacts yet: link them on the Data "
@@ -132,22 +97,12 @@ if beside.empty:
     )
 else:
     shown = beside[beside["district_code"].isna()] if district is None else beside
-    ui.chart(survey_charts.complaints_chart(shown), name=f"complaints-beside-opinions-{wave}", key="surveys_complaints",
-             title=f"{survey} {wave}: satisfaction and contacts per 1,000 residents")  # fmt: skip
+    show.chart(
+        survey_charts.complaints_chart(shown), name=f"complaints-beside-opinions-{wave}", key="surveys_complaints",
+        title=f"{survey} {wave}: satisfaction and contacts per 1,000 residents",
+    )  # fmt: skip
     st.caption(
         "Contacts of the linked categories over the last 12 months, per 1,000 residents; the trend compares them with "
         "the 12 months before. Red: satisfaction in the lower half and contacts in the upper half of those shown."
     )
-    ui.table(
-        beside, name=f"complaints-beside-opinions-{wave}", key="surveys_beside",
-        column_config={
-            "service_area": "Service area", "area": "Area", "district_code": None,
-            "satisfied_share": st.column_config.NumberColumn("Satisfied", format="percent"),
-            "margin": st.column_config.NumberColumn("± margin", format="percent"), "categories": "Categories",
-            "contacts": st.column_config.NumberColumn("Contacts", format="%d"),
-            "per_1000": st.column_config.NumberColumn("Per 1,000", format="%.1f"),
-            "previous_per_1000": st.column_config.NumberColumn("Year before", format="%.1f"),
-            "trend": st.column_config.NumberColumn("Trend", format="percent"),
-            "unhappy_and_calling": st.column_config.CheckboxColumn("Unhappy and calling"),
-        },
-    )  # fmt: skip
+    show.table(beside, name=f"complaints-beside-opinions-{wave}", key="surveys_beside", column_config=columns.BESIDE)

@@ -1,22 +1,21 @@
 """Users: who may use voc and with which role (admins only)."""
 
-import pandas as pd
 import streamlit as st
 
-from voc import ui
+from voc.app import actions, frame, show
 from voc.core.access import RANKS, Mode, Role
 from voc.core.errors import VocError
 from voc.core.users import add_user, remove_user, set_role, set_rule
 
-ui.require_frame()
+frame.require_frame()
 st.title("Users")
 st.markdown(
     "**Viewers** browse and download. **Analysts** also upload, undo, and edit mappings, targets and actions. "
     "**Admins** also decide who has which role."
 )
-path, roles = ui.settings().users_file, list(RANKS)
-if ui.access_mode() == Mode.OIDC:
-    rules = ui.users_file().rules
+path, roles = frame.settings().users_file, list(RANKS)
+if frame.access_mode() == Mode.OIDC:
+    rules = frame.users_file().rules
     st.markdown(
         f"People sign in with the county's identity provider. Their role comes from the groups in the "
         f"`{rules.group_claim}` claim of their identity token, or from their e-mail address; the highest wins. "
@@ -29,19 +28,14 @@ if ui.access_mode() == Mode.OIDC:
         chosen = st.selectbox("Role", [*roles, "none"], format_func=lambda r: r if r != "none" else "no role (remove)",
                               key="users_rule_role")  # fmt: skip
         if st.form_submit_button("Save", type="primary"):
-            try:
+            with actions.refusals():
                 set_rule(path, kind=kind, key=key, role=None if chosen == "none" else Role(chosen),
-                         acting_role=ui.role())  # fmt: skip
+                         acting_role=frame.role())  # fmt: skip
                 st.success("Saved. It applies from each person's next click.")
-            except VocError as error:
-                st.error(str(error))
-    rules = ui.users_file().rules
-    table = [{"rule": "group", "name": k, "role": v} for k, v in rules.groups.items()]
-    table += [{"rule": "e-mail", "name": k, "role": v} for k, v in rules.emails.items()]
-    st.dataframe(pd.DataFrame(table, columns=["rule", "name", "role"]), hide_index=True, key="users_rules")
+    show.role_rules(frame.users_file().rules)
     st.stop()
 
-if ui.access_mode() == Mode.DEMO:
+if frame.access_mode() == Mode.DEMO:
     st.warning("Adding a user turns sign-in on: from then on everyone signs in. Make the first user an admin.")
 with st.form("users_add_form", clear_on_submit=True):
     st.markdown("**Add a user**, or give an existing user a new password")
@@ -50,35 +44,27 @@ with st.form("users_add_form", clear_on_submit=True):
     password = st.text_input("Password (12 characters or more)", type="password", key="users_add_password")
     again = st.text_input("The same password again", type="password", key="users_add_again")
     if st.form_submit_button("Save the user", type="primary"):
-        try:
+        with actions.refusals():
             if password != again:
                 raise VocError("The two passwords differ: type the same password twice.")
-            added = add_user(path, name, password, role=Role(new_role), acting_role=ui.role())
+            added = add_user(path, name, password, role=Role(new_role), acting_role=frame.role())
             st.success(f"Saved {added.name} ({added.role}).")
-        except VocError as error:
-            st.error(str(error))
 
-users = ui.users_file().users
+users = frame.users_file().users
 if users:
     left, right = st.columns(2)
     with left.form("users_role_form"):
         who = st.selectbox("User", sorted(users), key="users_role_user")
         changed = st.selectbox("New role", roles, key="users_role_role")
         if st.form_submit_button("Change the role"):
-            try:
-                set_role(path, who, role=Role(changed), acting_role=ui.role())
+            with actions.refusals():
+                set_role(path, who, role=Role(changed), acting_role=frame.role())
                 st.success(f"{who} is now {changed}.")
-            except VocError as error:
-                st.error(str(error))
     with right.form("users_remove_form"):
         gone = st.selectbox("User", sorted(users), key="users_remove_user")
         sure = st.checkbox("Yes, remove this user", key="users_remove_confirm")
         if st.form_submit_button("Remove") and sure:
-            try:
-                remove_user(path, gone, acting_role=ui.role())
+            with actions.refusals():
+                remove_user(path, gone, acting_role=frame.role())
                 st.success(f"Removed {gone}.")
-            except VocError as error:
-                st.error(str(error))
-users = ui.users_file().users
-shown = pd.DataFrame([{"user": u.name, "role": str(u.role)} for u in users.values()], columns=["user", "role"])
-st.dataframe(shown.sort_values("user"), hide_index=True, key="users_table")
+show.local_users(frame.users_file().users)

@@ -154,11 +154,11 @@ def test_every_page_runs_inside_the_app_frame() -> None:
         first_call = next(
             node for node in statements if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
         )
-        assert ast.unparse(first_call) == "ui.require_frame()", page.name
+        assert ast.unparse(first_call) == "frame.require_frame()", page.name
 
 
 def test_every_page_file_is_in_the_navigation() -> None:
-    from voc.ui import PAGES, SIGN_IN
+    from voc.app.frame import PAGES, SIGN_IN
 
     assert {page.path for page in (*PAGES, SIGN_IN)} == {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
 

@@ -6,7 +6,7 @@ import pytest
 
 from tests.browser import SCRIPT_FINISHED, chromium_page, open_page, running_app, screenshot
 from tests.conftest import REAL
-from voc.ui import PAGES
+from voc.app.frame import PAGES
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ from voc.demo.load import load_demo
 from voc.store.engine import open_store
 from voc.survey import category_priorities, importance_satisfaction
 from voc.survey.compare import compare_waves, opinions_by_area
-from voc.survey.complaints import beside_opinions, linked_contacts
+from voc.survey.complaints import beside_opinions, complaints_beside, linked_contacts
 from voc.survey.stats import (
     changes_between,
     district_against_rest,
@@ -138,3 +138,17 @@ def test_complaints_beside_opinions_per_1000_residents(demo_store_url: str, demo
     flagged = county[county["unhappy_and_calling"]]
     assert (flagged["satisfied_share"] < county["satisfied_share"].median()).all()
     assert (flagged["per_1000"] > county["per_1000"].median()).all()
+
+
+def test_complaints_beside_a_district_read_from_the_store_as_the_surveys_page_shows_them(
+    demo_store_url: str, demo_county
+) -> None:
+    engine = open_store(demo_store_url)
+    beside = complaints_beside(engine, survey=SURVEY, wave="2026", district="3", battery=None, last_month="2026-10")
+    results, links = current_results(engine), load_links(engine)
+    contacts = linked_contacts(engine, links, last_month="2026-10")
+    engine.dispose()
+    populations = dict(zip(demo_county.districts["code"], demo_county.districts["population"], strict=True))
+    opinions = opinions_by_area(results, survey=SURVEY, wave="2026", district="3")
+    pd.testing.assert_frame_equal(beside, beside_opinions(opinions, contacts, links, populations))
+    assert set(beside["district_code"]) == {"3"} and "Street lighting" in set(beside["service_area"])

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from voc.contacts.actions import action_effect
 from voc.contacts.alerts import AlertSettings, detect_emerging
 from voc.contacts.forecast import forecast
+from voc.contacts.textmine import frequent_terms, rising_terms
 from voc.core.periods import month_range, month_shift
 from voc.store.models import District, MonthlyCount, ServiceRequest, WeeklyCount
 
@@ -124,6 +125,17 @@ def top_groups(frame: pd.DataFrame, *, keep: int = 7, other: str = "Other") -> p
     kept = set(totals.index[:keep])
     lumped = frame.assign(group=frame["group"].where(frame["group"].isin(kept), other))
     return lumped.groupby(["period", "group"], as_index=False, sort=False)["contacts"].sum()
+
+
+def groups_by_size(frame: pd.DataFrame) -> list[str]:
+    """Return the groups of a series (see `series`) by their total contacts, largest first."""
+    return frame.groupby("group")["contacts"].sum().sort_values(ascending=False).index.tolist()
+
+
+def forecast_fits(filters: Filters, *, by: str | None, period: str, per_1000: bool, latest: str | None) -> bool:
+    """Tell whether a view can carry the category forecast: county-wide monthly counts by category to `latest`."""
+    county_wide = not (filters.districts or filters.channels or filters.contact_types)
+    return by == "category" and period == "month" and not per_1000 and county_wide and filters.last_month == latest
 
 
 def populations(engine: sa.Engine) -> dict[str, int]:
@@ -259,6 +271,26 @@ def descriptions(
     query = sa.select(REQUESTS.c.description).where(*conditions, REQUESTS.c.description.is_not(None)).limit(limit)
     with engine.connect() as connection:
         return pd.Series(connection.execute(query).scalars().all(), dtype="str")
+
+
+def description_terms(
+    engine: sa.Engine, *, category: str, month: str, district: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the most frequent terms of a category's three months to `month`, and those rising on a year before.
+
+    The first frame has columns term, documents; the second term, current, previous, status (empty
+    without descriptions in those months). `district` None reads the whole county.
+    """
+    first = month_shift(month, -2)
+    recent = descriptions(engine, category=category, first_month=first, last_month=month, district=district)
+    before = descriptions(
+        engine, category=category, first_month=month_shift(first, -12), last_month=month_shift(month, -12),
+        district=district,
+    )  # fmt: skip
+    if not len(recent):
+        return pd.DataFrame(columns=["term", "documents"]), pd.DataFrame()
+    rising = rising_terms(recent, before)[["term", "current", "previous", "status"]]
+    return frequent_terms(recent)[["term", "documents"]], rising
 
 
 def action_effects(engine: sa.Engine, actions: pd.DataFrame, *, last_month: str) -> pd.DataFrame:

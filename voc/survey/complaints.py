@@ -10,7 +10,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from voc.core.periods import month_shift
+from voc.store.districts import load_districts, populations_by_code
 from voc.store.models import MonthlyCount
+from voc.survey.compare import opinions_by_area
+from voc.survey.store import current_results, load_links
 
 ROLLUP = MonthlyCount.__table__
 COLUMNS = (
@@ -85,3 +88,17 @@ def beside_opinions(
     merged["area"] = ["County-wide" if pd.isna(code) else f"District {code}" for code in merged["district_code"]]
     ordered = merged.sort_values(["district_code", "per_1000"], ascending=[True, False], na_position="first")
     return ordered.reindex(columns=list(COLUMNS)).reset_index(drop=True)
+
+
+def complaints_beside(
+    engine: sa.Engine, *, survey: str, wave: str, district: str | None, battery: str | None, last_month: str
+) -> pd.DataFrame:
+    """Set a survey wave's satisfaction beside the linked complaints over the 12 months to `last_month`.
+
+    `district` None gives the county-wide rows and every district's; see `beside_opinions` for the
+    columns. Districts without a population (or with 0) have no rate and are left out.
+    """
+    opinions = opinions_by_area(current_results(engine), survey=survey, wave=wave, district=district, battery=battery)
+    links = load_links(engine)
+    populations = {code: people for code, people in populations_by_code(load_districts(engine)).items() if people}
+    return beside_opinions(opinions, linked_contacts(engine, links, last_month=last_month), links, populations)

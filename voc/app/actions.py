@@ -1,0 +1,72 @@
+"""How a page changes the store: as the signed-in user, with a refusal shown rather than raised."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import pandas as pd
+import sqlalchemy as sa
+import streamlit as st
+
+from voc.app.cache import engine
+from voc.app.frame import current_user, role, settings
+from voc.core.access import Role
+from voc.core.errors import VocError
+from voc.ingest.pipeline import ImportOptions, ImportReport, import_requests
+from voc.store.districts import populations_by_code, set_populations
+from voc.store.requests import UndoResult
+from voc.store.uploads import undo
+
+T = TypeVar("T")
+
+
+@contextmanager
+def refusals(prefix: str = "") -> Iterator[None]:
+    """Show a VocError raised in the block as st.error (after `prefix`), skipping the rest of the block.
+
+    For changes that are not the store's (the users file); a change of the store goes through act().
+    """
+    try:
+        yield
+    except VocError as error:
+        st.error(f"{prefix} {error}".strip())
+
+
+def act(
+    action: Callable[..., T], *args: Any, refused: str = "", done: str | Callable[[T], str] = "", **options: Any
+) -> T | None:
+    """Run a library change `action(engine, *args, user=..., role=..., **options)` as the signed-in user.
+
+    On success show `done` (a message, or a function of the result making one) and return the result;
+    when the library refuses (VocError), show why after `refused` and return None. The library
+    checks the role again: the page's own check only hides what the role may not use.
+    """
+    with refusals(refused):
+        result = action(engine(), *args, user=current_user(), role=role(), **options)
+        if done:
+            st.success(done(result) if callable(done) else done)
+        return result
+    return None
+
+
+def undo_upload(upload_id: int) -> UndoResult | None:
+    """Put the store back as it was before an upload (see voc.store.uploads.undo)."""
+    return act(undo, upload_id, done=lambda result: (
+        f"Undid upload {upload_id}: removed {result.deleted:,} contacts, restored {result.restored:,}."
+    ))  # fmt: skip
+
+
+def save_populations(engine: sa.Engine, table: pd.DataFrame, *, user: str, role: Role) -> None:
+    """Store the populations entered in the Data page's district table (an action for act())."""
+    set_populations(engine, populations_by_code(table), user=user, role=role)
+
+
+def import_contacts(
+    data: bytes, name: str, options: ImportOptions, progress: Callable[[str, float], None]
+) -> ImportReport | None:
+    """Import a CRM export as the signed-in user; a refused file writes nothing and its reason is shown."""
+    with refusals(f"{name} was refused and nothing was written."):
+        return import_requests(engine(), data, name, settings(), options, role=role(), progress=progress)
+    return None

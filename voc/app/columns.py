@@ -1,0 +1,200 @@
+"""Every table's column labels and formats, in one place: a page names the table, never a label or format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from voc.core.fields import CONTACT_TYPES
+from voc.survey.dictionary import KINDS
+
+Columns = dict[str, Any]  # st.dataframe's column_config: a label, a column config, or None to hide
+
+
+def _number(label: str, format: str, **options: Any) -> Any:
+    return st.column_config.NumberColumn(label, format=format, **options)
+
+
+def _percent(label: str) -> Any:
+    return _number(label, "percent")
+
+
+def _choice(label: str, options: list[str]) -> Any:
+    return st.column_config.SelectboxColumn(label, options=options, required=True)
+
+
+# Upload --------------------------------------------------------------------------------------------
+ROW_PROBLEMS: Columns = {"row": "Row", "column": "Column", "message": "Problem", "severity": "Outcome"}
+SURVEY_PROBLEMS: Columns = {"row": "Row", "column": "Column", "message": "Problem"}
+UNMAPPED_TYPES: Columns = {"raw_type": "Raw request type", "contacts": st.column_config.NumberColumn("Contacts")}
+
+
+def mapping(file_columns: list[str]) -> Columns:
+    """The mapping editor of an uploaded file, whose columns the analyst picks among `file_columns`."""
+    return {
+        "label": st.column_config.TextColumn("Field"),
+        "column": _choice("Column in the file", file_columns),
+        "confidence": st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=1.0, format="percent"),
+        "reason": st.column_config.TextColumn("Why"),
+    }
+
+
+# Trends and Map ------------------------------------------------------------------------------------
+PERFORMANCE: Columns = {
+    "category": "Category",
+    "contacts": _number("Contacts", "%d"),
+    "closed": _number("Closed", "%d"),
+    "median_days": _number("Median days", "%.1f"),
+    "p90_days": _number("90% closed within (days)", "%.1f"),
+    "target_days": _number("Target (days)", "%.0f"),
+    "within_target_share": _percent("Closed within target"),
+    "closed_too_fast": _number("Closed in under 5 minutes", "%d"),
+    "still_open": _number("Never closed", "%d"),
+}
+DISTRICTS: Columns = {
+    "name": "District",
+    "contacts": _number("Contacts", "localized"),
+    "per_1000": _number("Per 1,000", "%.1f", help="Contacts per 1,000 residents"),
+    "contacts_year_earlier": _number("Year before", "localized", help="Contacts in the same months a year earlier"),
+    "change_pct": _number("Change", "%+.1f%%"),
+}
+PLACES: Columns = {
+    "place": "Place",
+    "contacts": _number("Contacts", "%d"),
+    "departments": _number("Departments", "%d"),
+    "categories": "Categories",
+    "first_opened": st.column_config.DatetimeColumn("First contact", format="D MMM YYYY"),
+    "last_opened": st.column_config.DatetimeColumn("Latest contact", format="D MMM YYYY"),
+}
+PROFILE_SURVEY: Columns = {
+    "service_area": "Service area",
+    "satisfied_share": _percent("Satisfied here"),
+    "margin": _percent("± (95%)"),
+    "rest_share": _percent("Rest of county"),
+    "verdict": "Difference",
+    "n": _number("Respondents here", "%d"),
+}
+PROFILE_CANDIDATES: Columns = {
+    "name": "Project",
+    "kind": "Kind",
+    "category": "Category",
+    "estimated_cost": _number("Estimated cost", "dollar"),
+}
+
+# Surveys -------------------------------------------------------------------------------------------
+SURVEY_ORDER = [
+    "service_area", "satisfied_share", "margin", "n", "previous_share", "change", "verdict", "benchmark_share",
+    "against_benchmark",
+]  # fmt: skip
+SURVEY: Columns = {
+    "service_area": "Item",
+    "satisfied_share": _percent("Satisfied"),
+    "margin": _percent("± margin"),
+    "n": _number("Respondents", "%d"),
+    "previous_share": _percent("Wave before"),
+    "change": _percent("Change"),
+    "verdict": "Real change?",
+    "benchmark_share": _percent("Benchmark"),
+    "against_benchmark": "Against the benchmark",
+}
+SURVEY_PRIORITIES: Columns = {
+    "service_area": "Item",
+    "importance": _number("Importance", "%.2f"),
+    "importance_source": "Importance",
+    "satisfied_share": _percent("Satisfied"),
+    "n": None,
+    "is_rating": _number("I-S rating", "%.3f"),
+    "tier": "Tier",
+    "quadrant": "Quadrant",
+}
+BESIDE: Columns = {
+    "service_area": "Service area",
+    "area": "Area",
+    "district_code": None,
+    "satisfied_share": _percent("Satisfied"),
+    "margin": _percent("± margin"),
+    "categories": "Categories",
+    "contacts": _number("Contacts", "%d"),
+    "per_1000": _number("Per 1,000", "%.1f"),
+    "previous_per_1000": _number("Year before", "%.1f"),
+    "trend": _percent("Trend"),
+    "unhappy_and_calling": st.column_config.CheckboxColumn("Unhappy and calling"),
+}
+
+# Priorities ----------------------------------------------------------------------------------------
+RANKING: Columns = {
+    "rank": "Rank",
+    "name": "Candidate",
+    "kind": "Kind",
+    "category": "Category",
+    "district_code": "District",
+    "total": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.1f"),
+    "best_rank": "Best rank ±10%",
+    "worst_rank": "Worst rank ±10%",
+    "contacts": "Contacts (12 months)",
+    "per_1000": _number("Per 1,000 residents", "%.1f"),
+    "change_pct": _number("Change on year before", "%+.0f%%"),
+    "repeat_places": "Repeat places",
+    "is_rating": _number("Survey I-S", "%.3f"),
+    "estimated_cost": _number("Estimated cost", "dollar"),
+    "contacts_per_million": _number("Contacts per $1M", "%.1f"),
+    "linked_by": "Contacts linked",
+    "status": "Status",
+    "source_id": "Id",
+}
+BREAKDOWN: Columns = {
+    "criterion": "Criterion",
+    "meaning": "What the value is",
+    "value": _number("Value", "localized"),
+    "score": _number("Score (0-100)", "%.1f"),
+    "weight_share": _percent("Weight share"),
+    "points": _number("Points", "%.1f"),
+}
+
+
+# Data: the editors ---------------------------------------------------------------------------------
+REQUEST_TYPES: Columns = {
+    "raw_type": st.column_config.TextColumn("Raw request type", required=True),
+    "category": st.column_config.TextColumn("Category"),
+    "department": st.column_config.TextColumn("Department"),
+    "contact_type": _choice("Type", list(CONTACT_TYPES)),
+    "contacts": _number("Stored contacts", "%d"),
+}
+POPULATIONS: Columns = {
+    "code": "Code",
+    "name": "District",
+    "population": _number("Residents", "localized", min_value=0, step=1),
+}
+QUESTIONS: Columns = {
+    "question": "Column",
+    "label": st.column_config.TextColumn("Label", required=True),
+    "kind": _choice("Kind", list(KINDS)),
+    "codes": "Response codes",
+    "picks_from": "Picks from",
+    "position": None,
+}
+
+
+def targets(categories: list[str]) -> Columns:
+    """The service-target editor, a row per category among `categories`."""
+    return {
+        "category": _choice("Category", categories),
+        "target_days": st.column_config.NumberColumn("Target (days)", min_value=0.1, step=0.5, required=True),
+    }
+
+
+def links(areas: list[str], categories: list[str]) -> Columns:
+    """The editor linking survey service areas to complaint categories."""
+    return {"service_area": _choice("Survey service area", areas), "category": _choice("Category", categories)}
+
+
+def benchmarks(items: list[str]) -> Columns:
+    """The survey benchmark editor, a row per item among `items`."""
+    return {
+        "service_area": _choice("Item", items),
+        "benchmark_share": st.column_config.NumberColumn(
+            "Percent satisfied (0-1 or 0-100)", min_value=0.0, max_value=100.0, required=True
+        ),
+        "source": "Source",
+    }

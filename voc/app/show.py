@@ -1,0 +1,260 @@
+"""How the pages show things: tables and charts with their downloads, and the panels several pages share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import altair as alt
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from voc.app import columns, loaders
+from voc.contacts.trends import Filters, forecast_fits, per_thousand
+from voc.core.access import RoleRules
+from voc.core.config import load_settings
+from voc.core.fields import Measure, label, markdown_literal
+from voc.core.periods import month_label
+from voc.core.users import LocalUser
+from voc.ingest.pipeline import ImportReport
+from voc.present import charts
+from voc.present.export import chart_png, csv_bytes, local_times, xlsx_bytes
+from voc.present.maps import legend
+from voc.survey.store import SurveyImport
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def deferred_download(
+    container: Any, label: str, make: Callable[[], bytes], *, file_name: str, mime: str, key: str, icon: str
+) -> None:
+    """Offer a file made only when clicked (not on every rerun); clicking does not rerun the page."""
+    container.download_button(label, make, file_name=file_name, mime=mime, key=key, on_click="ignore", icon=icon)
+
+
+def download_buttons(frame: pd.DataFrame, name: str, key: str) -> None:
+    """Offer a table as CSV and XLSX, formula-safe, times in the county's zone; keys `<key>_csv`, `<key>_xlsx`."""
+    left, right = st.columns(2)
+    timezone = load_settings().timezone
+    deferred_download(
+        left, "Download CSV", partial(csv_bytes, frame, timezone=timezone),
+        file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", icon=":material/download:",
+    )  # fmt: skip
+    deferred_download(
+        right, "Download XLSX", partial(xlsx_bytes, frame, timezone=timezone), file_name=f"{name}.xlsx",
+        mime=XLSX, key=f"{key}_xlsx", icon=":material/download:",
+    )  # fmt: skip
+
+
+def table(frame: pd.DataFrame, *, name: str, key: str, **options: object) -> None:
+    """Show a table with its CSV and XLSX downloads under it: the way every page shows a table.
+
+    `key` (`<page>_<thing>`) is the table's key and the stem of its buttons' keys; `name` is the
+    downloaded file's name without extension. Timestamps show in the county's zone, as downloaded.
+    `options` go to st.dataframe (column_config from voc.app.columns, column_order, ...); the index is never shown.
+    """
+    st.dataframe(local_times(frame, load_settings().timezone), hide_index=True, key=key, **options)
+    download_buttons(frame, name, key)
+
+
+def chart(figure: alt.TopLevelMixin, *, name: str, key: str, title: str | None = None) -> None:
+    """Show an Altair chart full width with a "Download PNG" button under it: the way every page shows a chart.
+
+    Build the chart in voc.present.charts; `key` (`<page>_<thing>`) is the chart's key, its button's is
+    `<key>_png`; `name` is the file name without extension; `title` is printed on the PNG, since
+    the page's heading does not travel with a picture pasted into slides. The PNG (see
+    voc.present.export.chart_png) is rendered only when clicked: about 0.2 s a chart.
+    """
+    st.altair_chart(figure, theme=None, width="stretch", key=key)
+    deferred_download(
+        st, "Download PNG", partial(chart_png, figure, title=title),
+        file_name=f"{name}.png", mime="image/png", key=f"{key}_png", icon=":material/image:",
+    )  # fmt: skip
+
+
+def emerging_panel(month: str, *, limit: int = 5) -> None:
+    """Show the flagged emerging issues of a month as plain sentences."""
+    issues = loaders.emerging(month)
+    flagged = issues[issues["flagged"]] if len(issues) else issues
+    if flagged.empty:
+        st.success(
+            f"Nothing unusual in {month_label(month)}: every series is within what its own seasonal history predicts."
+        )
+        return
+    for sentence in flagged["sentence"].head(limit):
+        st.warning(markdown_literal(sentence), icon=":material/trending_up:")
+    if len(flagged) > limit:
+        st.caption(f"{len(flagged) - limit} more on the Trends page.")
+
+
+def trend_chart(
+    series: pd.DataFrame, filters: Filters, *, by: str | None, period: str, per_1000: bool, latest: str | None
+) -> None:
+    """Show the Trends page's lines with the recorded actions and, where it fits, the category forecast."""
+    value, title = ("per_1000", "Contacts per 1,000 residents") if per_1000 else ("contacts", "Contacts")
+    if per_1000:
+        series = per_thousand(series, loaders.district_populations(), by=by, districts=filters.districts)
+    colours = charts.group_colours(loaders.ranked_groups(by) if by else [], series["group"].unique().tolist())
+    actions = loaders.actions(filters.categories[0] if len(filters.categories) == 1 else None)
+    ahead = None
+    if latest and forecast_fits(filters, by=by, period=period, per_1000=per_1000, latest=latest):
+        shown = tuple(sorted(set(series["group"])))
+        ahead = loaders.forecast_for(latest, shown).rename(columns={"month": "period", "category": "group"})
+    chart(
+        charts.trend_lines(series, colours, value=value, title=title, actions=actions, forecast=ahead),
+        name=f"trends-by-{by or 'total'}-{filters.first_month}-to-{filters.last_month}",
+        key="trends_chart",
+        title=f"{title} by {label(by).lower()}" if by else title,
+    )
+    if ahead is not None and len(ahead):
+        st.caption("Dashed: the next three months as the seasonal model expects them, with an 80% range.")
+
+
+def terms(frequent: pd.DataFrame, rising: pd.DataFrame, *, first: str, last: str) -> None:
+    """Show the most frequent terms of the months `first` to `last` beside those rising on the year before."""
+    left, right = st.columns(2)
+    left.markdown(f"**Most frequent, {month_label(first)}–{month_label(last)}**")
+    with left:
+        table(frequent, name=f"frequent-terms-{last}", key="trends_words_frequent")
+    right.markdown("**Rising against the same months a year before**")
+    if rising.empty:
+        right.info("No word or phrase rose more than chance allows.")
+    else:
+        with right:
+            table(rising, name=f"rising-terms-{last}", key="trends_words_rising")
+
+
+def actions_and_effects(last_month: str | None) -> None:
+    """Show the recorded actions, then each one's effect on its category's series up to `last_month`."""
+    recorded = loaders.actions()
+    table(recorded, name="actions", key="trends_actions")
+    for effect in (loaders.effects(last_month) if last_month else pd.DataFrame()).itertuples():
+        st.markdown(
+            f"**{markdown_literal(effect.action)}** ({effect.date:%d %b %Y}): {markdown_literal(effect.effect)}"
+        )
+
+
+def import_report(report: ImportReport, key: str) -> None:
+    """Show an import's outcome: counts, the row-by-row report, rejected rows, unmapped types."""
+    (st.success if report.upload_id else st.info)(report.message)
+    figures = [
+        ("Rows read", report.rows_read),
+        ("New", report.inserted),
+        ("Updated", report.updated),
+        ("Unchanged", report.unchanged),
+        ("Rejected", report.rejected),
+    ]
+    for column, (name, value) in zip(st.columns(len(figures)), figures, strict=True):
+        column.metric(name, f"{value:,}")
+    if len(report.problems):
+        st.markdown("**Row-by-row report** (row numbers as in the spreadsheet)")
+        st.dataframe(report.problems, hide_index=True, key=f"{key}_problems", column_config=columns.ROW_PROBLEMS)
+    if report.rejected and report.upload_id:
+        upload_id = report.upload_id
+        deferred_download(
+            st, "Download the rejected rows to fix and upload again", lambda: csv_bytes(loaders.rejected(upload_id)),
+            file_name=f"rejected-rows-upload-{upload_id}.csv", mime="text/csv", key=f"{key}_rejected",
+            icon=":material/download:",
+        )  # fmt: skip
+    if len(report.unmapped_types):
+        st.warning(
+            f"{len(report.unmapped_types)} request types have no category yet. They are stored and counted "
+            "as Unmapped: give them a category on the Data page."
+        )
+        st.dataframe(
+            report.unmapped_types, hide_index=True, key=f"{key}_unmapped", column_config=columns.UNMAPPED_TYPES
+        )
+
+
+def survey_import_report(report: SurveyImport, key: str) -> None:
+    """Show a survey import's outcome: its message, notes and the rows left out."""
+    (st.success if report.upload_id else st.info)(report.message)
+    for note in report.notes:
+        st.caption(note)
+    if len(report.problems):
+        st.warning(f"{report.problems['row'].nunique()} rows were left out:")
+        st.dataframe(report.problems, hide_index=True, key=f"{key}_problems", column_config=columns.SURVEY_PROBLEMS)
+
+
+def district_table(figures: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Return the Map page's district figures as a plain table, in columns.DISTRICTS order."""
+    return pd.DataFrame(figures[list(columns.DISTRICTS)])
+
+
+def map_legend(figures: gpd.GeoDataFrame, cells: pd.DataFrame | None, *, measure: Measure) -> None:
+    """Show the map's colour classes: of the hexagons' contacts when `cells` are drawn, else of the districts'."""
+    if cells is None:
+        classes, title = legend(figures["value"], measure=measure), label(measure)
+    else:
+        classes, title = legend(cells["contacts"], measure="contacts"), "Contacts per hexagon"
+    st.altair_chart(charts.map_legend(classes, title=title), theme=None, width="content", key="map_legend")
+
+
+def selected_district(event: object) -> str | None:
+    """Return the code of the district clicked on a map drawn with on_select="rerun", if any."""
+    picked = event.selection.get("objects", {}).get("districts", []) if event else []  # type: ignore[attr-defined]
+    return str(picked[0]["properties"]["code"]) if picked else None
+
+
+def district_profile_panel(code: str, filters: Filters) -> None:
+    """Show a district's top categories, trend, survey results and candidates."""
+    found = loaders.profile(code, filters)
+    if found is None:
+        st.warning("That district is no longer stored: choose another.")
+        return
+    residents = f"{found.population:,} residents" if found.population else "population not entered"
+    st.subheader(f"{found.name} ({residents})")
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.markdown("**Top categories**, with the change on the same months a year earlier")
+        if found.categories.empty:
+            st.info("No contacts in this district in these months.")
+        else:
+            top = found.categories.rename(columns={"change_pct": "change_vs_last_year"})
+            chart(
+                charts.category_bars(top, height=320), name=f"top-categories-{code}", key="map_profile_categories",
+                title=f"Top categories in {found.name}",
+            )  # fmt: skip
+    with right:
+        st.markdown("**Contacts per month**")
+        monthly = found.trend.rename(columns={"period": "month"})
+        last = monthly["month"].max() if len(monthly) else ""
+        chart(
+            charts.monthly_bars(monthly, highlight=last, height=320), name=f"contacts-per-month-{code}",
+            key="map_profile_trend", title=f"Contacts per month in {found.name}",
+        )  # fmt: skip
+    left, right = st.columns(2, gap="large")
+    with left:
+        if found.survey.empty:
+            st.markdown("**Citizen survey**")
+            st.info("No survey results for this district yet.")
+        else:
+            st.markdown(
+                f"**{markdown_literal(found.survey_wave)}**: residents satisfied here, least satisfied first, "
+                "against the rest of the county"
+            )
+            table(found.survey, name=f"survey-{code}", key="map_profile_survey", column_config=columns.PROFILE_SURVEY)
+    with right:
+        st.markdown("**Candidate projects in this district**")
+        if found.candidates.empty:
+            st.info("No maintenance or capital candidates in this district.")
+        else:
+            table(
+                found.candidates, name=f"candidates-{code}", key="map_profile_candidates",
+                column_config=columns.PROFILE_CANDIDATES,
+            )  # fmt: skip
+
+
+def role_rules(rules: RoleRules) -> None:
+    """Show which groups and e-mail addresses get which role."""
+    rows = [{"rule": "group", "name": k, "role": v} for k, v in rules.groups.items()]
+    rows += [{"rule": "e-mail", "name": k, "role": v} for k, v in rules.emails.items()]
+    st.dataframe(pd.DataFrame(rows, columns=["rule", "name", "role"]), hide_index=True, key="users_rules")
+
+
+def local_users(users: dict[str, LocalUser]) -> None:
+    """Show the local users and their roles, by name."""
+    rows = pd.DataFrame([{"user": u.name, "role": str(u.role)} for u in users.values()], columns=["user", "role"])
+    st.dataframe(rows.sort_values("user"), hide_index=True, key="users_table")
