@@ -1,7 +1,7 @@
 """Time the Map page's data at 50,000 and 5,000,000 contacts; print payload sizes and ratios.
 
 For each size: generate contacts at random points inside the demo county's districts (numpy),
-place them (voc.ingest.locate: district and H3 cell), insert them with voc.store.engine.bulk_insert into
+place them (voc.ingest.locate: district and H3 cell), insert them with voc.store.bulk.bulk_insert into
 a new SQLite store and build the roll-ups. Then time, warm (median of 3), what the Map page asks
 for: district_figures (from the monthly roll-up), hex_cells (GROUP BY on the stored cells, over
 the last 12 months and over all months) and the pydeck Deck's JSON, whose size is what reaches
@@ -33,9 +33,10 @@ from voc.contacts.trends import Filters
 from voc.demo.county import build_demo_county
 from voc.ingest.locate import locate
 from voc.present.maps import deck
+from voc.store.bulk import bulk_insert
 from voc.store.cells import cell_resolution
 from voc.store.districts import replace_districts
-from voc.store.engine import bulk_insert, open_store, write_transaction
+from voc.store.engine import open_store, write_transaction
 from voc.store.models import ServiceRequest
 from voc.store.requests import refresh_rollup
 

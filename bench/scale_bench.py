@@ -3,7 +3,7 @@
 For each size (default 50,000 as the baseline, then 5,000,000): generate contacts over four years at
 random points of the demo county (bench/map_bench.py's generator, plus closing times, statuses and
 descriptions), place them (district, H3 cell), and load them into a new SQLite store and a new
-PostgreSQL database through voc's bulk path (voc.store.engine.bulk_insert in one write transaction, then the
+PostgreSQL database through voc's bulk path (voc.store.bulk.bulk_insert in one write transaction, then the
 roll-ups), the path the demo loader takes. Then, warm (median of 3), time what each page asks the
 store for: the Overview, the filter choices, a Trends series by month and by week, service
 performance, a drill-down of 500 records, and the Map's district figures and hexagons. Last, time a
@@ -44,9 +44,10 @@ from voc.core.config import Settings
 from voc.demo.county import build_demo_county
 from voc.ingest.locate import locate
 from voc.ingest.pipeline import ImportOptions, import_requests
+from voc.store.bulk import bulk_insert
 from voc.store.cells import cell_resolution
 from voc.store.districts import replace_districts
-from voc.store.engine import bulk_insert, open_store, write_transaction
+from voc.store.engine import open_store, write_transaction
 from voc.store.models import ServiceRequest
 from voc.store.requests import refresh_rollup
 

@@ -153,7 +153,7 @@ def test_cli_imports_candidates_and_ranks_them(monkeypatch: pytest.MonkeyPatch, 
     def voc(*args: object):
         return runner.invoke(main, list(map(str, args)))
 
-    assert voc("rank").exit_code == 1
+    assert voc("rank").exit_code == 2
     imported = voc("import", "candidates", PITTSBURGH, "--json")
     assert imported.exit_code == 0, imported.output
     assert (json.loads(imported.output)["inserted"], json.loads(imported.output)["rejected"]) == (150, 3)
@@ -165,7 +165,7 @@ def test_cli_imports_candidates_and_ranks_them(monkeypatch: pytest.MonkeyPatch, 
     assert costs == sorted(costs, key=lambda c: float("inf") if c is None else c)
     assert [c["rank"] for c in result["candidates"]] == list(range(1, 151))
     bad = voc("rank", "--weights", "speed=3")
-    assert bad.exit_code == 1 and "No criterion 'speed'" in bad.output
+    assert bad.exit_code == 2 and "No criterion 'speed'" in bad.output
     out = tmp_path / "ranking.xlsx"
     assert voc("rank", "--district", "6", "--xlsx", out).exit_code == 0
     assert out.stat().st_size > 0

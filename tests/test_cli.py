@@ -40,7 +40,7 @@ def test_import_requests_json_then_reupload_then_undo(voc) -> None:
     undone = voc("undo", 1)
     assert undone.exit_code == 0 and "removed 300 contacts" in undone.output
     assert json.loads(voc("uploads", "--json").output)[0]["status"] == "undone"
-    assert voc("undo", 1).exit_code == 1
+    assert voc("undo", 1).exit_code == 2
 
 
 def test_problems_are_listed_with_row_column_and_message(voc, tmp_path: Path) -> None:
@@ -55,12 +55,16 @@ def test_problems_are_listed_with_row_column_and_message(voc, tmp_path: Path) ->
     assert report["problems"][0]["message"].startswith("Unreadable date 'yesterday'")
 
 
-def test_a_refused_file_exits_1_with_its_message(voc, tmp_path: Path) -> None:
+def test_a_refused_file_exits_2_with_its_message(voc, tmp_path: Path) -> None:
     empty = tmp_path / "empty.xlsx"
     empty.write_bytes(b"")
     result = voc("import", "requests", empty, "--json")
-    assert result.exit_code == 1
-    assert json.loads(result.output) == {"file": "empty.xlsx", "error": json.loads(result.output)["error"]}
+    assert result.exit_code == 2
+    assert json.loads(result.output) == {
+        "file": "empty.xlsx",
+        "error": "The file is empty (0 bytes). Export the records again and upload the new file.",
+        "kind": "file",
+    }
     assert "empty" in json.loads(result.output)["error"]
 
 

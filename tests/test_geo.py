@@ -260,7 +260,7 @@ def test_cli_imports_districts(monkeypatch: pytest.MonkeyPatch, sqlite_url: str)
         "(codes from 'Name', names from 'name_2', no populations; EPSG:3857)."
     )
     refused = runner.invoke(main, ["import", "districts", str(LA_NEIGHBOURHOODS), "--code-field", "council"])
-    assert refused.exit_code == 1 and "has no field 'council'" in refused.output
+    assert refused.exit_code == 2 and "has no field 'council'" in refused.output
 
 
 def test_cell_resolution_keeps_the_hexagon_count_bounded() -> None:

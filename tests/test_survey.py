@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from voc.demo.county import SURVEY
 from voc.demo.load import load_demo
+from voc.demo.survey import SURVEY
 from voc.store.engine import open_store
 from voc.survey import category_priorities, importance_satisfaction
 from voc.survey.compare import compare_waves, opinions_by_area

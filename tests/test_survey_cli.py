@@ -55,14 +55,14 @@ def test_import_two_waves_then_compare(voc, sqlite_url: str) -> None:
 
 def test_compare_without_surveys_and_with_an_unknown_wave(voc) -> None:
     empty = voc("survey", "compare")
-    assert empty.exit_code == 1 and "No survey results yet" in empty.output
+    assert empty.exit_code == 2 and "No survey results yet" in empty.output
     voc("import", "survey", KC[0], "--dictionary", DICTIONARY, "--survey", "Kansas City")
     unknown = voc("survey", "compare", "--wave", "2030")
-    assert unknown.exit_code == 1 and "has no wave '2030'" in unknown.output
+    assert unknown.exit_code == 2 and "has no wave '2030'" in unknown.output
 
 
 def test_a_file_that_is_no_survey_is_refused(voc, tmp_path) -> None:
     path = tmp_path / "notes_2024.csv"
     path.write_text("id,name\n1,a\n2,b\n")
     result = voc("import", "survey", path)
-    assert result.exit_code == 1 and "no column holds 1-5 ratings" in result.output
+    assert result.exit_code == 2 and "no column holds 1-5 ratings" in result.output

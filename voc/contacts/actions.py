@@ -14,6 +14,7 @@ from voc.core.errors import VocError
 from voc.core.periods import month_label, month_range, month_shift
 from voc.store.engine import record_audit, write_transaction
 from voc.store.models import Action, utc_now
+from voc.store.query import read_frame
 
 ACTIONS = Action.__table__
 ACTION_COLUMNS = ["id", "action_date", "category", "district_code", "description", "recorded_by"]
@@ -50,8 +51,7 @@ def list_actions(engine: sa.Engine, *, category: str | None = None) -> pd.DataFr
     query = sa.select(*(ACTIONS.c[name] for name in ACTION_COLUMNS)).order_by(ACTIONS.c.action_date.desc())
     if category:
         query = query.where(sa.or_(ACTIONS.c.category == category, ACTIONS.c.category.is_(None)))
-    with engine.connect() as connection:
-        return pd.DataFrame(connection.execute(query).all(), columns=ACTION_COLUMNS)
+    return read_frame(engine, query)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from voc.core.periods import month_shift
 from voc.store.cells import ROLLUP_CELL_RESOLUTION, cell_names, cell_parent
 from voc.store.districts import load_districts
 from voc.store.models import MonthlyCellCount, MonthlyCellTotal, MonthlyCount, ServiceRequest
+from voc.store.query import read_frame
 
 ROLLUP = MonthlyCount.__table__
 REQUESTS = ServiceRequest.__table__
@@ -86,12 +87,13 @@ def span_counts(connection: sa.Connection, filters: Filters, span: tuple[str, st
         return sa.func.coalesce(sa.func.sum(sa.case((month.between(start, end), ROLLUP.c.contacts), else_=0)), 0)
 
     query = (
-        sa.select(ROLLUP.c[by], total(first, last).label("contacts"), total(earlier_first, earlier_last))
+        sa.select(
+            ROLLUP.c[by], total(first, last).label("contacts"), total(earlier_first, earlier_last).label("earlier")
+        )
         .where(month.between(earlier_first, last), *dimension_conditions(ROLLUP, filters))
         .group_by(ROLLUP.c[by])
     )
-    rows = connection.execute(query).all()
-    return pd.DataFrame(rows, columns=[by, "contacts", "earlier"]).set_index(by)
+    return read_frame(connection, query).set_index(by)
 
 
 def hex_cells(engine: sa.Engine, filters: Filters, *, resolution: int = ROLLUP_CELL_RESOLUTION) -> pd.DataFrame:
@@ -117,9 +119,8 @@ def hex_cells(engine: sa.Engine, filters: Filters, *, resolution: int = ROLLUP_C
     if filters.last_month:
         conditions.append(table.c.month <= filters.last_month)
     query = sa.select(cell, contacts).where(*conditions).group_by(cell).order_by(contacts.desc(), cell)
-    with engine.connect() as connection:
-        frame = pd.DataFrame(connection.execute(query).all(), columns=["cell", "contacts"])
-    return frame.assign(cell=cell_names(frame["cell"]), contacts=frame["contacts"].astype(int))
+    frame = read_frame(engine, query, dtypes={"contacts": int})
+    return frame.assign(cell=cell_names(frame["cell"]))
 
 
 def repeat_locations(
@@ -157,10 +158,7 @@ def repeat_locations(
         .where(*conditions, place.in_(repeated))
         .group_by(place, REQUESTS.c.category, REQUESTS.c.department)
     )
-    with engine.connect() as connection:
-        result = connection.execute(query)
-        parts = pd.DataFrame(result.all(), columns=list(result.keys()))
-    places = _places(parts)
+    places = _places(read_frame(engine, query))
     if by == "cell" and len(places):
         places["place"] = cell_names(places["place"])
     return places if limit is None else places.head(limit)

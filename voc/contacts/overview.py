@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from voc.core.periods import month_label, month_shift
 from voc.store.models import MonthlyCount, ServiceRequest
+from voc.store.query import read_frame
 from voc.store.uploads import last_upload
 
 ROLLUP = MonthlyCount.__table__
@@ -73,11 +74,6 @@ def latest_contact_date(engine: sa.Engine, timezone: str) -> date | None:
     return newest.astimezone(ZoneInfo(timezone)).date()
 
 
-def _frame(connection: sa.Connection, query: sa.Select) -> pd.DataFrame:
-    result = connection.execute(query)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
-
-
 def monthly_totals(connection: sa.Connection, first: str, last: str) -> pd.DataFrame:
     """Return contacts per month between two months, inclusive (months without contacts absent)."""
     query = (
@@ -86,15 +82,13 @@ def monthly_totals(connection: sa.Connection, first: str, last: str) -> pd.DataF
         .group_by(ROLLUP.c.month)
         .order_by(ROLLUP.c.month)
     )
-    frame = _frame(connection, query)
-    frame["contacts"] = frame["contacts"].astype(int)
-    return frame
+    return read_frame(connection, query, dtypes={"contacts": int})
 
 
 def category_changes(connection: sa.Connection, month: str, *, top: int = 10) -> pd.DataFrame:
     """Return the month's top categories with the previous month and the same month a year before."""
     previous, last_year = month_shift(month, -1), month_shift(month, -12)
-    counts = _frame(
+    counts = read_frame(
         connection,
         sa.select(
             sa.func.coalesce(sa.func.nullif(ROLLUP.c.category, ""), "Unmapped").label("category"),
@@ -118,7 +112,7 @@ def category_changes(connection: sa.Connection, month: str, *, top: int = 10) ->
 
 def channel_shares(connection: sa.Connection, month: str) -> pd.DataFrame:
     """Return contacts and share per channel in a month, largest first."""
-    frame = _frame(
+    frame = read_frame(
         connection,
         sa.select(
             sa.func.coalesce(sa.func.nullif(ROLLUP.c.channel, ""), "unknown").label("channel"),

@@ -10,6 +10,7 @@ from voc.core.access import Role, require
 from voc.core.errors import VocError
 from voc.store.engine import record_audit, write_transaction
 from voc.store.models import CategoryTarget, ServiceRequest
+from voc.store.query import read_frame
 
 REQUESTS = ServiceRequest.__table__
 TARGETS = CategoryTarget.__table__
@@ -39,8 +40,7 @@ def _quantiles(connection: sa.Connection, filters: Filters) -> pd.DataFrame:
         sa.func.avg(sa.case((ranked.c.position.in_([low, high]), ranked.c.days_to_close))).label("median_days"),
         sa.func.max(sa.case((ranked.c.position == p90, ranked.c.days_to_close))).label("p90_days"),
     ).group_by(ranked.c.category)
-    result = connection.execute(query)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    return read_frame(connection, query)
 
 
 def _counts(connection: sa.Connection, filters: Filters) -> pd.DataFrame:
@@ -61,8 +61,7 @@ def _counts(connection: sa.Connection, filters: Filters) -> pd.DataFrame:
         .where(REQUESTS.c.category.is_not(None), *request_conditions(filters))
         .group_by(REQUESTS.c.category)
     )
-    result = connection.execute(query)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    return read_frame(connection, query)
 
 
 def service_performance(engine: sa.Engine, filters: Filters) -> pd.DataFrame:
@@ -85,9 +84,7 @@ def service_performance(engine: sa.Engine, filters: Filters) -> pd.DataFrame:
 
 def load_targets(engine: sa.Engine) -> pd.DataFrame:
     """Return the category targets (category, target_days)."""
-    with engine.connect() as connection:
-        rows = connection.execute(sa.select(TARGETS).order_by(TARGETS.c.category)).all()
-    return pd.DataFrame(rows, columns=["category", "target_days"])
+    return read_frame(engine, sa.select(TARGETS).order_by(TARGETS.c.category))
 
 
 def save_targets(engine: sa.Engine, targets: pd.DataFrame, *, user: str, role: Role) -> None:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from voc.contacts.mapdata import month_span, span_counts
 from voc.contacts.trends import Filters, series
 from voc.store.models import Candidate, District
+from voc.store.query import read_frame
 from voc.survey.compare import districts_against_county
 from voc.survey.store import current_results
 
@@ -93,4 +94,4 @@ def _candidates(connection: sa.Connection, code: str) -> pd.DataFrame:
         .where(candidates.c.district_code == code)
         .order_by(candidates.c.estimated_cost.desc().nulls_last(), candidates.c.name)
     )
-    return pd.DataFrame(connection.execute(query).all(), columns=CANDIDATE_COLUMNS)
+    return read_frame(connection, query)

@@ -13,6 +13,7 @@ from voc.contacts.forecast import forecast
 from voc.contacts.textmine import frequent_terms, rising_terms
 from voc.core.periods import month_range, month_shift
 from voc.store.models import District, MonthlyCount, ServiceRequest, WeeklyCount
+from voc.store.query import read_frame
 
 ROLLUP = MonthlyCount.__table__
 WEEKLY = WeeklyCount.__table__
@@ -78,11 +79,6 @@ def _conditions(table: sa.Table, filters: Filters, period: str) -> list[sa.Colum
     return conditions
 
 
-def _frame(connection: sa.Connection, query: sa.Select) -> pd.DataFrame:
-    result = connection.execute(query)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
-
-
 def series(engine: sa.Engine, filters: Filters, *, by: str | None = None, period: str = "month") -> pd.DataFrame:
     """Return contacts per period (column `period`), split by a dimension (column `group`) or not.
 
@@ -101,9 +97,7 @@ def series(engine: sa.Engine, filters: Filters, *, by: str | None = None, period
         .group_by(key, group)
         .order_by(key)
     )
-    with engine.connect() as connection:
-        frame = _frame(connection, query)
-    frame["contacts"] = frame["contacts"].astype(int)
+    frame = read_frame(engine, query, dtypes={"contacts": int})
     if period == "month" and not frame.empty:
         frame = _fill_months(frame, filters)
     return frame
@@ -201,8 +195,7 @@ def records(
         .order_by(REQUESTS.c.opened_at.desc())
         .limit(limit)
     )
-    with engine.connect() as connection:
-        return _frame(connection, query)
+    return read_frame(engine, query)
 
 
 def filter_choices(engine: sa.Engine) -> dict[str, list[str]]:
@@ -225,9 +218,7 @@ def category_district_counts(engine: sa.Engine, *, last_month: str | None = None
         .where(ROLLUP.c.category != "", *([ROLLUP.c.month <= last_month] if last_month else []))
         .group_by(ROLLUP.c.month, ROLLUP.c.category, ROLLUP.c.district_code)
     )
-    with engine.connect() as connection:
-        frame = _frame(connection, query)
-    return frame.astype({"contacts": int})
+    return read_frame(engine, query, dtypes={"contacts": int})
 
 
 def district_names(engine: sa.Engine) -> dict[str, str]:

@@ -11,3 +11,11 @@ class FileRefused(VocError):
 
 class NotAllowed(VocError):
     """The signed-in user's role does not allow this change."""
+
+
+class NotFound(VocError):
+    """Something the user named (an upload, a survey, a user...) does not exist; the message lists what does."""
+
+
+class StoreUnavailable(VocError):
+    """The store cannot be reached or created where VOC_DATABASE_URL points."""

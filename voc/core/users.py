@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from voc.core.access import Role, RoleRules, SignInThrottle, parse_role, require, role_rules
-from voc.core.errors import VocError
+from voc.core.errors import NotFound, VocError
 
 # OWASP's scrypt setting of equal strength to N=2^17, p=1 with a quarter of the memory (32 MiB):
 # about 0.6 s a hash on this project's 2-core machines, so guessing passwords offline stays slow.
@@ -226,7 +226,7 @@ def _existing(users: UsersFile, name: str) -> LocalUser:
     user = users.users.get(normalise_name(name))
     if user is None:
         known = ", ".join(sorted(users.users)) or "none yet"
-        raise VocError(f"There is no user {name!r}. The users are: {known}.")
+        raise NotFound(f"There is no user {name!r}. The users are: {known}.")
     return user
 
 

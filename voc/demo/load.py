@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from voc.core.periods import local_week
 from voc.demo.county import DemoCounty, build_demo_county
 from voc.ingest.locate import locate
+from voc.store.bulk import frame_records
 from voc.store.districts import replace_districts
-from voc.store.engine import frame_records, record_audit, write_transaction
+from voc.store.engine import record_audit, write_transaction
 from voc.store.models import Candidate, RequestType, ServiceAreaLink, ServiceRequest, SurveyResult
 from voc.store.requests import REQUEST_COLUMNS, save_requests
 from voc.store.uploads import record_counts, start_upload

@@ -23,6 +23,7 @@ from voc.ingest.request_types import load_type_map
 from voc.ingest.validate import Bounds, Context, Prepared, prepare
 from voc.store.engine import record_audit, write_transaction
 from voc.store.models import District, RejectedRow
+from voc.store.query import read_frame
 from voc.store.requests import save_requests
 from voc.store.uploads import record_counts, sha256_of, start_upload
 
@@ -325,12 +326,10 @@ def _jsonable(value: Any) -> Any:
 def rejected_rows(engine: sa.Engine, upload_id: int) -> pd.DataFrame:
     """Return an upload's rejected rows with their problem and raw values, ready to fix and re-upload."""
     table = RejectedRow.__table__
-    query = sa.select(table.c.row_number, table.c.message, table.c.raw).where(table.c.upload_id == upload_id)
-    with engine.connect() as connection:
-        rows = connection.execute(query.order_by(table.c.row_number)).all()
-    values = pd.DataFrame([r.raw for r in rows])
-    problems = pd.DataFrame({"spreadsheet_row": [r.row_number for r in rows], "problem": [r.message for r in rows]})
-    return pd.concat([problems, values], axis=1)
+    query = sa.select(table.c.row_number.label("spreadsheet_row"), table.c.message.label("problem"), table.c.raw)
+    query = query.where(table.c.upload_id == upload_id).order_by(table.c.row_number)
+    rows = read_frame(engine, query, dtypes={"spreadsheet_row": "int64", "problem": "str"})
+    return pd.concat([rows.drop(columns="raw"), pd.DataFrame(rows["raw"].tolist())], axis=1)
 
 
 NOT_MAPPED = "(not mapped)"

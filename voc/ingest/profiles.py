@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from voc.core.errors import VocError
+from voc.core.errors import NotFound
 from voc.store.models import MappingProfile, utc_now
 
 PROFILES = MappingProfile.__table__
@@ -29,7 +29,7 @@ def find_profile(engine: sa.Engine, header_key: str, *, name: str | None = None)
     with engine.connect() as connection:
         row = connection.execute(query.limit(1)).first()
     if row is None and name is not None:
-        raise VocError(f"There is no mapping profile named {name!r}. `voc profiles` lists them.")
+        raise NotFound(f"There is no mapping profile named {name!r}. `voc profiles` lists them.")
     return Profile(*row) if row else None
 
 

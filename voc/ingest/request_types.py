@@ -13,6 +13,7 @@ from voc.core.errors import VocError
 from voc.core.fields import CONTACT_TYPES
 from voc.store.engine import record_audit, write_transaction
 from voc.store.models import RequestType, ServiceRequest
+from voc.store.query import read_frame
 from voc.store.requests import refresh_rollup
 
 TYPES = RequestType.__table__
@@ -59,8 +60,7 @@ def normalize_contact_types(values: pd.Series) -> pd.Series:
 
 def load_type_map(connection: sa.Connection) -> pd.DataFrame:
     """Return the mapping table (raw_type, category, department, contact_type), sorted by raw type."""
-    result = connection.execute(sa.select(TYPES).order_by(TYPES.c.raw_type))
-    return pd.DataFrame(result.all(), columns=TYPE_MAP_COLUMNS)
+    return read_frame(connection, sa.select(*(TYPES.c[name] for name in TYPE_MAP_COLUMNS)).order_by(TYPES.c.raw_type))
 
 
 def save_type_map(engine: sa.Engine, edited: pd.DataFrame, *, user: str, role: Role) -> int:
@@ -132,8 +132,7 @@ def unmapped_types(connection: sa.Connection, *, limit: int = 500) -> pd.DataFra
         .order_by(sa.text("contacts DESC"), REQUESTS.c.request_type)
         .limit(limit)
     )
-    result = connection.execute(query)
-    return pd.DataFrame(result.all(), columns=["raw_type", "contacts"])
+    return read_frame(connection, query)
 
 
 def type_table(engine: sa.Engine) -> pd.DataFrame:

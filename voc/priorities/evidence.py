@@ -25,6 +25,7 @@ from voc.core.periods import month_shift
 from voc.ingest.locate import locate
 from voc.store.districts import EQUAL_AREA, load_districts
 from voc.store.models import Candidate, MonthlyCount, ServiceRequest
+from voc.store.query import read_frame
 from voc.survey import category_priorities
 
 CANDIDATES = Candidate.__table__
@@ -61,8 +62,7 @@ class Window:
 def load_candidates(engine: sa.Engine) -> pd.DataFrame:
     """Return the stored candidates (CANDIDATE_COLUMNS) ordered by id."""
     query = sa.select(*(CANDIDATES.c[name] for name in CANDIDATE_COLUMNS)).order_by(CANDIDATES.c.id)
-    with engine.connect() as connection:
-        return pd.DataFrame(connection.execute(query).all(), columns=CANDIDATE_COLUMNS)
+    return read_frame(engine, query)
 
 
 def haversine_m(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
@@ -179,13 +179,18 @@ def _nearby_counts(
     with engine.connect() as connection:
         for category, group in points[categories.notna()].groupby(categories.dropna(), sort=True):
             south, north, west, east = _bounding_box(group["latitude"], group["longitude"], radius_m)
-            query = sa.select(REQUESTS.c.opened_month, REQUESTS.c.latitude, REQUESTS.c.longitude).where(
+            located_contacts = (
+                REQUESTS.c.opened_month.label("month"),
+                REQUESTS.c.latitude.label("lat"),
+                REQUESTS.c.longitude.label("lon"),
+            )
+            query = sa.select(*located_contacts).where(
                 REQUESTS.c.category == category,
                 REQUESTS.c.opened_month.between(window.before_first, window.last),
                 REQUESTS.c.latitude.between(south, north),
                 REQUESTS.c.longitude.between(west, east),
             )
-            contacts = pd.DataFrame(connection.execute(query).all(), columns=["month", "lat", "lon"])
+            contacts = read_frame(connection, query)
             recent = contacts["month"].between(window.first, window.last).to_numpy()
             lat, lon = contacts["lat"].to_numpy(float), contacts["lon"].to_numpy(float)
             for index, candidate in group.iterrows():

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 
 from voc.core.access import Role, require
-from voc.core.errors import VocError
+from voc.core.errors import NotFound, VocError
 from voc.store.engine import record_audit, write_transaction
 from voc.store.models import WeightScenario, utc_now
 
@@ -36,9 +36,9 @@ def load_scenarios(engine: sa.Engine) -> dict[str, dict[str, float]]:
 
 
 def delete_scenario(engine: sa.Engine, name: str, *, user: str, role: Role) -> None:
-    """Delete a saved weight scenario; raise VocError when there is none of that name, NotAllowed for a viewer."""
+    """Delete a saved weight scenario; raise NotFound when there is none of that name, NotAllowed for a viewer."""
     require(role, Role.ANALYST, doing="save weight scenarios")
     with write_transaction(engine) as connection:
         if not connection.execute(sa.delete(SCENARIOS).where(SCENARIOS.c.name == name)).rowcount:
-            raise VocError(f"There is no saved scenario {name!r}.")
+            raise NotFound(f"There is no saved scenario {name!r}.")
         record_audit(connection, user=user, action="delete weights", detail=name)

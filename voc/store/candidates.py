@@ -9,7 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from voc.core.errors import VocError
-from voc.store.engine import frame_records
+from voc.store.bulk import frame_records
 from voc.store.models import Candidate, CandidateChange, Upload, utc_now
 from voc.store.requests import UndoResult
 

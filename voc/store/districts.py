@@ -8,7 +8,7 @@ import shapely
 import sqlalchemy as sa
 
 from voc.core.access import Role, require
-from voc.core.errors import VocError
+from voc.core.errors import NotFound, VocError
 from voc.store.engine import record_audit, write_transaction
 from voc.store.models import District
 
@@ -59,7 +59,7 @@ def set_populations(engine: sa.Engine, populations: dict[str, int], *, user: str
         known = set(connection.execute(sa.select(DISTRICTS.c.code)).scalars())
         unknown = sorted(set(populations) - known)
         if unknown:
-            raise VocError(f"There is no district {unknown[0]!r}. The districts are: {', '.join(sorted(known))}.")
+            raise NotFound(f"There is no district {unknown[0]!r}. The districts are: {', '.join(sorted(known))}.")
         negative = sorted(code for code, value in populations.items() if value < 0)
         if negative:
             raise VocError(f"The population of district {negative[0]!r} is negative: enter 0 or more residents.")

@@ -13,10 +13,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from voc.core.errors import VocError
+from voc.core.errors import NotFound, VocError
 from voc.core.periods import month_shift
+from voc.store.bulk import bulk_insert, bulk_update
 from voc.store.cells import ROLLUP_CELL_RESOLUTION, cell_parent
-from voc.store.engine import bulk_insert, bulk_update
 from voc.store.models import (
     MonthlyCellCount,
     MonthlyCellTotal,
@@ -266,7 +266,7 @@ def undo_upload(connection: sa.Connection, upload_id: int, *, user: str) -> Undo
     """Put the service requests back exactly as they were before an upload, in the caller's transaction."""
     upload = connection.execute(sa.select(UPLOADS).where(UPLOADS.c.id == upload_id)).first()
     if upload is None:
-        raise VocError(f"There is no upload {upload_id}. `voc uploads` lists them.")
+        raise NotFound(f"There is no upload {upload_id}. `voc uploads` lists them.")
     if upload.status == "undone":
         raise VocError(f"Upload {upload_id} ({upload.file_name}) was already undone.")
     dependents = _later_dependents(connection, upload_id)

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import sqlalchemy as sa
 
 from voc.core.access import Role, require
-from voc.store.candidates import undo_candidates
 from voc.store.engine import record_audit, write_transaction
 from voc.store.models import Upload, utc_now
-from voc.store.requests import UndoResult, undo_upload
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from voc.store.requests import UndoResult
+
+# pandas (via the read gateway) and the undo writers are imported where they are used: `voc uploads` lists the
+# history without loading pandas, so it starts in a fraction of a second (issue 17).
 
 UPLOADS = Upload.__table__
+HISTORY_COLUMNS = (
+    "id", "kind", "file_name", "source", "uploaded_by", "uploaded_at", "rows_read",
+    "inserted", "updated", "unchanged", "rejected", "status", "undone_at", "undone_by",
+)  # fmt: skip
 
 
 def sha256_of(data: bytes) -> str:
@@ -55,18 +64,21 @@ def record_counts(connection: sa.Connection, upload_id: int, **counts: int) -> N
     connection.execute(sa.update(UPLOADS).where(UPLOADS.c.id == upload_id).values(**counts))
 
 
-def list_uploads(engine: sa.Engine, *, limit: int = 200) -> pd.DataFrame:
-    """Return the newest uploads first."""
-    columns = [
-        UPLOADS.c[name]
-        for name in (
-            "id", "kind", "file_name", "source", "uploaded_by", "uploaded_at", "rows_read",
-            "inserted", "updated", "unchanged", "rejected", "status", "undone_at", "undone_by",
-        )
-    ]  # fmt: skip
-    query = sa.select(*columns).order_by(UPLOADS.c.id.desc()).limit(limit)
+def upload_history(engine: sa.Engine, *, limit: int = 200) -> list[dict[str, Any]]:
+    """Return the newest uploads first, one dict of HISTORY_COLUMNS each (missing values None)."""
     with engine.connect() as connection:
-        return pd.DataFrame(connection.execute(query).all(), columns=[c.name for c in columns])
+        return [dict(row) for row in connection.execute(_history_query(limit)).mappings()]
+
+
+def list_uploads(engine: sa.Engine, *, limit: int = 200) -> pd.DataFrame:
+    """Return the newest uploads first, as a frame of HISTORY_COLUMNS."""
+    from voc.store.query import read_frame
+
+    return read_frame(engine, _history_query(limit))
+
+
+def _history_query(limit: int) -> sa.Select:
+    return sa.select(*(UPLOADS.c[name] for name in HISTORY_COLUMNS)).order_by(UPLOADS.c.id.desc()).limit(limit)
 
 
 def last_upload(engine: sa.Engine) -> dict[str, Any] | None:
@@ -87,6 +99,9 @@ def undo(engine: sa.Engine, upload_id: int, *, user: str, role: Role) -> UndoRes
 
     Raises NotAllowed unless the role is analyst or admin.
     """
+    from voc.store.candidates import undo_candidates
+    from voc.store.requests import undo_upload
+
     require(role, Role.ANALYST, doing="undo an upload")
     with write_transaction(engine) as connection:
         kind = connection.execute(sa.select(UPLOADS.c.kind).where(UPLOADS.c.id == upload_id)).scalar()

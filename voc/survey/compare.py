@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from voc.core.errors import VocError
+from voc.core.errors import NotFound, VocError
 from voc.survey.dictionary import split_column
 from voc.survey.stats import (
     changes_between,
@@ -37,9 +37,9 @@ def default_view(results: pd.DataFrame, *, survey: str | None, wave: str | None)
     waves = waves_of(results, survey)
     if not waves:
         known = ", ".join(sorted(results["survey"].unique()))
-        raise VocError(f"There is no survey {survey!r}. Surveys in the store: {known}.")
+        raise NotFound(f"There is no survey {survey!r}. Surveys in the store: {known}.")
     if wave is not None and wave not in waves:
-        raise VocError(f"{survey} has no wave {wave!r}; its waves are {', '.join(waves)}.")
+        raise NotFound(f"{survey} has no wave {wave!r}; its waves are {', '.join(waves)}.")
     return survey, wave or waves[-1]
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from voc.core.periods import month_shift
 from voc.store.districts import load_districts, populations_by_code
 from voc.store.models import MonthlyCount
+from voc.store.query import read_frame
 from voc.survey.compare import opinions_by_area
 from voc.survey.store import current_results, load_links
 
@@ -40,9 +41,7 @@ def linked_contacts(engine: sa.Engine, links: pd.DataFrame, *, last_month: str) 
         .where(ROLLUP.c.month.between(before, last_month), ROLLUP.c.category.in_(links["category"].unique().tolist()))
         .group_by(ROLLUP.c.category, ROLLUP.c.district_code)
     )  # fmt: skip
-    with engine.connect() as connection:
-        result = connection.execute(query)
-        counts = pd.DataFrame(result.all(), columns=list(result.keys()))
+    counts = read_frame(engine, query)
     if counts.empty:
         return pd.DataFrame(columns=columns)
     joined = links.merge(counts, on="category")

@@ -18,8 +18,10 @@ import sqlalchemy as sa
 from voc.core.access import Role, require
 from voc.core.errors import FileRefused, VocError
 from voc.ingest.read import read_table
-from voc.store.engine import frame_records, record_audit, write_transaction
+from voc.store.bulk import frame_records
+from voc.store.engine import record_audit, write_transaction
 from voc.store.models import ServiceAreaLink, SurveyBenchmark, SurveyQuestion, SurveyResult, Upload
+from voc.store.query import read_frame
 from voc.store.uploads import record_counts, sha256_of, start_upload
 from voc.survey.dictionary import DICTIONARY_COLUMNS, KINDS, classify, read_dictionary, unique_labels
 from voc.survey.published import looks_published, read_published
@@ -164,9 +166,7 @@ def current_results(engine: sa.Engine) -> pd.DataFrame:
         sa.and_(RESULTS.c.survey == newest.c.survey, RESULTS.c.wave == newest.c.wave,
                 RESULTS.c.upload_id == newest.c.upload_id),
     )  # fmt: skip
-    with engine.connect() as connection:
-        result = connection.execute(query)
-        frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    frame = read_frame(engine, query)
     for column in ("satisfied_share", "importance_share", "mean_score", "n_effective", "derived_importance"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame["n_effective"] = frame["n_effective"].fillna(frame["n"].astype(float))
@@ -176,9 +176,7 @@ def current_results(engine: sa.Engine) -> pd.DataFrame:
 def load_questions(engine: sa.Engine, survey: str) -> pd.DataFrame:
     """Return a survey's question dictionary in file order (empty when none is kept)."""
     query = sa.select(*(QUESTIONS.c[c] for c in DICTIONARY_COLUMNS)).where(QUESTIONS.c.survey == survey)
-    with engine.connect() as connection:
-        result = connection.execute(query.order_by(QUESTIONS.c.position))
-        return pd.DataFrame(result.all(), columns=list(DICTIONARY_COLUMNS))
+    return read_frame(engine, query.order_by(QUESTIONS.c.position))
 
 
 def _replace_questions(connection: sa.Connection, survey: str, questions: pd.DataFrame) -> None:
@@ -217,9 +215,7 @@ def save_questions(engine: sa.Engine, survey: str, edited: pd.DataFrame, *, user
 
 def load_benchmarks(engine: sa.Engine) -> pd.DataFrame:
     """Return the benchmark values entered per item (service_area, benchmark_share 0-1, source)."""
-    with engine.connect() as connection:
-        result = connection.execute(sa.select(BENCHMARKS).order_by(BENCHMARKS.c.service_area))
-        return pd.DataFrame(result.all(), columns=["service_area", "benchmark_share", "source"])
+    return read_frame(engine, sa.select(BENCHMARKS).order_by(BENCHMARKS.c.service_area))
 
 
 def save_benchmarks(engine: sa.Engine, edited: pd.DataFrame, *, user: str, role: Role) -> None:
@@ -246,9 +242,7 @@ def save_benchmarks(engine: sa.Engine, edited: pd.DataFrame, *, user: str, role:
 
 def load_links(engine: sa.Engine) -> pd.DataFrame:
     """Return the links from survey service areas to complaint categories."""
-    with engine.connect() as connection:
-        result = connection.execute(sa.select(LINKS).order_by(LINKS.c.service_area, LINKS.c.category))
-        return pd.DataFrame(result.all(), columns=["service_area", "category"])
+    return read_frame(engine, sa.select(LINKS).order_by(LINKS.c.service_area, LINKS.c.category))
 
 
 def save_links(engine: sa.Engine, edited: pd.DataFrame, *, user: str, role: Role) -> None:

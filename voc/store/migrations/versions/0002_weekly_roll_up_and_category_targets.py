@@ -49,14 +49,15 @@ def _backfill_weeks() -> None:
 
     Self-contained SQL on purpose: later versions of voc's code must not change what this step does.
     """
-    import pandas as pd
-
-    from voc.core.config import load_settings
-
     connection = op.get_bind()
     rows = connection.execute(sa.text("SELECT id, opened_at FROM service_requests")).all()
     if not rows:
         return
+    # Imported only with rows to backfill: a new store's first command need not load pandas.
+    import pandas as pd
+
+    from voc.core.config import load_settings
+
     frame = pd.DataFrame(rows, columns=["id", "opened_at"])
     local = pd.to_datetime(frame["opened_at"], utc=True).dt.tz_convert(load_settings().timezone)
     day = local.dt.tz_localize(None).dt.normalize()

@@ -1,0 +1,27 @@
+"""`voc ...`: parse the command line, call the library, print.
+
+Commands live in modules by concern; each imports what it computes with when it runs, so that
+`voc --help` loads neither pandas nor the store (tests/test_cli_startup.py). Every command keeps
+one error contract (voc.cli.contract).
+"""
+
+from __future__ import annotations
+
+import click
+
+from voc.cli.contract import ContractGroup
+from voc.cli.findings import alerts, survey
+from voc.cli.history import action, undo, uploads
+from voc.cli.imports import import_group
+from voc.cli.rank import rank
+from voc.cli.server import db, demo, serve
+from voc.cli.users import user
+
+
+@click.group(cls=ContractGroup)
+def main() -> None:
+    """voc: the Voice of the Customer dashboard for local government."""
+
+
+for command in (serve, demo, db, uploads, undo, import_group, survey, rank, action, alerts, user):
+    main.add_command(command)
