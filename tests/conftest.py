@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import os
-import uuid
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from tests.stores import fresh_postgres_schema
+from tests.workers import Child, Forks, Spawn, start_worker
 from voc.store.engine import open_store
 
 IN_CI = bool(os.environ.get("CI"))
-DATA = Path(__file__).parent / "data"
-REAL = DATA / "real"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -58,19 +58,6 @@ def postgres_server() -> str:
     return url
 
 
-def _fresh_postgres_schema(server_url: str) -> Iterator[str]:
-    """Yield a URL whose connections use a new, empty schema of the test database."""
-    schema = f"voc_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    url = sa.engine.make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    yield url.render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
-
-
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'voc.db'}"
@@ -78,7 +65,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
-    yield from _fresh_postgres_schema(postgres_server)
+    yield from fresh_postgres_schema(postgres_server)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -111,3 +98,32 @@ def demo_store_url(tmp_path_factory: pytest.TempPathFactory, demo_county) -> str
     load_demo(engine, user="test", county=demo_county)
     engine.dispose()
     return url
+
+
+@pytest.fixture
+def demo_copy(demo_store_url: str, tmp_path: Path) -> str:
+    """A copy of the demo county's store of the test's own, for tests that write to it."""
+    shutil.copy(demo_store_url.removeprefix("sqlite:///"), tmp_path / "voc.db")
+    return f"sqlite:///{tmp_path / 'voc.db'}"
+
+
+@pytest.fixture
+def spawn(tmp_path: Path) -> Iterator[Spawn]:
+    """Start worker processes (tests/workers.py) on a store; any still running at the end of the test are killed."""
+    children: list[Child] = []
+
+    def start(url: str, *arguments: str) -> Child:
+        children.append(start_worker(tmp_path / f"child-{len(children)}.stderr", url, *arguments))
+        return children[-1]
+
+    yield start
+    for child in children:
+        child.stop()
+
+
+@pytest.fixture
+def forks(tmp_path: Path, spawn: Spawn) -> Iterator[Forks]:
+    """The fork worker, still loading voc when the test starts; forks wait until it is ready."""
+    forks = Forks(spawn("", "fork"), tmp_path)
+    yield forks
+    forks.kill_unfinished()

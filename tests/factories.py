@@ -1,13 +1,18 @@
-"""Small, exact frames of normalised service requests for store tests."""
+"""Small, exact frames of normalised service requests for store tests, and the settings test imports run with."""
 
 from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
 
+from voc.core.config import Settings
 from voc.core.periods import local_month, local_week
 from voc.ingest.locate import locate
 from voc.store.requests import REQUEST_COLUMNS
+
+SETTINGS = Settings(
+    database_url="", timezone="America/New_York", max_upload_bytes=5_000_000, redact_personal=True, user="ana"
+)
 
 
 def request_frame(rows: list[dict[str, object]], *, source: str = "crm") -> pd.DataFrame:

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import REAL
+from tests.files import REAL
 from voc.contacts.actions import add_action
 from voc.contacts.performance import save_targets
 from voc.core.access import (

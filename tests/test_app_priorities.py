@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -21,12 +18,6 @@ def _priorities(monkeypatch: pytest.MonkeyPatch, url: str, *, present: bool = Fa
 def _table(app: AppTest, column: str):
     (table,) = (frame.value for frame in app.dataframe if column in frame.value.columns)
     return table
-
-
-@pytest.fixture
-def demo_copy(demo_store_url: str, tmp_path: Path) -> str:
-    shutil.copy(demo_store_url.removeprefix("sqlite:///"), tmp_path / "voc.db")
-    return f"sqlite:///{tmp_path / 'voc.db'}"
 
 
 def test_empty_store(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest import open_app_page
-from tests.conftest import REAL
+from tests.files import REAL
 from voc.core.access import Role
 from voc.store.engine import open_store
 from voc.survey.store import import_survey
@@ -19,12 +16,6 @@ SURVEYS = REAL / "surveys"
 
 def _page(monkeypatch: pytest.MonkeyPatch, url: str, page: str = "pages/surveys.py") -> AppTest:
     return open_app_page(monkeypatch, url, page, timeout=120)
-
-
-@pytest.fixture
-def demo_copy(demo_store_url: str, tmp_path: Path) -> str:
-    shutil.copy(Path(demo_store_url.removeprefix("sqlite:///")), tmp_path / "voc.db")
-    return f"sqlite:///{tmp_path / 'voc.db'}"
 
 
 def test_empty_store(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -14,13 +12,6 @@ from tests.apptest import only_table, open_app_page, open_shared_url
 
 def _trends(monkeypatch: pytest.MonkeyPatch, url: str) -> AppTest:
     return open_app_page(monkeypatch, url, "pages/trends.py")
-
-
-@pytest.fixture
-def demo_copy(demo_store_url: str, tmp_path: Path) -> str:
-    source = Path(demo_store_url.removeprefix("sqlite:///"))
-    shutil.copy(source, tmp_path / "voc.db")
-    return f"sqlite:///{tmp_path / 'voc.db'}"
 
 
 def test_empty_store(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest import open_app_page
-from tests.conftest import REAL
+from tests.files import REAL
 from voc.core.access import Role
 from voc.ingest.request_types import save_type_map
 from voc.store.engine import open_store

@@ -190,3 +190,14 @@ def test_page_scripts_are_as_simple_as_a_library_function() -> None:
         if (complexity := _script_complexity(ast.parse(path.read_text()))) > limit
     ]
     assert too_complex == []
+
+
+def test_no_test_module_imports_another() -> None:
+    """Helpers that test modules share live in plain modules (tests/files.py, stores.py...), fixtures in conftest."""
+    offenders = [
+        f"{path.name} imports {target}"
+        for path in (ROOT / "tests").glob("*.py")
+        for target, _ in _imported(path, "tests")
+        if target.startswith(("tests.test_", "test_"))
+    ]
+    assert offenders == []

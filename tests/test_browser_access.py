@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from tests.browser import chromium_page, open_page, running_app, screenshot
-from tests.conftest import REAL
+from tests.files import REAL
 from voc.contacts.actions import add_action
 from voc.core.access import Role
 from voc.core.config import load_settings
@@ -76,10 +75,9 @@ def test_a_hand_written_trends_url_restores_the_view(demo_store_url: str) -> Non
 
 
 @pytest.fixture
-def payload_store(demo_store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def payload_store(demo_copy: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """A copy of the demo county whose uploaded text fields carry script, markdown and LaTeX payloads."""
-    shutil.copy(Path(demo_store_url.removeprefix("sqlite:///")), tmp_path / "voc.db")
-    url = f"sqlite:///{tmp_path / 'voc.db'}"
+    url = demo_copy
     monkeypatch.setenv("VOC_DATABASE_URL", url)
     engine = open_store(url)
     types = type_table(engine).drop(columns=["contacts"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -18,10 +16,9 @@ CATEGORY_PAYLOAD = "<script>window.__voc_xss=2</script>Potholes"
 
 
 @pytest.fixture
-def hostile_store(demo_store_url: str, tmp_path: Path) -> str:
+def hostile_store(demo_copy: str) -> str:
     """A copy of the demo county whose District 3 and Potholes carry script payloads in their names."""
-    shutil.copy(demo_store_url.removeprefix("sqlite:///"), tmp_path / "voc.db")
-    url = f"sqlite:///{tmp_path / 'voc.db'}"
+    url = demo_copy
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         connection.execute(sa.text("UPDATE districts SET name = :name WHERE code = '3'"), {"name": DISTRICT_PAYLOAD})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser import SCRIPT_FINISHED, chromium_page, open_page, running_app, screenshot
-from tests.conftest import REAL
+from tests.files import REAL
 from voc.app.frame import PAGES
 
 pytestmark = pytest.mark.browser

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from openpyxl import load_workbook
 
-from tests.conftest import DATA
+from tests.files import DATA
 from voc.cli import main
 from voc.core.access import Role
 from voc.core.errors import FileRefused, VocError
@@ -168,5 +169,18 @@ def test_cli_imports_candidates_and_ranks_them(monkeypatch: pytest.MonkeyPatch, 
     assert bad.exit_code == 2 and "No criterion 'speed'" in bad.output
     out = tmp_path / "ranking.xlsx"
     assert voc("rank", "--district", "6", "--xlsx", out).exit_code == 0
-    assert out.stat().st_size > 0
+    book = load_workbook(out)
+    assert book.sheetnames == ["Ranking", "Breakdown", "Weights", "About"]
+    header, *rows = book["Ranking"].iter_rows(values_only=True)
+    assert header[:6] == ("Rank", "Project", "Id", "Kind", "Category", "District")
+    district_six = {c["source_id"] for c in result["candidates"] if c["district_code"] == "6"}
+    assert [row[0] for row in rows] == list(range(1, 13)) and {row[5] for row in rows} == {"6"}
+    assert {row[2] for row in rows} == district_six
+    weights = list(book["Weights"].iter_rows(min_row=2, values_only=True))
+    assert [(key, weight) for _, key, weight, _, _ in weights] == [
+        ("demand", 30), ("trend", 10), ("repeat", 10), ("survey", 10), ("condition", 15), ("cost", 10)
+    ]  # fmt: skip
+    assert sum(share for _, _, _, share, _ in weights) == pytest.approx(1)
+    assert book["Breakdown"].max_row - 1 == len(rows) * len(weights)
+    assert book["About"]["A1"].value == "Priorities: 12 of 150 candidates (district: 6)"
     assert voc("import", "candidates", PITTSBURGH, "--map", "id=number").exit_code == 2

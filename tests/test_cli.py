@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import REAL
+from tests.files import REAL
 from voc.cli import main
 
 NYC = REAL / "nyc311_2024-04_sample.csv"

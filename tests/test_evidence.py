@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -102,11 +100,8 @@ def test_a_category_no_contact_has_links_nothing(demo) -> None:
     ]
 
 
-def test_new_contacts_near_a_candidate_raise_its_evidence_and_never_lower_its_demand_score(
-    demo_store_url: str, tmp_path: Path
-) -> None:
-    shutil.copy(demo_store_url.removeprefix("sqlite:///"), tmp_path / "voc.db")
-    engine = open_store(f"sqlite:///{tmp_path / 'voc.db'}")
+def test_new_contacts_near_a_candidate_raise_its_evidence_and_never_lower_its_demand_score(demo_copy: str) -> None:
+    engine = open_store(demo_copy)
     before = ranking_basis(engine, last_month=LAST)
     target = before.inputs.sort_values("per_1000").iloc[len(before.inputs) // 2]
     added = request_frame([

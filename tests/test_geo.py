@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from shapely.geometry import Point, Polygon, box
 
-from tests.conftest import REAL
+from tests.files import REAL
 from voc.cli import main
 from voc.core.access import Role
 from voc.core.errors import FileRefused, VocError

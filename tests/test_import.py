@@ -11,18 +11,15 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import REAL
+from tests.factories import SETTINGS
+from tests.files import REAL
 from voc.core.access import Role
-from voc.core.config import Settings
 from voc.core.errors import FileRefused, VocError
 from voc.ingest.pipeline import ImportOptions, import_requests, rejected_rows
 from voc.ingest.request_types import load_type_map, save_type_map
 from voc.store.models import MonthlyCount, RejectedRow, RequestType, ServiceRequest, Upload
 from voc.store.uploads import undo
 
-SETTINGS = Settings(
-    database_url="", timezone="America/New_York", max_upload_bytes=5_000_000, redact_personal=True, user="ana"
-)
 TABLES = [ServiceRequest, Upload, MonthlyCount, RejectedRow, RequestType]
 
 

@@ -6,353 +6,48 @@ as it was; two analysts uploading at the same time both succeed and nothing is l
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import json
-import os
-import queue
 import random
 import signal
-import subprocess
-import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import SQLModel
 
+from tests.stores import assert_consistent, store_state, stored_requests
+from tests.workers import (
+    CHECKING,
+    COUNTS,
+    DONE,
+    READING,
+    REJECTED_PER_FILE,
+    SETTINGS,
+    WRITING,
+    Forked,
+    Forks,
+    Generation,
+    Spawn,
+    backend_of,
+    no_sessions,
+    request_row,
+    sessions,
+    small_import,
+    source_id,
+    tagged,
+    wait_until,
+    write_csv,
+)
 from voc.core.access import Role
-from voc.core.config import Settings
 from voc.ingest.pipeline import ImportOptions, import_requests
-from voc.store.engine import POSTGRES_WRITE_LOCK, open_store, write_transaction
-from voc.store.models import MonthlyCount, RequestChange, ServiceRequest, Upload
+from voc.store.engine import open_store, write_transaction
+from voc.store.models import MonthlyCount, RequestChange
 from voc.store.uploads import list_uploads, undo
-
-WORKER = Path(__file__).with_name("import_worker.py")
-ROOT = WORKER.parents[1]
-TIMEZONE = "America/New_York"
-SETTINGS = Settings(database_url="", timezone=TIMEZONE, max_upload_bytes=200_000_000, redact_personal=True, user="ana")
-WAIT_SECONDS = 45.0  # the longest any one step may take before the test fails instead of hanging
-COUNTS = ("rows_read", "inserted", "updated", "unchanged", "rejected")
-READING, CHECKING, WRITING, DONE = "Reading the file", "Checking every row", "Writing to the store", "Done"
-
-HEADER = ["Case Number", "Date Opened", "Date Closed", "Problem Type", "Status", "Channel", "Address",
-          "Zip Code", "District", "Description"]  # fmt: skip
-TYPES = ["Pothole", "Noise complaint", "Missed trash pickup", "Streetlight out", "Graffiti", "Where is my bin?"]
-CHANNELS = ["Phone", "Web", "App", "Email"]
-FIRST_OPENED = datetime(2024, 1, 1, 7, 0)
-
-
-def source_id(number: int) -> str:
-    return f"SR-{number:07d}"
-
-
-def request_row(number: int, note: str = "", *, request_type: str | None = None) -> list[str]:
-    """One CRM export row whose values follow from its number; `note` changes the description."""
-    opened = FIRST_OPENED + timedelta(minutes=37 * number % (60 * 24 * 700))
-    closed = (opened + timedelta(hours=1 + number % 90)).strftime("%Y-%m-%d %H:%M") if number % 3 else ""
-    return [
-        source_id(number),
-        opened.strftime("%Y-%m-%d %H:%M"),
-        closed,
-        TYPES[number % len(TYPES)] if request_type is None else request_type,
-        "Closed" if closed else "Open",
-        CHANNELS[number % len(CHANNELS)],
-        f"{number % 9999} Main St",
-        f"{33000 + number % 97:05d}",
-        str(1 + number % 5),
-        f"Case {number}{note}",
-    ]
-
-
-def write_csv(path: Path, rows: list[list[str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(HEADER)
-        writer.writerows(rows)
-    return path
-
-
-def backend_of(url: str) -> str:
-    return "sqlite" if url.startswith("sqlite") else "postgresql"
-
-
-# --- child processes -------------------------------------------------------------------------------
-
-
-@dataclass
-class Child:
-    """A worker process (tests/import_worker.py) whose stdout lines a thread collects as they come."""
-
-    process: subprocess.Popen[str]
-    stderr_path: Path
-    lines: queue.Queue[str | None] = field(default_factory=queue.Queue)
-    seen: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        threading.Thread(target=self._collect, daemon=True).start()
-
-    def _collect(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put(None)
-
-    @property
-    def stderr(self) -> str:
-        return self.stderr_path.read_text(errors="replace")
-
-    def expect(self, prefix: str, *, timeout: float = WAIT_SECONDS) -> str:
-        """Wait for the next line starting with `prefix` and return it."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                line = self.lines.get(timeout=max(deadline - time.monotonic(), 0.001))
-            except queue.Empty:
-                raise AssertionError(f"no {prefix!r} line within {timeout} s; stderr:\n{self.stderr}") from None
-            if line is None:
-                raise AssertionError(f"exited before printing {prefix!r}; stderr:\n{self.stderr}")
-            self.seen.append(line)
-            if line.startswith(prefix):
-                return line
-
-    def drain(self) -> list[str]:
-        """Take in the lines printed so far without waiting; return every line seen."""
-        with contextlib.suppress(queue.Empty):
-            while (line := self.lines.get_nowait()) is not None:
-                self.seen.append(line)
-            self.lines.put(None)  # keep the end in the queue for whoever waits next
-        return self.seen
-
-    def go(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write("go\n")
-        self.process.stdin.flush()
-
-    def finish(self, *, timeout: float = WAIT_SECONDS) -> int:
-        """Wait for the process to end; return its exit code, with every line it printed in `seen`."""
-        returncode = self.process.wait(timeout=timeout)
-        while (line := self.lines.get(timeout=timeout)) is not None:
-            self.seen.append(line)
-        return returncode
-
-
-Spawn = Callable[..., Child]
-
-
-@pytest.fixture
-def spawn(tmp_path: Path) -> Iterator[Spawn]:
-    """Start worker processes on a store; any still running at the end of the test are killed."""
-    children: list[Child] = []
-
-    def start(url: str, *arguments: str) -> Child:
-        stderr_path = tmp_path / f"child-{len(children)}.stderr"
-        environment = {**os.environ, "VOC_DATABASE_URL": url, "VOC_TIMEZONE": TIMEZONE, "VOC_USER": "ana"}
-        with stderr_path.open("w") as stderr:
-            process = subprocess.Popen(
-                [sys.executable, str(WORKER), *arguments],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                text=True,
-                cwd=ROOT,
-                env=environment,
-            )
-        children.append(Child(process, stderr_path))
-        return children[-1]
-
-    yield start
-    for child in children:
-        if child.process.poll() is None:
-            child.process.kill()
-            child.process.wait(timeout=WAIT_SECONDS)
-
-
-@dataclass
-class Forked:
-    """A process the worker forked; what it prints goes to a file the test reads as it grows."""
-
-    pid: int
-    output: Path
-
-    def lines(self) -> list[str]:
-        text = self.output.read_text() if self.output.exists() else ""
-        return text.splitlines()[: text.count("\n")]  # whole lines only
-
-    def stages(self) -> dict[str, float]:
-        """Return when each import stage started (epoch seconds), in order."""
-        lines = (line.split("\t") for line in self.lines() if line.startswith("stage"))
-        return {name: float(at) for _, at, name in lines}
-
-    def writes(self) -> list[tuple[float, str]]:
-        """Return (time, what) for each statement of the write, the commit, and Done once done."""
-        events = [line.split("\t")[1:] for line in self.lines() if line.startswith(("stage", "sql"))]
-        names = [what for _, what in events]
-        start = names.index(WRITING) + 1 if WRITING in names else len(events)
-        return [(float(at), what) for at, what in events[start:]]
-
-    def commits(self) -> int:
-        """Count the transactions the process committed."""
-        return sum(1 for line in self.lines() if line.startswith("sql") and line.endswith("\tCOMMIT"))
-
-    def report(self) -> dict[str, Any]:
-        return json.loads(next(line for line in self.lines() if line.startswith("report")).split("\t", 1)[1])
-
-    @property
-    def stderr(self) -> str:
-        return self.output.with_suffix(".stderr").read_text(errors="replace")
-
-
-@dataclass
-class Forks:
-    """The worker in `fork` mode: starts a process in milliseconds rather than seconds."""
-
-    worker: Child
-    directory: Path
-    started: list[Forked] = field(default_factory=list)
-
-    def start(self, url: str, *argv: str) -> Forked:
-        assert self.worker.process.stdin is not None
-        if "ready" not in self.worker.seen:
-            self.worker.expect("ready")
-        output = self.directory / f"forked-{len(self.started)}.out"
-        command = {"argv": list(argv), "url": url, "output": str(output)}
-        self.worker.process.stdin.write(json.dumps(command) + "\n")
-        self.worker.process.stdin.flush()
-        forked = [line for line in self.worker.seen if line.startswith("forked")]
-        while len(forked) <= len(self.started):
-            forked.append(self.worker.expect("forked"))
-        self.started.append(Forked(int(forked[len(self.started)].split("\t")[1]), output))
-        return self.started[-1]
-
-    def exit_code(self, forked: Forked) -> int:
-        """Wait for a forked process to end and return its exit code (-9 when killed)."""
-        prefix = f"exited\t{forked.pid}\t"
-        while not any(line.startswith(prefix) for line in self.worker.seen):
-            self.worker.expect("exited")
-        return int(next(line for line in self.worker.seen if line.startswith(prefix)).split("\t")[2])
-
-    def ended(self, forked: Forked) -> bool:
-        return any(line.startswith(f"exited\t{forked.pid}\t") for line in self.worker.drain())
-
-    def wait_for(self, forked: Forked, condition: Callable[[], bool], what: str) -> None:
-        """Wait until `condition` holds, failing at once should the process end first."""
-        wait_until(lambda: condition() or self.ended(forked), what, every=0.002)
-        assert condition(), f"the process ended before {what}:\n{forked.stderr}"
-
-    def kill(self, forked: Forked) -> int:
-        with contextlib.suppress(ProcessLookupError):  # it may have ended (and been reaped) already
-            os.kill(forked.pid, signal.SIGKILL)
-        return self.exit_code(forked)
-
-    def close(self) -> int:
-        assert self.worker.process.stdin is not None
-        self.worker.process.stdin.close()
-        return self.worker.finish()
-
-
-@pytest.fixture
-def forks(tmp_path: Path, spawn: Spawn) -> Iterator[Forks]:
-    """The fork worker, still loading voc when the test starts; forks wait until it is ready."""
-    forks = Forks(spawn("", "fork"), tmp_path)
-    yield forks
-    for forked in forks.started:  # end whatever a failed test left running
-        if not forks.ended(forked):
-            os.kill(forked.pid, signal.SIGKILL)
-
-
-def tagged(url: str, name: str) -> str:
-    """Give a PostgreSQL URL an application name, so the test can find its children's sessions."""
-    if backend_of(url) == "sqlite":
-        return url
-    return sa.engine.make_url(url).update_query_dict({"application_name": name}).render_as_string(False)
-
-
-def sessions(engine: sa.Engine, name: str, *, waiting_for_write_lock: bool = False) -> int:
-    """Count the PostgreSQL sessions of an application (only those queued for the write lock)."""
-    query = "SELECT COUNT(*) FROM pg_stat_activity a WHERE a.application_name = :name"
-    if waiting_for_write_lock:
-        query += (
-            " AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory'"
-            " AND l.objid = :lock AND NOT l.granted)"
-        )
-    with engine.connect() as connection:
-        return connection.execute(sa.text(query), {"name": name, "lock": POSTGRES_WRITE_LOCK}).scalar_one()
-
-
-def no_sessions(engine: sa.Engine, name: str) -> bool:
-    return sessions(engine, name) == 0
-
-
-def wait_until(condition: Callable[[], bool], what: str, *, timeout: float = WAIT_SECONDS, every: float = 0.02) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting until {what}"
-        time.sleep(every)
-
-
-# --- what the store holds --------------------------------------------------------------------------
-
-# The large tables by key, upload and row hash (a changed row gets a new hash or upload); the rest whole.
-KEY_COLUMNS = {
-    "service_requests": ("id", "source", "source_id", "upload_id", "row_hash"),
-    "request_changes": ("id", "upload_id", "request_id"),
-}
-
-
-def store_state(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table of the store, to compare before and after an upload."""
-    state: dict[str, list[tuple[Any, ...]]] = {}
-    with engine.connect() as connection:
-        for table in SQLModel.metadata.sorted_tables:
-            if table.name in KEY_COLUMNS:
-                query = sa.select(*(table.c[name] for name in KEY_COLUMNS[table.name])).order_by(table.c.id)
-                state[table.name] = [tuple(row) for row in connection.execute(query)]
-            else:  # JSON columns come back as dicts: compare their text, in a fixed order
-                state[table.name] = sorted(tuple(map(str, row)) for row in connection.execute(sa.select(table)))
-    return state
-
-
-def assert_consistent(engine: sa.Engine) -> None:
-    """The roll-up recounts the stored requests; every upload's counts add up; SQLite is undamaged."""
-    requests, rollup, uploads = ServiceRequest.__table__, MonthlyCount.__table__, Upload.__table__
-    with engine.connect() as connection:
-        if engine.dialect.name == "sqlite":
-            assert connection.exec_driver_sql("PRAGMA integrity_check").scalars().all() == ["ok"]
-        recount = connection.execute(
-            sa.select(requests.c.opened_month, sa.func.count(), sa.func.count(requests.c.closed_at))
-            .group_by(requests.c.opened_month)
-        ).all()  # fmt: skip
-        rolled_up = connection.execute(
-            sa.select(rollup.c.month, sa.func.sum(rollup.c.contacts), sa.func.sum(rollup.c.closed))
-            .group_by(rollup.c.month)
-        ).all()  # fmt: skip
-        history = connection.execute(sa.select(uploads)).all()
-        orphans = connection.execute(
-            sa.select(sa.func.count())
-            .select_from(requests.outerjoin(uploads, uploads.c.id == requests.c.upload_id))
-            .where(sa.or_(uploads.c.id.is_(None), uploads.c.status != "committed"))
-        ).scalar_one()  # fmt: skip
-    assert sorted(map(tuple, rolled_up)) == sorted(map(tuple, recount))
-    for upload in history:
-        assert upload.inserted + upload.updated + upload.unchanged + upload.rejected == upload.rows_read
-    assert orphans == 0, "stored requests whose upload is missing or undone"
-
-
-def stored_requests(engine: sa.Engine) -> dict[tuple[str, str], Any]:
-    requests = ServiceRequest.__table__
-    query = sa.select(requests.c.source, requests.c.source_id, requests.c.upload_id, requests.c.description)
-    with engine.connect() as connection:
-        return {(row.source, row.source_id): row for row in connection.execute(query)}
-
 
 # --- 1. uploads at the same moment -----------------------------------------------------------------
 
@@ -471,7 +166,6 @@ def test_analysts_uploading_at_the_same_moment_all_succeed_and_nothing_is_lost(
 
 # Each import takes a second or two; the kills are aimed at statements, so more rows add only time.
 ROWS = {"sqlite": 20_000, "postgresql": 8_000}
-REJECTED_PER_FILE = 25
 SEED = 20_261_122
 # Kill once while reading and once while checking, this share of the way through the stage...
 EARLY_KILLS = [(READING, 0.1, 0.4), (CHECKING, 0.1, 0.5)]
@@ -510,20 +204,6 @@ def kill_points(calibration: Forked, rng: random.Random) -> list[KillPoint]:
     return [*points, KillPoint("COMMIT", 1, 0.0)]
 
 
-@dataclass(frozen=True)
-class Generation:
-    """Month k's export: every record so far (the even ones edited again), some new, some unreadable."""
-
-    path: Path
-    old: range  # record ids the previous month's export already held
-    new: range  # record ids new this month
-
-    def expected(self) -> dict[str, int]:
-        even = sum(1 for n in self.old if n % 2 == 0)
-        return {"rows_read": len(self.old) + len(self.new) + REJECTED_PER_FILE, "inserted": len(self.new),
-                "updated": even, "unchanged": len(self.old) - even, "rejected": REJECTED_PER_FILE}  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def generations(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], list[Generation]]:
     """Return three monthly exports per backend, written once per test module."""
@@ -544,14 +224,6 @@ def generations(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], lis
         return made[backend]
 
     return make
-
-
-def small_import(engine: sa.Engine, number: int) -> dict[str, int]:
-    """Import three new records in this process; return the report's counts."""
-    rows = [HEADER, *(request_row(8_000_000 + number * 10 + j) for j in range(3))]
-    data = "".join(",".join(row) + "\n" for row in rows).encode()
-    report = import_requests(engine, data, f"small-{number}.csv", SETTINGS, ImportOptions(), role=Role.ANALYST)
-    return {count: getattr(report, count) for count in COUNTS}
 
 
 @dataclass

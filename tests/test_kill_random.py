@@ -19,22 +19,17 @@ from contextlib import suppress
 import pytest
 import sqlalchemy as sa
 
-# Fixtures of those tests, asked for by name: `forks` (which needs `spawn`) and `generations`.
-from tests.test_import_concurrency import (  # noqa: F401
+from tests.stores import assert_consistent, store_state
+from tests.workers import (
     COUNTS,
     SETTINGS,
     Forked,
     Forks,
     Generation,
-    assert_consistent,
     backend_of,
-    forks,
-    generations,
     request_row,
     small_import,
     source_id,
-    spawn,
-    store_state,
     tagged,
     wait_until,
     write_csv,

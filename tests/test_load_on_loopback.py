@@ -16,17 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.browser import running_app
-from tests.test_import_concurrency import (
-    COUNTS,
-    SETTINGS,
-    Spawn,
-    assert_consistent,
-    request_row,
-    source_id,
-    spawn,  # noqa: F401  (a fixture)
-    stored_requests,
-    write_csv,
-)
+from tests.stores import assert_consistent, stored_requests
+from tests.workers import COUNTS, SETTINGS, Spawn, request_row, source_id, write_csv
 from voc.core.access import Role
 from voc.ingest.pipeline import ImportOptions, import_requests
 from voc.store.engine import open_store
@@ -52,7 +43,7 @@ def upload_files(folder: Path) -> list[list[Path]]:
     return files
 
 
-def test_uploads_and_page_loads_from_several_processes(sqlite_url: str, tmp_path: Path, spawn: Spawn) -> None:  # noqa: F811
+def test_uploads_and_page_loads_from_several_processes(sqlite_url: str, tmp_path: Path, spawn: Spawn) -> None:
     store_url = sqlite_url
     engine = open_store(store_url)
     base = write_csv(tmp_path / "base.csv", [request_row(n) for n in range(STEP)])

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from shapely.geometry import box
 
-from tests.conftest import REAL
-from tests.test_import import SETTINGS
+from tests.factories import SETTINGS
+from tests.files import REAL
 from voc.core.access import Role
 from voc.ingest.boundaries import import_districts, read_boundaries
 from voc.ingest.locate import MISMATCH, OUTSIDE, locate, with_location_problems

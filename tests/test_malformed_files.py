@@ -23,9 +23,8 @@ import sqlalchemy as sa
 from openpyxl import Workbook
 from sqlmodel import SQLModel
 
-from tests.conftest import REAL, _fresh_postgres_schema
-from tests.test_import_concurrency import assert_consistent
-from tests.test_read import compound_file, xls, xlsx, zip_bomb
+from tests.files import REAL, compound_file, xls, xlsx, zip_bomb
+from tests.stores import assert_consistent, fresh_postgres_schema
 from voc.contacts.trends import Filters, records
 from voc.core.access import Role
 from voc.core.config import Settings
@@ -440,7 +439,7 @@ def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     if request.param == "sqlite":
         urls: Iterator[str] = iter([f"sqlite:///{tmp_path_factory.mktemp('malformed') / 'voc.db'}"])
     else:
-        urls = _fresh_postgres_schema(request.getfixturevalue("postgres_server"))
+        urls = fresh_postgres_schema(request.getfixturevalue("postgres_server"))
     engine = open_store(next(urls))
     assert import_requests(engine, BASE, "march.csv", SETTINGS, ImportOptions(), role=Role.ANALYST).inserted == 10
     yield engine

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
+from tests.files import REAL
 from voc.core.fields import PERSONAL_FIELD_NAMES
 from voc.ingest.layouts import KNOWN_LAYOUTS
 from voc.ingest.mapping import (
@@ -17,8 +16,6 @@ from voc.ingest.mapping import (
     override,
     propose_mapping,
 )
-
-REAL = Path(__file__).parent / "data" / "real"
 
 
 def load(name: str) -> pd.DataFrame:

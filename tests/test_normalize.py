@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.files import REAL
 from voc.core.fields import CHANNELS
 from voc.ingest.normalize import (
     normalize_channels,
@@ -21,8 +21,6 @@ from voc.ingest.normalize import (
     parse_times,
     redact_personal,
 )
-
-REAL = Path(__file__).parent / "data" / "real"
 
 
 def load(name: str) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import REAL
+from tests.files import REAL
 from voc.cli import main
 from voc.store.engine import open_store
 from voc.survey.compare import compare_waves

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.conftest import REAL
+from tests.files import REAL
 from voc.core.access import Role
 from voc.core.errors import FileRefused
 from voc.store.uploads import undo

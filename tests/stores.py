@@ -1,0 +1,78 @@
+"""Stores for tests: fresh PostgreSQL schemas, and what every store must hold after any change."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+from voc.store.models import MonthlyCount, ServiceRequest, Upload
+
+
+def fresh_postgres_schema(server_url: str) -> Iterator[str]:
+    """Yield a URL whose connections use a new, empty schema of the test database."""
+    schema = f"voc_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    url = sa.engine.make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+# The large tables by key, upload and row hash (a changed row gets a new hash or upload); the rest whole.
+KEY_COLUMNS = {
+    "service_requests": ("id", "source", "source_id", "upload_id", "row_hash"),
+    "request_changes": ("id", "upload_id", "request_id"),
+}
+
+
+def store_state(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table of the store, to compare before and after an upload."""
+    state: dict[str, list[tuple[Any, ...]]] = {}
+    with engine.connect() as connection:
+        for table in SQLModel.metadata.sorted_tables:
+            if table.name in KEY_COLUMNS:
+                query = sa.select(*(table.c[name] for name in KEY_COLUMNS[table.name])).order_by(table.c.id)
+                state[table.name] = [tuple(row) for row in connection.execute(query)]
+            else:  # JSON columns come back as dicts: compare their text, in a fixed order
+                state[table.name] = sorted(tuple(map(str, row)) for row in connection.execute(sa.select(table)))
+    return state
+
+
+def assert_consistent(engine: sa.Engine) -> None:
+    """The roll-up recounts the stored requests; every upload's counts add up; SQLite is undamaged."""
+    requests, rollup, uploads = ServiceRequest.__table__, MonthlyCount.__table__, Upload.__table__
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA integrity_check").scalars().all() == ["ok"]
+        recount = connection.execute(
+            sa.select(requests.c.opened_month, sa.func.count(), sa.func.count(requests.c.closed_at))
+            .group_by(requests.c.opened_month)
+        ).all()  # fmt: skip
+        rolled_up = connection.execute(
+            sa.select(rollup.c.month, sa.func.sum(rollup.c.contacts), sa.func.sum(rollup.c.closed))
+            .group_by(rollup.c.month)
+        ).all()  # fmt: skip
+        history = connection.execute(sa.select(uploads)).all()
+        orphans = connection.execute(
+            sa.select(sa.func.count())
+            .select_from(requests.outerjoin(uploads, uploads.c.id == requests.c.upload_id))
+            .where(sa.or_(uploads.c.id.is_(None), uploads.c.status != "committed"))
+        ).scalar_one()  # fmt: skip
+    assert sorted(map(tuple, rolled_up)) == sorted(map(tuple, recount))
+    for upload in history:
+        assert upload.inserted + upload.updated + upload.unchanged + upload.rejected == upload.rows_read
+    assert orphans == 0, "stored requests whose upload is missing or undone"
+
+
+def stored_requests(engine: sa.Engine) -> dict[tuple[str, str], Any]:
+    requests = ServiceRequest.__table__
+    query = sa.select(requests.c.source, requests.c.source_id, requests.c.upload_id, requests.c.description)
+    with engine.connect() as connection:
+        return {(row.source, row.source_id): row for row in connection.execute(query)}
