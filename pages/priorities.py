@@ -8,6 +8,7 @@ from voc.present import charts
 from voc.present.screens import SCREENS, priorities_screen
 from voc.priorities import ranking
 from voc.priorities.evidence import DEFAULT_RADIUS_M
+from voc.priorities.stability import removal_summary
 from voc.priorities.view import rank_view
 from voc.priorities.workbook import ranking_workbook
 
@@ -54,7 +55,8 @@ with controls if present else results:
                           key="priorities_candidate", bind="query-params")  # fmt: skip
 parts = ranking.breakdown(view.ranking, int(table.loc[table["source_id"] == picked, "id"].iloc[0]))
 top10 = table.head(10)
-solid = f"{int(top10['solid'].sum())} of the top {len(top10)} keep their rank whatever any one weight does (±10%)."
+solid = (f"{int(top10['solid'].sum())} of the top {len(top10)} keep their rank whatever the weights do within ±10%, "
+         f"one at a time or all together. {removal_summary(view.removals)}")  # fmt: skip
 
 if present:
     with results:
@@ -85,7 +87,7 @@ with results:
     show.table(
         parts, name="priorities-breakdown", key="priorities_breakdown", column_config=columns.BREAKDOWN,
     )  # fmt: skip
-    for line in ranking.HOW_SCORES_ARE_BUILT:
+    for line in view.about[2:]:
         st.caption(line)
     left, right = st.columns(2)
     left.download_button(

@@ -9,6 +9,7 @@ from voc.survey.compare import (
     change_summary,
     compare_waves,
     default_view,
+    district_summary,
     districts_against_county,
     districts_of,
     priorities,
@@ -65,9 +66,11 @@ if district is None and len(areas) > 1:
     show.chart(survey_charts.district_heatmap(by_district), name=f"districts-{wave}", key="surveys_districts",
                title=f"{survey} {wave}: each district against the rest of the county")  # fmt: skip
     st.caption(
-        "Coloured only where a district differs from the rest of the county by more than sampling noise (95% level); "
-        "grey cells are within it. Hover a cell for its margin."
+        "Coloured only where a district differs from the rest of the county by more than sampling noise, allowing for "
+        "the number of cells compared (Benjamini-Hochberg, false-discovery rate 5%); grey cells are within it. Hover a "
+        "cell for its margin."
     )
+    st.markdown(district_summary(by_district))
 
 st.subheader("What residents value most")
 ranked = priorities(results, survey=survey, wave=wave, district=district, battery=battery)

@@ -21,9 +21,9 @@ latest = loaders.latest_month()
 with st.expander(f"Emerging issues in {month_label(latest)}", expanded=True):
     show.emerging_panel(latest, limit=12)
     st.caption(
-        "Each series is compared with what its own history predicts for the same months (a seasonal model with a "
-        "trend, as in public-health surveillance); a flag means the count is above the upper bound after "
-        "correcting for the hundreds of series tested."
+        "Each category is compared with what its own history predicts for the same months (a seasonal model with "
+        "a trend, as in public-health surveillance), then the districts of those up at all with their usual share; "
+        "an issue means a count above the upper bound after correcting for every series tested."
     )
 
 filters = widgets.trend_filters("trends")

@@ -6,9 +6,10 @@ from voc.app import frame, upload
 
 frame.require_frame()
 st.title("Upload")
-exports, survey, sessions, candidates, history = st.tabs(
-    ["Contacts export", "Survey results", "Stakeholder session", "Project candidates", "History and undo"]
-)
+exports, feeds, survey, sessions, candidates, history = st.tabs(
+    ["Contacts export", "Open-data feeds", "Survey results", "Stakeholder session", "Project candidates",
+     "History and undo"]
+)  # fmt: skip
 
 with exports:
     files = st.file_uploader(
@@ -19,6 +20,14 @@ with exports:
     )
     for file in files or []:
         upload.contacts_file(file)
+
+with feeds:
+    st.markdown(
+        "Pull service requests from the county's open-data portal: a Socrata dataset, an ArcGIS layer or an Open311 "
+        "endpoint. Each pull fetches only what changed since the last one and is undone like an upload; "
+        "`voc pull saved` on a schedule keeps every feed current (see the README)."
+    )
+    upload.feeds_panel()
 
 with survey:
     st.markdown(

@@ -32,6 +32,8 @@ def test_sliders_rerank_at_once_and_the_breakdown_adds_up(monkeypatch: pytest.Mo
     assert len(table) == 40 and table["rank"].tolist() == list(range(1, 41))
     assert table["total"].is_monotonic_decreasing
     assert ((table["best_rank"] <= table["rank"]) & (table["rank"] <= table["worst_rank"])).all()
+    no_one_moves = "Removing any one of the 40 candidates changes no other candidate's place"
+    assert any(no_one_moves in c.value for c in app.caption)
 
     for key in CRITERIA:
         app.slider(key=f"priorities_w_{key}").set_value(100 if key == "demand" else 0)
@@ -50,6 +52,7 @@ def test_sliders_rerank_at_once_and_the_breakdown_adds_up(monkeypatch: pytest.Mo
     app.selectbox(key="priorities_candidate").set_value(top["source_id"]).run()
     parts = _table(app, "weight_share")
     assert parts["criterion"].iloc[-1] == "Total"
+    assert parts.set_index("criterion").loc["Cost", "scale"].startswith("$1 per resident or less scores 100")
     assert parts["points"].iloc[-1] == pytest.approx(top["total"])
     assert parts["points"].iloc[:-1].sum() == pytest.approx(top["total"])
     assert parts.set_index("criterion").loc[["Customer demand", "Cost"], "weight_share"].tolist() == [0.5, 0.5]

@@ -32,6 +32,8 @@ def test_demo_county_survey(monkeypatch: pytest.MonkeyPatch, demo_copy: str) -> 
         "What residents value most",
         "Complaints beside opinions",
     ]
+    disclosed = [m.value for m in app.markdown if "once corrected for the number of cells" in m.value]
+    assert len(disclosed) == 1 and disclosed[0].endswith("about 4 could by chance alone.")
     table = next(f.value for f in app.dataframe if "verdict" in f.value.columns)
     assert len(table) == 18 and table["margin"].between(0.01, 0.05).all()
     beside = next(f.value for f in app.dataframe if "unhappy_and_calling" in f.value.columns)

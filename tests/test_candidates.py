@@ -165,6 +165,8 @@ def test_cli_imports_candidates_and_ranks_them(monkeypatch: pytest.MonkeyPatch, 
     costs = [c["estimated_cost"] for c in result["candidates"]]
     assert costs == sorted(costs, key=lambda c: float("inf") if c is None else c)
     assert [c["rank"] for c in result["candidates"]] == list(range(1, 151))
+    assert all(c["total"] == pytest.approx(c["score_cost"]) for c in result["candidates"])  # cost alone decides
+    assert len(result["removals"]) == 150 and {"source_id", "pairs_reordered"} <= set(result["removals"][0])
     bad = voc("rank", "--weights", "speed=3")
     assert bad.exit_code == 2 and "No criterion 'speed'" in bad.output
     out = tmp_path / "ranking.xlsx"
@@ -177,10 +179,10 @@ def test_cli_imports_candidates_and_ranks_them(monkeypatch: pytest.MonkeyPatch, 
     assert [row[0] for row in rows] == list(range(1, 13)) and {row[5] for row in rows} == {"6"}
     assert {row[2] for row in rows} == district_six
     weights = list(book["Weights"].iter_rows(min_row=2, values_only=True))
-    assert [(key, weight) for _, key, weight, _, _ in weights] == [
+    assert [(key, weight) for _, key, weight, *_ in weights] == [
         ("demand", 30), ("trend", 10), ("repeat", 10), ("survey", 10), ("condition", 15), ("cost", 10)
     ]  # fmt: skip
-    assert sum(share for _, _, _, share, _ in weights) == pytest.approx(1)
+    assert sum(share for _, _, _, share, *_ in weights) == pytest.approx(1)
     assert book["Breakdown"].max_row - 1 == len(rows) * len(weights)
     assert book["About"]["A1"].value == "Priorities: 12 of 150 candidates (district: 6)"
     assert voc("import", "candidates", PITTSBURGH, "--map", "id=number").exit_code == 2

@@ -11,7 +11,7 @@ import pytest
 from tests.factories import request_frame
 from voc.contacts.mapdata import repeat_locations
 from voc.contacts.trends import Filters
-from voc.priorities.evidence import DEFAULT_RADIUS_M, demand_evidence, load_candidates
+from voc.priorities.evidence import DEFAULT_RADIUS_M, demand_evidence, demand_history, load_candidates
 from voc.priorities.ranking import ranking_basis
 from voc.store.cells import point_cells
 from voc.store.engine import open_store, write_transaction
@@ -120,4 +120,23 @@ def test_new_contacts_near_a_candidate_raise_its_evidence_and_never_lower_its_de
     assert row_after["repeat_places"] >= row_before["repeat_places"] + 1
     demand = dict(zip(before.inputs["id"], before.scores["demand"], strict=True))
     assert dict(zip(after.inputs["id"], after.scores["demand"], strict=True))[target["id"]] >= demand[target["id"]]
-    engine.dispose()
+
+
+def test_the_countys_demand_history_counts_every_category_in_every_district_per_12_months(demo, demo_county) -> None:
+    engine, _, _ = demo
+    history = demand_history(engine, last_month=LAST)
+    requests, districts = demo_county.requests, demo_county.districts
+    months = sorted(requests["opened_month"].unique())
+    assert history["window_end"].nunique() == len(months) - 11  # only windows of 12 stored months
+    assert history["window_end"].min() == months[11] and history["window_end"].max() == LAST
+    assert len(history) == requests["category"].nunique() * len(districts) * (len(months) - 11)
+    counted = requests[requests["opened_month"].between("2024-03", "2025-02")]
+    expected = counted.groupby(["category", "district_code"]).size()
+    window = history[history["window_end"] == "2025-02"].set_index(["category", "district_code"])
+    assert window["contacts"].sum() == len(counted)
+    assert (window["contacts"].reindex(expected.index) == expected).all()
+    population = dict(zip(districts["code"], districts["population"], strict=True))
+    assert (window["residents"] == window.index.get_level_values("district_code").map(population)).all()
+    short = demand_history(engine, last_month=months[5])  # under a year stored: one shorter window
+    assert short["window_end"].unique().tolist() == [months[5]]
+    assert short["contacts"].sum() == requests["opened_month"].le(months[5]).sum()

@@ -7,7 +7,16 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from voc.contacts.forecast import design, fit_seasonal, forecast
+from tests.simulated import simulate_county
+from voc.contacts.forecast import (
+    RECENT_MEAN,
+    SEASONAL,
+    YEARLY_WAVE,
+    design,
+    fit_seasonal,
+    forecast,
+    forecast_caption,
+)
 from voc.core.periods import month_range
 
 HISTORY = month_range("2021-11", "2026-10")
@@ -60,20 +69,58 @@ def test_forecast_frame_shape_and_order() -> None:
     assert ((result["lower"] <= result["forecast"]) & (result["forecast"] <= result["upper"])).all()
 
 
-def test_short_history_gets_a_labelled_mean_forecast() -> None:
+def test_short_history_gets_a_labelled_simpler_forecast() -> None:
     counts = pd.concat(
         [
-            pd.DataFrame({"month": month_range("2025-11", "2026-10"), "category": "New", "contacts": 10}),
+            pd.DataFrame({"month": month_range("2025-11", "2026-10"), "category": "Year", "contacts": 10}),
+            pd.DataFrame({"month": month_range("2026-02", "2026-10"), "category": "New", "contacts": 10}),
             pd.DataFrame({"month": HISTORY, "category": "Old", "contacts": 50}),
         ]
     )
     result = forecast(counts, last_month="2026-10").set_index(["category", "month"])
     new = result.loc["New"]
-    assert (new["method"] == "recent mean: less than 2 years of history").all()
+    assert (new["method"] == RECENT_MEAN).all()
     assert new["forecast"].tolist() == [10.0, 10.0, 10.0]
     assert (new["lower"] < 10).all() and (new["upper"] > 10).all()
-    assert (result.loc["Old", "method"] == "seasonal model").all()
+    year = result.loc["Year"]
+    assert (year["method"] == YEARLY_WAVE).all()
+    assert year["forecast"].to_numpy() == pytest.approx(10, rel=1e-6)
+    assert (result.loc["Old", "method"] == SEASONAL).all()
     assert result.loc["Old", "forecast"].to_numpy() == pytest.approx(50, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("methods", "caption"),
+    [
+        ([SEASONAL], "Dashed: the next three months as the seasonal model expects them, with an 80% range."),
+        (
+            [SEASONAL, RECENT_MEAN],
+            "Dashed: the next three months as the seasonal model expects them, with an 80% range. Categories "
+            "with less than a year of history are drawn flat at their mean so far: their season is not known "
+            "yet, so a peak month may fall outside the range.",
+        ),
+        (
+            [YEARLY_WAVE],
+            "Dashed: the next three months, with an 80% range. Categories with one to two years of history "
+            "follow a single yearly wave, a rougher season.",
+        ),
+    ],
+)
+def test_the_caption_says_how_each_forecast_was_made(methods: list[str], caption: str) -> None:
+    assert forecast_caption(methods) == caption
+
+
+def test_the_band_covers_the_seasonal_peak_too() -> None:
+    """Strongly seasonal, overdispersed series (peak in July): at least 75% of peak months in the 80% band."""
+    covered = []
+    for seed in range(8):
+        county = simulate_county(np.random.default_rng([seed, 9]), last_month="2026-08")
+        totals = county.counts.groupby(["category", "month"], as_index=False)["contacts"].sum()
+        result = forecast(totals[totals["month"] <= "2026-05"], last_month="2026-05")
+        truth = totals.set_index(["category", "month"])["contacts"]
+        actual = truth.reindex(pd.MultiIndex.from_frame(result[["category", "month"]])).to_numpy()
+        covered.append((result["lower"] <= actual) & (actual <= result["upper"]))
+    assert pd.concat(covered).mean() >= 0.75
 
 
 def test_a_past_spike_does_not_inflate_the_forecast() -> None:

@@ -12,10 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from tests.rankings import REFERENCE, candidate_inputs
 from voc.core.access import Role
 from voc.core.errors import VocError
 from voc.priorities.ranking import (
     HOW_SCORES_ARE_BUILT,
+    MAX_COMBINATIONS,
     breakdown,
     breakdowns,
     criteria_of,
@@ -23,73 +25,78 @@ from voc.priorities.ranking import (
     parse_weights,
     rank_candidates,
     rank_ranges,
-    ranking_inputs,
     resolve_weights,
+    weight_moves,
 )
+from voc.priorities.scales import Linear, Logarithmic, Percentile, county_scale, round_top
 from voc.priorities.scenarios import delete_scenario, load_scenarios, save_scenario
 from voc.priorities.workbook import ranking_workbook
 
-EVIDENCE = {"linked_by": "within 1,600 m", "contacts_before": 0, "repeat_places": 0, "is_rating": np.nan}
-
-
-def _inputs(rows: list[dict[str, object]]) -> pd.DataFrame:
-    """Candidates and evidence from a few values per row; residents default to 1,000."""
-    candidates, evidence = [], []
-    for number, row in enumerate(rows, start=1):
-        candidates.append({
-            "id": number, "source_id": f"C-{number}", "name": row.get("name", f"Project {number}"),
-            "kind": row.get("kind", "capital"), "category": "Potholes", "district_code": "1", "status": None,
-            "latitude": None, "longitude": None, "estimated_cost": row.get("cost", 1e6),
-            "condition": row.get("condition", 50.0), "criteria": row.get("criteria"), "description": None,
-        })  # fmt: skip
-        contacts = row.get("contacts", 0)
-        residents = row.get("residents", 1000.0)
-        evidence.append({
-            **EVIDENCE, "id": number, "contact_category": "Potholes", "contacts": contacts, "residents": residents,
-            "per_1000": contacts / residents * 1000, "change_pct": row.get("change_pct", np.nan),
-        })  # fmt: skip
-    return ranking_inputs(pd.DataFrame(candidates), pd.DataFrame(evidence))
-
 
 def _ranked(rows: list[dict[str, object]], weights: dict[str, float]):
-    inputs = _inputs(rows)
-    criteria = criteria_of(inputs)
+    inputs = candidate_inputs(rows)
+    criteria = criteria_of(inputs, REFERENCE)
     return inputs, criteria, rank_candidates(inputs, criterion_scores(inputs, criteria), weights, criteria)
 
 
 ONLY = {"demand": 0, "trend": 0, "repeat": 0, "survey": 0, "condition": 0, "cost": 0}
 
 
-def test_criteria_are_scored_0_to_100_with_direction_and_neutral_missing_values() -> None:
-    inputs = _inputs([
+def test_criteria_are_scored_on_fixed_scales_with_direction_and_neutral_missing_values() -> None:
+    inputs = candidate_inputs([
         {"contacts": 0, "cost": 1e6, "condition": 20, "change_pct": 50.0},
-        {"contacts": 5, "cost": 3e6, "condition": None, "change_pct": np.nan},
-        {"contacts": 20, "cost": 2e6, "condition": 80, "change_pct": -50.0},
+        {"contacts": 5, "cost": 1e5, "condition": None, "change_pct": np.nan, "residents": 100.0},
+        {"contacts": 20, "cost": 1e8, "condition": 80, "change_pct": -50.0},
     ])  # fmt: skip
-    criteria = criteria_of(inputs)
+    criteria = criteria_of(inputs, REFERENCE)
     assert [c.key for c in criteria] == ["demand", "trend", "repeat", "survey", "condition", "cost"]
-    assert criteria[0].column == "per_1000"
+    assert (criteria[0].column, criteria[-1].column) == ("per_1000", "cost_per_resident")
     scores = criterion_scores(inputs, criteria)
-    assert scores["demand"].tolist() == [0.0, 25.0, 100.0]
-    assert scores["cost"].tolist() == [100.0, 0.0, 50.0]  # cheaper scores higher
-    assert scores["condition"].tolist() == [100.0, 50.0, 0.0]  # worse condition scores higher; missing: 50
-    assert scores["trend"].tolist() == [100.0, 50.0, 0.0]
-    assert scores["repeat"].tolist() == [50.0, 50.0, 50.0]  # no spread: every candidate 50
+    assert scores["demand"].tolist() == [0.0, 50.0, 20.0]  # 0, 50 and 20 per 1,000 against history of 0..99
+    # $1,000, $1,000 and $100,000 per resident: 20 points per tenfold from $100,000 (0) to $1 (100).
+    assert scores["cost"].tolist() == pytest.approx([40.0, 40.0, 0.0])
+    assert scores["condition"].tolist() == [80.0, 50.0, 20.0]  # worse condition scores higher; missing: 50
+    assert scores["trend"].tolist() == [75.0, 50.0, 25.0]
+    assert scores["repeat"].tolist() == [0.0, 0.0, 0.0]  # no repeat place anywhere: 0, not the middle
     assert scores["survey"].tolist() == [50.0, 50.0, 50.0]  # no survey: missing everywhere
 
 
+def test_scales_score_exact_values_and_cap_outside_their_anchors() -> None:
+    values = pd.Series([-5.0, 0.0, 2.5, 10.0, 40.0, np.nan])
+    assert Linear(0, 10, "").score(values).tolist()[:5] == [0.0, 0.0, 25.0, 100.0, 100.0]
+    assert Linear(100, 0, "").score(pd.Series([0.0, 25.0, 100.0])).tolist() == [100.0, 75.0, 0.0]
+    dollars = Logarithmic(1e5, 1, "").score(pd.Series([0.0, 1.0, 10.0, 1e3, 1e5, 1e7]))
+    assert dollars.tolist() == pytest.approx([100.0, 100.0, 80.0, 40.0, 0.0, 0.0])
+    reference = Percentile(np.array([1.0, 2.0, 2.0, 3.0]), "")
+    assert reference.score(pd.Series([0.0, 1.0, 2.0, 2.5, 9.0])).tolist() == [0.0, 0.0, 25.0, 75.0, 100.0]
+    assert Percentile(np.array([]), "").score(pd.Series([1.0])).isna().all()
+    assert all(np.isnan(scale.score(values).iloc[-1]) for scale in (Linear(0, 1, ""), reference))
+
+
+@pytest.mark.parametrize(
+    ("top", "expected"), [(-3, 1), (0, 1), (1, 1), (3, 5), (5, 5), (5.5, 10), (10, 10), (11, 50), (51, 100),
+                          (100, 100), (101, 500), (2_000, 5_000)],
+)  # fmt: skip
+def test_a_county_column_is_scored_up_to_its_round_top(top: float, expected: float) -> None:
+    assert round_top(top) == expected
+    assert county_scale(pd.Series([0.0, top])).full == expected
+
+
 def test_demand_counts_contacts_when_a_population_is_unknown() -> None:
-    inputs = _inputs([{"contacts": 3}, {"contacts": 6, "residents": np.nan}])
-    demand = criteria_of(inputs)[0]
-    assert demand.column == "contacts"
-    assert criterion_scores(inputs, (demand,))["demand"].tolist() == [0.0, 100.0]
+    inputs = candidate_inputs([{"contacts": 3}, {"contacts": 6, "residents": np.nan}])
+    criteria = criteria_of(inputs, REFERENCE)
+    demand, cost = criteria[0], criteria[-1]
+    assert (demand.column, cost.column) == ("contacts", "estimated_cost")
+    # Against the history's contacts (0, 10, ..., 990): 3 and 6 are above only the 0.
+    assert criterion_scores(inputs, (demand,))["demand"].tolist() == [1.0, 1.0]
+    assert criterion_scores(inputs, (cost,))["cost"].tolist() == pytest.approx([60.0, 60.0])  # $1 million
 
 
 def test_the_countys_own_criteria_join_and_never_shadow_built_in_ones() -> None:
-    inputs = _inputs([{"criteria": {"equity": 1, "cost": 9}}, {"criteria": {"equity": 5}}])
-    keys = [c.key for c in criteria_of(inputs)]
+    inputs = candidate_inputs([{"criteria": {"equity": 1, "cost": 9}}, {"criteria": {"equity": 5}}])
+    keys = [c.key for c in criteria_of(inputs, REFERENCE)]
     assert keys[-2:] == ["county_cost", "equity"]
-    assert resolve_weights({"equity": 40}, criteria_of(inputs))["equity"] == 40
+    assert resolve_weights({"equity": 40}, criteria_of(inputs, REFERENCE))["equity"] == 40
 
 
 @settings(max_examples=60, deadline=None)
@@ -102,9 +109,13 @@ def test_the_countys_own_criteria_join_and_never_shadow_built_in_ones() -> None:
 def test_more_linked_contacts_never_lower_a_candidates_demand_score(contacts, residents, pick, more) -> None:
     pick %= len(contacts)
     rows = [{"contacts": c, "residents": r} for c, r in zip(contacts, residents, strict=False)]
-    before = criterion_scores(_inputs(rows), criteria_of(_inputs(rows)))["demand"].iloc[pick]
+    before = criterion_scores(candidate_inputs(rows), criteria_of(candidate_inputs(rows), REFERENCE))["demand"].iloc[
+        pick
+    ]
     rows[pick] = {**rows[pick], "contacts": rows[pick]["contacts"] + more}
-    after = criterion_scores(_inputs(rows), criteria_of(_inputs(rows)))["demand"].iloc[pick]
+    after = criterion_scores(candidate_inputs(rows), criteria_of(candidate_inputs(rows), REFERENCE))["demand"].iloc[
+        pick
+    ]
     assert after >= before
 
 
@@ -162,7 +173,7 @@ def test_raising_a_weight_moves_every_total_toward_that_criterions_score() -> No
 
 
 def test_wrong_weights_are_refused_with_a_message() -> None:
-    criteria = criteria_of(_inputs(ROWS))
+    criteria = criteria_of(candidate_inputs(ROWS), REFERENCE)
     with pytest.raises(VocError, match="No criterion 'speed'"):
         resolve_weights({"speed": 1}, criteria)
     with pytest.raises(VocError, match="must be 0 or more"):
@@ -195,8 +206,8 @@ def test_rank_ranges_show_which_positions_hold_when_each_weight_moves_ten_percen
         {"contacts": 48, "cost": 1e6, "condition": 49},  # ... and a near tie with the one above
         {"contacts": 0, "cost": 2e6, "condition": 100},  # worst on everything
     ]
-    inputs = _inputs(rows)
-    criteria = criteria_of(inputs)
+    inputs = candidate_inputs(rows)
+    criteria = criteria_of(inputs, REFERENCE)
     scores = criterion_scores(inputs, criteria)
     weights = {**ONLY, "demand": 50, "condition": 50}
     ranges = rank_ranges(inputs, scores, weights, criteria).set_index("id")
@@ -207,6 +218,37 @@ def test_rank_ranges_show_which_positions_hold_when_each_weight_moves_ten_percen
     assert ranges["solid"].tolist() == [True, False, False, True]
     current = rank_candidates(inputs, scores, weights, criteria).table.set_index("id")["rank"]
     assert (ranges["best_rank"] <= current).all() and (current <= ranges["worst_rank"]).all()
+
+
+def test_rank_ranges_catch_an_order_that_only_weights_moving_together_can_flip() -> None:
+    # Scores (demand, condition, trend): A (60, 60, 27) totals 49, B (50, 50, 50) totals 50. Each weight alone
+    # moving 10% closes at most 2.3 of A's 3-point gap to B at equal weights; all three together close 4.3.
+    rows = [{"name": "A", "contacts": 60, "condition": 40, "change_pct": -46.0},
+            {"name": "B", "contacts": 50, "condition": 50, "change_pct": 0.0}]  # fmt: skip
+    inputs = candidate_inputs(rows)
+    criteria = criteria_of(inputs, REFERENCE)
+    scores = criterion_scores(inputs, criteria)
+    weights = {**ONLY, "demand": 1, "condition": 1, "trend": 1}
+    assert rank_candidates(inputs, scores, weights, criteria).table["name"].tolist() == ["B", "A"]
+    keys = [c.key for c in criteria]
+    moves = weight_moves(np.array([float(weights[k]) for k in keys]), change=0.10)
+    assert len(moves) == 1 + 2 * 3 + 2**3
+    alone = moves[: 1 + 2 * 3]
+    gaps = scores.to_numpy() @ (alone / alone.sum(axis=1, keepdims=True)).T
+    assert (gaps[1] > gaps[0]).all()  # no single weight's move puts A first
+    ranges = rank_ranges(inputs, scores, weights, criteria)
+    assert ranges[["best_rank", "worst_rank"]].values.tolist() == [[1, 2], [1, 2]]
+    assert not ranges["solid"].any()
+
+
+def test_weights_moving_together_are_sampled_with_a_fixed_seed_beyond_the_combination_limit() -> None:
+    base = np.arange(1.0, 13.0)  # 12 weights: 4,096 combinations
+    moves = weight_moves(base, change=0.10)
+    assert len(moves) == 1 + 2 * 12 + MAX_COMBINATIONS
+    np.testing.assert_array_equal(moves, weight_moves(base, change=0.10))
+    ratios = moves[25:] / base
+    assert np.isin(np.round(ratios, 9), [0.9, 1.1]).all()
+    assert weight_moves(np.array([0.0, 2.0]), change=0.10)[:, 0].tolist() == [0.0] * 5  # a 0 weight stays 0
 
 
 def test_weight_scenarios_save_replace_load_and_delete(engine: sa.Engine) -> None:
@@ -266,7 +308,10 @@ def test_the_export_holds_the_ranking_breakdown_and_weights_cell_by_cell() -> No
     np.testing.assert_allclose(by_rank.to_numpy(), table["total"].to_numpy())
 
     weight_rows = list(book["Weights"].values)
-    assert weight_rows[0] == ("Criterion", "Key (voc rank --weights)", "Weight", "Share", "What the value is")
+    assert weight_rows[0] == ("Criterion", "Key (voc rank --weights)", "Weight", "Share", "What the value is",
+                              "How the value scores")  # fmt: skip
+    assert [r[5] for r in weight_rows[1:]] == [c.scale.how for c in criteria]
+    assert weight_rows[-1][5] == "scored 0-5 by the county: 0 scores 0, 5 scores 100, linearly between"
     assert [(r[1], r[2], r[3]) for r in weight_rows[1:]] == [
         ("demand", 40, 0.4), ("trend", 0, 0), ("repeat", 0, 0), ("survey", 0, 0), ("condition", 30, 0.3),
         ("cost", 10, 0.1), ("equity", 20, 0.2),

@@ -103,6 +103,80 @@ def test_a_district_is_compared_with_the_rest_of_the_county() -> None:
     assert row["verdict"] == "12 points below the rest of the county"
 
 
+def test_a_difference_that_passes_alone_but_not_among_many_cells_says_so() -> None:
+    items = [f"item {i}" for i in range(10)]
+    county = pd.DataFrame({"service_area": items, "satisfied_share": 0.6, "n_effective": 1000.0})
+    shares = [0.52] + [0.6] * 9  # item 0: rest 0.62, z = 0.10 / 0.0387 = 2.58, p = 0.0098
+    district = pd.DataFrame({"service_area": items, "district_code": "3", "satisfied_share": shares,
+                             "n_effective": 200.0})  # fmt: skip
+    first = district_against_rest(county, district).iloc[0]
+    assert first["p_value"] == pytest.approx(0.0098, abs=1e-4)
+    assert first["q_value"] == pytest.approx(first["p_value"] * 10)  # the smallest of 10: p x 10
+    assert not first["significant"]
+    assert first["verdict"] == "10 points below the rest of the county: could be chance among 10 comparisons"
+    alone = district_against_rest(county.head(1), district.head(1)).iloc[0]
+    assert alone["significant"] and alone["verdict"] == "10 points below the rest of the county"
+
+
+def test_a_weighted_district_is_compared_with_the_rest_built_from_its_weights() -> None:
+    # Rest: residents of weight 2 (60 of them, 30 satisfied) and of weight 1 (40, 36 satisfied); the district:
+    # 50 residents of weight 0.5, 10 satisfied. Effective sizes would weigh the rest's two groups wrongly.
+    rest_w = np.r_[np.full(60, 2.0), np.full(40, 1.0)]
+    rest_ok = np.r_[np.arange(60) < 30, np.arange(40) < 36]
+    own_w, own_ok = np.full(50, 0.5), np.arange(50) < 10
+    weights, satisfied = np.r_[rest_w, own_w], np.r_[rest_ok, own_ok]
+
+    def row(w, ok, **extra) -> dict:
+        return {"service_area": "Roads", "satisfied_share": w[ok].sum() / w.sum(), "n_effective": effective_n(w),
+                "weight_total": w.sum(), **extra}  # fmt: skip
+
+    county = pd.DataFrame([row(weights, satisfied)])
+    district = pd.DataFrame([row(own_w, own_ok, district_code="3")])
+    tested = district_against_rest(county, district).iloc[0]
+    assert tested["rest_share"] == pytest.approx(rest_w[rest_ok].sum() / rest_w.sum())  # 96 / 160 = 0.6
+    assert tested["rest_n"] == pytest.approx(effective_n(rest_w))
+    by_effective_sizes = district_against_rest(county.drop(columns="weight_total"),
+                                               district.drop(columns="weight_total")).iloc[0]  # fmt: skip
+    assert abs(by_effective_sizes["rest_share"] - 0.6) > 0.01
+
+
+def _simulated_map(rng: np.random.Generator, shifts: np.ndarray, *, n: int = 150) -> pd.DataFrame:
+    """Draw one survey's district cells: items x districts, each district's share its item's plus a shift."""
+    items, districts = shifts.shape
+    base = rng.uniform(0.3, 0.8, items)[:, None]
+    sizes = np.full((items, districts), n)
+    satisfied = rng.binomial(sizes, np.clip(base + shifts, 0, 1))
+    area = [f"item {i}" for i in range(items)]
+    county = pd.DataFrame({"service_area": area, "satisfied_share": satisfied.sum(1) / sizes.sum(1),
+                           "n_effective": sizes.sum(1).astype(float)})  # fmt: skip
+    cells = pd.DataFrame({"service_area": np.repeat(area, districts), "district_code": np.tile(
+        [str(d) for d in range(districts)], items), "satisfied_share": (satisfied / sizes).ravel(),
+        "n_effective": sizes.ravel().astype(float)})  # fmt: skip
+    return district_against_rest(county, cells)
+
+
+def test_the_heat_maps_correction_keeps_false_findings_at_five_percent_on_simulated_surveys() -> None:
+    rng = np.random.default_rng(15)
+    # No district differs: a 95% test each flags about 5% of the cells; corrected, a map shows a false cell
+    # in about 5% of surveys at most.
+    null = [_simulated_map(rng, np.zeros((40, 6))) for _ in range(300)]
+    uncorrected = np.mean([(t["p_value"] < 0.05).mean() for t in null])
+    any_flag = np.mean([t["significant"].any() for t in null])
+    assert 0.04 < uncorrected < 0.06
+    assert any_flag <= 0.06
+    # In 8 of 40 items one district is 15 points off. The rest of the county then differs from every district of
+    # those items (by 3 points for the others): only the cells of the 32 other items can be false findings.
+    shifts = np.zeros((40, 6))
+    shifts[np.arange(8), np.arange(8) % 6] = 0.15 * np.where(np.arange(8) % 2, 1, -1)
+    null_cells = np.repeat(~shifts.any(axis=1), 6)
+    shifted = shifts.ravel() != 0
+    mixed = [_simulated_map(rng, shifts) for _ in range(300)]
+    false_share = np.mean([(t["significant"] & null_cells).sum() / max(t["significant"].sum(), 1) for t in mixed])
+    found = np.mean([(t["significant"] & shifted).sum() / shifted.sum() for t in mixed])
+    assert false_share <= 0.05
+    assert found > 0.5
+
+
 def test_compare_waves_on_the_demo_survey(demo_county) -> None:
     survey = demo_county.survey.assign(question=None, n_effective=demo_county.survey["n"].astype(float))
     table = compare_waves(survey, survey=SURVEY, wave="2026").set_index("service_area")

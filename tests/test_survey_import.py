@@ -9,7 +9,7 @@ from tests.files import REAL
 from voc.core.access import Role
 from voc.core.errors import FileRefused
 from voc.store.uploads import undo
-from voc.survey.compare import batteries, compare_waves, priorities
+from voc.survey.compare import batteries, compare_waves, districts_against_county, priorities
 from voc.survey.dictionary import classify, parse_codes, read_dictionary, split_column
 from voc.survey.store import current_results, import_survey, load_questions, save_questions
 
@@ -110,6 +110,24 @@ def test_san_diego_replicated_rows_count_once_with_weights(engine) -> None:
     assert streets["n_effective"] < streets["n"]
     assert set(results["district_code"].dropna()) <= {str(d) for d in range(1, 10)}
     assert county.loc["Q3_8", "importance_share"] > 0  # Q4_1-Q4_4 name Q3's items
+
+
+def test_san_diego_districts_are_compared_with_the_rest_built_from_the_weights(engine) -> None:
+    _import(engine, SD, dictionary=SD_DICTIONARY.read_bytes(), dictionary_name=SD_DICTIONARY.name, survey="San Diego")
+    table = districts_against_county(current_results(engine), survey="San Diego", wave="2015", battery="Q3")
+    raw = pd.read_csv(SD, dtype=str, keep_default_na=False)
+    # Counted straight from the file: each copied row is one more resident of the rest, as its weight says.
+    answers, districts = pd.to_numeric(raw["Q3_8"], errors="coerce"), raw["Q28"].str.strip()
+    residents = raw.drop(columns="Num").groupby(list(raw.columns.drop("Num")), sort=False, dropna=False).ngroup()
+    streets = table[table["service_area"] == "Maintenance of City streets, sidewalks, and infrastructure"]
+    assert len(streets) == districts[districts != ""].nunique()
+    for row in streets.itertuples():
+        rest = answers.between(1, 5) & (districts != row.district_code)
+        assert row.rest_share == pytest.approx((answers[rest] >= 4).mean(), abs=1e-12)
+        copies = residents[rest].value_counts()
+        assert row.rest_n == pytest.approx(copies.sum() ** 2 / (copies**2).sum())
+    assert (table["significant"] == (table["q_value"] < 0.05)).all()
+    assert (table["q_value"] >= table["p_value"]).all()
 
 
 def test_durham_raw_export_is_labelled_from_its_truncated_headers(engine) -> None:

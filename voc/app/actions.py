@@ -15,6 +15,7 @@ from voc.app.frame import current_user, role, settings
 from voc.core.access import Role
 from voc.core.errors import VocError
 from voc.ingest.pipeline import ImportOptions, ImportReport, import_requests
+from voc.ingest.pull import FeedSpec, PullReport, pull_feed
 from voc.store.districts import populations_by_code, set_populations
 from voc.store.requests import UndoResult
 from voc.store.uploads import undo
@@ -69,4 +70,11 @@ def import_contacts(
     """Import a CRM export as the signed-in user; a refused file writes nothing and its reason is shown."""
     with refusals(f"{name} was refused and nothing was written."):
         return import_requests(engine(), data, name, settings(), options, role=role(), progress=progress)
+    return None
+
+
+def pull(spec: FeedSpec, progress: Callable[[str, float], None]) -> PullReport | None:
+    """Pull a feed as the signed-in user; a refused pull writes nothing and its reason is shown."""
+    with refusals(f"{spec.source or spec.url} was refused and nothing was written."):
+        return pull_feed(engine(), spec, settings(), role=role(), progress=progress)
     return None

@@ -20,7 +20,7 @@ from voc.contacts.trends import (
     action_effects,
     category_forecast,
     description_terms,
-    emerging_issues,
+    emerging_report,
     filter_choices,
     groups_by_size,
     populations,
@@ -35,6 +35,7 @@ from voc.priorities.ranking import RankingBasis, ranking_basis
 from voc.priorities.scenarios import load_scenarios
 from voc.store.cells import cell_resolution
 from voc.store.districts import load_districts
+from voc.store.feeds import list_feeds
 from voc.store.uploads import list_uploads, sha256_of
 from voc.survey.complaints import complaints_beside as complaints_beside_in
 from voc.survey.store import current_results, load_benchmarks, load_links, load_questions
@@ -85,6 +86,12 @@ def rejected(upload_id: int) -> pd.DataFrame:
 def uploads(engine: sa.Engine) -> pd.DataFrame:
     """Return the upload history, newest first."""
     return list_uploads(engine)
+
+
+@by_data_version()
+def feeds(engine: sa.Engine) -> pd.DataFrame:
+    """Return the saved open-data feeds with their last pull."""
+    return list_feeds(engine)
 
 
 @by_data_version()
@@ -155,8 +162,8 @@ def targets(engine: sa.Engine) -> pd.DataFrame:
 
 @by_data_version(max_entries=8)
 def emerging(engine: sa.Engine, month: str) -> pd.DataFrame:
-    """Return the emerging-issue table for a month (flagged rows first)."""
-    return emerging_issues(engine, month=month)
+    """Return the emerging issues of a month, one row each, strongest first (voc.contacts.issues)."""
+    return emerging_report(engine, month=month).issues
 
 
 @by_data_version()

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from voc.app import columns, loaders
+from voc.contacts.forecast import forecast_caption
 from voc.contacts.trends import Filters, forecast_fits, per_thousand
 from voc.core.access import RoleRules
 from voc.core.config import load_settings
@@ -75,18 +76,17 @@ def chart(figure: alt.TopLevelMixin, *, name: str, key: str, title: str | None =
 
 
 def emerging_panel(month: str, *, limit: int = 5) -> None:
-    """Show the flagged emerging issues of a month as plain sentences."""
+    """Show the emerging issues of a month, one sentence each."""
     issues = loaders.emerging(month)
-    flagged = issues[issues["flagged"]] if len(issues) else issues
-    if flagged.empty:
+    if issues.empty:
         st.success(
             f"Nothing unusual in {month_label(month)}: every series is within what its own seasonal history predicts."
         )
         return
-    for sentence in flagged["sentence"].head(limit):
+    for sentence in issues["sentence"].head(limit):
         st.warning(markdown_literal(sentence), icon=":material/trending_up:")
-    if len(flagged) > limit:
-        st.caption(f"{len(flagged) - limit} more on the Trends page.")
+    if len(issues) > limit:
+        st.caption(f"{len(issues) - limit} more on the Trends page.")
 
 
 def trend_chart(
@@ -109,7 +109,7 @@ def trend_chart(
         title=f"{title} by {label(by).lower()}" if by else title,
     )
     if ahead is not None and len(ahead):
-        st.caption("Dashed: the next three months as the seasonal model expects them, with an 80% range.")
+        st.caption(forecast_caption(ahead["method"].unique().tolist()))
 
 
 def terms(frequent: pd.DataFrame, rising: pd.DataFrame, *, first: str, last: str) -> None:

@@ -7,10 +7,11 @@ from typing import Any
 import streamlit as st
 
 from voc.app import loaders, show, widgets
-from voc.app.actions import act, import_contacts, refusals, undo_upload
+from voc.app.actions import act, import_contacts, pull, refusals, undo_upload
 from voc.app.frame import settings
 from voc.core.fields import markdown_literal
 from voc.ingest.pipeline import ImportOptions, Preview
+from voc.ingest.pull import FeedSpec
 from voc.ingest.sessions import one_session, read_sessions, save_sessions
 from voc.priorities.candidates import CandidateOptions, import_candidates, propose_mapping
 from voc.survey.store import import_survey
@@ -171,3 +172,40 @@ def upload_history() -> None:
     sure = st.checkbox("Yes, put the store back as it was before this upload", key="upload_undo_confirm")
     if st.button("Undo", key="upload_undo", disabled=choice is None or not sure):
         undo_upload(int(choice))
+
+
+FEED_APIS = {"socrata": "Socrata (SODA 2)", "arcgis": "ArcGIS layer", "open311": "Open311 GeoReport v2"}
+
+
+def feeds_panel() -> None:
+    """List the saved feeds and pull one now; or pull a new portal's address, which saves it as a feed."""
+    saved = loaders.feeds()
+    if saved.empty:
+        st.info("No saved feeds yet: pull a portal's address below, and it is remembered here.")
+    else:
+        st.dataframe(saved, hide_index=True, key="upload_feeds")
+        name = st.selectbox("Feed", saved["name"].tolist(), key="upload_feed_choice")
+        if st.button("Pull now", key="upload_feed_pull", type="primary"):
+            row = saved.set_index("name").loc[name]
+            _pull_and_report(FeedSpec(api=row["api"], url=row["url"], source=name))
+    with st.expander("Pull a new feed", expanded=saved.empty):
+        api = st.selectbox("API", list(FEED_APIS), format_func=FEED_APIS.get, key="upload_feed_api")
+        url = st.text_input("Address (the API's URL)", key="upload_feed_url")
+        source = st.text_input("Name (blank: the layout recognised, else the portal's host)", key="upload_feed_name")
+        where = st.text_input("Filter (SoQL for Socrata, SQL for ArcGIS; blank: every record)", key="upload_feed_where")
+        if st.button("Pull", key="upload_feed_new", disabled=not url.strip()):
+            _pull_and_report(FeedSpec(api=api, url=url.strip(), source=source.strip() or None,
+                                      where=where.strip() or None))  # fmt: skip
+    if "upload_feed_report" in st.session_state:
+        report = st.session_state["upload_feed_report"]
+        st.caption(report.message)
+        if report.imported is not None:
+            show.import_report(report.imported, "upload_feed")
+
+
+def _pull_and_report(spec: FeedSpec) -> None:
+    bar = st.progress(0.0, text="Fetching")
+    report = pull(spec, lambda stage, fraction: bar.progress(fraction, text=stage))
+    if report is not None:
+        st.session_state["upload_feed_report"] = report
+        st.rerun()  # so the list above shows the feed as it is now

@@ -13,6 +13,7 @@ from voc.cli.contract import ContractGroup
 from voc.cli.findings import alerts, survey
 from voc.cli.history import action, undo, uploads
 from voc.cli.imports import import_group
+from voc.cli.pull import pull
 from voc.cli.rank import rank
 from voc.cli.server import db, demo, serve
 from voc.cli.users import user
@@ -23,5 +24,5 @@ def main() -> None:
     """voc: the Voice of the Customer dashboard for local government."""
 
 
-for command in (serve, demo, db, uploads, undo, import_group, survey, rank, action, alerts, user):
+for command in (serve, demo, db, uploads, undo, import_group, pull, survey, rank, action, alerts, user):
     main.add_command(command)

@@ -48,9 +48,12 @@ def parse_pairs(pairs: tuple[str, ...], fields: Sequence[str]) -> dict[str, str 
     return overrides
 
 
-def echo_report(report: Any) -> None:
-    """Print an import report: its message, the first 20 problems and the request types without a category."""
-    click.echo(f"{report.file_name}: {report.message}")
+def echo_report(report: Any, *, title: str | None = None) -> None:
+    """Print an import report: its message, the first 20 problems and the request types without a category.
+
+    The message follows `title` (default: the file's name).
+    """
+    click.echo(f"{title or report.file_name}: {report.message}")
     shown = report.problems.head(20)
     for problem in shown.itertuples():
         click.echo(f"  row {problem.row}, {problem.column}: {problem.message} ({problem.severity})")

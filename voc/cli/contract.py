@@ -2,7 +2,7 @@
 
 A command that fails exits 2. With `--json` it prints exactly one JSON object on stdout,
 `{"error": MESSAGE, "kind": KIND}`; without, one line `Error: MESSAGE` on stderr, never a traceback.
-KIND is a stable word a script can branch on (ERROR_KINDS, then "database", "permission", "file",
+KIND is a stable word a script can branch on (ERROR_KINDS, then "database", "permission", "file", "feed",
 "usage" and, for a bug in voc, "internal"). Click's own usage errors without --json keep Click's
 usage hint.
 """
@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from voc.cli.common import print_json
-from voc.core.errors import FileRefused, NotAllowed, NotFound, StoreUnavailable, VocError
+from voc.core.errors import FeedRefused, FileRefused, NotAllowed, NotFound, StoreUnavailable, VocError
 
 FAILED = 2
 # Most specific first: the first class an error is an instance of names its kind.
@@ -23,6 +23,7 @@ ERROR_KINDS: tuple[tuple[type[Exception], str], ...] = (
     (NotAllowed, "permission"),
     (NotFound, "not_found"),
     (FileRefused, "file"),
+    (FeedRefused, "feed"),
     (VocError, "input"),
     (click.UsageError, "usage"),
     (PermissionError, "permission"),

@@ -12,15 +12,20 @@ from voc.core.errors import VocError
 
 @click.command(cls=ContractCommand)
 @click.option("--month", help="YYYY-MM to test (default: the latest complete month).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: one object per flagged issue.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON: one object per flagged row (issues) and per issue they form (grouped_issues).",
+)
 @click.option("--all", "show_all", is_flag=True, help="Also list every series tested, not only the flagged ones.")
 def alerts(month: str | None, as_json: bool, show_all: bool) -> None:
-    """List emerging issues: counts above what each series' own seasonal history predicts."""
+    """List emerging issues, one sentence each: counts above what each series' own seasonal history predicts."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from voc.contacts.overview import current_month
-    from voc.contacts.trends import emerging_issues
+    from voc.contacts.trends import emerging_report
 
     engine, settings = open_engine(), load_settings()
     month = month or current_month(
@@ -28,15 +33,21 @@ def alerts(month: str | None, as_json: bool, show_all: bool) -> None:
     )
     if month is None:
         raise VocError("No contacts yet: nothing to test. Import a month with `voc import requests FILE`.")
-    rows = emerging_issues(engine, month=month)
+    report = emerging_report(engine, month=month)
+    rows = report.rows
     shown = rows if show_all else rows[rows["flagged"]] if len(rows) else rows
     if as_json:
-        print_json({"month": month, "issues": shown.to_dict("records")})
+        issues = report.issues.to_dict("records")
+        print_json({"month": month, "issues": shown.to_dict("records"), "grouped_issues": issues})
         return
-    if shown.empty:
+    if report.issues.empty:
         click.echo(f"Nothing emerging in {month}: every series is within what its seasonal history predicts.")
-    for row in shown.itertuples():
-        click.echo(("⚠ " if row.flagged else "  ") + row.sentence)
+    for sentence in report.issues["sentence"]:
+        click.echo(f"⚠ {sentence}")
+    if show_all:
+        click.echo("\nEvery series tested:")
+        for row in rows.itertuples():
+            click.echo(("⚠ " if row.flagged else "  ") + row.sentence)
 
 
 @click.group(cls=ContractGroup)

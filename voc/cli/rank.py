@@ -30,6 +30,7 @@ def rank(
 
     from voc.priorities.evidence import DEFAULT_RADIUS_M
     from voc.priorities.ranking import CandidateFilters, parse_weights
+    from voc.priorities.stability import removal_summary
     from voc.priorities.view import stored_rank_view
     from voc.priorities.workbook import ranking_workbook
 
@@ -49,14 +50,20 @@ def rank(
     if as_json:
         columns = ["rank", "source_id", "name", "kind", "category", "district_code", "total", "best_rank",
                    "worst_rank", "contacts", "per_1000", "change_pct", "repeat_places", "is_rating",
-                   "estimated_cost", "contacts_per_million", "linked_by",
+                   "estimated_cost", "cost_per_resident", "contacts_per_million", "linked_by",
+                   *(f"score_{c.key}" for c in basis.criteria),
                    *(f"points_{c.key}" for c in basis.criteria)]  # fmt: skip
         records = table[columns].astype(object).where(table[columns].notna(), None).to_dict("records")
+        moved = view.removals.merge(basis.inputs[["id", "source_id"]], on="id")
         print_json({"last_month": basis.last_month, "radius_m": basis.radius_m, "weights": view.weights,
-                    "candidates": records})  # fmt: skip
+                    "candidates": records,
+                    "removals": moved[["source_id", "pairs_reordered", "positions_moved", "largest_move"]].to_dict(
+                        "records")})  # fmt: skip
         return
     for row in table.itertuples():
-        steady = "" if row.solid else f"  (rank {row.best_rank}-{row.worst_rank} as weights move ±10%)"
+        moves = f"  (rank {row.best_rank}-{row.worst_rank} as weights move ±10%, alone or together)"
+        steady = "" if row.solid else moves
         click.echo(f"{row.rank:>4}. {row.total:5.1f}  {row.name}{steady}")
+    click.echo(removal_summary(view.removals))
     if xlsx_path:
         click.echo(f"Wrote {xlsx_path}.")

@@ -1,34 +1,52 @@
 """Emerging issues: which categories, county-wide and by district, are above what their own seasons predict.
 
 A plain change against the previous period cannot tell a department head whether 148 drainage
-complaints are normal for August. Here every series is compared with its own history: a seasonal
-quasi-Poisson model (voc.contacts.forecast.fit_seasonal: month of year + trend, past spikes downweighted, in
-the manner of the improved Farrington method) is fitted to up to `years` years ending three months
-before the latest month, so that a rise under way cannot hide in its own baseline. The latest
-month, and the three months ending there, are then tested against the model's negative binomial
-predictive distribution, and the one-sided p-values of every test of the run (all series, both
-periods) are corrected together with Benjamini-Hochberg at level `alpha`: among the flags, the
-expected share of false alarms is at most alpha.
+complaints are normal for August. Here every series is compared with its own history, in two stages
+so that the hundreds of district series do not drown the few county-wide ones in corrections:
+
+1. Each category's county-wide total is compared with a seasonal model (voc.contacts.forecast.
+   fit_seasonal: month of year + trend, past spikes downweighted, in the manner of the improved
+   Farrington method; a variance that grows with the season's volume) fitted to up to `years` years
+   ending three months before the latest month, so that a rise under way cannot hide in its own
+   baseline. The latest month and the three months ending there are tested against the model's
+   negative binomial predictive distribution.
+2. Only in categories whose county-wide total is up at all (one-sided p at most `screen` in either
+   period) are the districts tested, each against its usual share of that county-wide total
+   (voc.contacts.shares). Given the total the share test is blind to the choice the first stage made,
+   and it says where a rise is; a rise spread over the county lifts no district above its share.
+
+The one-sided p-values of every test of the run (both stages, both periods) are corrected together
+with Benjamini-Hochberg at level `alpha`: among the flags, the expected share of false alarms is at
+most alpha (checked on simulated counties, at every calendar month: bench/alerts_bench.py).
 """
 
 from __future__ import annotations
 
-import calendar
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from voc.contacts.forecast import fit_seasonal, monthly_matrix, predict_total, predictive
+from voc.contacts.alert_text import MODEL, PERIOD_MONTHS, SHARE, period_months, row_sentences
+from voc.contacts.forecast import (
+    SeasonalFit,
+    fit_seasonal,
+    monthly_matrix,
+    narrowed_tail,
+    predict_total,
+    predictive,
+    widened_tail,
+)
+from voc.contacts.shares import fit_shares, share_distribution
 from voc.core.errors import VocError
-from voc.core.periods import month_label, month_shift
+from voc.core.periods import month_shift
 
-PERIOD_MONTHS = {"month": 1, "quarter": 3}
-MODEL = "seasonal model"
 # The model is fitted to months up to this many before the period tested, which the fit must not see.
 _GAP = 3
+# A function from the run's corrected level to rows' upper bounds.
+Bounds = Callable[[float], np.ndarray]
 COLUMNS = [
     "category",
     "district_code",
@@ -41,6 +59,8 @@ COLUMNS = [
     "score",
     "method",
     "sentence",
+    "p_fall",
+    "county_observed",
 ]
 
 
@@ -48,17 +68,22 @@ COLUMNS = [
 class AlertSettings:
     """How emerging issues are detected.
 
-    min_monthly_mean: series averaging fewer contacts a month over the last 12 months are not tested.
+    min_monthly_mean: county-wide series averaging fewer contacts a month are not tested, nor shown.
+    min_district_mean: district series averaging fewer contacts a month are not tested. Both averages
+        are over the 12 months before the fitting window's end, so a rise cannot lift a series over the bar.
     min_years: whole years of history (the tested month included) a series needs for the seasonal
         model, at least 2; shorter series get a plain comparison, which is never flagged.
     alpha: the false discovery rate (Benjamini-Hochberg) over all tests of one run.
     years: how many years of history, at most, the model is fitted to (at least 2).
+    screen: a category's districts are tested when its county-wide one-sided p-value is at most this.
     """
 
     min_monthly_mean: float = 5.0
+    min_district_mean: float = 1.0
     min_years: int = 3
     alpha: float = 0.05
     years: int = 5
+    screen: float = 0.2
 
     def __post_init__(self) -> None:
         if min(self.min_years, self.years) < 2:
@@ -74,21 +99,22 @@ def detect_emerging(
     settings: AlertSettings = AlertSettings(),
     labels: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Test every category, county-wide and in each district, for a rise above its seasonal expectation.
+    """Test every category county-wide, and the districts of those up at all, for a rise above expectation.
 
     counts has columns month ("YYYY-MM"), category, district_code ("" or missing for none) and
-    contacts; months after `month` are ignored and months without a row count as zero. Each series
-    (a category county-wide, and each category x district) averaging at least min_monthly_mean
-    contacts a month gets two rows: period "month" (`month` alone) and "quarter" (the three months
-    ending with it, summed).
+    contacts; months after `month` are ignored and months without a row count as zero. Each tested
+    series gets two rows: period "month" (`month` alone) and "quarter" (the three months ending with
+    it, summed).
 
-    Modelled rows: expected is the predicted mean; upper is the count above which the row is
-    flagged at this run's corrected level (so flagged == observed > upper); p_value is the
-    uncorrected one-sided p-value; score is observed / (upper + 1), at least 1 exactly when flagged.
-    Rows of series with less than min_years of history are plain comparisons: expected is the same
-    period a year earlier (or, without one, the mean of the 12 months before), upper and p_value are
-    NaN and flagged is False, because without a seasonal baseline a summer peak looks like a rise;
-    their score is observed / expected, for a separate "too new to judge" list.
+    County-wide rows (method MODEL): expected is the predicted mean; upper is the count above which
+    the row is flagged at this run's corrected level (so flagged == observed > upper); p_value is the
+    uncorrected one-sided p-value of a rise and p_fall that of a fall; score is observed / (upper + 1),
+    at least 1 exactly when flagged. District rows (method SHARE) are the same against the district's
+    usual share of the county-wide total, county_observed. Rows of series with less than min_years
+    of history are plain comparisons: expected is the same period a year earlier (or, without one, the
+    mean of the 12 months before), upper and p_value are NaN and flagged is False, because without a
+    seasonal baseline a summer peak looks like a rise; their score is observed / expected, for a
+    separate "too new to judge" list.
 
     Rows come flagged first, then modelled, then plain, each by score descending. labels maps
     district codes to the names used in sentences ("District 3" otherwise).
@@ -96,23 +122,25 @@ def detect_emerging(
     if counts.empty:
         return pd.DataFrame(columns=COLUMNS)
     wide = _series(counts, month=month)
-    recent = wide.iloc[:, -12:]
-    wide = wide[recent.mean(axis=1).fillna(0) >= settings.min_monthly_mean]
-    if wide.empty:
-        return pd.DataFrame(columns=COLUMNS)
-    history_years = wide.notna().sum(axis=1).to_numpy() // 12
-    modelled = history_years >= settings.min_years
+    modelled = wide.notna().sum(axis=1).to_numpy() // 12 >= settings.min_years
+    county = wide.index.get_level_values("district_code") == ""
+    baseline = _baseline_mean(wide, month=month)
+    tested = modelled & np.where(county, baseline >= settings.min_monthly_mean, baseline >= settings.min_district_mean)
+    recent = wide.iloc[:, -12:].mean(axis=1).fillna(0).to_numpy()
+    plain = ~modelled & (recent >= settings.min_monthly_mean)
     frames = []
-    if modelled.any():
-        frames.append(_model_rows(wide[modelled], month=month, settings=settings))
-    if (~modelled).any():
-        frames.append(_plain_rows(wide[~modelled], month=month, min_years=settings.min_years))
+    if (tested & county).any():
+        frames.append(_tested_rows(wide[tested], month=month, settings=settings))
+    if plain.any():
+        frames.append(_plain_rows(wide[plain], month=month, min_years=settings.min_years))
+    if not frames:
+        return pd.DataFrame(columns=COLUMNS)
     rows = pd.concat(frames, ignore_index=True)
-    rows["sentence"] = _sentences(rows, wide, month=month, labels=labels or {})
-    order = rows.assign(_model=rows["method"] == MODEL).sort_values(
+    rows["sentence"] = row_sentences(rows, wide, month=month, labels=labels or {})
+    order = rows.assign(_model=rows["method"].isin([MODEL, SHARE])).sort_values(
         ["flagged", "_model", "score"], ascending=False, na_position="last", kind="stable"
     )
-    return order[COLUMNS].reset_index(drop=True)
+    return order.reindex(columns=COLUMNS).reset_index(drop=True)
 
 
 def _series(counts: pd.DataFrame, *, month: str) -> pd.DataFrame:
@@ -128,42 +156,107 @@ def _series(counts: pd.DataFrame, *, month: str) -> pd.DataFrame:
     return pd.concat([county, by_district]).dropna(how="all")
 
 
-def _period_months(month: str, length: int) -> list[str]:
-    return [month_shift(month, step) for step in range(1 - length, 1)]
-
-
-def _model_rows(wide: pd.DataFrame, *, month: str, settings: AlertSettings) -> pd.DataFrame:
-    """Test each series' month and quarter against its seasonal model, corrected over all the tests."""
+def _baseline_mean(wide: pd.DataFrame, *, month: str) -> np.ndarray:
+    """Return each series' mean over the 12 months ending where the model's fitting window ends."""
     fit_last = month_shift(month, -_GAP)
-    fit_first = month_shift(fit_last, 1 - 12 * settings.years)
-    history = wide.loc[:, (wide.columns >= fit_first) & (wide.columns <= fit_last)]
-    fit = fit_seasonal(history.to_numpy(), list(history.columns), origin=month)
-    frames = []
-    for period, length in PERIOD_MONTHS.items():
-        months = _period_months(month, length)
-        expected, variance = predict_total(fit, months, origin=month)
-        observed = wide[months].fillna(0).sum(axis=1).to_numpy()
-        frames.append(
-            pd.DataFrame(
-                {
-                    "category": wide.index.get_level_values("category"),
-                    "district_code": wide.index.get_level_values("district_code"),
-                    "period": period,
-                    "observed": observed.astype(int),
-                    "expected": expected,
-                    "p_value": predictive(expected, variance).sf(observed - 1),
-                    "_variance": variance,
-                }
-            )
-        )
-    rows = pd.concat(frames, ignore_index=True)
+    window = wide.reindex(columns=[month_shift(fit_last, -step) for step in range(12)])
+    return window.mean(axis=1).fillna(0).to_numpy()
+
+
+def _fitting_window(wide: pd.DataFrame, *, month: str, years: int) -> pd.DataFrame:
+    fit_last = month_shift(month, -_GAP)
+    fit_first = month_shift(fit_last, 1 - 12 * years)
+    return wide.loc[:, (wide.columns >= fit_first) & (wide.columns <= fit_last)]
+
+
+def _tested_rows(wide: pd.DataFrame, *, month: str, settings: AlertSettings) -> pd.DataFrame:
+    """Test the county-wide series, then the districts of categories up at all, corrected over all the tests."""
+    county = wide[wide.index.get_level_values("district_code") == ""]
+    history = _fitting_window(county, month=month, years=settings.years)
+    county_fit = fit_seasonal(history.to_numpy(), list(history.columns), origin=month)
+    county_rows, county_upper = _county_rows(county, county_fit, month=month)
+    up = county_rows.groupby("category")["p_value"].min()
+    chosen = set(up.index[up <= settings.screen])
+    local = wide[
+        (wide.index.get_level_values("district_code") != "") & wide.index.get_level_values("category").isin(chosen)
+    ]
+    stages = [(county_rows, county_upper)]
+    if len(local):
+        stages.append(_district_rows(local, county, month=month, settings=settings))
+    rows = pd.concat([frame for frame, _ in stages], ignore_index=True)
     level = _corrected_level(rows["p_value"].to_numpy(), settings.alpha)
-    rows["upper"] = predictive(rows["expected"].to_numpy(), rows["_variance"].to_numpy()).ppf(1 - level).astype(int)
+    rows["upper"] = np.concatenate([upper(level) for _, upper in stages]).astype(int)
     # Defined from the bound (not from p <= level) so that the sentence's bound and the flag always agree.
     rows["flagged"] = rows["observed"] > rows["upper"]
     rows["score"] = rows["observed"] / (rows["upper"] + 1)
-    rows["method"] = MODEL
-    return rows.drop(columns="_variance")
+    return rows
+
+
+def _county_rows(county: pd.DataFrame, fit: SeasonalFit, *, month: str) -> tuple[pd.DataFrame, Bounds]:
+    """Return the county-wide rows (both periods) and a function from a level to their bounds."""
+    frames, distributions = [], []
+    for period, length in PERIOD_MONTHS.items():
+        months = period_months(month, length)
+        expected, variance = predict_total(fit, months, origin=month)
+        observed = county[months].fillna(0).sum(axis=1).to_numpy()
+        distribution = predictive(expected, variance)
+        distributions.append(distribution)
+        frames.append(
+            _frame(county, period, observed, expected, (distribution, fit.dof), method=MODEL, county_observed=observed)
+        )
+    return pd.concat(frames, ignore_index=True), _bounds(distributions, fit.dof)
+
+
+def _district_rows(
+    local: pd.DataFrame, county: pd.DataFrame, *, month: str, settings: AlertSettings
+) -> tuple[pd.DataFrame, Bounds]:
+    """Return the district rows (both periods), each against its usual share, and their bounds by level."""
+    history = _fitting_window(local, month=month, years=settings.years)
+    position = county.index.get_level_values("category").get_indexer(local.index.get_level_values("category"))
+    their_county = county.iloc[position]
+    model = fit_shares(history.to_numpy(), their_county.reindex(columns=history.columns).to_numpy())
+    frames, distributions = [], []
+    for period, length in PERIOD_MONTHS.items():
+        tested = period_months(month, length)
+        total = their_county[tested].fillna(0).sum(axis=1).to_numpy()
+        observed = local[tested].fillna(0).sum(axis=1).to_numpy()
+        distribution = share_distribution(model, total)
+        distributions.append(distribution)
+        expected = total * model.share
+        frames.append(
+            _frame(local, period, observed, expected, (distribution, model.dof), method=SHARE, county_observed=total)
+        )
+    return pd.concat(frames, ignore_index=True), _bounds(distributions, model.dof)
+
+
+def _bounds(distributions: list[stats.rv_discrete], dof: np.ndarray) -> Bounds:
+    """Return the function from a corrected level to the rows' upper bounds, in the order of distributions."""
+    return lambda level: np.concatenate([d.ppf(1 - narrowed_tail(level, dof)) for d in distributions])
+
+
+def _frame(
+    wide: pd.DataFrame,
+    period: str,
+    observed: np.ndarray,
+    expected: np.ndarray,
+    predicted: tuple[stats.rv_discrete, np.ndarray],
+    *,
+    method: str,
+    county_observed: np.ndarray,
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "category": wide.index.get_level_values("category"),
+            "district_code": wide.index.get_level_values("district_code"),
+            "period": period,
+            "observed": observed.astype(int),
+            "expected": expected,
+            "p_value": widened_tail(predicted[0].sf(observed - 1), predicted[1]),
+            "p_fall": widened_tail(predicted[0].cdf(observed), predicted[1]),
+            "method": method,
+            "county_observed": county_observed,
+        }
+    )
 
 
 def _corrected_level(p_values: np.ndarray, alpha: float) -> float:
@@ -177,7 +270,7 @@ def _plain_rows(wide: pd.DataFrame, *, month: str, min_years: int) -> pd.DataFra
     """Compare each short series with the same period a year earlier and the average of the year before."""
     frames = []
     for period, length in PERIOD_MONTHS.items():
-        months = _period_months(month, length)
+        months = period_months(month, length)
         year_before = [month_shift(m, -12) for m in months]
         last_year = wide.reindex(columns=year_before).sum(axis=1, min_count=length).to_numpy()
         before = wide.reindex(columns=[month_shift(months[0], -step) for step in range(1, 13)])
@@ -204,74 +297,3 @@ def _plain_rows(wide: pd.DataFrame, *, month: str, min_years: int) -> pd.DataFra
             )
         )
     return pd.concat(frames, ignore_index=True)
-
-
-def _sentences(rows: pd.DataFrame, wide: pd.DataFrame, *, month: str, labels: Mapping[str, str]) -> list[str]:
-    return [
-        _sentence(row, wide.loc[(row.category, row.district_code)], month=month, labels=labels)
-        for row in rows.itertuples()
-    ]
-
-
-def _sentence(row: Any, series: pd.Series, *, month: str, labels: Mapping[str, str]) -> str:
-    """Explain one row: 'Potholes in District 3: 148 in Oct 2026 against 61 expected (upper bound 82); ...'."""
-    length = PERIOD_MONTHS[row.period]
-    code = row.district_code
-    where = "county-wide" if code == "" else f"in {labels.get(code, f'District {code}')}"
-    head = f"{row.category} {where}: {row.observed:,} in {_period_label(month, length)}"
-    if row.method == MODEL:
-        past = _same_period_totals(series, month, length)
-        record = _superlative(row.observed, past, _season(month, length))
-        return f"{head} against {row.expected:,.0f} expected (upper bound {row.upper:,.0f}){record}."
-    return f"{head}{_plain_comparison(row, month, length)} ({row.method})."
-
-
-def _plain_comparison(row: Any, month: str, length: int) -> str:
-    parts = []
-    if np.isfinite(row.last_year):
-        parts.append(f"{row.last_year:,.0f} in {_period_label(month_shift(month, -12), length)}")
-    if row.recent_months:
-        per = "a month" if length == 1 else "per 3 months"
-        span = f"{row.recent_months} months" if row.recent_months > 1 else "month"
-        parts.append(f"a mean of {row.recent:,.0f} {per} over the {span} before")
-    return " against " + " and ".join(parts) if parts else ", with no earlier months to compare"
-
-
-def _period_label(month: str, length: int) -> str:
-    """Return 'Oct 2026', 'Aug–Oct 2026' or 'Nov 2025–Jan 2026'."""
-    start = month_shift(month, 1 - length)
-    if start == month:
-        return month_label(month)
-    if start[:4] == month[:4]:
-        return f"{calendar.month_abbr[int(start[5:])]}–{month_label(month)}"
-    return f"{month_label(start)}–{month_label(month)}"
-
-
-def _season(month: str, length: int) -> str:
-    """Return the calendar period a record refers to: 'October' or 'Aug–Oct'."""
-    if length == 1:
-        return calendar.month_name[int(month[5:])]
-    start = month_shift(month, 1 - length)
-    return f"{calendar.month_abbr[int(start[5:])]}–{calendar.month_abbr[int(month[5:])]}"
-
-
-def _same_period_totals(series: pd.Series, month: str, length: int) -> list[tuple[int, float]]:
-    """Return (year, total) of the same period in each earlier year the series fully covers, newest first."""
-    totals = []
-    back = 12
-    while True:
-        values = series.reindex(_period_months(month_shift(month, -back), length))
-        if values.isna().any():
-            return totals
-        totals.append((int(month_shift(month, -back)[:4]), float(values.sum())))
-        back += 12
-
-
-def _superlative(current: int, past: list[tuple[int, float]], season: str) -> str:
-    """Return '; the highest October in 4 years', '; the highest October since 2024' or nothing."""
-    if len(past) >= 2 and all(current > total for _, total in past):
-        return f"; the highest {season} in {len(past) + 1} years"
-    for index, (year, total) in enumerate(past):
-        if total >= current:
-            return f"; the highest {season} since {year}" if index >= 1 else ""
-    return ""

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from voc.contacts.actions import action_effect
 from voc.contacts.alerts import AlertSettings, detect_emerging
 from voc.contacts.forecast import forecast
+from voc.contacts.issues import ISSUE_COLUMNS, group_issues
 from voc.contacts.textmine import frequent_terms, rising_terms
 from voc.core.periods import month_range, month_shift
 from voc.store.models import District, MonthlyCount, ServiceRequest, WeeklyCount
@@ -227,12 +228,36 @@ def district_names(engine: sa.Engine) -> dict[str, str]:
         return dict(connection.execute(sa.select(DISTRICTS.c.code, DISTRICTS.c.name)).all())
 
 
-def emerging_issues(engine: sa.Engine, *, month: str, settings: AlertSettings | None = None) -> pd.DataFrame:
-    """Run the emerging-issue detection (voc.contacts.alerts) for a month on the stored roll-up."""
+def category_departments(engine: sa.Engine) -> dict[str, str]:
+    """Return each category's department (the one most of its contacts carry)."""
+    query = (
+        sa.select(ROLLUP.c.category, ROLLUP.c.department, sa.func.sum(ROLLUP.c.contacts).label("contacts"))
+        .where(ROLLUP.c.category != "", ROLLUP.c.department != "")
+        .group_by(ROLLUP.c.category, ROLLUP.c.department)
+    )
+    frame = read_frame(engine, query)
+    largest = frame.sort_values("contacts", kind="stable").drop_duplicates("category", keep="last")
+    return dict(zip(largest["category"], largest["department"], strict=True))
+
+
+@dataclass(frozen=True)
+class EmergingReport:
+    """The detection's rows (voc.contacts.alerts; flagged rows carry their issue_id) and the issues they form."""
+
+    rows: pd.DataFrame
+    issues: pd.DataFrame
+
+
+def emerging_report(engine: sa.Engine, *, month: str, settings: AlertSettings | None = None) -> EmergingReport:
+    """Run the emerging-issue detection for a month on the stored roll-up and group its flags into issues."""
     counts = category_district_counts(engine, last_month=month)
     if counts.empty:
-        return counts
-    return detect_emerging(counts, month=month, settings=settings or AlertSettings(), labels=district_names(engine))
+        return EmergingReport(rows=counts, issues=pd.DataFrame(columns=ISSUE_COLUMNS))
+    labels = district_names(engine)
+    rows = detect_emerging(counts, month=month, settings=settings or AlertSettings(), labels=labels)
+    issues = group_issues(rows, counts, month=month, labels=labels, departments=category_departments(engine))
+    ids = rows["category"].map(dict(zip(issues["category"], issues["issue_id"], strict=True)))
+    return EmergingReport(rows=rows.assign(issue_id=ids.where(rows["flagged"].astype(bool), None)), issues=issues)
 
 
 def category_forecast(

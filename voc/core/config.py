@@ -21,6 +21,7 @@ class Settings:
     user: str
     basemap_style: str | None = None  # a map style URL; without one, maps have no tiles (and need no internet)
     users_file: Path = DEFAULT_USERS_FILE  # local users and the identity provider's role rules (voc.core.users)
+    socrata_token: str | None = None  # a Socrata app token: pulls from Socrata portals are throttled less with one
 
 
 def _flag(value: str) -> bool:
@@ -48,4 +49,5 @@ def load_settings() -> Settings:
         user=env.get("VOC_USER") or getpass.getuser(),
         basemap_style=env.get("VOC_BASEMAP_STYLE") or None,
         users_file=Path(env["VOC_USERS_FILE"]) if env.get("VOC_USERS_FILE") else DEFAULT_USERS_FILE,
+        socrata_token=env.get("VOC_SOCRATA_TOKEN") or None,
     )

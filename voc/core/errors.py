@@ -19,3 +19,7 @@ class NotFound(VocError):
 
 class StoreUnavailable(VocError):
     """The store cannot be reached or created where VOC_DATABASE_URL points."""
+
+
+class FeedRefused(VocError):
+    """An open-data feed could not be pulled; the store is untouched."""

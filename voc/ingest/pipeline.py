@@ -94,9 +94,25 @@ class ImportReport:
         }
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where an import's records came from, as its upload row records it."""
+
+    name: str  # the file's name, or the feed's address
+    sha256: str
+    kind: str = "requests"  # "requests" for a file, "pull" for a feed
+    # More to write in the import's transaction once its upload is recorded (a pull's high-water mark).
+    also: Callable[[sa.Connection, int], None] | None = None
+
+
 def preview(engine: sa.Engine, data: bytes, file_name: str, settings: Settings, options: ImportOptions) -> Preview:
     """Read a file and propose its mapping (a remembered profile first); raises FileRefused."""
     raw = read_table(data, file_name, sheet=options.sheet, max_bytes=settings.max_upload_bytes)
+    return plan_table(engine, raw, options)
+
+
+def plan_table(engine: sa.Engine, raw: RawTable, options: ImportOptions) -> Preview:
+    """Propose the mapping of records already read (a remembered profile first); raises FileRefused."""
     key = header_key(list(raw.frame.columns))
     profile = find_profile(engine, key, name=options.profile)
     columns = set(raw.frame.columns)
@@ -178,9 +194,28 @@ def import_requests(
     """
     require(role, Role.ANALYST, doing="import files")
     options = options or ImportOptions()
+    if progress:
+        progress("Reading the file", 0.05)
+    raw = read_table(data, file_name, sheet=options.sheet, max_bytes=settings.max_upload_bytes)
+    origin = Origin(name=Path(file_name).name, sha256=sha256_of(data))
+    return import_table(engine, raw, origin, settings, options, role=role, progress=progress)
+
+
+def import_table(
+    engine: sa.Engine,
+    raw: RawTable,
+    origin: Origin,
+    settings: Settings,
+    options: ImportOptions | None = None,
+    *,
+    role: Role,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import records already read (a file's, or a feed's) as import_requests does, recorded as `origin`."""
+    require(role, Role.ANALYST, doing="import files")
+    options = options or ImportOptions()
     report_progress = progress or (lambda _stage, _fraction: None)
-    report_progress("Reading the file", 0.05)
-    plan = preview(engine, data, file_name, settings, options)
+    plan = plan_table(engine, raw, options)
     report_progress("Checking every row", 0.35)
     _refuse_missing_columns(plan.mapping)
     mapping = plan.mapping.columns()
@@ -192,7 +227,7 @@ def import_requests(
     plan = replace(plan, raw=_rejected_only(plan.raw, prepared))
     prepared, located = _locate(engine, prepared, mapping)
     report = ImportReport(
-        file_name=Path(file_name).name,
+        file_name=origin.name,
         upload_id=None,
         rows_read=rows_read,
         inserted=0,
@@ -214,7 +249,7 @@ def import_requests(
         report.message = f"Dry run: {len(prepared.rows):,} rows would be imported, {report.rejected:,} rejected."
         return report
     report_progress("Writing to the store", 0.6)
-    _write(engine, plan, prepared, report, data, settings.user)
+    _write(engine, plan, prepared, report, origin, settings.user)
     report_progress("Done", 1.0)
     return report
 
@@ -237,14 +272,16 @@ class _NothingChanged(Exception):
     """Rolls back an upload that would change nothing, so the history stays clean."""
 
 
-def _write(engine: sa.Engine, plan: Preview, prepared: Prepared, report: ImportReport, data: bytes, user: str) -> None:
+def _write(
+    engine: sa.Engine, plan: Preview, prepared: Prepared, report: ImportReport, origin: Origin, user: str
+) -> None:
     try:
         with write_transaction(engine) as connection:
             upload_id = start_upload(
                 connection,
-                kind="requests",
+                kind=origin.kind,
                 file_name=report.file_name,
-                sha256=sha256_of(data),
+                sha256=origin.sha256,
                 user=user,
                 source=plan.source,
                 sheet=plan.raw.sheet,
@@ -270,10 +307,12 @@ def _write(engine: sa.Engine, plan: Preview, prepared: Prepared, report: ImportR
             )
             profile_name = plan.profile or plan.source
             save_profile(connection, profile_name, header_key(list(plan.raw.frame.columns)), report.mapping)
+            if origin.also is not None:
+                origin.also(connection, upload_id)
             record_audit(
                 connection,
                 user=user,
-                action="import requests",
+                action="pull requests" if origin.kind == "pull" else "import requests",
                 detail=f"upload {upload_id}: {report.file_name}",
             )
         report.upload_id = upload_id

@@ -357,7 +357,7 @@ def rank_range_chart(frame: pd.DataFrame, *, size: int = LABEL_SIZE) -> alt.Laye
     x_scale = alt.Scale(domain=[0.5, last + 0.5], nice=False)
     base = alt.Chart(data).encode(y=alt.Y("candidate:N", sort=order, title=None))
     span = base.mark_rule(strokeWidth=size * 0.8, color="#E69F00").encode(
-        x=alt.X("best_rank:Q", title="Rank when any one weight moves by ±10%", scale=x_scale,
+        x=alt.X("best_rank:Q", title="Rank when the weights move by ±10%, alone or together", scale=x_scale,
                 axis=alt.Axis(values=list(range(1, last + 1)), format="d")),
         x2="worst_rank:Q",
     )  # fmt: skip

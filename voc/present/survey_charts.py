@@ -80,7 +80,8 @@ def satisfaction_chart(compared: pd.DataFrame) -> alt.LayerChart:
 def district_heatmap(districts: pd.DataFrame) -> alt.LayerChart:
     """Cells of each district's satisfied share per item, coloured only where it differs from the rest of the county.
 
-    Expects voc.survey.compare.districts_against_county output; grey cells are within sampling noise.
+    Expects voc.survey.compare.districts_against_county output, whose `significant` is corrected for the number of
+    cells compared; grey cells are within sampling noise.
     """
     data = districts[districts["satisfied_share"].notna()].assign(
         item=lambda f: _short(f["service_area"], 40),

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from voc.contacts.mapdata import repeat_locations
 from voc.contacts.trends import Filters
-from voc.core.periods import month_shift
+from voc.core.periods import month_range, month_shift
 from voc.ingest.locate import locate
 from voc.store.districts import EQUAL_AREA, load_districts
 from voc.store.models import Candidate, MonthlyCount, ServiceRequest
@@ -43,6 +43,8 @@ EVIDENCE_COLUMNS = [
     "id", "linked_by", "contact_category", "contacts", "contacts_before", "residents", "per_1000", "change_pct",
     "repeat_places", "survey_area", "is_rating", "tier",
 ]  # fmt: skip
+
+HISTORY_COLUMNS = ["category", "district_code", "window_end", "contacts", "residents"]
 
 
 @dataclass(frozen=True)
@@ -248,3 +250,38 @@ def _repeat_places(
                 len(repeat_cells(category, candidate.district_code if pd.notna(candidate.district_code) else None))
             )
     return pd.Series(counts, index=located.index, dtype="int64")
+
+
+def demand_history(engine: sa.Engine, *, last_month: str) -> pd.DataFrame:
+    """Return the county's own demand over time: contacts of every category in every district, per 12 months.
+
+    One row per category, stored district and 12-month window ending at each month up to
+    `last_month` whose 12 months are all within the stored history (with less than a year stored,
+    the one window ending at `last_month`): contacts (0 where a district had none of a category it
+    had elsewhere) and residents (the district's population; NaN when unknown). Contacts without a
+    district are left out: they have no residents to rate them by. Empty without contacts.
+    """
+    month = ROLLUP.c.month
+    query = (
+        sa.select(ROLLUP.c.category, ROLLUP.c.district_code, month, sa.func.sum(ROLLUP.c.contacts).label("n"))
+        .where(month <= last_month, ROLLUP.c.district_code != "")
+        .group_by(ROLLUP.c.category, ROLLUP.c.district_code, month)
+    )
+    monthly = read_frame(engine, query)
+    districts = load_districts(engine)
+    if monthly.empty or districts.empty:
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    months = month_range(min(monthly["month"]), last_month)
+    grid = monthly.pivot_table(index="category", columns=["district_code", "month"], values="n", aggfunc="sum")
+    areas = pd.MultiIndex.from_product([districts["code"], months], names=["district_code", "month"])
+    counts = grid.reindex(columns=areas).fillna(0).to_numpy().reshape(len(grid), len(districts), len(months))
+    running = np.concatenate([np.zeros(counts.shape[:2] + (1,)), np.cumsum(counts, axis=2)], axis=2)
+    width = min(12, len(months))
+    windows = running[..., width:] - running[..., :-width]
+    categories, codes, ends = np.meshgrid(grid.index, districts["code"], months[width - 1 :], indexing="ij")
+    population = pd.to_numeric(districts["population"]).astype(float).to_numpy()
+    return pd.DataFrame({
+        "category": categories.ravel(), "district_code": codes.ravel(), "window_end": ends.ravel(),
+        "contacts": windows.ravel().astype("int64"),
+        "residents": np.broadcast_to(population[None, :, None], windows.shape).ravel(),
+    })[HISTORY_COLUMNS]  # fmt: skip

@@ -24,6 +24,7 @@ from voc.priorities.ranking import (
     resolve_weights,
 )
 from voc.priorities.scenarios import load_scenarios
+from voc.priorities.stability import removal_effects
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class RankView:
     table: pd.DataFrame  # ranking.table in rank order, with best_rank, worst_rank and solid
     weights: dict[str, float]  # criterion key -> weight, every criterion
     about: list[str]  # the sentences saying what the ranking covers (about_lines)
+    removals: pd.DataFrame  # how the others would reorder without each stored candidate (removal_effects)
 
 
 def rank_view(basis: RankingBasis, filters: CandidateFilters, weights: Mapping[str, float]) -> RankView:
@@ -47,7 +49,8 @@ def rank_view(basis: RankingBasis, filters: CandidateFilters, weights: Mapping[s
         raise VocError(f"No candidate matches {filters.describe()}.")
     ranking = rank_candidates(shown, basis.scores, resolved, basis.criteria)
     table = ranking.table.merge(rank_ranges(shown, basis.scores, resolved, basis.criteria), on="id")
-    return RankView(ranking, table, resolved, about_lines(basis, filters, shown=len(table)))
+    removals = removal_effects(basis, shown, resolved)
+    return RankView(ranking, table, resolved, about_lines(basis, filters, shown=len(table)), removals)
 
 
 def stored_rank_view(

@@ -50,6 +50,7 @@ RANKING_COLUMNS = (
     Column("Survey priority (I-S)", "is_rating", 12, "0.000"),
     Column("Linked by", "linked_by", 22),
     Column("Estimated cost", "estimated_cost", 16, DOLLARS),
+    Column("Cost per resident", "cost_per_resident", 14, DOLLARS),
     Column("Contacts per $1 million", "contacts_per_million", 14, ONE_DECIMAL),
 )
 BREAKDOWN_COLUMNS = (
@@ -68,6 +69,7 @@ WEIGHT_COLUMNS = (
     Column("Weight", "weight", 10, "0.##"),
     Column("Share", "share", 10, PERCENT),
     Column("What the value is", "meaning", 70),
+    Column("How the value scores", "scale", 70),
 )
 
 
@@ -109,7 +111,7 @@ def ranking_workbook(
     weight_rows = pd.DataFrame(
         [
             {"label": c.label, "key": c.key, "weight": weights[c.key], "share": ranking.shares[c.key],
-             "meaning": c.meaning}
+             "meaning": c.meaning, "scale": c.scale.how}
             for c in ranking.criteria
         ]
     )  # fmt: skip

@@ -253,6 +253,9 @@ class SurveyResult(SQLModel, table=True):
     mean_score: float | None = None
     n: int = 0
     n_effective: float | None = Field(default=None, description="Kish's effective n when weighted; None: n")
+    weight_total: float | None = Field(
+        default=None, description="the sum of the weights of the residents who rated the item; None: n_effective"
+    )
     question: str | None = Field(default=None, max_length=200, description="the column of a respondent-level file")
     derived_importance: float | None = Field(
         default=None, description="correlation of the item's ratings with overall satisfaction (county-wide rows)"
@@ -363,3 +366,34 @@ class AuditEntry(SQLModel, table=True):
     user: str = Field(default="", max_length=200)
     action: str = Field(max_length=60)
     detail: str = Field(default="", sa_type=sa.Text)
+
+
+class Feed(SQLModel, table=True):
+    """An open-data portal's records pulled on demand or on a schedule (voc.ingest.pull)."""
+
+    __tablename__ = "feeds"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True, description="the source its records are stored under")
+    api: str = Field(max_length=20, description="socrata, arcgis or open311")
+    url: str = Field(max_length=2000)
+    where_clause: str | None = Field(default=None, sa_type=sa.Text)
+    high_water: datetime | None = _timestamp(nullable=True)
+    created_by: str = Field(default="", max_length=200)
+    created_at: datetime = _timestamp()
+
+
+class FeedPull(SQLModel, table=True):
+    """One pull of a feed: its figures, and the high-water marks it started from and reached."""
+
+    __tablename__ = "feed_pulls"
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feeds.id", index=True)
+    upload_id: int | None = Field(default=None, foreign_key="uploads.id", index=True)
+    pulled_at: datetime = _timestamp()
+    started_from: datetime | None = _timestamp(nullable=True)
+    reached: datetime | None = _timestamp(nullable=True)
+    pages: int = 0
+    records: int = 0
+    seconds: float = 0.0

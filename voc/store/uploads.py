@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from voc.core.access import Role, require
 from voc.store.engine import record_audit, write_transaction
+from voc.store.feeds import rewind_feed
 from voc.store.models import Upload, utc_now
 
 if TYPE_CHECKING:
@@ -107,5 +108,7 @@ def undo(engine: sa.Engine, upload_id: int, *, user: str, role: Role) -> UndoRes
         kind = connection.execute(sa.select(UPLOADS.c.kind).where(UPLOADS.c.id == upload_id)).scalar()
         undo_kind = undo_candidates if kind == "candidates" else undo_upload
         result = undo_kind(connection, upload_id, user=user)
+        if kind == "pull":
+            rewind_feed(connection, upload_id)
         record_audit(connection, user=user, action="undo", detail=f"upload {upload_id}")
     return result

@@ -11,6 +11,7 @@ import pandas as pd
 from voc.core.errors import NotFound, VocError
 from voc.survey.dictionary import split_column
 from voc.survey.stats import (
+    ALPHA,
     changes_between,
     district_against_rest,
     importance_satisfaction,
@@ -22,6 +23,11 @@ COMPARE_COLUMNS = (
     "service_area", "wave", "satisfied_share", "low", "high", "margin", "n", "n_effective", "mean_score",
     "previous_wave", "previous_share", "change", "p_value", "significant", "verdict", "benchmark_share",
     "benchmark_source", "against_benchmark",
+)  # fmt: skip
+
+DISTRICT_COLUMNS = (
+    "service_area", "district_code", "satisfied_share", "low", "high", "margin", "n", "n_effective", "rest_share",
+    "rest_n", "difference", "p_value", "q_value", "significant", "verdict",
 )  # fmt: skip
 
 
@@ -139,29 +145,20 @@ def _against(share: float, low: float, high: float, mark: float) -> str:
 def districts_against_county(
     results: pd.DataFrame, *, survey: str, wave: str, battery: str | None = None
 ) -> pd.DataFrame:
-    """Return each district's satisfaction per item with its margin, tested against the rest of the county."""
+    """Return each district's satisfaction per item with its margin, tested against the rest of the county.
+
+    Every cell returned is tested against the rest of the county, and the tests are corrected for
+    false discoveries over all of them (voc.survey.stats.district_against_rest): `significant`
+    follows q_value, the uncorrected p_value stays for district_summary to say what it would flag.
+    """
     county = _rows(results, survey, wave, None, battery)
     rows = results[(results["survey"] == survey) & (results["wave"] == wave) & results["district_code"].notna()]
     if battery is not None:
         rows = rows[battery_of(rows["question"]) == battery]
     if rows.empty or county.empty:
-        return pd.DataFrame(
-            columns=[
-                "service_area",
-                "district_code",
-                "satisfied_share",
-                "margin",
-                "rest_share",
-                "difference",
-                "p_value",
-                "significant",
-                "verdict",
-            ]  # fmt: skip
-        )
+        return pd.DataFrame(columns=list(DISTRICT_COLUMNS))
     tested = district_against_rest(county, with_margins(rows))
-    columns = ["service_area", "district_code", "satisfied_share", "low", "high", "margin", "n", "n_effective",
-               "rest_share", "difference", "p_value", "significant", "verdict"]  # fmt: skip
-    return tested[columns].reset_index(drop=True)
+    return tested[list(DISTRICT_COLUMNS)].reset_index(drop=True)
 
 
 def priorities(
@@ -217,4 +214,18 @@ def change_summary(compared: pd.DataFrame) -> str:
     return (
         f"{real} of {int(tested.sum())} changes are larger than sampling noise at the 95% level; "
         f"with this many items, about {chance:.0f} could pass that test by chance alone."
+    )
+
+
+def district_summary(compared: pd.DataFrame) -> str:
+    """Say how many district cells differ from the rest of the county, corrected and not, and what chance gives."""
+    tested = compared["p_value"].notna()
+    if not tested.any():
+        return ""
+    real = int(compared.loc[tested, "significant"].sum())
+    alone = int((compared.loc[tested, "p_value"] < ALPHA).sum())
+    return (
+        f"{real} of {int(tested.sum())} cells differ from the rest of the county by more than sampling noise once "
+        f"corrected for the number of cells compared (false-discovery rate 5%). Tested one at a time at the 95% level, "
+        f"{alone} would, of which about {tested.sum() * ALPHA:.0f} could by chance alone."
     )

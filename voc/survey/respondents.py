@@ -3,8 +3,9 @@
 Shares exclude "don't know" (9) and skipped answers (blank, 99, NA), as survey vendors report them:
 `satisfied_share` is the (weighted) share of ratings of 4 or 5 among those who gave a rating of
 1-5. `importance_share` is the (weighted) share of all respondents who named the item among their
-most important picks. With weights, `n_effective` is Kish's (sum w)^2 / sum w^2; `n` stays the
-count of residents who rated the item.
+most important picks. With weights, `n_effective` is Kish's (sum w)^2 / sum w^2 and `weight_total`
+the sum of the weights (what a rest-of-county share is built from); `n` stays the count of residents
+who rated the item.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from voc.survey.stats import weighted_correlation
 
 RESULT_COLUMNS = (
     "wave", "year", "question", "service_area", "district_code", "satisfied_share", "importance_share",
-    "mean_score", "n", "n_effective", "derived_importance",
+    "mean_score", "n", "n_effective", "weight_total", "derived_importance",
 )  # fmt: skip
 
 
@@ -76,7 +77,7 @@ def summarise_respondents(
             figures = _ratings(codes[mask], weights[mask])
             w = weights[mask]
             for k, question in enumerate(items):
-                satisfied, mean, n, n_effective = figures[:, k]
+                satisfied, mean, n, n_effective, weight_total = figures[:, k]
                 if n == 0:
                     continue
                 importance = float(w[picks[question][mask]].sum() / w.sum()) if question in picks else np.nan
@@ -84,14 +85,14 @@ def summarise_respondents(
                 if overall and question != overall and district is None:
                     derived = weighted_correlation(codes[mask, k], codes[mask, items.index(overall)], w)
                 rows.append((label, wave_year, question, labels[question], district, satisfied, importance, mean,
-                             int(n), n_effective, derived))  # fmt: skip
+                             int(n), n_effective, weight_total, derived))  # fmt: skip
     results = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
     notes = _notes(questions, replicated=replicated, weighted=weighted, respondents=len(raw))
     return Summary(results, questions, respondents=len(frame), replicated=replicated, weighted=weighted, notes=notes)
 
 
 def _ratings(codes: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Return rows satisfied_share, mean_score, n, n_effective for each item (column) of 1-5 codes (NaN: none).
+    """Return rows satisfied_share, mean_score, n, n_effective, weight_total per item (column) of 1-5 codes (NaN: none).
 
     An item nobody rated gets n 0.
     """
@@ -103,7 +104,7 @@ def _ratings(codes: np.ndarray, weights: np.ndarray) -> np.ndarray:
         mean = (w * np.nan_to_num(codes)).sum(axis=0) / total
         n_effective = total**2 / (w**2).sum(axis=0)
     n = np.where(total > 0, valid.sum(axis=0), 0)
-    return np.vstack([satisfied, mean, n, n_effective])
+    return np.vstack([satisfied, mean, n, n_effective, total])
 
 
 def _weights(raw: pd.DataFrame, questions: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, int, bool]:

@@ -112,30 +112,61 @@ def district_against_rest(county: pd.DataFrame, districts: pd.DataFrame) -> pd.D
     """Test each district's share against the rest of the county (the county without that district).
 
     `county` holds one row per service_area; `districts` one per service_area and district_code,
-    both with satisfied_share and n_effective, the county rows including the districts' respondents.
-    Comparing with the rest, not the whole, keeps the two samples independent. Adds rest_share,
-    rest_n, difference, p_value, significant and verdict.
+    both with satisfied_share, n_effective and (when weighted) weight_total, the sum of the
+    respondents' weights; the county rows include the districts' respondents. Comparing with the
+    rest, not the whole, keeps the two samples independent. The rest's share is built from weight
+    totals (without them, from effective sizes: right when unweighted) and its effective size is
+    Kish's, from the sums of weights and of squared weights that the two rows imply.
+
+    The districts given are the cells shown together (a heat map): their p-values are corrected for
+    false discoveries over all of them (Benjamini-Hochberg), and `significant` and `verdict` follow
+    the corrected `q_value`. Adds rest_share, rest_n, difference, p_value, q_value, significant and verdict.
     """
-    whole = county[["service_area", "satisfied_share", "n_effective"]].rename(
-        columns={"satisfied_share": "county_share", "n_effective": "county_n"}
-    )
+    whole = county.assign(county_weight=_weight_totals(county))[
+        ["service_area", "satisfied_share", "n_effective", "county_weight"]
+    ].rename(columns={"satisfied_share": "county_share", "n_effective": "county_n"})
     merged = districts.merge(whole, on="service_area", how="left")
-    merged["rest_n"] = merged["county_n"] - merged["n_effective"]
-    satisfied_rest = merged["county_share"] * merged["county_n"] - merged["satisfied_share"] * merged["n_effective"]
-    merged["rest_share"] = (satisfied_rest / merged["rest_n"]).where(merged["rest_n"] > 0).clip(0, 1)
+    weight = _weight_totals(merged)
+    rest_weight = merged["county_weight"] - weight
+    squares = merged["county_weight"] ** 2 / merged["county_n"] - weight**2 / merged["n_effective"]
+    merged["rest_n"] = (rest_weight**2 / squares).where((rest_weight > 0) & (squares > 0))
+    satisfied_rest = merged["county_share"] * merged["county_weight"] - merged["satisfied_share"] * weight
+    merged["rest_share"] = (satisfied_rest / rest_weight).where(merged["rest_n"].notna()).clip(0, 1)
     _, p_value = two_proportion_test(
         merged["rest_share"], merged["rest_n"], merged["satisfied_share"], merged["n_effective"]
     )
     merged["difference"] = merged["satisfied_share"] - merged["rest_share"]
     merged["p_value"] = p_value.to_numpy()
-    merged["significant"] = merged["p_value"] < ALPHA
+    merged["q_value"] = false_discovery_q(merged["p_value"])
+    merged["significant"] = merged["q_value"] < ALPHA
+    compared = int(merged["p_value"].notna().sum())
     merged["verdict"] = [
-        "Not tested" if np.isnan(p) else
+        "Not tested" if np.isnan(q) else
         f"{abs(d) * 100:.0f} points {'above' if d > 0 else 'below'} the rest of the county"
-        + ("" if p < ALPHA else ": within sampling noise")
-        for d, p in zip(merged["difference"], merged["p_value"], strict=True)
+        + ("" if q < ALPHA else ": within sampling noise" if p >= ALPHA else
+           f": could be chance among {compared:,} comparisons")
+        for d, p, q in zip(merged["difference"], merged["p_value"], merged["q_value"], strict=True)
     ]  # fmt: skip
     return merged
+
+
+def _weight_totals(frame: pd.DataFrame) -> pd.Series:
+    if "weight_total" not in frame:
+        return frame["n_effective"]
+    return frame["weight_total"].fillna(frame["n_effective"])
+
+
+def false_discovery_q(p_values: pd.Series) -> pd.Series:
+    """Return Benjamini-Hochberg adjusted p-values (q-values) over the p-values given; NaN stays NaN.
+
+    Calling a result real when q < 0.05 keeps the expected share of false findings among those
+    called real at 5% or less, however many are tested.
+    """
+    q = pd.Series(np.nan, index=p_values.index)
+    tested = p_values.notna()
+    if tested.any():
+        q[tested] = stats.false_discovery_control(p_values[tested].to_numpy(float), method="bh")
+    return q
 
 
 def importance_satisfaction(frame: pd.DataFrame) -> pd.DataFrame:

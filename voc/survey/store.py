@@ -34,7 +34,7 @@ LINKS = ServiceAreaLink.__table__
 UPLOADS = Upload.__table__
 RESULT_COLUMNS = (
     "survey", "wave", "year", "service_area", "question", "district_code", "satisfied_share", "importance_share",
-    "mean_score", "n", "n_effective", "derived_importance",
+    "mean_score", "n", "n_effective", "weight_total", "derived_importance",
 )  # fmt: skip
 
 
@@ -152,7 +152,8 @@ def _same_file(engine: sa.Engine, digest: str, survey: str) -> int | None:
 def current_results(engine: sa.Engine) -> pd.DataFrame:
     """Return the current survey figures: of each survey's wave, the rows of its newest committed upload.
 
-    Columns as RESULT_COLUMNS; n_effective is filled with n where the file had no weights.
+    Columns as RESULT_COLUMNS; n_effective is filled with n where the file had no weights, and
+    weight_total with n_effective (a published file, or an import made before weights were kept).
     """
     newest = (
         sa.select(RESULTS.c.survey, RESULTS.c.wave, sa.func.max(RESULTS.c.upload_id).label("upload_id"))
@@ -167,9 +168,11 @@ def current_results(engine: sa.Engine) -> pd.DataFrame:
                 RESULTS.c.upload_id == newest.c.upload_id),
     )  # fmt: skip
     frame = read_frame(engine, query)
-    for column in ("satisfied_share", "importance_share", "mean_score", "n_effective", "derived_importance"):
+    for column in ("satisfied_share", "importance_share", "mean_score", "n_effective", "weight_total",
+                   "derived_importance"):  # fmt: skip
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame["n_effective"] = frame["n_effective"].fillna(frame["n"].astype(float))
+    frame["weight_total"] = frame["weight_total"].fillna(frame["n_effective"])
     return frame.sort_values(["survey", "year", "wave", "service_area"], kind="stable").reset_index(drop=True)
 
 
