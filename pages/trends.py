@@ -63,8 +63,8 @@ behind = loaders.records_behind(filters, drill_month, by, None if drill_group ==
 st.caption(f"The newest {len(behind):,} contacts (at most 500) of {month_label(drill_month)}.")
 show.table(behind, name=f"contacts-{drill_month}", key="trends_records")
 
-yoy, mix, performance, words, actions_tab = st.tabs(
-    ["Year over year", "Channel mix", "Service performance", "What residents write", "Actions"],
+yoy, mix, performance, words, themes_tab, actions_tab = st.tabs(
+    ["Year over year", "Channel mix", "Service performance", "What residents write", "Themes", "Actions"],
     key="trends_tab", bind="query-params",
 )  # fmt: skip
 with yoy:
@@ -95,6 +95,12 @@ with words:
     )  # fmt: skip
     recent, rising = loaders.text_terms(chosen, latest, None if area == "(county-wide)" else area)
     show.terms(recent, rising, first=month_shift(latest, -2), last=latest)
+with themes_tab:
+    show.themes(filters, latest=latest, key="trends_themes", name=f"{filters.first_month}-to-{filters.last_month}")
+    st.caption(
+        "Descriptions grouped by meaning, whatever words residents chose; each theme is named by the words that set it "
+        "apart. Filtered by months, categories and districts only. Personal details in the examples are redacted."
+    )
 with actions_tab:
     if allows(frame.role(), Role.ANALYST):
         widgets.action_form(loaders.choices())

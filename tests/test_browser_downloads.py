@@ -43,3 +43,14 @@ def test_a_chart_downloads_as_png_and_a_table_as_csv_and_xlsx(demo_store_url: st
         assert csv["source_id"].tolist() == [str(row[list(rows[0]).index("source_id")]) for row in rows[1:]]
         assert page.locator('[data-testid="stException"]').count() == 0
         _download(page, "trends_chart_png")
+
+        # The table's own toolbar offers no raw CSV: residents' text would reach Excel as formulas.
+        table = page.locator('[data-testid="stDataFrame"]').first
+        table.scroll_into_view_if_needed()
+        table.hover()
+        page.wait_for_timeout(1500)  # the toolbar appears under the pointer
+        titles = page.locator('[data-testid="stBaseButton-elementToolbar"]').evaluate_all(
+            "bs => bs.map(b => b.ariaLabel)"
+        )
+        assert "Search" in titles, titles
+        assert "Download as CSV" not in titles, titles

@@ -97,9 +97,19 @@ def assert_no_traceback(result: Result) -> None:
 
 
 def test_the_group_lists_every_command() -> None:
-    assert {"serve", "uploads", "import requests", "pull socrata", "survey compare", "action add"} <= set(COMMANDS)
-    assert len(COMMANDS) == 24
-    assert {"uploads", "import requests", "pull saved", "alerts", "rank", "action list"} <= set(JSON_COMMANDS)
+    assert {
+        "serve",
+        "uploads",
+        "import requests",
+        "pull socrata",
+        "survey compare",
+        "action add",
+        "themes build",
+    } <= set(COMMANDS)
+    assert len(COMMANDS) == 26
+    assert {"uploads", "import requests", "pull saved", "alerts", "rank", "action list", "themes list"} <= set(
+        JSON_COMMANDS
+    )
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

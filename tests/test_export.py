@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import altair as alt
@@ -10,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
+from voc.core.fields import markdown_literal
 from voc.present import charts
 from voc.present.export import PNG_TITLE_SIZE, PNG_WIDTH, chart_png, csv_bytes, xlsx_bytes
 
@@ -32,6 +34,23 @@ def test_csv_neutralises_formulas_and_keeps_numbers() -> None:
     assert read["description"].tolist() == ["'" + v for v in HOSTILE[:5]] + HOSTILE[5:]
     assert read["contacts"].tolist() == [str(i) for i in range(len(HOSTILE))]
     assert read["opened_at"].iloc[0] == "2026-03-01 12:00:00"
+
+
+LINE_BREAKS = ['note\r=HYPERLINK("http://x","click")', "a\r\n+1+1", "b\n\n-2+3", "c\n@SUM(A1)", "two\nlines"]
+
+
+def test_csv_quotes_every_field_and_neutralises_every_line_of_a_cell() -> None:
+    frame = pd.DataFrame({"description": LINE_BREAKS, "contacts": range(len(LINE_BREAKS))})
+    text = csv_bytes(frame).decode("utf-8-sig")
+    # Read as a spreadsheet does: a CR or LF outside quotes starts a new row.
+    records = list(csv.reader(io.StringIO(text, newline="")))
+    assert [len(record) for record in records] == [2] * (len(LINE_BREAKS) + 1)
+    assert text.startswith('"description","contacts"\n"note\r\'=HYPERLINK(')
+    cells = [record[0] for record in records[1:]]
+    assert cells[0] == 'note\r\'=HYPERLINK("http://x","click")'
+    assert cells[1:] == ["a\r\n'+1+1", "b\n\n'-2+3", "c\n'@SUM(A1)", "two\nlines"]
+    lines = [line for cell in cells for line in cell.splitlines()]
+    assert not [line for line in lines if line.startswith(("=", "+", "-", "@"))]
 
 
 def test_xlsx_stores_text_as_text_never_as_formula() -> None:
@@ -70,3 +89,11 @@ def test_chart_png_refuses_to_fetch_anything() -> None:
     remote = alt.Chart(alt.Data(url="https://example.org/contacts.csv")).mark_bar().encode(x="contacts:Q")
     with pytest.raises(ValueError, match="External data url not allowed"):
         chart_png(remote)
+
+
+def test_markdown_literal_escapes_markup_and_breaks_bare_links() -> None:
+    joiner = "\u2060"
+    assert markdown_literal("[x](y) *b* $m$ &amp;") == r"\[x\]\(y\) \*b\* \$m\$ \&amp;"
+    assert markdown_literal("www.a.b") == f"www{joiner}\\.{joiner}a{joiner}\\.{joiner}b"
+    assert markdown_literal("a@b") == f"a{joiner}@{joiner}b"
+    assert markdown_literal("https://x").replace(joiner, "") == r"https\://x"

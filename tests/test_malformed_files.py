@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from openpyxl import Workbook
 from sqlmodel import SQLModel
 
-from tests.files import REAL, compound_file, xls, xlsx, zip_bomb
+from tests.files import REAL, compound_file, raw_xlsx, xls, xlsx, zip_bomb
 from tests.stores import assert_consistent, fresh_postgres_schema
 from voc.contacts.trends import Filters, records
 from voc.core.access import Role
@@ -78,48 +78,8 @@ def full_sheet() -> bytes:
     repeats, rest = divmod(EXCEL_ROWS - 1, len(rows))
     cells = "".join(rows) * repeats + "".join(rows[:rest])
     header = '<row r="1"><c r="A1" t="s"><v>1</v></c><c r="B1" t="s"><v>2</v></c><c r="C1" t="s"><v>3</v></c></row>'
-    main = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-    relation = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-    package = "http://schemas.openxmlformats.org/package/2006/relationships"
-    strings = "".join(f"<si><t>{s}</t></si>" for s in ("Pothole", "Case Number", "Date Opened", "Problem Type"))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        archive.writestr(
-            "[Content_Types].xml",
-            (
-                '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-                '<Default Extension="xml" ContentType="application/xml"/>'
-                '<Override PartName="/xl/workbook.xml" '
-                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-                '<Override PartName="/xl/worksheets/sheet1.xml" '
-                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-                '<Override PartName="/xl/sharedStrings.xml" '
-                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
-            ),
-        )
-        archive.writestr(
-            "_rels/.rels",
-            f'<Relationships xmlns="{package}"><Relationship Id="r1" '
-            f'Type="{relation}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
-        )
-        archive.writestr(
-            "xl/workbook.xml",
-            f'<workbook {main} xmlns:r="{relation}"><sheets>'
-            '<sheet name="Export" sheetId="1" r:id="r1"/></sheets></workbook>',
-        )
-        archive.writestr(
-            "xl/_rels/workbook.xml.rels",
-            f'<Relationships xmlns="{package}">'
-            f'<Relationship Id="r1" Type="{relation}/worksheet" Target="worksheets/sheet1.xml"/>'
-            f'<Relationship Id="r2" Type="{relation}/sharedStrings" Target="sharedStrings.xml"/>'
-            "</Relationships>",
-        )
-        archive.writestr("xl/sharedStrings.xml", f"<sst {main}>{strings}</sst>")
-        archive.writestr(
-            "xl/worksheets/sheet1.xml", f"<worksheet {main}><sheetData>{header}{cells}</sheetData></worksheet>"
-        )
-    return buffer.getvalue()  # fmt: skip
+    strings = ["Pothole", "Case Number", "Date Opened", "Problem Type"]
+    return raw_xlsx(f"<sheetData>{header}{cells}</sheetData>", strings)
 
 
 def formulas_workbook() -> bytes:

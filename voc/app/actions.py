@@ -12,8 +12,10 @@ import streamlit as st
 
 from voc.app.cache import engine
 from voc.app.frame import current_user, role, settings
+from voc.contacts.theming import build_themes
 from voc.core.access import Role
 from voc.core.errors import VocError
+from voc.core.fields import markdown_literal
 from voc.ingest.pipeline import ImportOptions, ImportReport, import_requests
 from voc.ingest.pull import FeedSpec, PullReport, pull_feed
 from voc.store.districts import populations_by_code, set_populations
@@ -32,7 +34,8 @@ def refusals(prefix: str = "") -> Iterator[None]:
     try:
         yield
     except VocError as error:
-        st.error(f"{prefix} {error}".strip())
+        # A refusal quotes what was uploaded (file, column and district names): data, never Markdown.
+        st.error(markdown_literal(f"{prefix} {error}".strip()))
 
 
 def act(
@@ -53,10 +56,19 @@ def act(
 
 
 def undo_upload(upload_id: int) -> UndoResult | None:
-    """Put the store back as it was before an upload (see voc.store.uploads.undo)."""
-    return act(undo, upload_id, done=lambda result: (
+    """Put the store back as it was before an upload (see voc.store.uploads.undo), then rebuild the themes."""
+    result = act(undo, upload_id, done=lambda result: (
         f"Undid upload {upload_id}: removed {result.deleted:,} contacts, restored {result.restored:,}."
     ))  # fmt: skip
+    if result is not None:
+        rebuild_themes()
+    return result
+
+
+def rebuild_themes() -> None:
+    """Group the stored descriptions into themes again, after a change of the contacts."""
+    with st.spinner("Grouping the descriptions into themes"):
+        build_themes(engine(), user=current_user())
 
 
 def save_populations(engine: sa.Engine, table: pd.DataFrame, *, user: str, role: Role) -> None:
@@ -69,7 +81,10 @@ def import_contacts(
 ) -> ImportReport | None:
     """Import a CRM export as the signed-in user; a refused file writes nothing and its reason is shown."""
     with refusals(f"{name} was refused and nothing was written."):
-        return import_requests(engine(), data, name, settings(), options, role=role(), progress=progress)
+        report = import_requests(engine(), data, name, settings(), options, role=role(), progress=progress)
+        if report.upload_id is not None:
+            rebuild_themes()
+        return report
     return None
 
 

@@ -75,6 +75,24 @@ PROFILE_SURVEY: Columns = {
     "verdict": "Difference",
     "n": _number("Respondents here", "%d"),
 }
+THEMES: Columns = {
+    "theme": None,
+    "name": st.column_config.TextColumn("Theme", help="Its most distinctive words and phrases"),
+    "contacts": _number("Contacts", "localized"),
+    "share": _percent("Share"),
+    "contacts_year_earlier": _number("Year before", "localized", help="Contacts in the same months a year earlier"),
+    "examples": st.column_config.ListColumn("What residents wrote (nearest the theme's centre)", width="large"),
+}
+RISING_THEMES: Columns = {
+    "theme": None,
+    "name": "Theme",
+    "current": _number("Last 3 months", "localized"),
+    "previous": _number("Same months a year before", "localized"),
+    "current_share": _percent("Share now"),
+    "previous_share": _percent("Share a year before"),
+    "ratio": None,
+    "z": None,
+}
 PROFILE_CANDIDATES: Columns = {
     "name": "Project",
     "kind": "Kind",

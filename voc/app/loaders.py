@@ -15,6 +15,7 @@ from voc.contacts.mapdata import district_figures, hex_cells, repeat_locations
 from voc.contacts.overview import Overview, current_month, load_overview
 from voc.contacts.performance import load_targets, service_performance
 from voc.contacts.profile import DistrictProfile, district_profile
+from voc.contacts.theming import ThemeView, theme_view
 from voc.contacts.trends import (
     Filters,
     action_effects,
@@ -176,6 +177,12 @@ def forecast_for(engine: sa.Engine, last_month: str, categories: tuple[str, ...]
 def text_terms(engine: sa.Engine, category: str, month: str, district: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the most frequent and the rising terms of a category's three months to `month`."""
     return description_terms(engine, category=category, month=month, district=district)
+
+
+@by_data_version(max_entries=32)
+def themes(engine: sa.Engine, filters: Filters, last_month: str) -> ThemeView | None:
+    """Return the stored themes under the filters' months, categories and districts; None before any build."""
+    return theme_view(engine, filters, last_month=last_month)
 
 
 @by_data_version(max_entries=32)

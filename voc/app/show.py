@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -126,6 +127,29 @@ def terms(frequent: pd.DataFrame, rising: pd.DataFrame, *, first: str, last: str
             table(rising, name=f"rising-terms-{last}", key="trends_words_rising")
 
 
+def themes(filters: Filters, *, latest: str, key: str, name: str) -> None:
+    """Show the themes of the described contacts under the filters: over time, largest, and rising."""
+    view = loaders.themes(filters, latest)
+    if view is None:
+        st.info(
+            "No themes yet: they are built when contacts with descriptions are imported (or with `voc themes build`)."
+        )
+        return
+    if view.themes.empty:
+        st.info("No described contacts match these filters.")
+        return
+    monthly = view.monthly.rename(columns={"month": "period", "name": "group"})
+    colours = charts.group_colours(view.themes["name"].tolist(), view.themes["name"].tolist())
+    chart(charts.trend_lines(monthly, colours, height=360), name=f"themes-{name}", key=f"{key}_chart",
+          title="Contacts per month by theme")  # fmt: skip
+    table(view.themes, name=f"themes-{name}", key=f"{key}_table", column_config=columns.THEMES)
+    if view.rising.empty:
+        st.caption("No theme's share rose more than chance allows against the same three months a year before.")
+    else:
+        st.markdown(f"**Rising in the three months to {month_label(latest)}**, against the same months a year before")
+        table(view.rising, name=f"rising-themes-{name}", key=f"{key}_rising", column_config=columns.RISING_THEMES)
+
+
 def actions_and_effects(last_month: str | None) -> None:
     """Show the recorded actions, then each one's effect on its category's series up to `last_month`."""
     recorded = loaders.actions()
@@ -205,7 +229,7 @@ def district_profile_panel(code: str, filters: Filters) -> None:
         st.warning("That district is no longer stored: choose another.")
         return
     residents = f"{found.population:,} residents" if found.population else "population not entered"
-    st.subheader(f"{found.name} ({residents})")
+    st.subheader(f"{markdown_literal(found.name)} ({residents})")
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown("**Top categories**, with the change on the same months a year earlier")
@@ -245,6 +269,10 @@ def district_profile_panel(code: str, filters: Filters) -> None:
                 found.candidates, name=f"candidates-{code}", key="map_profile_candidates",
                 column_config=columns.PROFILE_CANDIDATES,
             )  # fmt: skip
+    latest = loaders.latest_month()
+    if latest:
+        st.markdown(f"**What residents in {markdown_literal(found.name)} write about**: themes of their descriptions")
+        themes(replace(filters, districts=(code,)), latest=latest, key="map_profile_themes", name=f"district-{code}")
 
 
 def role_rules(rules: RoleRules) -> None:

@@ -16,6 +16,7 @@ from voc.cli.imports import import_group
 from voc.cli.pull import pull
 from voc.cli.rank import rank
 from voc.cli.server import db, demo, serve
+from voc.cli.themes import themes
 from voc.cli.users import user
 
 
@@ -24,5 +25,5 @@ def main() -> None:
     """voc: the Voice of the Customer dashboard for local government."""
 
 
-for command in (serve, demo, db, uploads, undo, import_group, pull, survey, rank, action, alerts, user):
+for command in (serve, demo, db, uploads, undo, import_group, pull, survey, rank, action, alerts, themes, user):
     main.add_command(command)

@@ -8,6 +8,7 @@ import click
 
 from voc.cli.common import OPERATOR, echo_table, open_engine, print_json
 from voc.cli.contract import ContractCommand, ContractGroup
+from voc.cli.themes import build_message
 from voc.core.config import load_settings
 
 
@@ -38,6 +39,7 @@ def undo(upload_id: int) -> None:
         f"Undid upload {upload_id}: removed {result.deleted:,} contacts it added and restored "
         f"{result.restored:,} it had changed."
     )
+    click.echo(build_message())
 
 
 @click.group(cls=ContractGroup)

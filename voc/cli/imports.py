@@ -8,6 +8,7 @@ import click
 
 from voc.cli.common import OPERATOR, echo_report, open_engine, parse_pairs, print_json
 from voc.cli.contract import FAILED, ContractGroup, failure
+from voc.cli.themes import build_message
 from voc.core.config import load_settings
 from voc.core.errors import VocError
 
@@ -45,7 +46,7 @@ def import_requests_command(
     overrides = parse_pairs(pairs, REQUEST_FIELD_NAMES)
     options = ImportOptions(sheet=sheet, overrides=overrides, profile=profile, source=source, dry_run=dry_run)
     engine, settings = open_engine(), load_settings()
-    failed = False
+    failed = written = False
     # Each file is imported on its own: a refused file is reported and the next one still imported.
     for name in files:
         path = Path(name)
@@ -58,10 +59,15 @@ def import_requests_command(
             else:
                 click.echo(f"{path.name}: refused. {failure(error)['error']}", err=True)
             continue
+        written = written or report.upload_id is not None
         if as_json:
             print_json(report.as_json())
         else:
             echo_report(report)
+    if written:
+        message = build_message()  # once for all the files
+        if not as_json:  # whose output is one JSON object per file
+            click.echo(message)
     if failed:
         ctx.exit(FAILED)
 

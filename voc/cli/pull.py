@@ -8,6 +8,7 @@ import click
 
 from voc.cli.common import OPERATOR, echo_report, open_engine, parse_pairs, print_json
 from voc.cli.contract import FAILED, ContractGroup, failure
+from voc.cli.themes import build_message
 from voc.core.config import load_settings
 from voc.core.errors import VocError
 
@@ -47,7 +48,9 @@ def _api_command(api: str) -> click.Command:
         overrides = parse_pairs(pairs, REQUEST_FIELD_NAMES)
         since_utc = since.replace(tzinfo=UTC) if since else None
         spec = FeedSpec(api=api, url=url, source=source, where=where, since=since_utc, overrides=overrides)
-        _echo(pull_feed(open_engine(), spec, load_settings(), role=OPERATOR), as_json)
+        report = pull_feed(open_engine(), spec, load_settings(), role=OPERATOR)
+        _echo(report, as_json)
+        _rebuild_themes([report], as_json)
 
     command.__doc__ = APIS[api]
     return pull.command(api)(command)
@@ -85,6 +88,7 @@ def _pull_each(engine: sa.Engine, specs: list[FeedSpec], as_json: bool) -> bool:
 
     settings = load_settings()
     succeeded = True
+    reports = []
     for spec in specs:
         try:
             report = pull_feed(engine, spec, settings, role=OPERATOR)
@@ -96,7 +100,17 @@ def _pull_each(engine: sa.Engine, specs: list[FeedSpec], as_json: bool) -> bool:
                 click.echo(f"{spec.source}: refused. {failure(error)['error']}", err=True)
             continue
         _echo(report, as_json)
+        reports.append(report)
+    _rebuild_themes(reports, as_json)
     return succeeded
+
+
+def _rebuild_themes(reports: list[PullReport], as_json: bool) -> None:
+    """Regroup the descriptions into themes once, when a pull wrote contacts (the pulls embedded their texts)."""
+    if any(report.imported is not None and report.imported.upload_id is not None for report in reports):
+        message = build_message()
+        if not as_json:  # whose output is one JSON object per feed
+            click.echo(message)
 
 
 def _echo(report: PullReport, as_json: bool) -> None:

@@ -10,6 +10,7 @@ import click
 
 from voc.cli.common import open_engine
 from voc.cli.contract import ContractCommand, ContractGroup
+from voc.cli.themes import build_message
 from voc.core.config import PROJECT_ROOT, load_settings
 from voc.core.errors import VocError
 
@@ -63,6 +64,7 @@ def demo(if_empty: bool) -> None:
         f"{loaded.months} months, {loaded.categories} categories in {loaded.departments} departments, "
         f"in {loaded.seconds:.1f} s."
     )
+    click.echo(build_message())
 
 
 @click.group(cls=ContractGroup)

@@ -121,7 +121,7 @@ def rising_terms(
     n_previous = _texts_with_words(grams.doc[grams.doc >= split])
     terms = _counts(grams, split=split, min_current=min_documents)
     terms = terms[terms["current"] * n_previous > terms["previous"] * n_current]
-    terms = _rises(terms, n_current, n_previous, min_z)
+    terms = share_rises(terms, n_current, n_previous, min_z=min_z)
     terms = _spelled(grams, terms[~_absorbed(grams, terms, terms["z"], nearly=1.0)], by="z").head(top)
     terms["current_share"] = terms["current"] / max(n_current, 1)
     terms["previous_share"] = terms["previous"] / max(n_previous, 1)
@@ -280,8 +280,11 @@ def _absorbed(grams: _Grams, terms: pd.DataFrame, strength: pd.Series, *, nearly
     return np.nan_to_num(found, nan=-np.inf) >= nearly * strength.to_numpy()
 
 
-def _rises(terms: pd.DataFrame, n_current: int, n_previous: int, min_z: float) -> pd.DataFrame:
-    """Add ratio and z (see rising_terms) to terms and keep those with z >= min_z.
+def share_rises(terms: pd.DataFrame, n_current: int, n_previous: int, *, min_z: float) -> pd.DataFrame:
+    """Add ratio and z (see rising_terms) to terms and keep the rows with z >= min_z.
+
+    terms has columns current and previous: how many of the n_current and n_previous texts (or
+    contacts) hold the term (or belong to the group).
 
     z is the normal score of the one-sided Fisher exact test: the chance of at least this many of
     the term's texts falling in the current period if its share had not changed. It is capped near

@@ -10,6 +10,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "voc.db"
 DEFAULT_USERS_FILE = PROJECT_ROOT / ".streamlit" / "voc_users.toml"
+DEFAULT_PARSE_MEMORY_MB = 4096
+DEFAULT_PARSE_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,9 @@ class Settings:
     user: str
     basemap_style: str | None = None  # a map style URL; without one, maps have no tiles (and need no internet)
     users_file: Path = DEFAULT_USERS_FILE  # local users and the identity provider's role rules (voc.core.users)
+    # What reading one uploaded file may use, in a child process (voc.ingest.child).
+    parse_memory_bytes: int = DEFAULT_PARSE_MEMORY_MB * 1024 * 1024
+    parse_seconds: float = DEFAULT_PARSE_SECONDS
     socrata_token: str | None = None  # a Socrata app token: pulls from Socrata portals are throttled less with one
 
 
@@ -49,5 +54,7 @@ def load_settings() -> Settings:
         user=env.get("VOC_USER") or getpass.getuser(),
         basemap_style=env.get("VOC_BASEMAP_STYLE") or None,
         users_file=Path(env["VOC_USERS_FILE"]) if env.get("VOC_USERS_FILE") else DEFAULT_USERS_FILE,
+        parse_memory_bytes=int(float(env.get("VOC_PARSE_MEMORY_MB", DEFAULT_PARSE_MEMORY_MB)) * 1024 * 1024),
+        parse_seconds=float(env.get("VOC_PARSE_SECONDS", DEFAULT_PARSE_SECONDS)),
         socrata_token=env.get("VOC_SOCRATA_TOKEN") or None,
     )

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import codecs
 import io
+import re
+import shutil
+import tempfile
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +22,8 @@ import sqlalchemy as sa
 
 from voc.core.access import Role, require
 from voc.core.errors import FileRefused
+from voc.ingest.child import run_limited
+from voc.ingest.limits import size_text
 from voc.store.districts import DISTRICTS, WGS84, replace_districts
 from voc.store.engine import record_audit, write_transaction
 from voc.store.models import MonthlyCount
@@ -35,6 +42,12 @@ NAME_FIELDS = ("name", "district_name", "label", "nc_name", "ncname", "nameshort
 POPULATION_FIELDS = ("population", "pop", "total_pop", "pop_total", "tot_pop", "totpop", "residents")
 _SYSTEM_FIELD_PREFIXES = ("objectid", "fid", "ogc_fid", "gid", "globalid", "shape_", "shape__")
 _SHAPEFILE_PARTS = frozenset({".shp", ".shx", ".dbf", ".prj", ".cpg"})
+_ZIP_MAGIC = b"PK\x03\x04"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_SHAPEFILE_MAGIC = b"\x00\x00\x27\x0a"  # file code 9994, big-endian
+_TOPOLOGY = re.compile(rb'"type"\s*:\s*"Topology"')
+# A county's district shapes unpack to a few megabytes; a zip declaring more is damaged or hostile.
+MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,29 @@ class ImportedDistricts:
 
 
 def read_boundaries(
+    data: bytes,
+    file_name: str,
+    *,
+    name_field: str | None,
+    population_field: str | None,
+    code_field: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read district polygons as parse_boundaries does, in a child process with memory and time limits.
+
+    Raises FileRefused, also for a file whose reading needs more memory or time than one upload may use.
+    """
+    return run_limited(
+        file_name,
+        parse_boundaries,
+        data,
+        file_name,
+        name_field=name_field,
+        population_field=population_field,
+        code_field=code_field,
+    )
+
+
+def parse_boundaries(
     data: bytes,
     file_name: str,
     *,
@@ -135,41 +171,83 @@ def _choose_fields(
 
 
 def _read_layer(data: bytes, file_name: str) -> gpd.GeoDataFrame:
-    """Read the first layer of a spatial file, refusing what GDAL cannot read or what holds no features."""
-    is_zip = data[:4] == b"PK\x03\x04"
-    try:
-        with warnings.catch_warnings():
-            # GDAL warns that bytes read from memory lack a ".gpkg" extension: harmless.
-            warnings.simplefilter("ignore", RuntimeWarning)
-            frame = pyogrio.read_dataframe(io.BytesIO(_shapefile_zip(data, file_name) if is_zip else data))
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
-        hint = " A shapefile is several files: zip them together." if file_name.lower().endswith(".shp") else ""
-        raise FileRefused(f"{file_name!r} is not a boundary file voc can read. Upload {FORMATS}.{hint}") from error
+    """Read the first layer of a spatial file with the one GDAL driver its bytes call for.
+
+    GDAL left to choose would also open a VRT (XML naming any local file or URL to read) or a
+    /vsi path: the file is written to a private folder and opened with its driver forced.
+    """
+    kind = _boundary_format(data, file_name)
+    with tempfile.TemporaryDirectory(prefix="voc-boundaries-") as folder:
+        if kind == "shapefile":
+            path = _extract_shapefile(data, file_name, Path(folder))
+        else:
+            path = Path(folder) / f"districts.{kind.lower()}"
+            path.write_bytes(data)
+        source = str(path) if kind == "shapefile" else f"{kind}:{path}"
+        try:
+            with warnings.catch_warnings():
+                # GDAL warns of harmless oddities (a GeoPackage's missing extension, non-conformities).
+                warnings.simplefilter("ignore", RuntimeWarning)
+                frame = pyogrio.read_dataframe(source)
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
+            raise FileRefused(f"{file_name!r} is not a boundary file voc can read. Upload {FORMATS}.") from error
     if frame.empty or frame.geometry.isna().all():
         raise FileRefused(f"{file_name!r} holds no features with a geometry: it has no districts to import.")
-    frame.attrs["shapefile"] = is_zip
+    frame.attrs["shapefile"] = kind == "shapefile"
     return frame
 
 
-def _shapefile_zip(data: bytes, file_name: str) -> bytes:
-    """Repack the one shapefile in a zip at the archive's root, where GDAL looks for it."""
+def _boundary_format(data: bytes, file_name: str) -> str:
+    """Tell the format from the first bytes: "GeoJSON", "TopoJSON", "GPKG" or "shapefile" (a zip)."""
+    if data.startswith(_ZIP_MAGIC):
+        return "shapefile"
+    if data.startswith(_SQLITE_MAGIC):
+        return "GPKG"
+    text = data.removeprefix(codecs.BOM_UTF8).lstrip()
+    if text.startswith(b"{"):
+        return "TopoJSON" if _TOPOLOGY.search(data) else "GeoJSON"
+    hint = " A shapefile is several files: zip them together." if file_name.lower().endswith(".shp") else ""
+    if text.startswith(b"<"):
+        hint = " It is XML (KML, GML or another format): save it as GeoJSON in a GIS program."
+    raise FileRefused(f"{file_name!r} is not a boundary file voc can read. Upload {FORMATS}.{hint}")
+
+
+def _extract_shapefile(data: bytes, file_name: str, folder: Path) -> Path:
+    """Unpack the one shapefile in a zip into the folder as districts.shp (.shx, .dbf...), checked first."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as error:
         raise FileRefused(f"{file_name!r} is not a readable zip file.") from error
-    names = [n for n in archive.namelist() if not n.startswith("__MACOSX/")]
-    shapefiles = [n for n in names if n.lower().endswith(".shp")]
+    entries = [e for e in archive.infolist() if not e.filename.startswith("__MACOSX/")]
+    shapefiles = [e.filename for e in entries if e.filename.lower().endswith(".shp")]
     if len(shapefiles) != 1:
         found = "no shapefile (.shp)" if not shapefiles else f"{len(shapefiles)} shapefiles ({', '.join(shapefiles)})"
         raise FileRefused(f"{file_name!r} holds {found}: zip exactly one shapefile with its .shx, .dbf and .prj.")
     stem = shapefiles[0][: -len(".shp")]
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as flat:
-        for name in names:
-            path = PurePosixPath(name)
-            if name[: -len(path.suffix)] == stem and path.suffix.lower() in _SHAPEFILE_PARTS:
-                flat.writestr("districts" + path.suffix.lower(), archive.read(name))
-    return out.getvalue()
+    parts = {}
+    for entry in entries:
+        suffix = PurePosixPath(entry.filename).suffix
+        if suffix.lower() in _SHAPEFILE_PARTS and entry.filename[: -len(suffix)] == stem:
+            parts[suffix.lower()] = entry
+    unpacked = sum(entry.file_size for entry in parts.values())
+    if unpacked > MAX_UNZIPPED_BYTES:
+        raise FileRefused(
+            f"The shapefile in {file_name!r} would unpack to {size_text(unpacked)}, more than the "
+            f"{size_text(MAX_UNZIPPED_BYTES)} district boundaries ever need: simplify the shapes or "
+            "export the districts again."
+        )
+    try:
+        for suffix, entry in parts.items():
+            # zipfile stops at an entry's declared size, which the total above has bounded.
+            with archive.open(entry) as part, open(folder / f"districts{suffix}", "wb") as out:
+                shutil.copyfileobj(part, out)
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError) as error:
+        raise FileRefused(f"{file_name!r} is not a readable zip file ({error}).") from error
+    shp = folder / "districts.shp"
+    with open(shp, "rb") as head:
+        if head.read(4) != _SHAPEFILE_MAGIC:
+            raise FileRefused(f"{shapefiles[0]!r} in {file_name!r} is not a shapefile: export the districts again.")
+    return shp
 
 
 def _to_wgs84(frame: gpd.GeoDataFrame, file_name: str) -> gpd.GeoDataFrame:

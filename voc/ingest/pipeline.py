@@ -15,6 +15,7 @@ from voc.core.access import Role, require
 from voc.core.config import Settings
 from voc.core.errors import FileRefused
 from voc.core.fields import REQUEST_FIELDS, label
+from voc.ingest.embedding import embed_new_descriptions
 from voc.ingest.locate import Located, locate, with_location_problems
 from voc.ingest.mapping import ProposedMapping, header_key, override, propose_mapping
 from voc.ingest.profiles import find_profile, save_profile
@@ -295,6 +296,7 @@ def _write(
             )
             if counts.inserted == counts.updated == 0:
                 raise _NothingChanged
+            embed_new_descriptions(connection, upload_id=upload_id)
             save_rejected(connection, upload_id, plan.raw, prepared)
             record_counts(
                 connection,

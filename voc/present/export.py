@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 
 import altair as alt
 import pandas as pd
 
 # A spreadsheet reads a cell starting with one of these as a formula (or a DDE call).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# A line of a multi-line cell that starts a formula: a spreadsheet importing the CSV with a lone
+# CR as a row break, or a user splitting the cell, would run it.
+_FORMULA_AFTER_BREAK = re.compile(r"(\r\n|\r|\n)(?=[=+\-@\t])")
 # A chart PNG is laid out this many CSS pixels wide (a slide's width at the charts' 16 px labels)
 # and rendered at PNG_SCALE device pixels per CSS pixel, sharp when a slide fills a wall.
 PNG_WIDTH = 1200
@@ -17,10 +22,11 @@ PNG_TITLE_SIZE = 24
 
 
 def neutralise(value: object) -> object:
-    """Prefix text that a spreadsheet would run as a formula with an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    """Prefix text that a spreadsheet would run as a formula with an apostrophe, and every such line in it."""
+    if not isinstance(value, str):
+        return value
+    value = _FORMULA_AFTER_BREAK.sub(r"\1'", value)
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -43,8 +49,13 @@ def local_times(frame: pd.DataFrame, timezone: str) -> pd.DataFrame:
 
 
 def csv_bytes(frame: pd.DataFrame, *, timezone: str = "UTC") -> bytes:
-    """Return a UTF-8 (with BOM, so Excel reads accents) CSV, formula-safe, times in the county's zone."""
-    return safe_frame(local_times(frame, timezone)).to_csv(index=False).encode("utf-8-sig")
+    """Return a UTF-8 (with BOM, so Excel reads accents) CSV, formula-safe, times in the county's zone.
+
+    Every field is quoted: quoting only fields with a comma, a quote or a newline leaves a lone
+    carriage return bare, and Excel and LibreOffice start a new row at it.
+    """
+    safe = safe_frame(local_times(frame, timezone))
+    return safe.to_csv(index=False, quoting=csv.QUOTE_ALL).encode("utf-8-sig")
 
 
 def xlsx_bytes(frame: pd.DataFrame, *, sheet: str = "Data", timezone: str = "UTC") -> bytes:

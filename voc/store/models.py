@@ -397,3 +397,41 @@ class FeedPull(SQLModel, table=True):
     pages: int = 0
     records: int = 0
     seconds: float = 0.0
+
+
+class DescriptionEmbedding(SQLModel, table=True):
+    """A contact description's sentence vector (voc.ingest.embedding), computed once per text at import."""
+
+    __tablename__ = "description_embeddings"
+
+    request_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("service_requests.id", ondelete="CASCADE"), primary_key=True)
+    )
+    model: str = Field(max_length=60)
+    text_hash: str = Field(max_length=16, description="of the description embedded: a changed text is embedded again")
+    vector: bytes = Field(sa_type=sa.LargeBinary, description="float16, little-endian")
+
+
+class Theme(SQLModel, table=True):
+    """A group of descriptions alike in meaning, from the latest build (voc.contacts.theming)."""
+
+    __tablename__ = "themes"
+
+    id: int = Field(primary_key=True, description="0 for the largest theme, then by size")
+    name: str = Field(max_length=300)
+    terms: list[str] = Field(sa_type=sa.JSON)
+    contacts: int
+    example_ids: list[int] = Field(sa_type=sa.JSON, description="service requests nearest the theme's centre")
+    built_at: datetime = _timestamp()
+
+
+class MonthlyThemeCount(SQLModel, table=True):
+    """Described contacts per month, theme, category and district: what the pages read of themes."""
+
+    __tablename__ = "monthly_theme_counts"
+
+    month: str = Field(primary_key=True, max_length=7)
+    theme: int = Field(primary_key=True)
+    category: str = Field(primary_key=True, max_length=200)
+    district_code: str = Field(primary_key=True, max_length=40)
+    contacts: int = 0

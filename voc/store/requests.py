@@ -67,10 +67,15 @@ class UndoResult:
 
 def row_hashes(rows: pd.DataFrame) -> pd.Series:
     """Fingerprint each row's values, so a re-upload can tell changed rows from unchanged ones."""
-    hashed = pd.util.hash_pandas_object(rows.loc[:, _HASHED_COLUMNS], index=False).to_numpy()
+    return fingerprints(rows.loc[:, _HASHED_COLUMNS])
+
+
+def fingerprints(values: pd.DataFrame | pd.Series) -> pd.Series:
+    """Return 16 hex digits per row that change whenever the row's values do."""
+    hashed = pd.util.hash_pandas_object(values, index=False).to_numpy()
     # 16 lower-case hex digits each, as "%016x" writes them, ten times faster than formatting each.
     digits = hashed.astype(">u8").tobytes().hex().encode("ascii")
-    return pd.Series(np.frombuffer(digits, dtype="S16").astype("U16"), index=rows.index)
+    return pd.Series(np.frombuffer(digits, dtype="S16").astype("U16"), index=values.index)
 
 
 def _chunks(values: Sequence[Any], size: int = _LOOKUP_CHUNK) -> Iterable[Sequence[Any]]:

@@ -1,0 +1,316 @@
+"""Files made to harm the server (issue 14): each is refused with a clear message, nothing is written,
+no local file or URL is read, and the process that received it keeps serving.
+
+Every hostile file is built here and is small on disk; the harm is in what it declares. Uploads go
+through the real entry points (import_requests, import_districts) on SQLite and PostgreSQL, and every
+table is compared before and after.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import http.server
+import io
+import resource
+import struct
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import sqlalchemy as sa
+from shapely.geometry import box
+
+from tests.files import REAL, ods, raw_xlsx
+from tests.stores import fresh_postgres_schema, store_state
+from voc.core.access import Role
+from voc.core.config import Settings
+from voc.core.errors import FileRefused, VocError
+from voc.ingest.boundaries import import_districts, read_boundaries
+from voc.ingest.child import run_limited
+from voc.ingest.limits import MAX_BYTES, MAX_ROWS
+from voc.ingest.pipeline import ImportOptions, import_requests
+from voc.ingest.read import parse_table, read_table
+from voc.store.engine import open_store
+
+SECRET = "cookie_secret=TOPSECRET-7f3a9c"
+SETTINGS = Settings(database_url="", timezone="America/New_York", max_upload_bytes=200 * 1024**2,
+                    redact_personal=True, user="ana")  # fmt: skip
+
+
+# --- hostile files -------------------------------------------------------------------------------
+
+
+def stray_cell_xlsx(corner: str, *, declared: str | None = None) -> bytes:
+    """An .xlsx with "Case Number" in A1 and one stray cell at `corner`; `declared` is its <dimension ref>.
+
+    calamine allocates the whole grid between A1 and the stray cell: at XFD1048575, 550 GB.
+    """
+    dimension = f'<dimension ref="{declared}"/>' if declared else ""
+    row = corner.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    cells = f'<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="{row}"><c r="{corner}" t="s"><v>1</v></c></row>'
+    return raw_xlsx(f"{dimension}<sheetData>{cells}</sheetData>", ["Case Number", "x"])
+
+
+def repeated_ods(rows: int, columns: int) -> bytes:
+    """A tiny .ods whose one cell is repeated `columns` times in a row repeated `rows` times."""
+    data = ods("Contacts", [["Case Number"], ["REPEATED"]])
+    content = zipfile.ZipFile(io.BytesIO(data)).read("content.xml").decode()
+    repeated = content.replace(
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>REPEATED',
+        f'<table:table-row table:number-rows-repeated="{rows}"><table:table-cell '
+        f'table:number-columns-repeated="{columns}" office:value-type="string"><text:p>x',
+    )
+    assert repeated != content
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as original, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for entry in original.infolist():
+            out.writestr(entry, repeated if entry.filename == "content.xml" else original.read(entry))
+    return buffer.getvalue()
+
+
+def vrt(source: str) -> bytes:
+    """A GDAL virtual layer (XML) turning each line of `source` into a district named by it."""
+    return (
+        '<OGRVRTDataSource><OGRVRTLayer name="districts">'
+        f"<SrcDataSource>CSV:{source}</SrcDataSource>"
+        '<OpenOptions><OOI key="HEADERS">NO</OOI></OpenOptions>'
+        "<SrcSQL dialect=\"SQLite\">SELECT field_1 AS name, 'POLYGON((0 0,1 0,1 1,0 0))' AS wkt FROM secret</SrcSQL>"
+        '<GeometryField encoding="WKT" field="wkt"/></OGRVRTLayer></OGRVRTDataSource>'
+    ).encode()
+
+
+def shapefile_zip(shp: bytes, *, declared_shp_bytes: int | None = None) -> bytes:
+    """A zip of districts.shp (these bytes), .shx and .dbf; optionally the .shp declares another size."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("districts.shp", shp)
+        archive.writestr("districts.shx", b"\x00\x00\x27\x0a" + bytes(96))
+        archive.writestr("districts.dbf", b"\x03" + bytes(31))
+    data = bytearray(buffer.getvalue())
+    if declared_shp_bytes is not None:
+        # The central directory's uncompressed size of the first entry, which readers trust.
+        central = data.index(b"PK\x01\x02")
+        struct.pack_into("<I", data, central + 24, declared_shp_bytes)
+    return bytes(data)
+
+
+def topojson() -> bytes:
+    """Two square districts sharing an edge, as TopoJSON (arcs, quantized coordinates)."""
+    return (
+        b'{"type":"Topology","transform":{"scale":[0.001,0.001],"translate":[-94.6,39.0]},'
+        b'"objects":{"districts":{"type":"GeometryCollection","geometries":['
+        b'{"type":"Polygon","arcs":[[0,1]],"properties":{"district":"1","name":"North"}},'
+        b'{"type":"Polygon","arcs":[[-1,2]],"properties":{"district":"2","name":"South"}}]}},'
+        b'"arcs":[[[100,0],[0,100]],[[100,100],[-100,0],[0,-100],[100,0]],'
+        b"[[100,0],[100,0],[0,100],[-100,0]]]}"
+    )
+
+
+# --- the store before and after ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
+    """A store holding districts and a month of contacts, shared by the module's cases on each backend."""
+    if request.param == "sqlite":
+        urls: Iterator[str] = iter([f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'voc.db'}"])
+    else:
+        urls = fresh_postgres_schema(request.getfixturevalue("postgres_server"))
+    engine = open_store(next(urls))
+    baltimore = REAL / "baltimore_council_districts_2012.geojson"
+    import_districts(engine, baltimore.read_bytes(), baltimore.name, user="ana", role=Role.ANALYST)
+    month = (REAL / "baltimore311_2019-10_sample.csv").read_bytes()
+    assert import_requests(engine, month, "baltimore.csv", SETTINGS, ImportOptions(), role=Role.ANALYST).inserted
+    yield engine
+    engine.dispose()
+    next(urls, None)  # drops the PostgreSQL schema
+
+
+@dataclass(frozen=True)
+class Hostile:
+    name: str
+    file_name: str
+    make: Callable[[Path], bytes]  # given a folder for files the hostile file names
+    message: str
+
+
+SPREADSHEETS = [
+    Hostile(
+        "stray cell at XFD1048575", "stray.xlsx", lambda _: stray_cell_xlsx("XFD1048575"), "more than the 4,096 MB"
+    ),
+    Hostile("stray cell at XFD20000", "stray.xlsx", lambda _: stray_cell_xlsx("XFD20000"), "more than the 4,096 MB"),
+    Hostile(
+        "declared range A1:XFD1048575",
+        "declared.xlsx",
+        lambda _: stray_cell_xlsx("XFD1048575", declared="A1:XFD1048575"),
+        "spans 1,048,575 rows by 16,384 columns",
+    ),
+    Hostile(
+        "an .ods repeating a cell 10,000 columns wide",
+        "wide.ods",
+        lambda _: repeated_ods(1_000, 10_000),
+        "spans 1,001 rows by 10,000 columns",
+    ),
+    Hostile(
+        "an .ods repeating a row a million times",
+        "long.ods",
+        lambda _: repeated_ods(1_000_000, 1_000),
+        "could not be read",  # calamine gives up on the declared size before allocating it
+    ),
+    Hostile(
+        "a CSV 16,384 columns wide",
+        "wide.csv",
+        lambda _: (",".join(f"c{n}" for n in range(16_384)) + "\n" + "x," * 16_383 + "x\n").encode(),
+        "by 16,384 columns",
+    ),
+]
+BOUNDARIES = [
+    Hostile(
+        "a VRT named .geojson reading a local file",
+        "districts.geojson",
+        lambda folder: vrt(str(folder / "secret.txt")),
+        "It is XML",
+    ),
+    Hostile(
+        "a VRT as the .shp of a zip",
+        "districts.zip",
+        lambda folder: shapefile_zip(vrt(str(folder / "secret.txt"))),
+        "is not a shapefile",
+    ),
+    Hostile("a bare /vsi path", "districts.geojson", lambda _: b"/vsizip//etc/passwd.zip", "not a boundary file"),
+    Hostile(
+        "a shapefile zip declaring a 2 GiB entry",
+        "districts.zip",
+        lambda _: shapefile_zip(b"\x00\x00\x27\x0a" + bytes(1024 * 1024), declared_shp_bytes=2 * 1024**3),
+        "would unpack to 2,048 MB",
+    ),
+    Hostile(
+        "a GeoPackage that is a SQLite file of no layers",
+        "districts.gpkg",
+        lambda _: b"SQLite format 3\x00" + bytes(4096),
+        "not a boundary file",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", SPREADSHEETS, ids=[case.name for case in SPREADSHEETS])
+def test_a_hostile_spreadsheet_is_refused_and_changes_nothing(store: sa.Engine, case: Hostile, tmp_path: Path) -> None:
+    data = case.make(tmp_path)
+    assert len(data) < 200_000, "a hostile file is small; its harm is in what it declares"
+    before = store_state(store)
+    with pytest.raises(FileRefused) as refusal:
+        import_requests(store, data, case.file_name, SETTINGS, ImportOptions(), role=Role.ANALYST)
+    assert case.message in str(refusal.value)
+    assert store_state(store) == before
+
+
+@pytest.mark.parametrize("case", BOUNDARIES, ids=[case.name for case in BOUNDARIES])
+def test_a_hostile_boundary_file_is_refused_reads_nothing_and_changes_nothing(
+    store: sa.Engine, case: Hostile, tmp_path: Path
+) -> None:
+    (tmp_path / "secret.txt").write_text(f"{SECRET}\nclient_secret=TOPSECRET-b41d\n")
+    before = store_state(store)
+    with pytest.raises(FileRefused) as refusal:
+        import_districts(store, case.make(tmp_path), case.file_name, user="ana", role=Role.ANALYST)
+    assert case.message in str(refusal.value)
+    assert "TOPSECRET" not in str(refusal.value)
+    after = store_state(store)
+    assert after == before
+    assert "TOPSECRET" not in repr(after)
+
+
+def test_the_disguised_vrt_really_reads_the_file_when_gdal_chooses(tmp_path: Path) -> None:
+    # The reproduction is live: left to choose its driver, GDAL reads the secret through it.
+    import pyogrio
+
+    (tmp_path / "secret.txt").write_text(f"{SECRET}\n")
+    assert SECRET in set(pyogrio.read_dataframe(io.BytesIO(vrt(str(tmp_path / "secret.txt"))))["name"])
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    paths: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+        self.paths.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(f"{SECRET}\n".encode())
+
+    do_HEAD = do_GET  # noqa: N815
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_boundary_file_naming_a_url_fetches_nothing() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/secret.csv"
+    try:
+        for data, name in [(vrt(f"/vsicurl/{url}"), "districts.geojson"), (f"/vsicurl/{url}".encode(), "d.json")]:
+            with pytest.raises(FileRefused, match="not a boundary file voc can read"):
+                read_boundaries(data, name, name_field=None, population_field=None)
+    finally:
+        server.shutdown()
+    assert _Recorder.paths == []
+
+
+def test_topojson_and_geopackage_still_read_with_their_driver_forced(tmp_path: Path) -> None:
+    topology = read_boundaries(topojson(), "districts.topojson", name_field=None, population_field=None)
+    assert sorted(zip(topology["code"], topology["name"], strict=True)) == [("1", "North"), ("2", "South")]
+    frame = gpd.GeoDataFrame({"code": ["A", "B"]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs="EPSG:4326")
+    frame.to_file(tmp_path / "d.gpkg", driver="GPKG")
+    package = read_boundaries((tmp_path / "d.gpkg").read_bytes(), "d.gpkg", name_field=None, population_field=None)
+    assert list(package["code"]) == ["A", "B"]
+
+
+# --- the limited child process -------------------------------------------------------------------
+
+
+def test_the_parent_keeps_serving_after_the_worst_files() -> None:
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for corner in ("XFD1048575", "XFD20000"):
+        with pytest.raises(FileRefused, match="needed more than the 4,096 MB of memory"):
+            read_table(stray_cell_xlsx(corner), "stray.xlsx")
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
+    assert grown_mb < 100, "the parent's memory did not take the blow"
+    real = read_table((REAL / "kc311_potholes_2020JanFeb.xlsx").read_bytes(), "kc.xlsx")
+    assert len(real.frame) > 1000
+
+
+def test_a_parse_past_its_time_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOC_PARSE_SECONDS", "1")
+    started = time.monotonic()
+    with pytest.raises(FileRefused, match=r"Reading 'slow.xlsx' took longer than 1 seconds"):
+        run_limited("slow.xlsx", time.sleep, 60)
+    assert time.monotonic() - started < 10
+
+
+def test_a_parse_past_its_memory_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOC_PARSE_MEMORY_MB", "256")
+    with pytest.raises(FileRefused, match=r"'big.csv' needed more than the 256 MB of memory"):
+        run_limited("big.csv", bytearray, 512 * 1024 * 1024)
+    assert len(run_limited("small.csv", bytearray, 64 * 1024 * 1024)) == 64 * 1024 * 1024
+
+
+def test_a_reader_crashing_in_native_code_fails_alone() -> None:
+    with pytest.raises(FileRefused, match="The reader crashed on 'crash.xlsx'"):
+        run_limited("crash.xlsx", ctypes.string_at, 0)  # reads address 0: a segmentation fault
+
+
+def test_the_parse_refusals_and_bugs_come_back_as_they_were_raised() -> None:
+    workbook = (REAL / "kc_pothole_metric_tree.xlsx").read_bytes()
+    with pytest.raises(VocError, match="no sheet named 'Nope'"):
+        run_limited("x.xlsx", parse_table, workbook, "x.xlsx", sheet="Nope", max_bytes=MAX_BYTES, max_rows=MAX_ROWS)
+    with pytest.raises(ValueError, match="invalid literal") as bug:
+        run_limited("x.csv", int, "not a number")
+    assert any("Traceback" in note for note in bug.value.__notes__)
+
+
+def test_there_are_at_least_fifteen_hostile_inputs() -> None:
+    assert len(SPREADSHEETS) + len(BOUNDARIES) + 6 >= 15  # and the URL, time, memory and crash cases

@@ -1,0 +1,264 @@
+"""Themes: the offline embedding model, grouping and naming on real descriptions, the tables, and the store."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import textwrap
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from tests.factories import SETTINGS
+from tests.files import REAL
+from voc.contacts.themes import (
+    Grouping,
+    group_vectors,
+    name_themes,
+    representatives,
+    rising_themes,
+    theme_count,
+    theme_counts,
+    theme_name,
+    top_themes,
+)
+from voc.contacts.theming import alert_themes, build_themes, stored_themes
+from voc.core.access import Role
+from voc.ingest.embedding import DIMENSIONS, MODEL, embed
+from voc.ingest.pipeline import ImportOptions, import_requests
+from voc.store.models import DescriptionEmbedding, MonthlyThemeCount, ServiceRequest
+from voc.store.uploads import undo
+
+GAINESVILLE = REAL / "gainesville_mygnv_311_sample5000.csv"
+GAINESVILLE_SETTINGS = replace(SETTINGS, timezone="America/New_York")
+
+
+@pytest.fixture(scope="module")
+def gainesville() -> pd.DataFrame:
+    """The 300 real Gainesville records of tests/data that have a description, with their request type."""
+    records = pd.read_csv(GAINESVILLE, usecols=["request_type", "description"]).dropna()
+    return records.reset_index(drop=True)
+
+
+def test_the_model_loads_and_embeds_with_the_network_refused() -> None:
+    # A process of its own: the model is cached once loaded, so only a fresh one proves where it loads from.
+    script = textwrap.dedent(
+        """
+        import socket
+
+        def refuse(*args, **kwargs):
+            raise OSError("network refused by the test")
+
+        socket.socket.connect = refuse
+        socket.socket.connect_ex = refuse
+        socket.create_connection = refuse
+        socket.getaddrinfo = refuse
+        from voc.ingest.embedding import embed
+
+        print(embed(["Pothole in the road", ""]).shape)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"(2, {DIMENSIONS})"
+
+
+def test_vectors_are_wordllama_own_truncated_and_unit_length(gainesville: pd.DataFrame) -> None:
+    from importlib.metadata import distribution
+
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+    from wordllama.inference import WordLlamaInference
+
+    wheel = distribution("wordllama")
+    weights = load_file(str(wheel.locate_file("wordllama/weights/l2_supercat_256.safetensors")))["embedding.weight"]
+    tokenizer = Tokenizer.from_file(str(wheel.locate_file("wordllama/tokenizers/l2_supercat_tokenizer_config.json")))
+    wordllama = WordLlamaInference(weights[:, :DIMENSIONS], tokenizer)
+    texts = gainesville["description"].head(50).tolist()
+    theirs = wordllama.embed(texts, norm=True)
+    ours = embed(texts)
+    assert ours.shape == (50, DIMENSIONS) and ours.dtype == np.float32
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1, atol=1e-5)
+    assert embed([]).shape == (0, DIMENSIONS)
+    assert not embed([""]).any()
+
+
+def test_similar_complaints_lie_closer_than_different_ones() -> None:
+    pothole, hole, barking = embed(["Pothole in the road", "Big hole in the street", "Dog barking all night"])
+    assert pothole @ hole > pothole @ barking + 0.1
+
+
+@pytest.mark.parametrize(("n", "expected"), [(0, 1), (19, 1), (20, 2), (4495, 21), (232_930, 30)])
+def test_theme_count(n: int, expected: int) -> None:
+    assert theme_count(n) == expected
+
+
+def test_real_descriptions_group_by_request_type_better_than_chance(gainesville: pd.DataFrame) -> None:
+    from sklearn.metrics import adjusted_rand_score
+
+    vectors = embed(gainesville["description"].tolist())
+    grouping = group_vectors(vectors, themes=8, seed=0)
+    again = group_vectors(vectors, themes=8, seed=0)
+    np.testing.assert_array_equal(grouping.labels, again.labels)
+    sizes = np.bincount(grouping.labels)
+    assert (np.diff(sizes) <= 0).all(), "themes are numbered largest first"
+    types = pd.factorize(gainesville["request_type"])[0]
+    shuffled = np.random.default_rng(0).permutation(grouping.labels)
+    assert adjusted_rand_score(types, grouping.labels) > 0.1 > adjusted_rand_score(types, shuffled)
+
+
+def test_themes_are_named_by_their_distinctive_words(gainesville: pd.DataFrame) -> None:
+    texts = gainesville["description"]
+    streetlight = gainesville["request_type"].eq("Streetlight/Lamp").to_numpy()
+    names = name_themes(texts, streetlight.astype(int))
+    assert "light" in " ".join(names[1])
+    assert theme_name(names[1]) == " · ".join(names[1])
+    assert theme_name([]) == "(no distinctive words)"
+
+
+def test_representatives_are_nearest_the_centre_distinct_and_redacted() -> None:
+    texts = pd.Series(["Pothole on Main St", "pothole on main st", "Pothole, call 352-555-0143", "Dog barking"])
+    vectors = np.array([[1.0, 0], [1.0, 0], [0.8, 0.6], [0, 1.0]], dtype=np.float32)
+    grouping = Grouping(labels=np.array([0, 0, 0, 1]), centres=np.array([[1.0, 0], [0, 1.0]]))
+    assert representatives(vectors, texts, grouping, per_theme=3) == [[0, 2], [3]]
+
+
+COUNTS = pd.DataFrame(
+    [
+        ("2025-09", 0, "Roads", "1", 10),
+        ("2025-10", 1, "Roads", "1", 10),
+        ("2025-10", 2, "Parks", "2", 30),
+        ("2026-09", 0, "Roads", "1", 10),
+        ("2026-10", 1, "Roads", "1", 40),
+        ("2026-10", 2, "Parks", "2", 30),
+    ],
+    columns=["month", "theme", "category", "district_code", "contacts"],
+)
+NAMES = pd.Series({0: "pothole", 1: "flooding · water", 2: "park"})
+
+
+def test_top_themes_with_shares_and_the_year_before() -> None:
+    top = top_themes(COUNTS, NAMES, first_month="2026-09", last_month="2026-10", top=2)
+    assert top.to_dict("records") == [
+        {"theme": 1, "name": "flooding · water", "contacts": 40, "share": 0.5, "contacts_year_earlier": 10},
+        {"theme": 2, "name": "park", "contacts": 30, "share": 0.375, "contacts_year_earlier": 30},
+    ]
+    assert top_themes(COUNTS, NAMES, first_month="2027-01", last_month="2027-03").empty
+
+
+def test_rising_themes_against_the_same_months_a_year_before() -> None:
+    risen = rising_themes(COUNTS, NAMES, month="2026-10", months=2, min_z=1.0)
+    assert risen["theme"].tolist() == [1]
+    row = risen.iloc[0]
+    assert (row["current"], row["previous"]) == (40, 10)
+    assert row["current_share"] == pytest.approx(0.5) and row["previous_share"] == pytest.approx(0.2)
+    assert row["z"] > 3
+    assert rising_themes(COUNTS, NAMES, month="2025-10").empty  # nothing a year before
+
+
+def test_theme_counts_roll_up_by_month_theme_category_and_district() -> None:
+    contacts = pd.DataFrame(
+        {"month": ["2026-01", "2026-01", "2026-02"], "category": ["Roads", "Roads", None], "district_code": "1"}
+    )
+    counted = theme_counts(contacts, np.array([3, 3, 0]))
+    assert counted.to_dict("records") == [
+        {"month": "2026-01", "theme": 3, "category": "Roads", "district_code": "1", "contacts": 2},
+        {"month": "2026-02", "theme": 0, "category": "", "district_code": "1", "contacts": 1},
+    ]
+
+
+def _import(engine: sa.Engine, data: bytes, name: str = GAINESVILLE.name) -> int | None:
+    report = import_requests(engine, data, name, GAINESVILLE_SETTINGS, ImportOptions(), role=Role.ANALYST)
+    return report.upload_id
+
+
+def _embedded(engine: sa.Engine) -> dict[int, str]:
+    table = DescriptionEmbedding.__table__
+    with engine.connect() as connection:
+        return dict(connection.execute(sa.select(table.c.request_id, table.c.text_hash)).all())
+
+
+def _described(engine: sa.Engine) -> set[int]:
+    requests = ServiceRequest.__table__
+    query = sa.select(requests.c.id).where(sa.func.trim(sa.func.coalesce(requests.c.description, "")) != "")
+    with engine.connect() as connection:
+        return set(connection.execute(query).scalars())
+
+
+def test_an_import_embeds_new_and_changed_descriptions_only_and_undo_drops_them(engine: sa.Engine) -> None:
+    data = GAINESVILLE.read_bytes()
+    first = _import(engine, data)
+    embedded = _embedded(engine)
+    records = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    assert set(embedded) == _described(engine)
+    # 241 descriptions in the file, of which one is "n/a": the import reads it as missing.
+    assert len(embedded) == records["description"].str.strip().ne("").sum() - 1 == 240
+    with engine.connect() as connection:
+        models = set(connection.execute(sa.select(DescriptionEmbedding.__table__.c.model)).scalars())
+        vector = connection.execute(sa.select(DescriptionEmbedding.__table__.c.vector).limit(1)).scalar_one()
+    assert models == {MODEL} and len(vector) == 2 * DIMENSIONS
+
+    changed_id = records.loc[records["description"] != "", "id"].iloc[0]
+    records.loc[records["id"] == changed_id, "description"] = "Streetlight out on the corner again"
+    second = _import(engine, records.to_csv(index=False).encode(), "gainesville_changed.csv")
+    after = _embedded(engine)
+    assert {k for k in after if after[k] != embedded.get(k)} == {_request_id(engine, changed_id)}
+
+    undo(engine, second, user="test", role=Role.ANALYST)
+    undo(engine, first, user="test", role=Role.ANALYST)
+    assert _embedded(engine) == {}
+
+
+def _request_id(engine: sa.Engine, source_id: str) -> int:
+    requests = ServiceRequest.__table__
+    with engine.connect() as connection:
+        return connection.execute(sa.select(requests.c.id).where(requests.c.source_id == source_id)).scalar_one()
+
+
+def test_build_stores_named_themes_a_roll_up_and_alert_themes(engine: sa.Engine) -> None:
+    assert stored_themes(engine).empty
+    assert alert_themes(engine, category=None, district=None, first_month="2014-01", last_month="2030-12").empty
+    _import(engine, GAINESVILLE.read_bytes())
+    built = build_themes(engine, user="test")
+    described = len(_described(engine))
+    assert (built.themes, built.described, built.embedded) == (theme_count(described), described, 0)
+
+    themes = stored_themes(engine)
+    assert themes["theme"].tolist() == list(range(built.themes))
+    assert themes["contacts"].sum() == described
+    assert themes["contacts"].is_monotonic_decreasing
+    assert all(1 <= len(examples) <= 3 for examples in themes["examples"])
+    assert not any("@" in text for examples in themes["examples"] for text in examples)
+    with engine.connect() as connection:
+        rolled = connection.execute(sa.select(sa.func.sum(MonthlyThemeCount.__table__.c.contacts))).scalar_one()
+    assert rolled == described
+
+    top = alert_themes(engine, category=None, district=None, first_month="2014-01", last_month="2030-12", top=3)
+    assert top["name"].tolist() == themes["name"].head(3).tolist()
+    assert top["share"].sum() == pytest.approx(themes["contacts"].head(3).sum() / described)
+
+
+def test_trends_and_district_profile_show_stored_themes(monkeypatch: pytest.MonkeyPatch, demo_copy: str) -> None:
+    from tests.apptest import only_table, open_app_page
+    from voc.store.engine import open_store
+
+    before = open_app_page(monkeypatch, demo_copy, "pages/trends.py")
+    assert any(info.value.startswith("No themes yet") for info in before.info)
+
+    demo = open_store(demo_copy)
+    built = build_themes(demo, user="test")
+    demo.dispose()
+    trends = open_app_page(monkeypatch, demo_copy, "pages/trends.py")
+    shown = only_table(trends, "examples")
+    assert len(shown) == 8 and shown["contacts"].is_monotonic_decreasing
+    assert not any("@example.org" in text for examples in shown["examples"] for text in examples)
+    assert built.themes == 30
+
+    profile = open_app_page(monkeypatch, demo_copy, "pages/map.py", query={"map_district": "3"})
+    themes_here = only_table(profile, "examples")
+    assert 1 <= len(themes_here) <= 8 and not profile.exception

@@ -1,0 +1,127 @@
+"""Run the parse of an uploaded file in a child process with memory and time limits.
+
+A crafted file can make a reader ask for hundreds of gigabytes (a stray cell at the far corner of
+a sheet, repeated rows in an .ods, a zip entry declaring gigabytes) or crash in native code. Read
+in the server's own process, such a file takes every viewer's session with it; read here, only the
+child dies, and the analyst is told why. Children fork from a forkserver started once, which has
+the readers imported: a child costs milliseconds, not an interpreter start, and never inherits the
+server's threads.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import signal
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any, ParamSpec, TypeVar
+
+from voc.core.config import load_settings
+from voc.core.errors import FileRefused, VocError
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_CONTEXT = multiprocessing.get_context("forkserver")
+# A child runs the parent's main script unless the forkserver ran it first, once: every entry point
+# (streamlit, voc, pytest, the benchmarks) keeps its work under `if __name__ == "__main__"`.
+_CONTEXT.set_forkserver_preload(["__main__", "voc.ingest.read", "voc.ingest.boundaries"])
+_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+_MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """What one parse may use: memory on top of the readers' own, and wall-clock seconds."""
+
+    memory_bytes: int
+    seconds: float
+
+
+def run_limited(file_name: str, parse: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Return parse(*args, **kwargs), computed in a child process within the configured limits.
+
+    `parse` must be a module-level function; its arguments and result travel by pickle. A
+    VocError raised by the parse is raised here as it was. Raises FileRefused naming `file_name`
+    when the child runs out of memory or time, or dies on the file (a crash in native code).
+    """
+    settings = load_settings()
+    limits = ParseLimits(settings.parse_memory_bytes, settings.parse_seconds)
+    receiver, sender = _CONTEXT.Pipe(duplex=False)
+    child = _CONTEXT.Process(target=_child, args=(sender, limits, parse, args, kwargs), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        if not receiver.poll(limits.seconds):
+            raise FileRefused(_too_slow(file_name, limits))
+        outcome, value = receiver.recv()
+    except EOFError:
+        child.join()
+        raise FileRefused(_died(file_name, limits, child.exitcode)) from None
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+    if outcome == "result":
+        return value
+    if outcome == "memory":
+        raise FileRefused(_too_big(file_name, limits))
+    raise value
+
+
+def _child(sender: Connection, limits: ParseLimits, parse: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+    """Set the limits on this process, run the parse and send back its outcome."""
+    # A Rust reader that runs out of memory would print a stack trace of hundreds of lines to the server log.
+    os.environ["RUST_BACKTRACE"] = "0"
+    # The forkserver's libraries already reserve address space: the budget comes on top of it.
+    with open("/proc/self/statm") as statm:
+        reserved = int(statm.read().split()[0]) * _PAGE_BYTES
+    ceiling = reserved + limits.memory_bytes
+    resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+    # The parent kills a slow child; the CPU limit stops one whose parent died first.
+    cpu_seconds = int(limits.seconds) + 5
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    try:
+        outcome: tuple[str, object] = ("result", parse(*args, **kwargs))
+    except MemoryError:
+        outcome = ("memory", None)
+    except VocError as error:
+        outcome = ("error", error)
+    except Exception as error:  # a bug: surface it in the parent with the child's traceback
+        error.add_note("".join(traceback.format_exception(error)))
+        outcome = ("error", error)
+    try:
+        sender.send(outcome)
+    except MemoryError:
+        sender.send(("memory", None))
+
+
+def _too_big(file_name: str, limits: ParseLimits) -> str:
+    return (
+        f"Reading {file_name!r} needed more than the {limits.memory_bytes // _MB:,} MB of memory one upload may "
+        "use, so it was stopped. A real export of that size does not need so much: the file probably has "
+        "stray cells far past the data (which make the sheet enormous) or is not a real export. Open it, "
+        "delete the empty rows and columns after the data, save it and upload again, or split it by month."
+    )
+
+
+def _too_slow(file_name: str, limits: ParseLimits) -> str:
+    return (
+        f"Reading {file_name!r} took longer than {limits.seconds:g} seconds, the most one upload may take, "
+        "so it was stopped. Split the file by month and upload the parts, or save it again as .xlsx or CSV."
+    )
+
+
+def _died(file_name: str, limits: ParseLimits, exit_code: int | None) -> str:
+    if exit_code is not None and -exit_code in (signal.SIGABRT, signal.SIGKILL, signal.SIGXCPU):
+        # A native reader aborts when an allocation fails under the memory limit.
+        return _too_big(file_name, limits) if -exit_code != signal.SIGXCPU else _too_slow(file_name, limits)
+    return (
+        f"The reader crashed on {file_name!r}: the file is damaged or was made to break readers. "
+        "Open it in the program that made it, save it again and upload that."
+    )

@@ -1,0 +1,55 @@
+"""How big an upload may be, and the refusals that say so."""
+
+from __future__ import annotations
+
+from voc.core.errors import FileRefused
+
+MAX_BYTES = 200 * 1024 * 1024
+MAX_ROWS = 2_000_000
+MAX_UNZIPPED_BYTES = 1536 * 1024 * 1024
+MAX_UNZIP_RATIO = 20
+# A table of a real export fits in these; reading more would take gigabytes and minutes.
+MAX_COLUMNS = 4_096
+MAX_CELLS = 40_000_000
+
+_MB = 1024 * 1024
+
+
+def size_text(n_bytes: int) -> str:
+    """Format a byte count for a message: MB from one megabyte up."""
+    if n_bytes >= _MB:
+        return f"{round(n_bytes / _MB):,} MB"
+    if n_bytes >= 1024:
+        return f"{round(n_bytes / 1024):,} KB"
+    return f"{n_bytes:,} bytes"
+
+
+def check_size(data: bytes, max_bytes: int) -> None:
+    """Refuse an empty file or one over the size limit."""
+    if not data:
+        raise FileRefused("The file is empty (0 bytes). Export the records again and upload the new file.")
+    if len(data) > max_bytes:
+        raise FileRefused(
+            f"The file is {size_text(len(data))}; the limit is {size_text(max_bytes)}. "
+            "Split it by month and upload the parts."
+        )
+
+
+def check_row_count(n_rows: int, max_rows: int) -> None:
+    """Refuse a table with more rows under its header than the limit."""
+    if n_rows > max_rows:
+        raise FileRefused(
+            f"The table has more than {max_rows:,} rows, the most one upload may hold. "
+            "Split it by month and upload the parts."
+        )
+
+
+def check_shape(n_rows: int, n_columns: int) -> None:
+    """Refuse a table (or a sheet's used range) wider or larger than any export is."""
+    if n_columns > MAX_COLUMNS or n_rows * n_columns > MAX_CELLS:
+        raise FileRefused(
+            f"The table spans {n_rows:,} rows by {n_columns:,} columns, far more than an export holds (at most "
+            f"{MAX_COLUMNS:,} columns and {MAX_CELLS:,} cells): something was typed or formatted far past the "
+            "data. Delete the empty rows and columns after the data (or copy the table into a new workbook), "
+            "save it and upload again."
+        )

@@ -1,0 +1,136 @@
+"""Stored description vectors, themes and the monthly theme roll-up."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from voc.store.bulk import bulk_insert
+from voc.store.models import DescriptionEmbedding, MonthlyThemeCount, ServiceRequest, Theme
+from voc.store.query import read_frame
+from voc.store.requests import fingerprints
+
+EMBEDDINGS = DescriptionEmbedding.__table__
+THEMES = Theme.__table__
+THEME_COUNTS = MonthlyThemeCount.__table__
+REQUESTS = ServiceRequest.__table__
+_VECTOR_TYPE = np.dtype("<f2")
+_CHUNK = 5_000
+
+
+def descriptions_to_embed(
+    connection: sa.Connection, *, model: str, upload_id: int | None = None
+) -> tuple[pd.DataFrame, list[int]]:
+    """Return the descriptions without a vector of `model` for their current text, and the vectors to drop.
+
+    The first frame has request_id, description and text_hash; the list holds the request ids whose
+    description is now empty but still has a vector. upload_id limits both to the rows an upload
+    wrote (inserted or updated); None looks at every stored contact.
+    """
+    joined = REQUESTS.outerjoin(
+        EMBEDDINGS, sa.and_(EMBEDDINGS.c.request_id == REQUESTS.c.id, EMBEDDINGS.c.model == model)
+    )
+    query = sa.select(
+        REQUESTS.c.id.label("request_id"), REQUESTS.c.description, EMBEDDINGS.c.text_hash.label("stored_hash")
+    ).select_from(joined)
+    if upload_id is not None:
+        query = query.where(REQUESTS.c.upload_id == upload_id)
+    rows = read_frame(connection, query, dtypes={"request_id": "int64", "description": "str", "stored_hash": "str"})
+    empty = rows["description"].fillna("").str.strip() == ""
+    dropped = rows.loc[empty & rows["stored_hash"].notna(), "request_id"].tolist()
+    rows = rows[~empty].assign(text_hash=lambda r: fingerprints(r["description"]))
+    stale = rows["text_hash"] != rows["stored_hash"]
+    return rows.loc[stale, ["request_id", "description", "text_hash"]].reset_index(drop=True), dropped
+
+
+def save_embeddings(
+    connection: sa.Connection, texts: pd.DataFrame, vectors: np.ndarray, *, model: str, dropped: Sequence[int] = ()
+) -> None:
+    """Store the vectors of texts (request_id, text_hash; one row of vectors each), replacing older ones.
+
+    Vectors are kept as float16: half the bytes, and well inside the model's own precision.
+    """
+    replaced = [*texts["request_id"].tolist(), *dropped]
+    for start in range(0, len(replaced), _CHUNK):
+        chunk = replaced[start : start + _CHUNK]
+        connection.execute(sa.delete(EMBEDDINGS).where(EMBEDDINGS.c.request_id.in_(chunk)))
+    packed = [row.tobytes() for row in vectors.astype(_VECTOR_TYPE)]
+    rows = pd.DataFrame(
+        {"request_id": texts["request_id"].to_numpy(), "model": model, "text_hash": texts["text_hash"].to_numpy()}
+    ).assign(vector=packed)
+    bulk_insert(connection, EMBEDDINGS, rows)
+
+
+def read_embeddings(connection: sa.Connection, *, model: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Return every embedded contact (request_id, month, category, district_code, description) and its vector.
+
+    Rows are in request id order; vectors are float32, one row each (a (0, 0) array without rows).
+    """
+    query = (
+        sa.select(
+            REQUESTS.c.id.label("request_id"),
+            REQUESTS.c.opened_month.label("month"),
+            REQUESTS.c.category,
+            REQUESTS.c.district_code,
+            REQUESTS.c.description,
+            EMBEDDINGS.c.vector,
+        )
+        .join(EMBEDDINGS, EMBEDDINGS.c.request_id == REQUESTS.c.id)
+        .where(EMBEDDINGS.c.model == model)
+        .order_by(REQUESTS.c.id)
+    )
+    rows = read_frame(connection, query)
+    vectors = np.frombuffer(b"".join(rows["vector"]), dtype=_VECTOR_TYPE).astype(np.float32)
+    return rows.drop(columns="vector"), vectors.reshape(len(rows), -1) if len(rows) else vectors.reshape(0, 0)
+
+
+def replace_themes(
+    connection: sa.Connection, themes: pd.DataFrame, counts: pd.DataFrame, *, built_at: datetime
+) -> None:
+    """Replace the stored themes (id, name, terms, contacts, example_ids) and their monthly roll-up."""
+    connection.execute(sa.delete(THEME_COUNTS))
+    connection.execute(sa.delete(THEMES))
+    if len(themes):
+        connection.execute(sa.insert(THEMES), themes.assign(built_at=built_at).to_dict("records"))
+    bulk_insert(connection, THEME_COUNTS, counts)
+
+
+def load_themes(source: sa.Engine | sa.Connection) -> pd.DataFrame:
+    """Return the stored themes: id, name, terms, contacts, example_ids, built_at; by id (largest first)."""
+    return read_frame(source, sa.select(THEMES).order_by(THEMES.c.id))
+
+
+def load_theme_counts(
+    source: sa.Engine | sa.Connection,
+    *,
+    categories: Sequence[str] = (),
+    districts: Sequence[str] = (),
+    first_month: str | None = None,
+    last_month: str | None = None,
+) -> pd.DataFrame:
+    """Return the roll-up rows (month, theme, category, district_code, contacts) matching the filters.
+
+    Empty filters keep everything; unknown category and district are "".
+    """
+    query = sa.select(THEME_COUNTS.c.month, THEME_COUNTS.c.theme, THEME_COUNTS.c.category,
+                      THEME_COUNTS.c.district_code, THEME_COUNTS.c.contacts)  # fmt: skip
+    if categories:
+        query = query.where(THEME_COUNTS.c.category.in_(list(categories)))
+    if districts:
+        query = query.where(THEME_COUNTS.c.district_code.in_(list(districts)))
+    if first_month:
+        query = query.where(THEME_COUNTS.c.month >= first_month)
+    if last_month:
+        query = query.where(THEME_COUNTS.c.month <= last_month)
+    return read_frame(source, query, dtypes={"month": "str", "theme": "int64", "contacts": "int64"})
+
+
+def descriptions_of(source: sa.Engine | sa.Connection, request_ids: Sequence[int]) -> pd.Series:
+    """Return the descriptions of the given service requests, indexed by request id (missing ids left out)."""
+    query = sa.select(REQUESTS.c.id, REQUESTS.c.description).where(REQUESTS.c.id.in_(list(request_ids)))
+    rows = read_frame(source, query)
+    return pd.Series(rows["description"].to_numpy(), index=rows["id"].to_numpy(), dtype="str")
