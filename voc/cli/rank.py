@@ -7,7 +7,6 @@ import click
 from voc.cli.common import open_engine, print_json
 from voc.cli.contract import ContractCommand
 from voc.core.config import load_settings
-from voc.core.errors import NotFound, VocError
 
 
 @click.command(cls=ContractCommand)
@@ -29,45 +28,25 @@ def rank(
     from pathlib import Path
     from zoneinfo import ZoneInfo
 
-    from voc.contacts.overview import current_month
     from voc.priorities.evidence import DEFAULT_RADIUS_M
-    from voc.priorities.ranking import (
-        CandidateFilters,
-        about_lines,
-        filter_inputs,
-        parse_weights,
-        rank_candidates,
-        rank_ranges,
-        ranking_basis,
-        resolve_weights,
-    )
-    from voc.priorities.scenarios import load_scenarios  # fmt: skip
-    from voc.priorities.stability import removal_effects, removal_summary
+    from voc.priorities.ranking import CandidateFilters, parse_weights
+    from voc.priorities.stability import removal_summary
+    from voc.priorities.view import stored_rank_view
     from voc.priorities.workbook import ranking_workbook
 
     engine, settings = open_engine(), load_settings()
-    today = datetime.now(ZoneInfo(settings.timezone)).date()
-    last_month = current_month(engine, today=today, timezone=settings.timezone)
-    basis = ranking_basis(engine, last_month=last_month, radius_m=radius_m or DEFAULT_RADIUS_M)
-    if basis.inputs.empty:
-        raise VocError("No candidates yet: import a list with `voc import candidates FILE`.")
-    start = {}
-    if scenario:
-        saved = load_scenarios(engine)
-        if scenario not in saved:
-            raise NotFound(f"No saved scenario {scenario!r}; saved: {', '.join(saved) or 'none'}.")
-        start = saved[scenario]
-    chosen = resolve_weights({**start, **parse_weights(weights)}, basis.criteria)
-    filters = CandidateFilters(kinds=kinds, districts=districts)
-    shown = filter_inputs(basis.inputs, filters)
-    if shown.empty:
-        raise VocError(f"No candidate matches {filters.describe()}.")
-    ranked = rank_candidates(shown, basis.scores, chosen, basis.criteria)
-    table = ranked.table.merge(rank_ranges(shown, basis.scores, chosen, basis.criteria), on="id")
-    removals = removal_effects(basis, shown, chosen)
+    basis, view = stored_rank_view(
+        engine,
+        today=datetime.now(ZoneInfo(settings.timezone)).date(),
+        timezone=settings.timezone,
+        weights=parse_weights(weights),
+        scenario=scenario,
+        radius_m=radius_m or DEFAULT_RADIUS_M,
+        filters=CandidateFilters(kinds=kinds, districts=districts),
+    )
+    table = view.table
     if xlsx_path:
-        about = about_lines(basis, filters, shown=len(table))
-        Path(xlsx_path).write_bytes(ranking_workbook(ranked, table, chosen, about=about))
+        Path(xlsx_path).write_bytes(ranking_workbook(view.ranking, table, view.weights, about=view.about))
     if as_json:
         columns = ["rank", "source_id", "name", "kind", "category", "district_code", "total", "best_rank",
                    "worst_rank", "contacts", "per_1000", "change_pct", "repeat_places", "is_rating",
@@ -75,8 +54,9 @@ def rank(
                    *(f"score_{c.key}" for c in basis.criteria),
                    *(f"points_{c.key}" for c in basis.criteria)]  # fmt: skip
         records = table[columns].astype(object).where(table[columns].notna(), None).to_dict("records")
-        moved = removals.merge(basis.inputs[["id", "source_id"]], on="id")
-        print_json({"last_month": last_month, "radius_m": basis.radius_m, "weights": chosen, "candidates": records,
+        moved = view.removals.merge(basis.inputs[["id", "source_id"]], on="id")
+        print_json({"last_month": basis.last_month, "radius_m": basis.radius_m, "weights": view.weights,
+                    "candidates": records,
                     "removals": moved[["source_id", "pairs_reordered", "positions_moved", "largest_move"]].to_dict(
                         "records")})  # fmt: skip
         return
@@ -84,6 +64,6 @@ def rank(
         moves = f"  (rank {row.best_rank}-{row.worst_rank} as weights move ±10%, alone or together)"
         steady = "" if row.solid else moves
         click.echo(f"{row.rank:>4}. {row.total:5.1f}  {row.name}{steady}")
-    click.echo(removal_summary(removals))
+    click.echo(removal_summary(view.removals))
     if xlsx_path:
         click.echo(f"Wrote {xlsx_path}.")

@@ -10,7 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from voc.contacts.overview import current_month
-from voc.core.errors import VocError
+from voc.core.errors import NotFound, VocError
 from voc.priorities.evidence import DEFAULT_RADIUS_M
 from voc.priorities.ranking import (
     CandidateFilters,
@@ -76,6 +76,6 @@ def stored_rank_view(
     if scenario:
         saved = load_scenarios(engine)
         if scenario not in saved:
-            raise VocError(f"No saved scenario {scenario!r}; saved: {', '.join(saved) or 'none'}.")
+            raise NotFound(f"No saved scenario {scenario!r}; saved: {', '.join(saved) or 'none'}.")
         start = saved[scenario]
     return basis, rank_view(basis, filters, {**start, **(weights or {})})
