@@ -4,7 +4,6 @@ import streamlit as st
 
 from voc.app import columns, frame, loaders, show, widgets
 from voc.core.errors import VocError
-from voc.core.fields import markdown_literal
 from voc.present import charts
 from voc.present.screens import SCREENS, priorities_screen
 from voc.priorities import ranking
@@ -67,14 +66,14 @@ if present:
         )  # fmt: skip
         heading, chart = priorities_screen(screen, table=table, points=ranking.points_long(view.ranking, top=10),
                                            parts=parts, picked=names[picked], colours=colours)  # fmt: skip
-        st.title(markdown_literal(heading))
+        st.title(heading)
         show.chart(chart, name=f"priorities-{screen}", key="priorities_present_chart")
-        st.caption(markdown_literal(view.about[1]))
+        st.caption(view.about[1])
     controls.button("Leave the presentation", key="priorities_leave", on_click=frame.leave_presentation)
     st.stop()
 
 with summary:
-    st.caption(markdown_literal(f"{view.about[0]}. {view.about[1]}"))
+    st.caption(f"{view.about[0]}. {view.about[1]}")
     show.chart(
         charts.score_bars(ranking.points_long(view.ranking, top=15), colours), name="priorities",
         key="priorities_chart", title="The fifteen strongest candidates",

@@ -6,7 +6,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest import open_app_page
-from voc.core.fields import markdown_literal
 
 CRITERIA = ["demand", "trend", "repeat", "survey", "condition", "cost", "equity", "health_safety", "regulatory"]
 
@@ -87,8 +86,7 @@ def test_presentation_view_shows_one_idea_per_screen(monkeypatch: pytest.MonkeyP
         app.segmented_control(key="priorities_screen").set_value(screen).run()
         assert not app.exception
         (titles[screen],) = [t.value for t in app.title]
-    # Titles are Markdown-escaped, since one names a project from an upload (voc.core.fields.markdown_literal).
-    assert titles["value"] == markdown_literal("Linked contacts per $1 million")
+    assert titles["value"] == "Linked contacts per $1 million"
     assert titles["stability"].endswith("of the top 10 hold their rank")
     assert titles["weights"] == "The weights"
     app.slider(key="priorities_w_demand").set_value(100).run()

@@ -11,7 +11,6 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from voc.core.fields import markdown_literal
 from voc.present import charts
 from voc.present.export import PNG_TITLE_SIZE, PNG_WIDTH, chart_png, csv_bytes, xlsx_bytes
 
@@ -89,11 +88,3 @@ def test_chart_png_refuses_to_fetch_anything() -> None:
     remote = alt.Chart(alt.Data(url="https://example.org/contacts.csv")).mark_bar().encode(x="contacts:Q")
     with pytest.raises(ValueError, match="External data url not allowed"):
         chart_png(remote)
-
-
-def test_markdown_literal_escapes_markup_and_breaks_bare_links() -> None:
-    joiner = "\u2060"
-    assert markdown_literal("[x](y) *b* $m$ &amp;") == r"\[x\]\(y\) \*b\* \$m\$ \&amp;"
-    assert markdown_literal("www.a.b") == f"www{joiner}\\.{joiner}a{joiner}\\.{joiner}b"
-    assert markdown_literal("a@b") == f"a{joiner}@{joiner}b"
-    assert markdown_literal("https://x").replace(joiner, "") == r"https\://x"

@@ -15,7 +15,6 @@ from voc.app.frame import current_user, role, settings
 from voc.contacts.theming import build_themes
 from voc.core.access import Role
 from voc.core.errors import VocError
-from voc.core.fields import markdown_literal
 from voc.ingest.pipeline import ImportOptions, ImportReport, import_requests
 from voc.ingest.pull import FeedSpec, PullReport, pull_feed
 from voc.store.districts import populations_by_code, set_populations
@@ -34,8 +33,7 @@ def refusals(prefix: str = "") -> Iterator[None]:
     try:
         yield
     except VocError as error:
-        # A refusal quotes what was uploaded (file, column and district names): data, never Markdown.
-        st.error(markdown_literal(f"{prefix} {error}".strip()))
+        st.error(f"{prefix} {error}".strip())
 
 
 def act(

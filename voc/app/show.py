@@ -230,7 +230,7 @@ def district_profile_panel(code: str, filters: Filters) -> None:
         st.warning("That district is no longer stored: choose another.")
         return
     residents = f"{found.population:,} residents" if found.population else "population not entered"
-    st.subheader(f"{markdown_literal(found.name)} ({residents})")
+    st.subheader(f"{found.name} ({residents})")
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown("**Top categories**, with the change on the same months a year earlier")

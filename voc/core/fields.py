@@ -85,19 +85,13 @@ def label(name: str) -> str:
     return LABELS.get(name, name.replace("_", " ").capitalize())
 
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:&])")
-# Streamlit's renderer links bare URLs, www. names and e-mail addresses even when their punctuation
-# is escaped; an invisible word joiner on each side of every ".", ":" and "@" breaks them all.
-_AUTOLINK = re.compile(r"(\\[.:]|@)")
-_WORD_JOINER = "\u2060"
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:])")
 
 
-def markdown_literal(text: object) -> str:
+def markdown_literal(text: str) -> str:
     """Escape text for a Streamlit element that renders Markdown, so it shows exactly as typed.
 
-    Uploaded text (categories, district names, project titles, file names, filter values from a
-    URL) is data: without this, a `[link](...)`, an image, a bare URL, a `$...$` formula or a
-    `:red[...]` directive in it would be rendered. The one way voc puts data into Markdown.
+    Uploaded text (categories, district names, descriptions, file names) is data: without this, a
+    `[link](...)`, an image, a `$...$` formula or a `:red[...]` directive in it would be rendered.
     """
-    escaped = _MARKDOWN.sub(r"\\\1", str(text))
-    return _AUTOLINK.sub(rf"{_WORD_JOINER}\1{_WORD_JOINER}", escaped)
+    return _MARKDOWN.sub(r"\\\1", str(text))
