@@ -39,7 +39,8 @@ HEADER = ["Case Number", "Date Opened", "Problem Type", "Date Closed", "Descript
 EXCEL_ROWS = 1_048_576
 # Tables an accepted upload may add to; the roll-ups it recounts and the layout's remembered mapping it
 # saves (voc.ingest.profiles) may change; every other table stays as it was.
-GROWS = {"service_requests", "rejected_rows", "uploads", "audit_log", "request_types"}
+# description_embeddings: an accepted row with a new description gains its vector in the same transaction.
+GROWS = {"service_requests", "rejected_rows", "uploads", "audit_log", "request_types", "description_embeddings"}
 RECOUNTED = {"monthly_counts", "weekly_counts", "mapping_profiles"}
 
 

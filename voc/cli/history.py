@@ -8,7 +8,6 @@ import click
 
 from voc.cli.common import OPERATOR, echo_table, open_engine, print_json
 from voc.cli.contract import ContractCommand, ContractGroup
-from voc.cli.themes import build_message
 from voc.core.config import load_settings
 
 
@@ -39,7 +38,8 @@ def undo(upload_id: int) -> None:
         f"Undid upload {upload_id}: removed {result.deleted:,} contacts it added and restored "
         f"{result.restored:,} it had changed."
     )
-    click.echo(build_message())
+    # Regrouping every description takes longer than the undo itself; it stays a separate, schedulable step.
+    click.echo("Themes still count the undone contacts until `voc themes build` regroups them.")
 
 
 @click.group(cls=ContractGroup)
