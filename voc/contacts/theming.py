@@ -47,10 +47,14 @@ def build_themes(engine: sa.Engine, *, user: str, seed: int = 0) -> ThemeBuild:
     cleared. The same store and seed give the same themes.
     """
     started = time.perf_counter()
-    with write_transaction(engine) as connection:
+    with write_transaction(engine) as connection:  # usually nothing: imports embed their own texts
         embedded = embed_new_descriptions(connection)
+    # Clustering takes seconds: it runs outside the write lock, so imports and other builds never
+    # wait behind it; concurrent builds each store a complete grouping, and the last one stays.
+    with engine.connect() as connection:
         contacts, vectors = read_embeddings(connection, model=MODEL)
-        themes, counts = _themes(contacts, vectors, seed)
+    themes, counts = _themes(contacts, vectors, seed)
+    with write_transaction(engine) as connection:
         replace_themes(connection, themes, counts, built_at=utc_now())
         record_audit(connection, user=user, action="build themes", detail=f"{len(themes)} themes")
     return ThemeBuild(len(themes), len(contacts), embedded, time.perf_counter() - started)
