@@ -19,6 +19,7 @@ from voc.cli.server import db, demo, serve
 from voc.cli.themes import themes
 from voc.cli.types import types
 from voc.cli.users import user
+from voc.cli.watches import digest, watch
 
 
 @click.group(cls=ContractGroup)
@@ -26,5 +27,22 @@ def main() -> None:
     """voc: the Voice of the Customer dashboard for local government."""
 
 
-for command in (serve, demo, db, uploads, undo, import_group, pull, types, survey, rank, action, alerts, themes, user):
+for command in (
+    serve,
+    demo,
+    db,
+    uploads,
+    undo,
+    import_group,
+    pull,
+    types,
+    survey,
+    rank,
+    action,
+    alerts,
+    themes,
+    user,
+    watch,
+    digest,
+):
     main.add_command(command)

@@ -70,15 +70,15 @@ def wants_json(command: click.Command, args: list[str]) -> bool:
     return "--json" in options and any(param.name == "as_json" for param in command.params)
 
 
-class ContractCommand(click.Command):
-    """A command whose failures, whatever raised them, follow the contract."""
+class ContractMixin:
+    """Keep the contract for a command's (or a group's own) failures, whatever raised them."""
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
     ) -> click.Context:
-        as_json = wants_json(self, args)
+        as_json = wants_json(self, args)  # type: ignore[arg-type]
         try:
-            return super().make_context(info_name, args, parent=parent, **extra)
+            return super().make_context(info_name, args, parent=parent, **extra)  # type: ignore[misc]
         except click.UsageError as error:
             if not as_json:
                 raise
@@ -88,7 +88,7 @@ class ContractCommand(click.Command):
     def invoke(self, ctx: click.Context) -> Any:
         as_json = bool(ctx.params.get("as_json"))
         try:
-            return super().invoke(ctx)
+            return super().invoke(ctx)  # type: ignore[misc]
         except (click.exceptions.Exit, click.Abort):
             raise
         except Exception as error:
@@ -98,8 +98,13 @@ class ContractCommand(click.Command):
             ctx.exit(FAILED)
 
 
-class ContractGroup(click.Group):
-    """A group whose commands and subgroups all keep the contract."""
+class ContractCommand(ContractMixin, click.Command):
+    """A command whose failures, whatever raised them, follow the contract."""
+
+
+class ContractGroup(ContractMixin, click.Group):
+    """A group whose commands and subgroups all keep the contract, and so does the group run as a command
+    (`voc alerts` lists, `voc alerts ack` sets a state)."""
 
     command_class = ContractCommand
     group_class = type

@@ -2,52 +2,100 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from voc.cli.common import open_engine, print_json
-from voc.cli.contract import ContractCommand, ContractGroup
+from voc.cli.common import OPERATOR, open_engine, print_json
+from voc.cli.contract import ContractGroup
 from voc.core.config import load_settings
 from voc.core.errors import VocError
 
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
-@click.command(cls=ContractCommand)
+
+def _month_or_latest(engine: sa.Engine, month: str | None) -> str:
+    """Return `month`, or the latest complete month of the stored contacts."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from voc.contacts.overview import current_month
+
+    timezone = load_settings().timezone
+    month = month or current_month(engine, today=datetime.now(ZoneInfo(timezone)).date(), timezone=timezone)
+    if month is None:
+        raise VocError("No contacts yet: nothing to test. Import a month with `voc import requests FILE`.")
+    return month
+
+
+@click.group(cls=ContractGroup, invoke_without_command=True)
 @click.option("--month", help="YYYY-MM to test (default: the latest complete month).")
 @click.option(
     "--json",
     "as_json",
     is_flag=True,
-    help="Print JSON: one object per flagged row (issues) and per issue they form (grouped_issues).",
+    help="Print JSON: one object per flagged row (issues) and per issue they form, with its state (grouped_issues).",
 )
 @click.option("--all", "show_all", is_flag=True, help="Also list every series tested, not only the flagged ones.")
-def alerts(month: str | None, as_json: bool, show_all: bool) -> None:
-    """List emerging issues, one sentence each: counts above what each series' own seasonal history predicts."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from voc.contacts.overview import current_month
+@click.pass_context
+def alerts(ctx: click.Context, month: str | None, as_json: bool, show_all: bool) -> None:
+    """List emerging issues, one sentence each with its state: counts above what each series' own seasonal
+    history predicts. `voc alerts ack` sets an issue's state."""
+    if ctx.invoked_subcommand is not None:
+        return
     from voc.contacts.trends import emerging_report
+    from voc.contacts.triage import with_states
 
-    engine, settings = open_engine(), load_settings()
-    month = month or current_month(
-        engine, today=datetime.now(ZoneInfo(settings.timezone)).date(), timezone=settings.timezone
-    )
-    if month is None:
-        raise VocError("No contacts yet: nothing to test. Import a month with `voc import requests FILE`.")
+    engine = open_engine()
+    month = _month_or_latest(engine, month)
     report = emerging_report(engine, month=month)
     rows = report.rows
     shown = rows if show_all else rows[rows["flagged"]] if len(rows) else rows
+    issues = with_states(engine, report.issues, last_month=month)
     if as_json:
-        issues = report.issues.to_dict("records")
-        print_json({"month": month, "issues": shown.to_dict("records"), "grouped_issues": issues})
+        print_json({"month": month, "issues": shown.to_dict("records"), "grouped_issues": issues.to_dict("records")})
         return
-    if report.issues.empty:
+    if issues.empty:
         click.echo(f"Nothing emerging in {month}: every series is within what its seasonal history predicts.")
-    for sentence in report.issues["sentence"]:
-        click.echo(f"⚠ {sentence}")
+    for issue in issues.itertuples():
+        click.echo(f"⚠ [{issue.state}] {issue.sentence} (id {issue.issue_id})")
+        if issue.action:
+            click.echo(f"    acted on: {issue.action} (action {int(issue.action_id)}). {issue.effect}")
+        elif issue.reason:
+            click.echo(f"    {issue.state}: {issue.reason}")
     if show_all:
         click.echo("\nEvery series tested:")
         for row in rows.itertuples():
             click.echo(("⚠ " if row.flagged else "  ") + row.sentence)
+
+
+@alerts.command("ack")
+@click.argument("issue_id")
+@click.option(
+    "--state", required=True, type=click.Choice(["seen", "acted", "dismissed"]), help="The issue's new state."
+)
+@click.option("--action", "action_id", type=int, help="The action taken (an id of `voc action list`): with acted.")
+@click.option("--reason", help="Why it is dismissed: needed with dismissed.")
+@click.option("--month", help="YYYY-MM whose issues ISSUE_ID is among (default: the latest complete month).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: the issue and its new state.")
+def alerts_ack(
+    issue_id: str, state: str, action_id: int | None, reason: str | None, month: str | None, as_json: bool
+) -> None:
+    """Set the state of emerging issue ISSUE_ID (the id `voc alerts` prints): seen, acted or dismissed."""
+    from voc.contacts.triage import acknowledge
+
+    engine = open_engine()
+    month = _month_or_latest(engine, month)
+    issue = acknowledge(
+        engine, issue_id, state, month=month, action_id=action_id, reason=reason, user=load_settings().user,
+        role=OPERATOR,
+    )  # fmt: skip
+    if as_json:
+        print_json({"issue_id": issue_id, "state": state, "action_id": action_id, "reason": reason,
+                    "sentence": issue.sentence})  # fmt: skip
+        return
+    click.echo(f"{issue_id} is now {state}: {issue.sentence}")
 
 
 @click.group(cls=ContractGroup)

@@ -28,6 +28,9 @@ class Settings:
     parse_seconds: float = DEFAULT_PARSE_SECONDS
     first_year: int = 1990  # contacts dated before 1 January of this year are taken for mistyped years
     socrata_token: str | None = None  # a Socrata app token: pulls from Socrata portals are throttled less with one
+    smtp_url: str | None = None  # where digests are sent from: smtp://user:pass@host:587 or smtps://...
+    public_url: str | None = None  # the app's address as readers reach it, for the links in digests
+    mail_from: str | None = None  # the digests' sender (default: the SMTP user when it is an address)
 
 
 def _flag(value: str) -> bool:
@@ -59,4 +62,7 @@ def load_settings() -> Settings:
         parse_seconds=float(env.get("VOC_PARSE_SECONDS", DEFAULT_PARSE_SECONDS)),
         first_year=int(env.get("VOC_FIRST_YEAR", "1990")),
         socrata_token=env.get("VOC_SOCRATA_TOKEN") or None,
+        smtp_url=env.get("VOC_SMTP_URL") or None,
+        public_url=(env.get("VOC_PUBLIC_URL") or "").rstrip("/") or None,
+        mail_from=env.get("VOC_MAIL_FROM") or None,
     )

@@ -13,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from voc.core.errors import StoreUnavailable
+from voc.store import proactive_tables  # noqa: F401  (registers its tables: migrations and the schema check see them)
 from voc.store.models import AuditEntry, utc_now
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
