@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from voc.app import actions, columns, frame, loaders, widgets
+from voc.app import actions, columns, frame, loaders, triage, widgets
 from voc.contacts.performance import save_targets
 from voc.ingest.boundaries import import_districts
 from voc.ingest.request_types import save_type_map
@@ -107,3 +107,10 @@ widgets.saved_editor(
     loaders.survey_benchmarks(), key="data_benchmarks", save="Save benchmarks", action=save_benchmarks,
     done="Saved.", num_rows="dynamic", column_config=columns.benchmarks(areas),
 )  # fmt: skip
+
+st.subheader("Watches")
+st.markdown(
+    "A watch follows some departments, categories or districts and e-mails its digest (what is emerging, what was "
+    "acted on and its effect) to the people named, each time `voc digest` runs on its schedule."
+)
+triage.watches_panel()

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from voc.app import frame, loaders, show
+from voc.app import frame, loaders, show, triage
 from voc.contacts.overview import headline_metrics
 from voc.core.fields import markdown_literal
 from voc.core.periods import month_label
@@ -39,7 +39,7 @@ for column, metric in zip(st.columns(4), headline_metrics(overview), strict=True
     )
 
 st.subheader("What's emerging")
-show.emerging_panel(overview.month)
+triage.emerging_panel(overview.month, page="overview")
 
 st.subheader("Contacts per month")
 show.chart(

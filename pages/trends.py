@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from voc.app import columns, frame, loaders, show, widgets
+from voc.app import columns, frame, loaders, show, triage, widgets
 from voc.contacts.trends import shares, top_groups, year_over_year
 from voc.core.access import Role, allows
 from voc.core.fields import label
@@ -19,7 +19,7 @@ if not loaders.choices()["month"]:
 
 latest = loaders.latest_month()
 with st.expander(f"Emerging issues in {month_label(latest)}", expanded=True):
-    show.emerging_panel(latest, limit=12)
+    triage.emerging_panel(latest, page="trends", limit=12)
     st.caption(
         "Each category is compared with what its own history predicts for the same months (a seasonal model with "
         "a trend, as in public-health surveillance), then the districts of those up at all with their usual share; "

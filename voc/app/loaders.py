@@ -28,6 +28,8 @@ from voc.contacts.trends import (
     records,
     series,
 )
+from voc.contacts.triage import with_states
+from voc.contacts.watches import SavedWatch, list_watches
 from voc.core.config import load_settings
 from voc.core.fields import Measure
 from voc.ingest.pipeline import ImportOptions, Preview, preview, rejected_rows
@@ -177,8 +179,14 @@ def targets(engine: sa.Engine) -> pd.DataFrame:
 
 @by_data_version(max_entries=8)
 def emerging(engine: sa.Engine, month: str) -> pd.DataFrame:
-    """Return the emerging issues of a month, one row each, strongest first (voc.contacts.issues)."""
-    return emerging_report(engine, month=month).issues
+    """Return the emerging issues of a month, one row each, strongest first, with their triage (voc.contacts.triage)."""
+    return with_states(engine, emerging_report(engine, month=month).issues, last_month=month)
+
+
+@by_data_version()
+def watches(engine: sa.Engine) -> list[SavedWatch]:
+    """Return the saved watches by name."""
+    return list_watches(engine)
 
 
 @by_data_version()

@@ -76,20 +76,6 @@ def chart(figure: alt.TopLevelMixin, *, name: str, key: str, title: str | None =
     )  # fmt: skip
 
 
-def emerging_panel(month: str, *, limit: int = 5) -> None:
-    """Show the emerging issues of a month, one sentence each."""
-    issues = loaders.emerging(month)
-    if issues.empty:
-        st.success(
-            f"Nothing unusual in {month_label(month)}: every series is within what its own seasonal history predicts."
-        )
-        return
-    for sentence in issues["sentence"].head(limit):
-        st.warning(markdown_literal(sentence), icon=":material/trending_up:")
-    if len(issues) > limit:
-        st.caption(f"{len(issues) - limit} more on the Trends page.")
-
-
 def trend_chart(
     series: pd.DataFrame, filters: Filters, *, by: str | None, period: str, per_1000: bool, latest: str | None
 ) -> None:

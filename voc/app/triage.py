@@ -1,0 +1,119 @@
+"""Emerging issues with their triage (state, action, effect), the analysts' triage form, and watches."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from voc.app import loaders
+from voc.app.actions import act
+from voc.app.frame import role
+from voc.contacts.triage import acknowledge, act_on_issue
+from voc.contacts.watches import SavedWatch, add_watch, remove_watch
+from voc.core.access import Role, allows
+from voc.core.fields import markdown_literal
+from voc.core.periods import month_label
+from voc.store.triage import ACTED, DISMISSED, NEW, SEEN, SETTABLE
+
+NEW_ACTION = "(a new action, described below)"
+_SHOWN = {
+    NEW: (st.warning, ":material/trending_up:", "New"),
+    SEEN: (st.info, ":material/visibility:", "Seen"),
+    ACTED: (st.success, ":material/task_alt:", "Acted on"),
+}
+
+
+def emerging_panel(month: str, *, page: str, limit: int = 5) -> None:
+    """Show the emerging issues of a month, one sentence each with its state, an acted one with its action's
+    measured effect, dismissed ones last in a line each; analysts get the form that sets a state."""
+    listing = st.container()
+    if allows(role(), Role.ANALYST):
+        # Laid out below the issues but run first, so that a state set here shows in the list at once.
+        triage_form(loaders.emerging(month), month=month, page=page)
+    issues = loaders.emerging(month)
+    with listing:
+        if issues.empty:
+            st.success(
+                f"Nothing unusual in {month_label(month)}: every series is within what its own seasonal history "
+                "predicts."
+            )
+            return
+        open_issues = issues[issues["state"] != DISMISSED]
+        for issue in open_issues.head(limit).itertuples():
+            _issue(issue)
+        if len(open_issues) > limit:
+            st.caption(f"{len(open_issues) - limit} more on the Trends page.")
+        for issue in issues[issues["state"] == DISMISSED].itertuples():
+            st.caption(
+                f"Dismissed by {markdown_literal(issue.set_by)}: {markdown_literal(issue.sentence)} "
+                f"Reason: {markdown_literal(issue.reason)}"
+            )
+
+
+def _issue(issue: Any) -> None:
+    element, icon, state = _SHOWN[issue.state]
+    lines = [f"**{state}** · {markdown_literal(issue.sentence)}"]
+    if issue.state == ACTED:
+        lines.append(f"**Action:** {markdown_literal(issue.action)}")
+        lines.append(f"**Effect so far:** {markdown_literal(issue.effect)}")
+    element("  \n".join(lines), icon=icon)
+
+
+def triage_form(issues: pd.DataFrame, *, month: str, page: str) -> None:
+    """Offer to mark an issue seen, acted on (an action of the log, or a new one) or dismissed with a reason."""
+    if issues.empty:
+        return
+    with st.expander("Set an issue's state"), st.form(f"{page}_triage", clear_on_submit=True):
+        labels = dict(zip(issues["issue_id"], issues["category"] + " (" + issues["state"] + ")", strict=True))
+        issue_id = st.selectbox("Issue", list(labels), format_func=labels.get, key=f"{page}_triage_issue")
+        state = st.radio("State", SETTABLE, horizontal=True, key=f"{page}_triage_state")
+        recorded = loaders.actions()
+        actions = dict(zip(recorded["id"], recorded["description"], strict=True))
+        action = st.selectbox(
+            "Action (when acted on)", [NEW_ACTION, *actions], key=f"{page}_triage_action",
+            format_func=lambda chosen: chosen if chosen == NEW_ACTION else f"{chosen}: {actions[chosen]}",
+        )  # fmt: skip
+        left, right = st.columns([1, 3])
+        when = left.date_input("New action's date", value=date.today(), key=f"{page}_triage_date")
+        description = right.text_input("New action: what changed", key=f"{page}_triage_description")
+        reason = st.text_input("Reason (needed to dismiss)", key=f"{page}_triage_reason")
+        if st.form_submit_button("Save the state", type="primary"):
+            if state == ACTED and action == NEW_ACTION:
+                act(act_on_issue, issue_id, month=month, description=description, action_date=when,
+                    done=lambda action_id: f"Recorded action {action_id}; the issue is acted on.")  # fmt: skip
+            else:
+                act(acknowledge, issue_id, state, month=month, reason=reason,
+                    action_id=int(action) if state == ACTED else None, done=f"The issue is now {state}.")  # fmt: skip
+
+
+def watches_panel() -> None:
+    """Show the saved watches and offer to add or remove one (analysts; the Data page)."""
+    watches = loaders.watches()
+    if watches:
+        st.dataframe(
+            pd.DataFrame([{
+                "name": w.name, "departments": ", ".join(w.departments), "categories": ", ".join(w.categories),
+                "districts": ", ".join(w.districts), "recipients": ", ".join(w.recipients),
+            } for w in watches]), hide_index=True, key="data_watches",
+        )  # fmt: skip
+    else:
+        st.info("No watches yet: add one below, then schedule `voc digest` (see the README).")
+    choices = loaders.choices()
+    with st.form("data_watch_form", clear_on_submit=True):
+        name = st.text_input("Name", key="data_watch_name")
+        departments = st.multiselect("Departments", choices["department"], key="data_watch_departments")
+        categories = st.multiselect("Categories", choices["category"], key="data_watch_categories")
+        districts = st.multiselect("Districts", choices["district_code"], key="data_watch_districts")
+        recipients = st.text_input("Recipients (addresses, separated by commas)", key="data_watch_recipients")
+        if st.form_submit_button("Save the watch", type="primary"):
+            watch = SavedWatch(name, tuple(departments), tuple(categories), tuple(districts),
+                               tuple(recipients.split(",")))  # fmt: skip
+            act(add_watch, watch, done=f"Saved the watch {name.strip()}.")
+    if watches:
+        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        gone = left.selectbox("Remove a watch", [w.name for w in watches], key="data_watch_remove")
+        if right.button("Remove", key="data_watch_remove_button"):
+            act(remove_watch, gone, done=f"Removed the watch {gone}.")
