@@ -37,7 +37,7 @@ def test_the_readme_table_names_only_commands_and_options_that_exist() -> None:
     missing = []
     for call in calls:
         name, command, options = resolve(call)
-        if isinstance(command, click.Group):
+        if isinstance(command, click.Group) and not command.invoke_without_command:
             missing.append(f"{call!r}: {name} is a group; name one of its commands")
         known = {opt for param in command.params for opt in param.opts}
         missing += [f"{call!r}: {name} has no option {option}" for option in options if option not in known]
