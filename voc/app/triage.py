@@ -91,16 +91,7 @@ def triage_form(issues: pd.DataFrame, *, month: str, page: str) -> None:
 
 def watches_panel() -> None:
     """Show the saved watches and offer to add or remove one (analysts; the Data page)."""
-    watches = loaders.watches()
-    if watches:
-        st.dataframe(
-            pd.DataFrame([{
-                "name": w.name, "departments": ", ".join(w.departments), "categories": ", ".join(w.categories),
-                "districts": ", ".join(w.districts), "recipients": ", ".join(w.recipients),
-            } for w in watches]), hide_index=True, key="data_watches",
-        )  # fmt: skip
-    else:
-        st.info("No watches yet: add one below, then schedule `voc digest` (see the README).")
+    listing = st.container()
     choices = loaders.choices()
     with st.form("data_watch_form", clear_on_submit=True):
         name = st.text_input("Name", key="data_watch_name")
@@ -112,8 +103,20 @@ def watches_panel() -> None:
             watch = SavedWatch(name, tuple(departments), tuple(categories), tuple(districts),
                                tuple(recipients.split(",")))  # fmt: skip
             act(add_watch, watch, done=f"Saved the watch {name.strip()}.")
-    if watches:
+    if loaders.watches():
         left, right = st.columns([3, 1], vertical_alignment="bottom")
-        gone = left.selectbox("Remove a watch", [w.name for w in watches], key="data_watch_remove")
+        gone = left.selectbox("Remove a watch", [w.name for w in loaders.watches()], key="data_watch_remove")
         if right.button("Remove", key="data_watch_remove_button"):
             act(remove_watch, gone, done=f"Removed the watch {gone}.")
+    # Listed above the form but read after it, so that a watch saved or removed here shows at once.
+    watches = loaders.watches()
+    with listing:
+        if not watches:
+            st.info("No watches yet: add one below, then schedule `voc digest` (see the README).")
+            return
+        st.dataframe(
+            pd.DataFrame([{
+                "name": w.name, "departments": ", ".join(w.departments), "categories": ", ".join(w.categories),
+                "districts": ", ".join(w.districts), "recipients": ", ".join(w.recipients),
+            } for w in watches]), hide_index=True, key="data_watches",
+        )  # fmt: skip
