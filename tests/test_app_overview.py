@@ -43,7 +43,7 @@ def test_demo_county_figures(monkeypatch: pytest.MonkeyPatch, demo_store_url: st
     for category, district in zip(planted["category"], planted["district_code"], strict=True):
         # Markdown-escaped on the page, so a name from an upload shows as typed (voc.core.fields.markdown_literal).
         expected = markdown_literal(f"{category} in District {district}:")
-        assert any(s.startswith(expected) for s in emerging), category
+        assert any(s.startswith(f"**New** · {expected}") for s in emerging), category
     assert [s.value for s in app.subheader] == [
         "What's emerging",
         "Contacts per month",
