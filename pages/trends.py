@@ -63,8 +63,9 @@ behind = loaders.records_behind(filters, drill_month, by, None if drill_group ==
 st.caption(f"The newest {len(behind):,} contacts (at most 500) of {month_label(drill_month)}.")
 show.table(behind, name=f"contacts-{drill_month}", key="trends_records")
 
-yoy, mix, performance, words, themes_tab, actions_tab = st.tabs(
-    ["Year over year", "Channel mix", "Service performance", "What residents write", "Themes", "Actions"],
+yoy, mix, performance, words, themes_tab, actions_tab, questions = st.tabs(
+    ["Year over year", "Channel mix", "Service performance", "What residents write", "Themes", "Actions",
+     "Questions to answer"],
     key="trends_tab", bind="query-params",
 )  # fmt: skip
 with yoy:
@@ -107,3 +108,5 @@ with actions_tab:
     else:
         st.caption("Analysts record actions here; your role shows them and their effects.")
     show.actions_and_effects(latest)
+with questions:
+    triage.questions_panel(latest)

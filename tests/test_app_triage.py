@@ -32,6 +32,8 @@ def test_an_analyst_acts_on_an_issue_and_sees_the_effect_beside_it(
 ) -> None:
     app = open_app_page(monkeypatch, demo_copy, "pages/trends.py")
     assert [w.body.split(" · ")[0] for w in app.warning] == ["**New**"] * 3
+    questions = only_table(app, "contacts_per_month")
+    assert questions["category"].iloc[0] == "General questions" and set(questions["status"]) == {"stays high"}
     app.selectbox(key="trends_triage_issue").set_value(DUMPING)
     app.radio(key="trends_triage_state").set_value("dismissed")
     _submit(app, "trends_triage")

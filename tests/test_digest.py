@@ -101,7 +101,11 @@ def test_a_failed_send_exits_2_marks_nothing_and_the_next_run_sends(
         [(sender, recipients, message)] = server.messages
     assert sender == "voc@127.0.0.1" and recipients == ["roads@example.org"]
     # Flooding in District 3 is the Roads & Drainage department's issue.
-    assert "Flooding / standing water in District 3" in message.get_body(("html",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Flooding / standing water in District 3" in html
+    # The department's one topic whose questions cost at least 10 contacts a month.
+    questions = html.split("Questions a published answer could save</h2>")[1].split("<h2")[0]
+    assert questions.count("questions a month") == 1 and "Potholes in the county: 11 questions a month" in questions
     assert _sends(demo_copy) == [("Roads", "2026-10")]
 
 
@@ -122,6 +126,8 @@ def test_starttls_and_a_week_send_the_county_wide_digest_to_the_addresses_given(
     assert message["Subject"] == "voc: what is emerging for the whole county, week 45 of 2026"
     html = message.get_body(("html",)).get_content()
     assert all(name in html for name in ("Illegal dumping", "Streetlight out", "Flooding / standing water"))
+    questions = html.split("Questions a published answer could save</h2>")[1]
+    assert questions.startswith("<div style='margin:0 0 12px'><p style='margin:0'>General questions in the county: ")
     assert len([part for part in message.walk() if part.get_content_type() == "image/png"]) == 3
 
 

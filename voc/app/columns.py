@@ -233,3 +233,14 @@ def benchmarks(items: list[str]) -> Columns:
         ),
         "source": "Source",
     }
+
+
+QUESTIONS_TO_ANSWER: Columns = {
+    "category": st.column_config.TextColumn("Topic"),
+    "district_code": st.column_config.TextColumn("District", help="Blank: county-wide"),
+    "contacts_per_month": _number("Contacts a month", "%.0f", help="Mean of the last 12 months"),
+    "status": st.column_config.TextColumn("Why"),
+    "sentence": st.column_config.TextColumn("What the figures say", width="large"),
+    "action": st.column_config.TextColumn("Latest information action"),
+    "effect": st.column_config.TextColumn("Its effect on the questions", width="large"),
+}

@@ -15,6 +15,7 @@ from voc.contacts.mapdata import district_figures, hex_cells, repeat_locations
 from voc.contacts.overview import Overview, current_month, load_overview
 from voc.contacts.performance import load_targets, service_performance
 from voc.contacts.profile import DistrictProfile, district_profile
+from voc.contacts.questions import opportunities
 from voc.contacts.theming import ThemeView, theme_view
 from voc.contacts.trends import (
     Filters,
@@ -181,6 +182,12 @@ def targets(engine: sa.Engine) -> pd.DataFrame:
 def emerging(engine: sa.Engine, month: str) -> pd.DataFrame:
     """Return the emerging issues of a month, one row each, strongest first, with their triage (voc.contacts.triage)."""
     return with_states(engine, emerging_report(engine, month=month).issues, last_month=month)
+
+
+@by_data_version(max_entries=8)
+def information_opportunities(engine: sa.Engine, month: str) -> pd.DataFrame:
+    """Return the questions worth a published answer in `month`, with any information action's effect."""
+    return opportunities(engine, month=month)
 
 
 @by_data_version()

@@ -8,9 +8,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from voc.app import loaders
+from voc.app import columns, loaders, show
 from voc.app.actions import act
 from voc.app.frame import role
+from voc.contacts.questions import MIN_MONTHLY
 from voc.contacts.triage import acknowledge, act_on_issue
 from voc.contacts.watches import SavedWatch, add_watch, remove_watch
 from voc.core.access import Role, allows
@@ -87,6 +88,25 @@ def triage_form(issues: pd.DataFrame, *, month: str, page: str) -> None:
             else:
                 act(acknowledge, issue_id, state, month=month, reason=reason,
                     action_id=int(action) if state == ACTED else None, done=f"The issue is now {state}.")  # fmt: skip
+
+
+def questions_panel(month: str) -> None:
+    """Show the questions worth a published answer (voc.contacts.questions), costliest topic first."""
+    found = loaders.information_opportunities(month)
+    if found.empty:
+        st.info(f"No topic's questions rose or stayed high in the year to {month_label(month)}.")
+        return
+    show.table(
+        found,
+        name=f"information-opportunities-{month}",
+        key="trends_questions",
+        column_config=columns.QUESTIONS_TO_ANSWER,
+    )
+    st.caption(
+        "Questions (contacts of type question) that rise above what their own seasons predict, or cost at least "
+        f"{MIN_MONTHLY:.0f} contacts a month county-wide: a web page, an FAQ or a mailer could answer them first. "
+        "Record it as an action on the topic's category and its effect on these questions shows here."
+    )
 
 
 def watches_panel() -> None:

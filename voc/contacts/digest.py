@@ -11,10 +11,11 @@ import sqlalchemy as sa
 
 from voc.contacts.alert_text import district_name
 from voc.contacts.overview import current_month
+from voc.contacts.questions import opportunities
 from voc.contacts.trends import category_departments, category_district_counts, district_names, emerging_report
 from voc.contacts.triage import acted_issues, with_states
 from voc.contacts.watches import SavedWatch
-from voc.core.digest import Digest, DigestAction, DigestIssue
+from voc.core.digest import Digest, DigestAction, DigestIssue, DigestQuestion
 from voc.core.errors import VocError
 from voc.core.periods import month_label, month_range, month_shift
 from voc.store.triage import DISMISSED
@@ -22,6 +23,7 @@ from voc.store.triage import DISMISSED
 CHART_MONTHS = 24
 # An action's effect is followed in the digests for a year after the issue was acted on.
 ACTED_MONTHS = 12
+QUESTIONS_SHOWN = 5
 
 
 def period_month(
@@ -85,8 +87,23 @@ def build_digest(
             for row in acted.itertuples()
         ),
         dismissed=int((issues["state"] == DISMISSED).sum()),
+        questions=_questions(engine, watch, departments, month=month),
         link=_link(public_url, watch.categories, watch.districts, month, departments=watch.departments),
     )
+
+
+def _questions(
+    engine: sa.Engine, watch: SavedWatch, departments: dict[str, str], *, month: str
+) -> tuple[DigestQuestion, ...]:
+    """The information opportunities under the watch, at most QUESTIONS_SHOWN, costliest first."""
+    found = opportunities(engine, month=month)
+    codes = found["district_code"].map(lambda code: (code,) if code else ())
+    found = found[_under(watch, found["category"], codes, departments)].head(QUESTIONS_SHOWN)
+    return tuple(
+        DigestQuestion(row.sentence, row.action if isinstance(row.action, str) else None,
+                       row.effect if isinstance(row.effect, str) else None)
+        for row in found.itertuples()
+    )  # fmt: skip
 
 
 def _under(watch: SavedWatch, categories: pd.Series, districts: pd.Series, departments: dict[str, str]) -> pd.Series:

@@ -28,6 +28,15 @@ class DigestAction:
 
 
 @dataclass(frozen=True)
+class DigestQuestion:
+    """Questions a published answer could save: what they cost, and the latest information action's effect."""
+
+    sentence: str
+    action: str | None
+    effect: str | None
+
+
+@dataclass(frozen=True)
 class Digest:
     """One e-mail: a watch's emerging issues and actions of a period.
 
@@ -43,4 +52,5 @@ class Digest:
     issues: tuple[DigestIssue, ...]
     acted: tuple[DigestAction, ...]
     dismissed: int  # issues under the filter an analyst dismissed: counted, not shown
+    questions: tuple[DigestQuestion, ...]
     link: str | None

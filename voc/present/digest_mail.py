@@ -43,6 +43,19 @@ def digest_html(digest: Digest, images: Mapping[str, str]) -> str:
         )
         or "<p>No issue under this watch was acted on in the last 12 months.</p>"
     )
+    questions = (
+        "".join(
+            f"<div style='margin:0 0 12px'><p style='margin:0'>{escape(item.sentence)}</p>"
+            + (
+                f"<p style='margin:4px 0'><b>{escape(item.action)}:</b> {escape(item.effect or '')}</p>"
+                if item.action
+                else ""
+            )
+            + "</div>"
+            for item in digest.questions
+        )
+        or "<p>No topic's questions rose or stayed high.</p>"
+    )
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>{escape(digest.subject)}</title></head>"
@@ -52,6 +65,7 @@ def digest_html(digest: Digest, images: Mapping[str, str]) -> str:
         "its own seasonal history predicts.</p>"
         f"<h2 style='font-size:19px'>What is emerging</h2>{issues}"
         f"<h2 style='font-size:19px'>What was acted on, and its effect so far</h2>{acted}"
+        f"<h2 style='font-size:19px'>Questions a published answer could save</h2>{questions}"
         f"{_link_html(digest.link, 'Open this view in voc')}</body></html>"
     )
 
@@ -88,6 +102,10 @@ def digest_text(digest: Digest) -> str:
     lines += [f"{item.sentence}\n  Action: {item.action}\n  Effect so far: {item.effect}" for item in digest.acted]
     if not digest.acted:
         lines.append("No issue under this watch was acted on in the last 12 months.")
+    lines += ["", "QUESTIONS A PUBLISHED ANSWER COULD SAVE"]
+    lines += [item.sentence + (f"\n  {item.action}: {item.effect}" if item.action else "") for item in digest.questions]
+    if not digest.questions:
+        lines.append("No topic's questions rose or stayed high.")
     if digest.link:
         lines += ["", f"Open this view in voc: {digest.link}"]
     return "\n".join(lines) + "\n"
