@@ -86,6 +86,7 @@ def demo_voc(monkeypatch: pytest.MonkeyPatch, demo_copy: str):
 def _grouped(demo_voc) -> dict[str, dict]:
     code, out, _ = demo_voc("alerts", "--month", MONTH, "--json")
     assert code == 0
+    assert "NaN" not in out.split('"grouped_issues"')[1]  # strict JSON: a state not set is null
     return {issue["issue_id"]: issue for issue in json.loads(out)["grouped_issues"]}
 
 
@@ -96,6 +97,7 @@ def test_alerts_ack_takes_an_issue_from_new_to_acted_with_its_action_and_effect(
         "Illegal dumping", "Streetlight out", "Flooding / standing water",
     }  # fmt: skip
     assert {issue["state"] for issue in issues.values()} == {"new"}
+    assert {(issue["action_id"], issue["effect"], issue["set_at"]) for issue in issues.values()} == {(None, None, None)}
     dumping = next(i for i, issue in issues.items() if issue["category"] == "Illegal dumping")
     assert demo_voc("alerts", "ack", dumping, "--state", "seen", "--month", MONTH)[0] == 0
     assert _grouped(demo_voc)[dumping]["state"] == "seen"

@@ -25,8 +25,10 @@ def with_states(engine: sa.Engine, issues: pd.DataFrame, *, last_month: str) -> 
     states = _described(engine, issue_states(engine), last_month=last_month)
     merged = issues.merge(states[["issue_id", *TRIAGE_COLUMNS]], on="issue_id", how="left")
     merged["state"] = merged["state"].fillna(NEW)
-    blank = ["action", "effect", "reason", "set_by"]
+    # None, not NaN, where no state was set: `voc alerts --json` must print valid JSON (null).
+    blank = ["action", "effect", "reason", "set_by", "set_at"]
     merged[blank] = merged[blank].astype(object).where(merged[blank].notna(), None)
+    merged["action_id"] = [None if pd.isna(value) else int(value) for value in merged["action_id"]]
     return merged
 
 
