@@ -1,6 +1,6 @@
 """What the proactive features cost on the demo county, against the emerging-issue detection they build on.
 
-Printed, each the median of --repeat runs and its ratio to the baseline measured in the same run
+Printed, each the median of --repeat runs after one to warm up, and its ratio to the baseline measured in the same run
 (`emerging_report`: what `voc alerts` computes): the issues with their triage states, a district
 watch's digest and the county-wide one (built), the county-wide e-mail (three inline charts
 rendered), and the information opportunities. Also the machine's load (`uptime`).
@@ -10,15 +10,15 @@ Run: uv run python bench/digest_bench.py [--store URL] [--repeat N]
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scale_bench import warm  # noqa: E402  (bench/ is the script's own directory on sys.path)
 
 from voc.contacts.digest import build_digest  # noqa: E402
 from voc.contacts.questions import opportunities  # noqa: E402
@@ -30,15 +30,6 @@ from voc.present.digest_mail import digest_message  # noqa: E402
 from voc.store.engine import open_store  # noqa: E402
 
 MONTH = "2026-10"
-
-
-def timed(work: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -77,7 +68,7 @@ def main() -> None:
     print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
     baseline = None
     for name, work in steps.items():
-        seconds = timed(work, options.repeat)
+        seconds = warm(work, options.repeat)
         baseline = baseline or seconds
         print(f"{name:<45} {seconds:6.2f} s  x{seconds / baseline:.2f}")
     print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
