@@ -54,6 +54,8 @@ def test_an_analyst_acts_on_an_issue_and_sees_the_effect_beside_it(
     assert (state["issue_id"], state["state"], state["action_id"]) == (DUMPING, "acted", action["id"])
     assert (action["category"], action["district_code"]) == ("Illegal dumping", "5")
     assert len(app.warning) == 2  # the two issues still new
+    history = only_table(app, "set_by")
+    assert history[["issue_id", "state", "action_id", "set_by"]].values.tolist() == [[DUMPING, "acted", 1, "admin"]]
 
 
 def test_a_viewer_sees_the_states_but_cannot_set_them(

@@ -31,7 +31,8 @@ def test_the_newest_state_is_the_issues_and_every_change_is_kept_and_audited(eng
     assert states.loc[ISSUE.issue_id, ["state", "action_id", "set_by"]].tolist() == ["acted", action, "bo"]
     assert states.loc[ISSUE.issue_id, "district_codes"] == ["3"]
     assert states.loc[other.issue_id, ["state", "reason"]].tolist() == ["dismissed", "a festival"]
-    assert state_history(engine, ISSUE.issue_id)["state"].tolist() == ["seen", "acted"]
+    assert state_history(engine, [ISSUE.issue_id])["state"].tolist() == ["acted", "seen"]
+    assert len(state_history(engine, [ISSUE.issue_id, other.issue_id])) == 3
     with engine.connect() as connection:
         audit = connection.execute(sa.select(AuditEntry.action, AuditEntry.detail).order_by(AuditEntry.id)).all()
     assert audit[-3:] == [

@@ -41,6 +41,7 @@ from voc.priorities.scenarios import load_scenarios
 from voc.store.cells import cell_resolution
 from voc.store.districts import load_districts
 from voc.store.feeds import list_feeds
+from voc.store.triage import state_history
 from voc.store.uploads import list_uploads, sha256_of
 from voc.survey.complaints import complaints_beside as complaints_beside_in
 from voc.survey.store import current_results, load_benchmarks, load_links, load_questions
@@ -188,6 +189,12 @@ def emerging(engine: sa.Engine, month: str) -> pd.DataFrame:
 def information_opportunities(engine: sa.Engine, month: str) -> pd.DataFrame:
     """Return the questions worth a published answer in `month`, with any information action's effect."""
     return opportunities(engine, month=month)
+
+
+@by_data_version()
+def issue_history(engine: sa.Engine, issue_ids: tuple[str, ...]) -> pd.DataFrame:
+    """Return every state the given issues were given, newest first."""
+    return state_history(engine, issue_ids)
 
 
 @by_data_version()

@@ -67,7 +67,17 @@ def triage_form(issues: pd.DataFrame, *, month: str, page: str) -> None:
     """Offer to mark an issue seen, acted on (an action of the log, or a new one) or dismissed with a reason."""
     if issues.empty:
         return
-    with st.expander("Set an issue's state"), st.form(f"{page}_triage", clear_on_submit=True):
+    with st.expander("Set an issue's state"):
+        _state_form(issues, month=month, page=page)
+        history = loaders.issue_history(tuple(issues["issue_id"]))
+        if len(history):
+            st.caption("Every change of these issues' states, newest first")
+            columns_shown = ["issue_id", "state", "action_id", "reason", "set_by", "set_at"]
+            show.table(history[columns_shown], name=f"issue-states-{month}", key=f"{page}_triage_history")
+
+
+def _state_form(issues: pd.DataFrame, *, month: str, page: str) -> None:
+    with st.form(f"{page}_triage", clear_on_submit=True):
         labels = dict(zip(issues["issue_id"], issues["category"] + " (" + issues["state"] + ")", strict=True))
         issue_id = st.selectbox("Issue", list(labels), format_func=labels.get, key=f"{page}_triage_issue")
         state = st.radio("State", SETTABLE, horizontal=True, key=f"{page}_triage_state")

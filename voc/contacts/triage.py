@@ -28,7 +28,8 @@ def with_states(engine: sa.Engine, issues: pd.DataFrame, *, last_month: str) -> 
     # None, not NaN, where no state was set: `voc alerts --json` must print valid JSON (null).
     blank = ["action", "effect", "reason", "set_by", "set_at"]
     merged[blank] = merged[blank].astype(object).where(merged[blank].notna(), None)
-    merged["action_id"] = [None if pd.isna(value) else int(value) for value in merged["action_id"]]
+    ids = [None if pd.isna(value) else int(value) for value in merged["action_id"]]
+    merged["action_id"] = pd.Series(ids, index=merged.index, dtype=object)
     return merged
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -84,7 +85,7 @@ def issue_states(engine: sa.Engine | sa.Connection) -> pd.DataFrame:
     return read_frame(engine, query.order_by(TRIAGE.c.id.desc()))
 
 
-def state_history(engine: sa.Engine, issue_id: str) -> pd.DataFrame:
-    """Return every state an issue was given, oldest first (columns STATE_COLUMNS)."""
-    query = sa.select(*(TRIAGE.c[name] for name in STATE_COLUMNS)).where(TRIAGE.c.issue_id == issue_id)
-    return read_frame(engine, query.order_by(TRIAGE.c.id))
+def state_history(engine: sa.Engine, issue_ids: Sequence[str]) -> pd.DataFrame:
+    """Return every state the given issues were given, newest first (columns STATE_COLUMNS)."""
+    query = sa.select(*(TRIAGE.c[name] for name in STATE_COLUMNS)).where(TRIAGE.c.issue_id.in_(list(issue_ids)))
+    return read_frame(engine, query.order_by(TRIAGE.c.id.desc()))
