@@ -94,3 +94,35 @@ def test_presentation_view_shows_one_idea_per_screen(monkeypatch: pytest.MonkeyP
     app.button(key="priorities_leave").click().run()
     assert not app.exception
     assert "present" not in app.query_params
+
+
+def test_a_budget_funds_the_best_set_live_and_a_scenario_keeps_it(
+    monkeypatch: pytest.MonkeyPatch, demo_copy: str
+) -> None:
+    app = _priorities(monkeypatch, demo_copy)
+    assert "funding" not in _table(app, "best_rank").columns  # no budget, no line
+    app.number_input(key="priorities_budget").set_value(20_000_000).run()
+    assert not app.exception
+    table = _table(app, "best_rank")
+    funded = table[table["funding"].str.startswith("Funded")]
+    assert 0 < funded["estimated_cost"].sum() <= 20_000_000
+    assert any(t.value.startswith("A budget of $20,000,000 funds ") for t in app.text)
+
+    app.multiselect(key="priorities_mandated").set_value(["CIP-026"]).run()
+    app.multiselect(key="priorities_excluded").set_value([funded["source_id"].iloc[0]]).run()
+    table = _table(app, "best_rank").set_index("source_id")
+    assert table.loc["CIP-026", "funding"] == "Funded (mandated)"
+    assert table.loc[funded["source_id"].iloc[0], "funding"] == "Excluded"
+
+    app.text_input(key="priorities_scenario_name").input("Wall").run()
+    app.button(key="priorities_scenario_save").click().run()
+    app.number_input(key="priorities_budget").set_value(None).run()
+    app.multiselect(key="priorities_mandated").set_value([]).run()
+    app.selectbox(key="priorities_scenario").set_value("Wall").run()
+    app.button(key="priorities_scenario_load").click().run()
+    assert not app.exception
+    assert app.number_input(key="priorities_budget").value == 20_000_000
+    assert app.multiselect(key="priorities_mandated").value == ["CIP-026"]
+
+    app.number_input(key="priorities_budget").set_value(1_000).run()
+    assert app.error[0].value.startswith("The mandated candidates alone cost $18,892,000")

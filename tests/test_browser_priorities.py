@@ -41,3 +41,17 @@ def test_priorities_page_shows_sliders_chart_and_table(demo_store_url: str) -> N
         assert "Customer demand" in main and "How one candidate's score is built" in main
         assert page.locator('[data-testid="stException"]').count() == 0
         screenshot(page, "priorities")
+
+
+def test_a_budget_draws_the_funding_line(demo_store_url: str) -> None:
+    with running_app(demo_store_url) as url, chromium_page(height=4200) as page:
+        # A bound multiselect keeps its options' labels in the URL.
+        mandated = "Widen+SR-52+from+Hays+Rd+to+Starkey+Blvd+%28CIP-026%29"
+        open_page(page, f"{url}/priorities?priorities_budget=25000000&priorities_mandated={mandated}")
+        page.wait_for_selector("h3:has-text('The funding line')")
+        page.wait_for_function(CHART.replace(">= 1", ">= 2"))
+        main = page.inner_text('[data-testid="stMain"]')
+        assert "A budget of $25,000,000 funds " in main and ", 1 of them mandated." in main
+        assert "At $22,500,000 (-10%)" in main and "At $27,500,000 (+10%)" in main
+        assert page.locator('[data-testid="stException"]').count() == 0
+        screenshot(page, "priorities-funding")

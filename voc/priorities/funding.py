@@ -205,3 +205,35 @@ def funding_record(line: FundingLine, moves: Sequence[BudgetMove]) -> dict:
         "moves": [{"budget": m.budget, "entering": list(m.entering), "leaving": list(m.leaving),
                    "refusal": m.refusal} for m in moves],
     }  # fmt: skip
+
+
+FUNDED, MANDATED, NOT_FUNDED, EXCLUDED, NO_COST = "Funded", "Funded (mandated)", "Not funded", "Excluded", "No cost"
+
+
+def funding_status(table: pd.DataFrame, line: FundingLine) -> pd.Series:
+    """Return each candidate's place against the line, in the table's order (FUNDED, MANDATED, ... NO_COST)."""
+    ids = table["source_id"].astype(str)
+    status = np.select(
+        [ids.isin(line.rules.mandated), line.funded.to_numpy(), ids.isin(line.rules.excluded),
+         table["estimated_cost"].isna()],
+        [MANDATED, FUNDED, EXCLUDED, NO_COST], NOT_FUNDED,
+    )  # fmt: skip
+    return pd.Series(status, index=table.index, name="funding")
+
+
+def funding_steps(table: pd.DataFrame, line: FundingLine, *, unfunded: int = 10) -> pd.DataFrame:
+    """Return the funding line as cost steps: the funded in rank order, then the first `unfunded` left out.
+
+    Columns label ("rank. name"), rank, status, cost, start and end (the cumulative cost before and
+    after it, dollars). Funded steps end within the budget; the rest start beyond what was spent.
+    Excluded candidates and those without a cost are left out: no budget could fund them.
+    """
+    status = funding_status(table, line)
+    funded = table[status.isin([FUNDED, MANDATED])]
+    rest = table[status == NOT_FUNDED].head(unfunded)
+    steps = pd.concat([funded, rest])
+    cost = steps["estimated_cost"].astype(float)
+    return pd.DataFrame({
+        "label": steps["rank"].astype(str) + ". " + steps["name"].astype(str), "rank": steps["rank"],
+        "status": status.loc[steps.index], "cost": cost, "start": cost.cumsum() - cost, "end": cost.cumsum(),
+    }).reset_index(drop=True)  # fmt: skip
