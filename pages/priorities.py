@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from voc.app import columns, frame, funding, loaders, show, widgets
+from voc.app import columns, committee, frame, funding, loaders, show, widgets
 from voc.core.errors import VocError
 from voc.present import charts
 from voc.present.screens import SCREENS, priorities_screen
@@ -100,3 +100,5 @@ with results:
         mime=show.XLSX, key="priorities_workbook",
     )  # fmt: skip
     right.link_button("Open the presentation view", frame.presentation_link(), key="priorities_present")
+    with st.expander("Committee weights: pairwise judgements per member (AHP)"):
+        committee.committee_section("priorities", basis.criteria)
