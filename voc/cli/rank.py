@@ -83,3 +83,31 @@ def rank(
             click.echo(describe_move(move))
     if xlsx_path:
         click.echo(f"Wrote {xlsx_path}.")
+
+
+@click.command(cls=ContractCommand)
+@click.option("--scenario", required=True, help="The saved scenario: its weights, budget, mandated and excluded.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The file to write: .html or .pdf.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: the file written and the funded candidates.")
+def pack(scenario: str, out_path: str, as_json: bool) -> None:
+    """Write the budget meeting's pack: the ranking with its funding line, each funded project's evidence,
+    the weights and their stability, and where the data came from."""
+    from datetime import datetime
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from voc.present.pack import pack_writer
+    from voc.priorities.pack import stored_meeting_pack
+
+    path = Path(out_path)
+    write = pack_writer(path.suffix)
+    engine, settings = open_engine(), load_settings()
+    now = datetime.now(ZoneInfo(settings.timezone))
+    meeting = stored_meeting_pack(engine, scenario=scenario, today=now.date(), timezone=settings.timezone, made_at=now)
+    path.write_bytes(write(meeting))
+    funded = [fact[1] for project in meeting.projects for fact in project.facts if fact[0] == "Id"]
+    if as_json:
+        print_json({"out": str(path), "funded": funded, "bytes": path.stat().st_size})
+        return
+    click.echo(f"Wrote {path}: {len(funded)} funded projects. {meeting.funding[0]}")
