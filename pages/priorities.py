@@ -84,6 +84,7 @@ with summary:
     st.caption(solid)
     if line:
         funding.funding_panel(table, line, key="priorities_funding")
+        funding.pack_buttons(basis, view, line, key="priorities_pack")
     show.table(
         table[list(ranking_columns)], name="priorities-ranking", key="priorities_table", column_config=ranking_columns,
     )  # fmt: skip

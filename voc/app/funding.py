@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from functools import partial
+from zoneinfo import ZoneInfo
+
 import pandas as pd
 import streamlit as st
 
-from voc.app import columns, show
+from voc.app import columns, loaders, show
+from voc.core.config import load_settings
 from voc.core.errors import VocError
 from voc.present import charts
+from voc.present.pack import pack_writer
 from voc.priorities.funding import (
     FundingLine,
     FundingRules,
@@ -18,6 +24,9 @@ from voc.priorities.funding import (
     funding_steps,
     funding_summary,
 )
+from voc.priorities.pack import meeting_pack
+from voc.priorities.ranking import RankingBasis
+from voc.priorities.view import RankView
 
 BUDGET_STEP = 100_000
 
@@ -83,3 +92,20 @@ def with_funding(table: pd.DataFrame, line: FundingLine | None) -> tuple[pd.Data
     config = {"rank": shown.pop("rank"), "name": shown.pop("name"), "funding": "Funding",
               "total": columns.RANKING["total"], **shown}  # fmt: skip
     return table.assign(funding=funding_status(table, line)), config
+
+
+def pack_buttons(basis: RankingBasis, view: RankView, line: FundingLine, *, key: str) -> None:
+    """Offer the meeting pack of the ranking and funding line on the page, as PDF and HTML, made when clicked."""
+    timezone = load_settings().timezone
+
+    def made(suffix: str) -> bytes:
+        meeting = meeting_pack(basis, view, line, scenario="as set on the Priorities page",
+                               provenance=loaders.provenance(), made_at=datetime.now(ZoneInfo(timezone)))  # fmt: skip
+        return pack_writer(suffix)(meeting)
+
+    left, right = st.columns(2)
+    for slot, suffix, mime in ((left, ".pdf", "application/pdf"), (right, ".html", "text/html")):
+        show.deferred_download(
+            slot, f"Download the meeting pack ({suffix[1:].upper()})", partial(made, suffix),
+            file_name=f"meeting-pack{suffix}", mime=mime, key=f"{key}_{suffix[1:]}", icon=":material/description:",
+        )  # fmt: skip

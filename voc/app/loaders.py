@@ -39,7 +39,7 @@ from voc.priorities.scenarios import load_funding, load_scenarios
 from voc.store.cells import cell_resolution
 from voc.store.districts import load_districts
 from voc.store.feeds import list_feeds
-from voc.store.uploads import list_uploads, sha256_of
+from voc.store.uploads import list_uploads, sha256_of, upload_provenance
 from voc.survey.complaints import complaints_beside as complaints_beside_in
 from voc.survey.store import current_results, load_benchmarks, load_links, load_questions
 
@@ -290,3 +290,9 @@ def scenarios(engine: sa.Engine) -> dict[str, dict[str, float]]:
 def scenario_funding(engine: sa.Engine) -> dict[str, FundingRules]:
     """Return the funding rules saved with scenarios, by scenario name."""
     return load_funding(engine)
+
+
+@by_data_version()
+def provenance(engine: sa.Engine) -> pd.DataFrame:
+    """Return the committed uploads with the months of contacts each holds (for the meeting pack)."""
+    return upload_provenance(engine)

@@ -20,7 +20,7 @@ from voc.present import charts
 from voc.present.export import chart_png
 
 TEMPLATE = Path(__file__).with_name("pack.html.j2")
-PDF_CHART_WIDTH = 900
+PDF_CHART_WIDTH = 600
 CHART_TYPE = 13  # the charts' label size: a page is read at arm's length, not across a room
 
 
