@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from voc.app import columns, frame, loaders, show, widgets
+from voc.app import columns, committee, frame, funding, loaders, show, widgets
 from voc.core.errors import VocError
 from voc.present import charts
 from voc.present.screens import SCREENS, priorities_screen
@@ -38,13 +38,16 @@ with controls:
     filters = widgets.candidate_filters("priorities", ranking.filter_choices(basis.inputs))
     st.markdown("**Weights**: each counts by its share of their sum; the ranking follows at once.")
     weights = widgets.weight_sliders("priorities", basis.criteria)
-    widgets.scenario_controls("priorities", basis.criteria, weights)
+    st.markdown("**Funding**: the best set within the budget; mandated candidates in, excluded ones out.")
+    rules = funding.funding_controls("priorities", basis.inputs)
+    widgets.scenario_controls("priorities", basis.criteria, weights, rules)
 try:
     view = rank_view(basis, filters, weights)
 except VocError as reason:
     results.info(str(reason))
     st.stop()
-table = view.table
+line = funding.funded_line(view.table, rules)
+table, ranking_columns = funding.with_funding(view.table, line)
 colours = charts.criterion_colours([c.label for c in basis.criteria])
 names = dict(zip(table["source_id"], table["name"], strict=True))
 summary = results.container()  # the ranking goes above the one candidate picked below
@@ -79,9 +82,11 @@ with summary:
         key="priorities_chart", title="The fifteen strongest candidates",
     )  # fmt: skip
     st.caption(solid)
+    if line:
+        funding.funding_panel(table, line, key="priorities_funding")
+        funding.pack_buttons(basis, view, line, key="priorities_pack")
     show.table(
-        table[list(columns.RANKING)],
-        name="priorities-ranking", key="priorities_table", column_config=columns.RANKING,
+        table[list(ranking_columns)], name="priorities-ranking", key="priorities_table", column_config=ranking_columns,
     )  # fmt: skip
 with results:
     show.table(
@@ -96,3 +101,5 @@ with results:
         mime=show.XLSX, key="priorities_workbook",
     )  # fmt: skip
     right.link_button("Open the presentation view", frame.presentation_link(), key="priorities_present")
+    with st.expander("Committee weights: pairwise judgements per member (AHP)"):
+        committee.committee_section("priorities", basis.criteria)

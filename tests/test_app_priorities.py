@@ -94,3 +94,71 @@ def test_presentation_view_shows_one_idea_per_screen(monkeypatch: pytest.MonkeyP
     app.button(key="priorities_leave").click().run()
     assert not app.exception
     assert "present" not in app.query_params
+
+
+def test_a_budget_funds_the_best_set_live_and_a_scenario_keeps_it(
+    monkeypatch: pytest.MonkeyPatch, demo_copy: str
+) -> None:
+    app = _priorities(monkeypatch, demo_copy)
+    assert "funding" not in _table(app, "best_rank").columns  # no budget, no line
+    app.number_input(key="priorities_budget").set_value(20_000_000).run()
+    assert not app.exception
+    table = _table(app, "best_rank")
+    funded = table[table["funding"].str.startswith("Funded")]
+    assert 0 < funded["estimated_cost"].sum() <= 20_000_000
+    assert any(t.value.startswith("A budget of $20,000,000 funds ") for t in app.text)
+
+    app.multiselect(key="priorities_mandated").set_value(["CIP-026"]).run()
+    app.multiselect(key="priorities_excluded").set_value([funded["source_id"].iloc[0]]).run()
+    table = _table(app, "best_rank").set_index("source_id")
+    assert table.loc["CIP-026", "funding"] == "Funded (mandated)"
+    assert table.loc[funded["source_id"].iloc[0], "funding"] == "Excluded"
+
+    app.text_input(key="priorities_scenario_name").input("Wall").run()
+    app.button(key="priorities_scenario_save").click().run()
+    app.number_input(key="priorities_budget").set_value(None).run()
+    app.multiselect(key="priorities_mandated").set_value([]).run()
+    app.selectbox(key="priorities_scenario").set_value("Wall").run()
+    app.button(key="priorities_scenario_load").click().run()
+    assert not app.exception
+    assert app.number_input(key="priorities_budget").value == 20_000_000
+    assert app.multiselect(key="priorities_mandated").value == ["CIP-026"]
+
+    app.number_input(key="priorities_budget").set_value(1_000).run()
+    assert app.error[0].value.startswith("The mandated candidates alone cost $18,892,000")
+
+
+def test_members_pairwise_weights_save_and_combine_into_the_committees(
+    monkeypatch: pytest.MonkeyPatch, demo_copy: str
+) -> None:
+    app = _priorities(monkeypatch, demo_copy)
+    weights = _table(app, "weight")
+    assert weights["weight"].sum() == 100 and weights["weight"].max() - weights["weight"].min() == 1  # all equal
+    # Demand 9 times as important as every other criterion: the first 8 pairs of 36 (demand is first).
+    app.session_state["priorities_ahp_judgements"] = {
+        "edited_rows": {row: {"judgement": "9"} for row in range(8)}, "added_rows": [], "deleted_rows": []
+    }  # fmt: skip
+    app.run()
+    assert not app.exception
+    weights = _table(app, "weight").set_index("criterion")["weight"]
+    assert weights["Customer demand"] == 53 and weights.sum() == 100  # 9/17 of the total
+    assert any(c.value.startswith("Consistency ratio 0.000") for c in app.caption)
+    app.text_input(key="priorities_ahp_member").input("Ana").run()
+    app.button(key="priorities_ahp_save").click().run()
+    assert app.success[0].value == "Saved “Ana”."
+
+    app.session_state["priorities_ahp_judgements"] = {
+        "edited_rows": {0: {"judgement": "1/9"}, 1: {"judgement": "9"}, 8: {"judgement": "9"}},
+        "added_rows": [], "deleted_rows": [],
+    }  # fmt: skip
+    app.run()
+    assert any(w.value.startswith("Consistency ratio") and "contradict" in w.value for w in app.warning)
+    app.multiselect(key="priorities_ahp_members").set_value(["Ana"]).run()
+    app.text_input(key="priorities_ahp_committee").input("Committee").run()
+    app.button(key="priorities_ahp_combine").click().run()
+    assert not app.exception
+    assert app.success[0].value == "Saved “Committee” from 1 member."
+    app.run()  # the list of scenarios is drawn above the button that saved one
+    app.selectbox(key="priorities_scenario").set_value("Committee").run()
+    app.button(key="priorities_scenario_load").click().run()
+    assert app.slider(key="priorities_w_demand").value == 53

@@ -36,13 +36,14 @@ from voc.core.fields import Measure
 from voc.ingest.pipeline import ImportOptions, Preview, preview, rejected_rows
 from voc.ingest.request_types import categories_in_use, type_table, unmapped_types
 from voc.ingest.taxonomy import type_suggestions
+from voc.priorities.funding import FundingRules
 from voc.priorities.ranking import RankingBasis, ranking_basis
-from voc.priorities.scenarios import load_scenarios
+from voc.priorities.scenarios import load_funding, load_scenarios
 from voc.store.cells import cell_resolution
 from voc.store.districts import load_districts
 from voc.store.feeds import list_feeds
 from voc.store.triage import state_history
-from voc.store.uploads import list_uploads, sha256_of
+from voc.store.uploads import list_uploads, sha256_of, upload_provenance
 from voc.survey.complaints import complaints_beside as complaints_beside_in
 from voc.survey.store import current_results, load_benchmarks, load_links, load_questions
 
@@ -305,3 +306,15 @@ def priorities_basis(radius_m: float) -> RankingBasis:
 def scenarios(engine: sa.Engine) -> dict[str, dict[str, float]]:
     """Return the saved weight scenarios by name."""
     return load_scenarios(engine)
+
+
+@by_data_version()
+def scenario_funding(engine: sa.Engine) -> dict[str, FundingRules]:
+    """Return the funding rules saved with scenarios, by scenario name."""
+    return load_funding(engine)
+
+
+@by_data_version()
+def provenance(engine: sa.Engine) -> pd.DataFrame:
+    """Return the committed uploads with the months of contacts each holds (for the meeting pack)."""
+    return upload_provenance(engine)

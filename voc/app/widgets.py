@@ -18,6 +18,7 @@ from voc.core.access import Role, allows
 from voc.core.fields import markdown_literal
 from voc.core.periods import month_label
 from voc.ingest.pipeline import NOT_MAPPED, Preview, mapping_rows, overrides_from_rows
+from voc.priorities.funding import FundingRules
 from voc.priorities.ranking import CandidateFilters, Criterion
 from voc.priorities.scenarios import save_scenario
 from voc.store.uploads import sha256_of
@@ -145,13 +146,19 @@ def weight_sliders(page: str, criteria: tuple[Criterion, ...]) -> dict[str, floa
     return {key: float(value) for key, value in weights.items()}
 
 
-def _load_scenario(page: str, weights: dict[str, float]) -> None:
+def _load_scenario(page: str, weights: dict[str, float], funding: FundingRules | None) -> None:
     for key, value in weights.items():
         st.session_state[f"{page}_w_{key}"] = int(value)
+    if funding is not None:
+        st.session_state[f"{page}_budget"] = int(funding.budget)
+        st.session_state[f"{page}_mandated"] = list(funding.mandated)
+        st.session_state[f"{page}_excluded"] = list(funding.excluded)
 
 
-def scenario_controls(page: str, criteria: tuple[Criterion, ...], weights: dict[str, float]) -> None:
-    """Offer saved weight scenarios to load, and a name to save the current weights under."""
+def scenario_controls(
+    page: str, criteria: tuple[Criterion, ...], weights: dict[str, float], funding: FundingRules | None
+) -> None:
+    """Offer saved scenarios to load, and a name to save the current weights and funding rules under."""
     saved = loaders.scenarios()
     keys = {c.key for c in criteria}
     load, save = st.columns(2)
@@ -159,7 +166,8 @@ def scenario_controls(page: str, criteria: tuple[Criterion, ...], weights: dict[
                             placeholder="Choose one to load")  # fmt: skip
     load.button(
         "Load these weights", key=f"{page}_scenario_load", disabled=chosen is None, on_click=_load_scenario,
-        args=(page, {k: v for k, v in saved.get(chosen or "", {}).items() if k in keys}),
+        args=(page, {k: v for k, v in saved.get(chosen or "", {}).items() if k in keys},
+              loaders.scenario_funding().get(chosen or "")),
     )  # fmt: skip
     if not allows(role(), Role.ANALYST):
         save.caption("Analysts save named scenarios; share these weights by copying the page's address.")
@@ -167,7 +175,7 @@ def scenario_controls(page: str, criteria: tuple[Criterion, ...], weights: dict[
     name = save.text_input("Save the weights above as", key=f"{page}_scenario_name", max_chars=100)
     if save.button("Save scenario", key=f"{page}_scenario_save", disabled=not name.strip()):
         with save:
-            act(save_scenario, name, weights, done=f"Saved “{name.strip()}”.")
+            act(save_scenario, name, weights, funding=funding, done=f"Saved “{name.strip()}”.")
 
 
 def action_form(choices: dict[str, list[str]]) -> None:

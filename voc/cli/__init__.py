@@ -14,7 +14,7 @@ from voc.cli.findings import alerts, survey
 from voc.cli.history import action, undo, uploads
 from voc.cli.imports import import_group
 from voc.cli.pull import pull
-from voc.cli.rank import rank
+from voc.cli.rank import pack, rank
 from voc.cli.server import db, demo, serve
 from voc.cli.themes import themes
 from voc.cli.types import types
@@ -38,6 +38,7 @@ for command in (
     types,
     survey,
     rank,
+    pack,
     action,
     alerts,
     themes,

@@ -376,3 +376,38 @@ def rank_range_chart(frame: pd.DataFrame, *, size: int = LABEL_SIZE) -> alt.Laye
     )
     height = max(160, len(order) * (size * 2 + 8))
     return projector(alt.layer(span, dots).properties(height=height), size=size, label_limit=560)
+
+
+FUNDING_COLOURS = {"Funded": HIGHLIGHT, "Funded (mandated)": "#000000", "Not funded": "#BBBBBB"}
+
+
+def funding_line(steps: pd.DataFrame, *, budget: float, size: int = LABEL_SIZE) -> alt.LayerChart:
+    """Each candidate's cost as a step after the one before it, and the budget as a vertical line.
+
+    Expects columns label, rank, status, cost, start, end (voc.priorities.funding.funding_steps),
+    funded first: they lie left of the line, the candidates left out beyond it.
+    """
+    order = steps["label"].tolist()
+    millions = steps.assign(start=steps["start"] / 1e6, end=steps["end"] / 1e6, cost=steps["cost"] / 1e6)
+    bars = (
+        alt.Chart(millions)
+        .mark_bar(height=size * 1.4)
+        .encode(
+            y=alt.Y("label:N", sort=order, title=None),
+            x=alt.X("start:Q", title="Cumulative cost ($ millions)"),
+            x2="end:Q",
+            color=alt.Color("status:N", scale=_colour_scale(FUNDING_COLOURS),
+                            legend=alt.Legend(title=None, orient="bottom", symbolSize=size * 12)),
+            tooltip=[alt.Tooltip("label:N", title="Candidate"), alt.Tooltip("status:N", title="Funding"),
+                     alt.Tooltip("cost:Q", title="Cost ($M)", format=",.2f")],
+        )
+    )  # fmt: skip
+    line = pd.DataFrame({"budget": [budget / 1e6], "text": [f"Budget ${budget / 1e6:,.1f}M"]})
+    rule = alt.Chart(line).mark_rule(color="#D55E00", strokeWidth=3, strokeDash=[8, 4]).encode(x="budget:Q")
+    text = (
+        alt.Chart(line)
+        .mark_text(align="left", baseline="top", dx=6, dy=4, fontSize=size, fontWeight="bold", color="#D55E00")
+        .encode(x="budget:Q", y=alt.value(0), text="text:N")
+    )
+    height = max(160, len(order) * (size * 2 + 8))
+    return projector(alt.layer(bars, rule, text).properties(height=height), size=size, label_limit=560)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from voc.contacts.overview import current_month
 from voc.core.errors import NotFound, VocError
 from voc.priorities.evidence import DEFAULT_RADIUS_M
+from voc.priorities.funding import FundingRules
 from voc.priorities.ranking import (
     CandidateFilters,
     Ranking,
@@ -23,7 +24,7 @@ from voc.priorities.ranking import (
     ranking_basis,
     resolve_weights,
 )
-from voc.priorities.scenarios import load_scenarios
+from voc.priorities.scenarios import load_funding, load_scenarios
 from voc.priorities.stability import removal_effects
 
 
@@ -79,3 +80,26 @@ def stored_rank_view(
             raise NotFound(f"No saved scenario {scenario!r}; saved: {', '.join(saved) or 'none'}.")
         start = saved[scenario]
     return basis, rank_view(basis, filters, {**start, **(weights or {})})
+
+
+def stored_funding_rules(
+    engine: sa.Engine,
+    *,
+    scenario: str | None,
+    budget: float | None = None,
+    mandated: tuple[str, ...] = (),
+    excluded: tuple[str, ...] = (),
+) -> FundingRules | None:
+    """Return the funding rules of a ranking: those saved with `scenario`, each part replaced when given.
+
+    None when neither a budget nor a scenario saved with one is given.
+    """
+    saved = load_funding(engine).get(scenario or "")
+    if budget is None and saved is None:
+        if mandated or excluded:
+            raise VocError("Mandated and excluded candidates need a budget: give one with --budget.")
+        return None
+    start = saved or FundingRules(0.0)
+    return FundingRules(
+        start.budget if budget is None else budget, mandated or start.mandated, excluded or start.excluded
+    )

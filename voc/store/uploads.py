@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from voc.core.access import Role, require
 from voc.store.engine import record_audit, write_transaction
 from voc.store.feeds import rewind_feed
-from voc.store.models import Upload, utc_now
+from voc.store.models import ServiceRequest, Upload, utc_now
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,3 +112,29 @@ def undo(engine: sa.Engine, upload_id: int, *, user: str, role: Role) -> UndoRes
             rewind_feed(connection, upload_id)
         record_audit(connection, user=user, action="undo", detail=f"upload {upload_id}")
     return result
+
+
+def upload_provenance(engine: sa.Engine) -> pd.DataFrame:
+    """Return the committed uploads, oldest first, with the months of the contacts each holds now.
+
+    Columns id, kind, file_name, uploaded_by, uploaded_at, rows_read, rejected, contacts, first_month,
+    last_month (the last three empty for an upload that holds no contacts: candidates, surveys).
+    """
+    from voc.store.query import read_frame
+
+    requests = ServiceRequest.__table__
+    held = (
+        sa.select(requests.c.upload_id, sa.func.count().label("contacts"),
+                  sa.func.min(requests.c.opened_month).label("first_month"),
+                  sa.func.max(requests.c.opened_month).label("last_month"))
+        .group_by(requests.c.upload_id)
+        .subquery()
+    )  # fmt: skip
+    query = (
+        sa.select(UPLOADS.c.id, UPLOADS.c.kind, UPLOADS.c.file_name, UPLOADS.c.uploaded_by, UPLOADS.c.uploaded_at,
+                  UPLOADS.c.rows_read, UPLOADS.c.rejected, held.c.contacts, held.c.first_month, held.c.last_month)
+        .outerjoin(held, held.c.upload_id == UPLOADS.c.id)
+        .where(UPLOADS.c.status == "committed")
+        .order_by(UPLOADS.c.id)
+    )  # fmt: skip
+    return read_frame(engine, query)

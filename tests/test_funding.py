@@ -1,0 +1,149 @@
+"""The funding line: the optimiser against brute force, mandated and excluded candidates, refusals."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from voc.cli import main
+from voc.core.access import Role
+from voc.core.errors import VocError
+from voc.priorities.funding import FundingRules, best_set, budget_moves, describe_move, funding_line
+from voc.priorities.scenarios import delete_scenario, load_funding, save_scenario
+from voc.priorities.view import stored_funding_rules
+
+
+def _brute_force(scores: np.ndarray, costs: np.ndarray, budget: float, forced: np.ndarray, barred: np.ndarray) -> float:
+    best = -np.inf
+    for choice in itertools.product((False, True), repeat=len(scores)):
+        taken = np.array(choice)
+        if (forced & ~taken).any() or (barred & taken).any() or (taken & np.isnan(costs)).any():
+            continue
+        if np.nan_to_num(costs)[taken].sum() <= budget:
+            best = max(best, scores[taken].sum())
+    return best
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_optimiser_finds_the_best_set_that_brute_force_finds(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(1, 11))
+    scores = np.round(rng.uniform(0, 100, size), 1)
+    costs = rng.integers(1, 50, size).astype(float) * 100_000  # whole dollars, as a county's list has them
+    costs[rng.random(size) < 0.1] = np.nan
+    forced = (rng.random(size) < 0.15) & ~np.isnan(costs)
+    barred = (rng.random(size) < 0.15) & ~forced
+    budget = float(rng.uniform(0.1, 0.8) * np.nansum(costs)) if np.nansum(costs) else 0.0
+    budget = max(budget, float(costs[forced].sum()))
+    taken = best_set(scores, costs, budget, forced=forced, barred=barred)
+    assert np.nan_to_num(costs)[taken].sum() <= budget
+    assert taken[forced].all() and not taken[barred].any() and not taken[np.isnan(costs)].any()
+    assert scores[taken].sum() == pytest.approx(_brute_force(scores, costs, budget, forced, barred))
+
+
+def test_a_budget_spent_to_the_dollar_is_within_it() -> None:
+    costs = np.array([3_000_001.0, 2_999_999.0, 4_000_000.0])
+    taken = best_set(np.array([10.0, 10.0, 15.0]), costs, 6_000_000, forced=np.zeros(3, bool), barred=np.zeros(3, bool))
+    assert taken.tolist() == [True, True, False]
+
+
+def _table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source_id": ["A", "B", "C", "D", "E"],
+            "name": ["Bridge", "Road", "Park", "Drain", "Library"],
+            "total": [80.0, 70.0, 60.0, 50.0, 40.0],
+            "estimated_cost": [6e6, 3e6, 3e6, 1e6, np.nan],
+        }
+    )
+
+
+def test_the_line_funds_the_best_set_and_says_what_the_next_dollar_buys() -> None:
+    line = funding_line(_table(), FundingRules(7e6))
+    # B + C + D (180 points, $7M) beat A + D (130 points, $7M).
+    assert line.funded[line.funded].index.tolist() == ["B", "C", "D"]
+    assert (line.spent, line.score) == (7e6, 180.0)
+    assert line.next_buy is not None
+    assert (line.next_buy.source_id, line.next_buy.extra) == ("A", 6e6)
+
+
+def test_mandated_are_funded_and_excluded_are_not_whatever_they_score() -> None:
+    line = funding_line(_table(), FundingRules(7e6, mandated=("A",), excluded=("D",)))
+    assert line.funded[line.funded].index.tolist() == ["A"]
+    assert line.next_buy is not None and line.next_buy.source_id == "B"
+    assert line.next_buy.extra == pytest.approx(2e6)  # $3M, with $1M left
+
+
+def test_refusals_say_what_to_change() -> None:
+    with pytest.raises(VocError, match=r"mandated candidates alone cost \$9,000,000, more than the budget of \$7,"):
+        funding_line(_table(), FundingRules(7e6, mandated=("A", "B")))
+    with pytest.raises(VocError, match="has no estimated cost"):
+        funding_line(_table(), FundingRules(7e6, mandated=("E",)))
+    with pytest.raises(VocError, match="No candidate 'Z' among those ranked, so it cannot be excluded"):
+        funding_line(_table(), FundingRules(7e6, excluded=("Z",)))
+    with pytest.raises(VocError, match="B is both mandated and excluded"):
+        funding_line(_table(), FundingRules(7e6, mandated=("B",), excluded=("B",)))
+    with pytest.raises(VocError, match="0 dollars or more"):
+        funding_line(_table(), FundingRules(-1))
+
+
+def test_budget_moves_name_who_enters_and_leaves() -> None:
+    table = _table()
+    line = funding_line(table, FundingRules(7e6, mandated=("D",)))
+    lower, higher = budget_moves(table, line)
+    assert (lower.budget, lower.entering, lower.leaving) == (6.3e6, (), ("Park",))
+    assert higher.budget == pytest.approx(7.7e6) and (higher.entering, higher.leaving) == ((), ())
+    assert describe_move(lower) == "At $6,300,000 (-10%): out: Park."
+    tight = funding_line(table, FundingRules(1e6, mandated=("D",)))
+    assert budget_moves(table, tight)[0].refusal is not None
+
+
+def test_funding_rules_are_saved_with_their_scenario_and_go_with_it(engine: sa.Engine) -> None:
+    rules = FundingRules(12.5e6, mandated=("CIP-026",), excluded=("CIP-014", "CIP-029"))
+    save_scenario(engine, "Wall", {"demand": 40}, funding=rules, user="ana", role=Role.ANALYST)
+    save_scenario(engine, "Sliders", {"demand": 10}, user="ana", role=Role.ANALYST)
+    assert load_funding(engine) == {"Wall": rules}
+    assert stored_funding_rules(engine, scenario="Wall", budget=9e6) == FundingRules(
+        9e6, rules.mandated, rules.excluded
+    )
+    assert stored_funding_rules(engine, scenario="Sliders") is None
+    with pytest.raises(VocError, match="need a budget"):
+        stored_funding_rules(engine, scenario="Sliders", mandated=("CIP-026",))
+    save_scenario(engine, "Wall", {"demand": 50}, user="ben", role=Role.ANALYST)  # replaced without a budget
+    assert load_funding(engine) == {}
+    save_scenario(engine, "Wall", {"demand": 50}, funding=rules, user="ben", role=Role.ANALYST)
+    delete_scenario(engine, "Wall", user="ana", role=Role.ANALYST)
+    assert load_funding(engine) == {}
+
+
+def test_voc_rank_marks_the_funded_set_within_the_budget(monkeypatch: pytest.MonkeyPatch, demo_store_url: str) -> None:
+    monkeypatch.setenv("VOC_DATABASE_URL", demo_store_url)
+    runner = CliRunner()
+    arguments = ["rank", "--budget", "20000000", "--mandated", "CIP-026", "--excluded", "CIP-007", "--json"]
+    printed = runner.invoke(main, arguments)
+    assert printed.exit_code == 0, printed.output
+    result = json.loads(printed.output)
+    funded = [c for c in result["candidates"] if c["funded"] is True]
+    assert {c["source_id"] for c in funded} >= {"CIP-026"}
+    assert "CIP-007" not in {c["source_id"] for c in funded}
+    assert sum(c["estimated_cost"] for c in funded) == result["funding"]["spent"] <= 20e6
+    assert result["funding"]["score"] == pytest.approx(sum(c["total"] for c in funded))
+    unfunded = [c for c in result["candidates"] if c["funded"] is False and c["source_id"] != "CIP-007"]
+    assert result["funding"]["next_buy"]["source_id"] == unfunded[0]["source_id"]  # the best left out
+    assert [m["budget"] for m in result["funding"]["moves"]] == pytest.approx([18e6, 22e6])
+    refused = runner.invoke(main, ["rank", "--budget", "1000", "--mandated", "CIP-026", "--json"])
+    assert refused.exit_code == 2
+    assert json.loads(refused.output) == {
+        "error": "The mandated candidates alone cost $18,892,000, more than the budget of $1,000: raise the budget "
+        "or mark fewer candidates mandated.",
+        "kind": "input",
+    }
+    plain = runner.invoke(main, ["rank", "--budget", "20000000"])
+    assert plain.exit_code == 0 and "A budget of $20,000,000 funds " in plain.output
+    assert "funded  Stormwater pond expansion near Moon Lake" in plain.output

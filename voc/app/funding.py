@@ -1,0 +1,111 @@
+"""The funding line on the Priorities page: the budget and the committee's rules, and what they fund."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import streamlit as st
+
+from voc.app import columns, loaders, show
+from voc.core.config import load_settings
+from voc.core.errors import VocError
+from voc.present import charts
+from voc.present.pack import pack_writer
+from voc.priorities.funding import (
+    FundingLine,
+    FundingRules,
+    budget_moves,
+    describe_move,
+    funding_line,
+    funding_status,
+    funding_steps,
+    funding_summary,
+)
+from voc.priorities.pack import meeting_pack
+from voc.priorities.ranking import RankingBasis
+from voc.priorities.view import RankView
+
+BUDGET_STEP = 100_000
+
+
+def funding_controls(page: str, candidates: pd.DataFrame) -> FundingRules | None:
+    """Lay out the budget and the mandated and excluded candidates (in the URL); None without a budget.
+
+    `candidates` (source_id, name) are every stored candidate, so that a filter never drops a choice.
+    """
+    names = dict(zip(candidates["source_id"].astype(str), candidates["name"].astype(str), strict=True))
+    budget_slot, mandated_slot, excluded_slot = st.columns([1, 2, 2])
+    budget = budget_slot.number_input(
+        "Budget ($)", min_value=0, value=None, step=BUDGET_STEP, format="%d", key=f"{page}_budget",
+        placeholder="No funding line", bind="query-params",
+        help="The money the meeting has: the candidates giving the most total score within it are funded.",
+    )  # fmt: skip
+    chosen = {}
+    for slot, what, help_text in ((mandated_slot, "mandated", "Funded whatever they score."),
+                                  (excluded_slot, "excluded", "Never funded, whatever they score.")):  # fmt: skip
+        chosen[what] = slot.multiselect(
+            f"Candidates {what}", list(names), format_func=lambda i: f"{names[i]} ({i})", key=f"{page}_{what}",
+            placeholder="None", help=help_text, bind="query-params",
+        )  # fmt: skip
+    if budget is None:
+        return None
+    return FundingRules(float(budget), tuple(chosen["mandated"]), tuple(chosen["excluded"]))
+
+
+def funded_line(table: pd.DataFrame, rules: FundingRules | None) -> FundingLine | None:
+    """Fund the ranking's candidates within the rules; show a refusal and return None when no set fits."""
+    if rules is None:
+        return None
+    try:
+        return funding_line(table, rules)
+    except VocError as reason:
+        st.error(str(reason))
+        return None
+
+
+def funding_panel(table: pd.DataFrame, line: FundingLine, *, key: str) -> None:
+    """Show the funding line: what the budget funds, the next dollar, the ±10% budgets and the steps chart."""
+    st.subheader("The funding line")
+    st.text(funding_summary(line))
+    for move in budget_moves(table, line):
+        st.text(describe_move(move))
+    show.chart(
+        charts.funding_line(funding_steps(table, line), budget=line.rules.budget), name="priorities-funding",
+        key=key, title=f"What a budget of ${line.rules.budget:,.0f} funds",
+    )  # fmt: skip
+    st.caption(
+        "Each bar is a candidate's estimated cost, starting where the one above ends: the funded in rank order, "
+        "then the next ten left out. The funded set is the one with the most total score within the budget, so a "
+        "cheaper candidate can pass a dearer one ranked above it. Excluded candidates and those without a cost "
+        "are not drawn."
+    )
+
+
+def with_funding(table: pd.DataFrame, line: FundingLine | None) -> tuple[pd.DataFrame, columns.Columns]:
+    """Return the ranking with each candidate's funding beside its score, and the columns to show."""
+    if line is None:
+        return table, columns.RANKING
+    shown = {key: label for key, label in columns.RANKING.items() if key != "total"}
+    config = {"rank": shown.pop("rank"), "name": shown.pop("name"), "funding": "Funding",
+              "total": columns.RANKING["total"], **shown}  # fmt: skip
+    return table.assign(funding=funding_status(table, line)), config
+
+
+def pack_buttons(basis: RankingBasis, view: RankView, line: FundingLine, *, key: str) -> None:
+    """Offer the meeting pack of the ranking and funding line on the page, as PDF and HTML, made when clicked."""
+    timezone = load_settings().timezone
+
+    def made(suffix: str) -> bytes:
+        meeting = meeting_pack(basis, view, line, scenario="as set on the Priorities page",
+                               provenance=loaders.provenance(), made_at=datetime.now(ZoneInfo(timezone)))  # fmt: skip
+        return pack_writer(suffix)(meeting)
+
+    left, right = st.columns(2)
+    for slot, suffix, mime in ((left, ".pdf", "application/pdf"), (right, ".html", "text/html")):
+        show.deferred_download(
+            slot, f"Download the meeting pack ({suffix[1:].upper()})", partial(made, suffix),
+            file_name=f"meeting-pack{suffix}", mime=mime, key=f"{key}_{suffix[1:]}", icon=":material/description:",
+        )  # fmt: skip
