@@ -15,6 +15,17 @@ DEFAULT_PARSE_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
+class ClosureRules:
+    """What counts as a report of the same problem: again after closure, or at once by several residents."""
+
+    repeat_metres: float = 100.0  # a report this close, of the same category ...
+    repeat_days: float = 30.0  # ... within this many days after a closure reopens it
+    incident_metres: float = 50.0  # reports of one category this close ...
+    incident_hours: float = 3.0  # ... and this close in time are one incident
+    holidays: str = "US"  # the county's days off: a country, or country-subdivision such as "US-MD"
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     timezone: str
@@ -28,6 +39,7 @@ class Settings:
     parse_seconds: float = DEFAULT_PARSE_SECONDS
     first_year: int = 1990  # contacts dated before 1 January of this year are taken for mistyped years
     socrata_token: str | None = None  # a Socrata app token: pulls from Socrata portals are throttled less with one
+    closure: ClosureRules = ClosureRules()
 
 
 def _flag(value: str) -> bool:
@@ -59,4 +71,11 @@ def load_settings() -> Settings:
         parse_seconds=float(env.get("VOC_PARSE_SECONDS", DEFAULT_PARSE_SECONDS)),
         first_year=int(env.get("VOC_FIRST_YEAR", "1990")),
         socrata_token=env.get("VOC_SOCRATA_TOKEN") or None,
+        closure=ClosureRules(
+            repeat_metres=float(env.get("VOC_REPEAT_METRES", ClosureRules.repeat_metres)),
+            repeat_days=float(env.get("VOC_REPEAT_DAYS", ClosureRules.repeat_days)),
+            incident_metres=float(env.get("VOC_INCIDENT_METRES", ClosureRules.incident_metres)),
+            incident_hours=float(env.get("VOC_INCIDENT_HOURS", ClosureRules.incident_hours)),
+            holidays=env.get("VOC_HOLIDAYS") or ClosureRules.holidays,
+        ),
     )
