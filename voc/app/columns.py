@@ -66,7 +66,17 @@ PERFORMANCE: Columns = {
     "within_target_share": _percent("Closed within target"),
     "closed_too_fast": _number("Closed in under 5 minutes", "%d"),
     "still_open": _number("Never closed", "%d"),
+    "incidents": _number("Incidents", "%d", help="Reports of one category close in place and time count once"),
+    "reopened": _number("Reopened", "%d", help="Reopened in the CRM, or the same problem reported again after closure"),
+    "reopen_rate": _percent("Reopen rate"),
+    "business_median_days": _number("Median business days", "%.1f"),
+    "business_p90_days": _number("90% closed within (business days)", "%.0f"),
 }
+PERFORMANCE_ORDER = (
+    "category", "contacts", "incidents", "closed", "median_days", "business_median_days", "p90_days",
+    "business_p90_days", "target_days", "within_target_share", "reopened", "reopen_rate", "closed_too_fast",
+    "still_open",
+)  # fmt: skip
 DISTRICTS: Columns = {
     "name": "District",
     "contacts": _number("Contacts", "localized"),

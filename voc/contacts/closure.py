@@ -24,6 +24,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from voc.contacts.mapdata import month_span
+from voc.contacts.overview import Metric
 from voc.contacts.trends import Filters
 from voc.core.config import ClosureRules
 from voc.core.errors import VocError
@@ -49,6 +50,7 @@ class ClosureSummary:
     contacts: int
     incidents: int
     closed: int
+    closed_or_reopened: int
     reopened: int
     reopened_status: int
     reported_again: int
@@ -228,6 +230,7 @@ def closure_summary(flags: pd.DataFrame) -> ClosureSummary:
         contacts=len(flags),
         incidents=int(flags["incident"].nunique()),
         closed=int(flags["closed_at"].notna().sum()),
+        closed_or_reopened=could,
         reopened=reopened,
         reopened_status=int(flags["reopened_status"].sum()),
         reported_again=int(flags["reported_again"].sum()),
@@ -255,3 +258,48 @@ def closure_by_category(flags: pd.DataFrame) -> pd.DataFrame:
     })  # fmt: skip
     table["reopen_rate"] = table["reopened"] / table["could"].where(table["could"] > 0)
     return table.reset_index().reindex(columns=CATEGORY_COLUMNS)
+
+
+def _days(value: float, kind: str) -> str:
+    if math.isnan(value):
+        return "none closed"
+    shown = f"{value:.0f}" if value == round(value) else f"{value:.1f}"
+    return f"{shown} {kind} day{'' if shown == '1' else 's'}"
+
+
+def closure_metrics(summary: ClosureSummary, rules: ClosureRules) -> list[Metric]:
+    """Return the four headline figures of what "closed" meant, worded for the pages."""
+    rate = "none closed" if math.isnan(summary.reopen_rate) else f"{summary.reopen_rate:.1%}"
+    return [
+        Metric(
+            "Reopened after closure",
+            rate,
+            f"{summary.reopened:,} of {summary.closed_or_reopened:,} closed",
+            f"Reopened in the CRM ({summary.reopened_status:,}) or reported again ({summary.reported_again:,}): "
+            f"a contact of the same category within {rules.repeat_metres:,.0f} m and {rules.repeat_days:,.0f} days "
+            "after closure, by any channel. Questions are left out.",
+            delta_is_change=False,
+        ),
+        Metric(
+            "Median time to close",
+            _days(summary.business_median_days, "business"),
+            _days(summary.median_days, "calendar"),
+            f"Business days leave out weekends and the county's holidays ({rules.holidays}).",
+            delta_is_change=False,
+        ),
+        Metric(
+            "90% closed within",
+            _days(summary.business_p90_days, "business"),
+            _days(summary.p90_days, "calendar"),
+            "Nine in ten of the contacts closed were closed within this many days.",
+            delta_is_change=False,
+        ),
+        Metric(
+            "Contacts and incidents",
+            f"{summary.contacts:,} contacts",
+            f"{summary.incidents:,} incidents",
+            f"Reports of one category within {rules.incident_metres:,.0f} m and {rules.incident_hours:g} hours of "
+            "one another are one incident: several residents reporting one problem.",
+            delta_is_change=False,
+        ),
+    ]
