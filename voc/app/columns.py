@@ -179,6 +179,7 @@ RANKING: Columns = {
     "per_1000": _number("Per 1,000 residents", "%.1f"),
     "change_pct": _number("Change on year before", "%+.0f%%"),
     "repeat_places": "Repeat places",
+    "reopened": _number("Reopened after closure", "%d", help="Linked contacts reported again nearby after closure"),
     "is_rating": _number("Survey I-S", "%.3f"),
     "estimated_cost": _number("Estimated cost", "dollar"),
     "cost_per_resident": _number("Cost per resident", "dollar"),

@@ -237,9 +237,16 @@ def repeat_places(engine: sa.Engine, filters: Filters, min_contacts: int, by: st
 
 
 @by_data_version(max_entries=32)
-def profile(engine: sa.Engine, code: str, filters: Filters) -> DistrictProfile | None:
+def _profile(
+    engine: sa.Engine, code: str, filters: Filters, rules: ClosureRules, timezone: str
+) -> DistrictProfile | None:
+    return district_profile(engine, code, filters, rules=rules, timezone=timezone)
+
+
+def profile(code: str, filters: Filters) -> DistrictProfile | None:
     """Return a district's profile under the Map page's filters."""
-    return district_profile(engine, code, filters)
+    settings = load_settings()
+    return _profile(code, filters, settings.closure, settings.timezone)
 
 
 @by_data_version(max_entries=8)
@@ -289,13 +296,13 @@ def complaints_beside(*, survey: str, wave: str, district: str | None, battery: 
 
 
 @by_data_version(max_entries=8)
-def _ranking_basis(engine: sa.Engine, last_month: str | None, radius_m: float) -> RankingBasis:
-    return ranking_basis(engine, last_month=last_month, radius_m=radius_m)
+def _ranking_basis(engine: sa.Engine, last_month: str | None, radius_m: float, rules: ClosureRules) -> RankingBasis:
+    return ranking_basis(engine, last_month=last_month, radius_m=radius_m, rules=rules)
 
 
 def priorities_basis(radius_m: float) -> RankingBasis:
     """Return the candidates, their demand evidence and scores, recomputed only when the data or radius change."""
-    return _ranking_basis(latest_month(), radius_m)
+    return _ranking_basis(latest_month(), radius_m, load_settings().closure)
 
 
 @by_data_version()

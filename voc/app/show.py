@@ -260,6 +260,8 @@ def district_profile_panel(code: str, filters: Filters) -> None:
         return
     residents = f"{found.population:,} residents" if found.population else "population not entered"
     st.subheader(f"{found.name} ({residents})")
+    if found.closure.contacts:
+        metric_row(closure_metrics(found.closure, load_settings().closure))
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown("**Top categories**, with the change on the same months a year earlier")

@@ -164,16 +164,22 @@ def incident_ids(contacts: pd.DataFrame, *, metres: float, hours: float) -> pd.S
     return pd.Series(connected_components(graph, directed=False)[1], index=contacts.index)
 
 
-def closure_flags(contacts: pd.DataFrame, *, rules: ClosureRules, timezone: str) -> pd.DataFrame:
-    """Return the contacts (see voc.store.closure.CLOSURE_COLUMNS) with FLAG_COLUMNS added.
-
-    reopened_status: the status says reopened; reported_again: see `reported_again`; reopened:
-    either; incident: see `incident_ids`; business_days: see `business_days`.
-    """
+def reopen_flags(contacts: pd.DataFrame, *, rules: ClosureRules) -> pd.DataFrame:
+    """Return the contacts with reopened_status (the status says so), reported_again and reopened (either)."""
     flagged = contacts.copy()
     flagged["reopened_status"] = contacts["status"].fillna("").astype(str).str.contains(REOPENED_STATUS)
     flagged["reported_again"] = reported_again(contacts, metres=rules.repeat_metres, days=rules.repeat_days)
     flagged["reopened"] = flagged["reopened_status"] | flagged["reported_again"]
+    return flagged
+
+
+def closure_flags(contacts: pd.DataFrame, *, rules: ClosureRules, timezone: str) -> pd.DataFrame:
+    """Return the contacts (see voc.store.closure.CLOSURE_COLUMNS) with FLAG_COLUMNS added.
+
+    reopened_status, reported_again, reopened: see `reopen_flags`; incident: see `incident_ids`;
+    business_days: see `business_days`.
+    """
+    flagged = reopen_flags(contacts, rules=rules)
     flagged["incident"] = incident_ids(contacts, metres=rules.incident_metres, hours=rules.incident_hours)
     years = pd.concat([contacts["opened_at"], contacts["closed_at"]]).dropna().dt.tz_convert(timezone).dt.year
     calendar = holiday_dates(rules.holidays, range(years.min(), years.max() + 1)) if len(years) else np.array([])
@@ -183,27 +189,52 @@ def closure_flags(contacts: pd.DataFrame, *, rules: ClosureRules, timezone: str)
     return flagged
 
 
-def closure_contacts(engine: sa.Engine, filters: Filters, *, rules: ClosureRules, timezone: str) -> pd.DataFrame:
-    """Return the contacts the filter keeps, flagged as in `closure_flags`; empty without contacts.
+def _with_later_reports(
+    engine: sa.Engine, filters: Filters, rules: ClosureRules
+) -> tuple[pd.DataFrame, tuple[str, str]] | None:
+    """Read the filter's contacts and those opened up to the reach of a report after closure; None without contacts.
 
-    Repeats and incidents are looked for across channels, types and districts: later reports come
-    from contacts opened up to `repeat_days` plus LATE_CLOSURE_MONTHS months after the range.
+    Later reports come from contacts opened up to `repeat_days` plus LATE_CLOSURE_MONTHS months
+    after the range, across channels and types, in the filter's districts: a report just across a
+    district line is not counted, which keeps a district's read to its own contacts.
     """
     with engine.connect() as connection:
         span = month_span(connection, filters)
     if span is None:
-        return pd.DataFrame(columns=[*CLOSURE_COLUMNS, *FLAG_COLUMNS])
-    first, last = span
-    reach = month_shift(last, math.ceil(rules.repeat_days / 28) + LATE_CLOSURE_MONTHS)
+        return None
+    reach = month_shift(span[1], math.ceil(rules.repeat_days / 28) + LATE_CLOSURE_MONTHS)
     read = read_closure_contacts(
-        engine, first_month=first, last_month=reach, categories=filters.categories, departments=filters.departments
-    )
-    flagged = closure_flags(read, rules=rules, timezone=timezone)
-    keep = flagged["opened_month"].between(first, last)
+        engine, first_month=span[0], last_month=reach, categories=filters.categories,
+        departments=filters.departments, districts=filters.districts,
+    )  # fmt: skip
+    return read, span
+
+
+def _kept(flagged: pd.DataFrame, filters: Filters, span: tuple[str, str]) -> pd.DataFrame:
+    keep = flagged["opened_month"].between(*span)
     for dimension, values in filters.by_dimension().items():
         if values:
             keep &= flagged[dimension].isin(values)
     return flagged[keep].reset_index(drop=True)
+
+
+def closure_contacts(engine: sa.Engine, filters: Filters, *, rules: ClosureRules, timezone: str) -> pd.DataFrame:
+    """Return the contacts the filter keeps, flagged as in `closure_flags`; empty without contacts.
+
+    Repeats and incidents are looked for as `_with_later_reports` reads them.
+    """
+    read = _with_later_reports(engine, filters, rules)
+    if read is None:
+        return pd.DataFrame(columns=[*CLOSURE_COLUMNS, *FLAG_COLUMNS])
+    return _kept(closure_flags(read[0], rules=rules, timezone=timezone), filters, read[1])
+
+
+def reopened_contacts(engine: sa.Engine, filters: Filters, *, rules: ClosureRules) -> pd.DataFrame:
+    """Return the contacts the filter keeps, flagged as in `reopen_flags`; empty without contacts."""
+    read = _with_later_reports(engine, filters, rules)
+    if read is None:
+        return pd.DataFrame(columns=[*CLOSURE_COLUMNS, "reopened_status", "reported_again", "reopened"])
+    return _kept(reopen_flags(read[0], rules=rules), filters, read[1])
 
 
 def _nearest_rank(values: pd.Series, share: float) -> float:

@@ -25,6 +25,9 @@ class ClosureRules:
     holidays: str = "US"  # the county's days off: a country, or country-subdivision such as "US-MD"
 
 
+DEFAULT_CLOSURE_RULES = ClosureRules()
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -39,7 +42,7 @@ class Settings:
     parse_seconds: float = DEFAULT_PARSE_SECONDS
     first_year: int = 1990  # contacts dated before 1 January of this year are taken for mistyped years
     socrata_token: str | None = None  # a Socrata app token: pulls from Socrata portals are throttled less with one
-    closure: ClosureRules = ClosureRules()
+    closure: ClosureRules = DEFAULT_CLOSURE_RULES
 
 
 def _flag(value: str) -> bool:

@@ -22,6 +22,7 @@ def read_closure_contacts(
     last_month: str,
     categories: tuple[str, ...] = (),
     departments: tuple[str, ...] = (),
+    districts: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Return the categorised contacts opened from first_month to last_month (CLOSURE_COLUMNS), oldest first.
 
@@ -36,6 +37,8 @@ def read_closure_contacts(
         conditions.append(REQUESTS.c.category.in_(categories))
     if departments:
         conditions.append(REQUESTS.c.department.in_(departments))
+    if districts:
+        conditions.append(REQUESTS.c.district_code.in_(districts))
     query = (
         sa.select(*(REQUESTS.c[name] for name in CLOSURE_COLUMNS))
         .where(*conditions)
