@@ -96,8 +96,11 @@ def business_days(opened: pd.Series, closed: pd.Series, *, timezone: str, holida
 
 
 def _planar(latitude: np.ndarray, longitude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Project degrees to metres around the points' mean latitude: under 0.1% off across a county."""
-    scale = math.cos(math.radians(float(np.nanmean(latitude)))) if latitude.size else 1.0
+    """Project degrees to metres around the points' median latitude: under 1% off across a county.
+
+    The median, not the mean: a few bogus geocodes far away (Kansas City's in New Mexico) must not move it.
+    """
+    scale = math.cos(math.radians(float(np.nanmedian(latitude)))) if latitude.size else 1.0
     return longitude * METRES_PER_DEGREE * scale, latitude * METRES_PER_DEGREE
 
 

@@ -10,7 +10,7 @@ from voc.store.query import read_frame
 
 REQUESTS = ServiceRequest.__table__
 CLOSURE_COLUMNS = (
-    "id", "opened_month", "opened_at", "closed_at", "days_to_close", "category", "department", "district_code",
+    "id", "source_id", "opened_month", "opened_at", "closed_at", "days_to_close", "category", "department", "district_code",
     "channel", "contact_type", "status", "latitude", "longitude",
 )  # fmt: skip
 
