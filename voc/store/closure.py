@@ -10,8 +10,8 @@ from voc.store.query import read_frame
 
 REQUESTS = ServiceRequest.__table__
 CLOSURE_COLUMNS = (
-    "id", "source_id", "opened_month", "opened_at", "closed_at", "days_to_close", "category", "department", "district_code",
-    "channel", "contact_type", "status", "latitude", "longitude",
+    "id", "source_id", "opened_month", "opened_at", "closed_at", "days_to_close", "category", "department",
+    "district_code", "channel", "contact_type", "status", "latitude", "longitude",
 )  # fmt: skip
 
 
