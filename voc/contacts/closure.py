@@ -294,16 +294,19 @@ def closure_by_category(flags: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index().reindex(columns=CATEGORY_COLUMNS)
 
 
-def _days(value: float, kind: str) -> str:
+def _days(value: float) -> str:
+    """Days as a card shows them: whole days bare, others to a tenth; a dash when nothing was closed."""
     if math.isnan(value):
-        return "none closed"
-    shown = f"{value:.0f}" if value == round(value) else f"{value:.1f}"
-    return f"{shown} {kind} day{'' if shown == '1' else 's'}"
+        return "–"
+    return f"{value:.0f}" if value == round(value) else f"{value:.1f}"
 
 
 def closure_metrics(summary: ClosureSummary, rules: ClosureRules) -> list[Metric]:
-    """Return the four headline figures of what "closed" meant, worded for the pages."""
-    rate = "none closed" if math.isnan(summary.reopen_rate) else f"{summary.reopen_rate:.1%}"
+    """Return the four headline figures of what "closed" meant, worded for the pages.
+
+    Labels and values stay short so that a card on a projected page shows them whole.
+    """
+    rate = "–" if math.isnan(summary.reopen_rate) else f"{summary.reopen_rate:.1%}"
     return [
         Metric(
             "Reopened after closure",
@@ -315,23 +318,24 @@ def closure_metrics(summary: ClosureSummary, rules: ClosureRules) -> list[Metric
             delta_is_change=False,
         ),
         Metric(
-            "Median time to close",
-            _days(summary.business_median_days, "business"),
-            _days(summary.median_days, "calendar"),
-            f"Business days leave out weekends and the county's holidays ({rules.holidays}).",
+            "Median to close",
+            _days(summary.business_median_days),
+            f"business days ({_days(summary.median_days)} calendar)",
+            f"Business days leave out weekends and the county's holidays ({rules.holidays}). Half of the contacts "
+            "closed were closed within this many.",
             delta_is_change=False,
         ),
         Metric(
             "90% closed within",
-            _days(summary.business_p90_days, "business"),
-            _days(summary.p90_days, "calendar"),
-            "Nine in ten of the contacts closed were closed within this many days.",
+            _days(summary.business_p90_days),
+            f"business days ({_days(summary.p90_days)} calendar)",
+            "Nine in ten of the contacts closed were closed within this many business days.",
             delta_is_change=False,
         ),
         Metric(
-            "Contacts and incidents",
+            "Incidents",
+            f"{summary.incidents:,}",
             f"{summary.contacts:,} contacts",
-            f"{summary.incidents:,} incidents",
             f"Reports of one category within {rules.incident_metres:,.0f} m and {rules.incident_hours:g} hours of "
             "one another are one incident: several residents reporting one problem.",
             delta_is_change=False,
