@@ -27,16 +27,7 @@ uploaded = (
 )
 st.caption(f"Latest complete month: **{month}** · {uploaded}")
 
-for column, metric in zip(st.columns(4), headline_metrics(overview), strict=True):
-    column.metric(
-        metric.label,
-        metric.value,
-        metric.delta,
-        delta_color="off",
-        delta_arrow="auto" if metric.delta_is_change else "off",
-        help=metric.help,
-        border=True,
-    )
+show.metric_row(headline_metrics(overview))
 
 st.subheader("What's emerging")
 triage.emerging_panel(overview.month, page="overview")

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from voc.app import columns, frame, loaders, show, triage, widgets
+from voc.app import frame, loaders, show, triage, widgets
 from voc.contacts.trends import shares, top_groups, year_over_year
 from voc.core.access import Role, allows
 from voc.core.fields import label
@@ -76,13 +76,11 @@ with mix:
     channels = shares(loaders.trend_series(filters, "channel", period_choice))
     show.chart(charts.channel_mix(channels), name="channel-mix", key="trends_mix", title="Share of contacts by channel")
 with performance:
-    show.table(
-        loaders.performance(filters), name=f"service-performance-{filters.first_month}-to-{filters.last_month}",
-        key="trends_performance", column_config=columns.PERFORMANCE,
-    )  # fmt: skip
+    show.service_performance_panel(filters)
     st.caption(
-        "Closed is not fixed: contacts closed within five minutes of opening (questions aside) and contacts "
-        "never closed are counted apart. Targets are set on the Data page."
+        "Closed is not fixed: contacts reopened or reported again after closure, contacts closed within five "
+        "minutes of opening (questions aside) and contacts never closed are counted apart; reports of one problem "
+        "by several residents count once as an incident. Targets are set on the Data page."
     )
 with words:
     categories = loaders.choices()["category"]

@@ -12,7 +12,7 @@ from voc.priorities.ranking import demand_reference, ranking_inputs
 HISTORY = pd.DataFrame({"category": "Potholes", "district_code": [str(i) for i in range(100)], "window_end": "2026-10",
                         "contacts": np.arange(100) * 10, "residents": 10_000.0})  # fmt: skip
 REFERENCE = demand_reference(HISTORY)
-EVIDENCE = {"linked_by": "within 1,600 m", "contacts_before": 0, "repeat_places": 0, "is_rating": np.nan}
+EVIDENCE = {"linked_by": "within 1,600 m", "contacts_before": 0, "repeat_places": 0, "reopened": 0, "is_rating": np.nan}
 
 
 def candidate_inputs(rows: list[dict[str, object]]) -> pd.DataFrame:

@@ -180,7 +180,8 @@ def test_cli_imports_candidates_and_ranks_them(monkeypatch: pytest.MonkeyPatch, 
     assert {row[2] for row in rows} == district_six
     weights = list(book["Weights"].iter_rows(min_row=2, values_only=True))
     assert [(key, weight) for _, key, weight, *_ in weights] == [
-        ("demand", 30), ("trend", 10), ("repeat", 10), ("survey", 10), ("condition", 15), ("cost", 10)
+        ("demand", 30), ("trend", 10), ("repeat", 10), ("reopened", 0), ("survey", 10), ("condition", 15),
+        ("cost", 10),
     ]  # fmt: skip
     assert sum(share for _, _, _, share, *_ in weights) == pytest.approx(1)
     assert book["Breakdown"].max_row - 1 == len(rows) * len(weights)

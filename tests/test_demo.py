@@ -212,7 +212,8 @@ def test_resolution_times(county: DemoCounty) -> None:
     assert 0.03 <= (~closed).mean() <= 0.08
     assert requests.loc[~closed, "days_to_close"].isna().all()
     assert set(requests.loc[~closed, "status"]) == {"Open", "In progress"}
-    assert (requests.loc[closed, "status"] == "Closed").all()
+    # A closed contact reported again is sometimes reopened in the CRM (voc.demo.repeats).
+    assert set(requests.loc[closed, "status"]) == {"Closed", "Reopened"}
     median = requests.groupby("category")["days_to_close"].median()
     assert median["Potholes"] < 7
     assert median["Overgrown lots"] > 14

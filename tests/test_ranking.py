@@ -39,7 +39,7 @@ def _ranked(rows: list[dict[str, object]], weights: dict[str, float]):
     return inputs, criteria, rank_candidates(inputs, criterion_scores(inputs, criteria), weights, criteria)
 
 
-ONLY = {"demand": 0, "trend": 0, "repeat": 0, "survey": 0, "condition": 0, "cost": 0}
+ONLY = {"demand": 0, "trend": 0, "repeat": 0, "reopened": 0, "survey": 0, "condition": 0, "cost": 0}
 
 
 def test_criteria_are_scored_on_fixed_scales_with_direction_and_neutral_missing_values() -> None:
@@ -49,7 +49,7 @@ def test_criteria_are_scored_on_fixed_scales_with_direction_and_neutral_missing_
         {"contacts": 20, "cost": 1e8, "condition": 80, "change_pct": -50.0},
     ])  # fmt: skip
     criteria = criteria_of(inputs, REFERENCE)
-    assert [c.key for c in criteria] == ["demand", "trend", "repeat", "survey", "condition", "cost"]
+    assert [c.key for c in criteria] == ["demand", "trend", "repeat", "reopened", "survey", "condition", "cost"]
     assert (criteria[0].column, criteria[-1].column) == ("per_1000", "cost_per_resident")
     scores = criterion_scores(inputs, criteria)
     assert scores["demand"].tolist() == [0.0, 50.0, 20.0]  # 0, 50 and 20 per 1,000 against history of 0..99
@@ -58,6 +58,7 @@ def test_criteria_are_scored_on_fixed_scales_with_direction_and_neutral_missing_
     assert scores["condition"].tolist() == [80.0, 50.0, 20.0]  # worse condition scores higher; missing: 50
     assert scores["trend"].tolist() == [75.0, 50.0, 25.0]
     assert scores["repeat"].tolist() == [0.0, 0.0, 0.0]  # no repeat place anywhere: 0, not the middle
+    assert scores["reopened"].tolist() == [0.0, 0.0, 0.0]  # nothing reopened: 0, not the middle
     assert scores["survey"].tolist() == [50.0, 50.0, 50.0]  # no survey: missing everywhere
 
 
@@ -141,8 +142,8 @@ def test_the_total_is_the_weighted_mean_and_the_points_add_up_to_it() -> None:
         np.testing.assert_allclose(
             parts["points"].iloc[:-1], parts["score"].iloc[:-1] * parts["weight_share"].iloc[:-1]
         )
-    assert ranking.shares == {"demand": 0.4, "trend": 0.0, "repeat": 0.0, "survey": 0.0, "condition": 0.3,
-                              "cost": 0.1, "equity": 0.2}  # fmt: skip
+    assert ranking.shares == {"demand": 0.4, "trend": 0.0, "repeat": 0.0, "reopened": 0.0, "survey": 0.0,
+                              "condition": 0.3, "cost": 0.1, "equity": 0.2}  # fmt: skip
     assert ranking.table["rank"].tolist() == [1, 2, 3, 4]
     assert ranking.table["total"].is_monotonic_decreasing
 
@@ -313,8 +314,8 @@ def test_the_export_holds_the_ranking_breakdown_and_weights_cell_by_cell() -> No
     assert [r[5] for r in weight_rows[1:]] == [c.scale.how for c in criteria]
     assert weight_rows[-1][5] == "scored 0-5 by the county: 0 scores 0, 5 scores 100, linearly between"
     assert [(r[1], r[2], r[3]) for r in weight_rows[1:]] == [
-        ("demand", 40, 0.4), ("trend", 0, 0), ("repeat", 0, 0), ("survey", 0, 0), ("condition", 30, 0.3),
-        ("cost", 10, 0.1), ("equity", 20, 0.2),
+        ("demand", 40, 0.4), ("trend", 0, 0), ("repeat", 0, 0), ("reopened", 0, 0), ("survey", 0, 0),
+        ("condition", 30, 0.3), ("cost", 10, 0.1), ("equity", 20, 0.2),
     ]  # fmt: skip
     notes = book["About"]
     assert [notes.cell(row=r, column=1).value for r in range(1, len(about) + 1)] == about

@@ -66,7 +66,17 @@ PERFORMANCE: Columns = {
     "within_target_share": _percent("Closed within target"),
     "closed_too_fast": _number("Closed in under 5 minutes", "%d"),
     "still_open": _number("Never closed", "%d"),
+    "incidents": _number("Incidents", "%d", help="Reports of one category close in place and time count once"),
+    "reopened": _number("Reopened", "%d", help="Reopened in the CRM, or the same problem reported again after closure"),
+    "reopen_rate": _percent("Reopen rate"),
+    "business_median_days": _number("Median business days", "%.1f"),
+    "business_p90_days": _number("90% closed within (business days)", "%.0f"),
 }
+PERFORMANCE_ORDER = (
+    "category", "contacts", "incidents", "closed", "median_days", "business_median_days", "p90_days",
+    "business_p90_days", "target_days", "within_target_share", "reopened", "reopen_rate", "closed_too_fast",
+    "still_open",
+)  # fmt: skip
 DISTRICTS: Columns = {
     "name": "District",
     "contacts": _number("Contacts", "localized"),
@@ -169,6 +179,7 @@ RANKING: Columns = {
     "per_1000": _number("Per 1,000 residents", "%.1f"),
     "change_pct": _number("Change on year before", "%+.0f%%"),
     "repeat_places": "Repeat places",
+    "reopened": _number("Reopened after closure", "%d", help="Linked contacts reported again nearby after closure"),
     "is_rating": _number("Survey I-S", "%.3f"),
     "estimated_cost": _number("Estimated cost", "dollar"),
     "cost_per_resident": _number("Cost per resident", "dollar"),

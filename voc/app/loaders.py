@@ -11,9 +11,10 @@ import streamlit as st
 
 from voc.app.cache import by_data_version, county_today, engine
 from voc.contacts.actions import list_actions
+from voc.contacts.closure import ClosureSummary, closure_by_category, closure_contacts, closure_summary
 from voc.contacts.mapdata import district_figures, hex_cells, repeat_locations
 from voc.contacts.overview import Overview, current_month, load_overview
-from voc.contacts.performance import load_targets, service_performance
+from voc.contacts.performance import load_targets, service_performance, with_closure
 from voc.contacts.profile import DistrictProfile, district_profile
 from voc.contacts.questions import opportunities
 from voc.contacts.theming import ThemeView, theme_view
@@ -31,7 +32,7 @@ from voc.contacts.trends import (
 )
 from voc.contacts.triage import with_states
 from voc.contacts.watches import SavedWatch, list_watches
-from voc.core.config import load_settings
+from voc.core.config import ClosureRules, load_settings
 from voc.core.fields import Measure
 from voc.ingest.pipeline import ImportOptions, Preview, preview, rejected_rows
 from voc.ingest.request_types import categories_in_use, type_table, unmapped_types
@@ -151,9 +152,27 @@ def ranked_groups(engine: sa.Engine, dimension: str) -> list[str]:
 
 
 @by_data_version()
-def performance(engine: sa.Engine, filters: Filters) -> pd.DataFrame:
-    """Return each category's service performance under the filters."""
+def _closure(
+    engine: sa.Engine, filters: Filters, rules: ClosureRules, timezone: str
+) -> tuple[ClosureSummary, pd.DataFrame]:
+    flags = closure_contacts(engine, filters, rules=rules, timezone=timezone)
+    return closure_summary(flags), closure_by_category(flags)
+
+
+def closure(filters: Filters) -> tuple[ClosureSummary, pd.DataFrame]:
+    """Return what "closed" meant under the filters: the sums, and the figures per category (voc.contacts.closure)."""
+    settings = load_settings()
+    return _closure(filters, settings.closure, settings.timezone)
+
+
+@by_data_version()
+def _performance(engine: sa.Engine, filters: Filters) -> pd.DataFrame:
     return service_performance(engine, filters)
+
+
+def performance(filters: Filters) -> pd.DataFrame:
+    """Return each category's service performance under the filters, with its closure figures."""
+    return with_closure(_performance(filters), closure(filters)[1])
 
 
 @by_data_version(max_entries=64)
@@ -241,9 +260,16 @@ def repeat_places(engine: sa.Engine, filters: Filters, min_contacts: int, by: st
 
 
 @by_data_version(max_entries=32)
-def profile(engine: sa.Engine, code: str, filters: Filters) -> DistrictProfile | None:
+def _profile(
+    engine: sa.Engine, code: str, filters: Filters, rules: ClosureRules, timezone: str
+) -> DistrictProfile | None:
+    return district_profile(engine, code, filters, rules=rules, timezone=timezone)
+
+
+def profile(code: str, filters: Filters) -> DistrictProfile | None:
     """Return a district's profile under the Map page's filters."""
-    return district_profile(engine, code, filters)
+    settings = load_settings()
+    return _profile(code, filters, settings.closure, settings.timezone)
 
 
 @by_data_version(max_entries=8)
@@ -293,13 +319,13 @@ def complaints_beside(*, survey: str, wave: str, district: str | None, battery: 
 
 
 @by_data_version(max_entries=8)
-def _ranking_basis(engine: sa.Engine, last_month: str | None, radius_m: float) -> RankingBasis:
-    return ranking_basis(engine, last_month=last_month, radius_m=radius_m)
+def _ranking_basis(engine: sa.Engine, last_month: str | None, radius_m: float, rules: ClosureRules) -> RankingBasis:
+    return ranking_basis(engine, last_month=last_month, radius_m=radius_m, rules=rules)
 
 
 def priorities_basis(radius_m: float) -> RankingBasis:
     """Return the candidates, their demand evidence and scores, recomputed only when the data or radius change."""
-    return _ranking_basis(latest_month(), radius_m)
+    return _ranking_basis(latest_month(), radius_m, load_settings().closure)
 
 
 @by_data_version()

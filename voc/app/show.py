@@ -13,7 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from voc.app import columns, loaders
+from voc.contacts.closure import closure_metrics
 from voc.contacts.forecast import forecast_caption
+from voc.contacts.overview import Metric
 from voc.contacts.trends import Filters, forecast_fits, per_thousand
 from voc.core.access import RoleRules
 from voc.core.config import load_settings
@@ -73,6 +75,33 @@ def chart(figure: alt.TopLevelMixin, *, name: str, key: str, title: str | None =
     deferred_download(
         st, "Download PNG", partial(chart_png, figure, title=title),
         file_name=f"{name}.png", mime="image/png", key=f"{key}_png", icon=":material/image:",
+    )  # fmt: skip
+
+
+def metric_row(metrics: list[Metric]) -> None:
+    """Show headline figures side by side in bordered cards; a side-note delta is drawn without an arrow."""
+    for column, metric in zip(st.columns(len(metrics)), metrics, strict=True):
+        column.metric(
+            metric.label,
+            metric.value,
+            metric.delta,
+            delta_color="off",
+            delta_arrow="auto" if metric.delta_is_change else "off",
+            help=metric.help,
+            border=True,
+        )
+
+
+def service_performance_panel(filters: Filters) -> None:
+    """Show what "closed" meant under the filters, then each category's service performance."""
+    summary, _ = loaders.closure(filters)
+    if summary.contacts == 0:
+        st.info("No contacts match these filters.")
+        return
+    metric_row(closure_metrics(summary, load_settings().closure))
+    table(
+        loaders.performance(filters), name=f"service-performance-{filters.first_month}-to-{filters.last_month}",
+        key="trends_performance", column_config=columns.PERFORMANCE, column_order=columns.PERFORMANCE_ORDER,
     )  # fmt: skip
 
 
@@ -217,6 +246,8 @@ def district_profile_panel(code: str, filters: Filters) -> None:
         return
     residents = f"{found.population:,} residents" if found.population else "population not entered"
     st.subheader(f"{found.name} ({residents})")
+    if found.closure.contacts:
+        metric_row(closure_metrics(found.closure, load_settings().closure))
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown("**Top categories**, with the change on the same months a year earlier")

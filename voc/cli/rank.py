@@ -50,6 +50,7 @@ def rank(
         scenario=scenario,
         radius_m=radius_m or DEFAULT_RADIUS_M,
         filters=CandidateFilters(kinds=kinds, districts=districts),
+        rules=settings.closure,
     )
     table = view.table
     rules = stored_funding_rules(engine, scenario=scenario, budget=budget, mandated=mandated, excluded=excluded)
@@ -60,7 +61,7 @@ def rank(
         Path(xlsx_path).write_bytes(ranking_workbook(view.ranking, table, view.weights, about=view.about))
     if as_json:
         columns = ["rank", "source_id", "name", "kind", "category", "district_code", "total", "best_rank",
-                   "worst_rank", "contacts", "per_1000", "change_pct", "repeat_places", "is_rating",
+                   "worst_rank", "contacts", "per_1000", "change_pct", "repeat_places", "reopened", "is_rating",
                    "estimated_cost", "cost_per_resident", "contacts_per_million", "linked_by",
                    *(f"score_{c.key}" for c in basis.criteria),
                    *(f"points_{c.key}" for c in basis.criteria), *(["funded"] if line else [])]  # fmt: skip

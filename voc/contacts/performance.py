@@ -89,6 +89,11 @@ def service_performance(engine: sa.Engine, filters: Filters) -> pd.DataFrame:
     return table[columns].sort_values("contacts", ascending=False, kind="stable").reset_index(drop=True)
 
 
+def with_closure(performance: pd.DataFrame, closure: pd.DataFrame) -> pd.DataFrame:
+    """Add each category's closure figures (voc.contacts.closure.closure_by_category) to its service performance."""
+    return performance.merge(closure, on="category", how="left")
+
+
 def load_targets(engine: sa.Engine) -> pd.DataFrame:
     """Return the category targets (category, target_days)."""
     return read_frame(engine, sa.select(TARGETS).order_by(TARGETS.c.category))

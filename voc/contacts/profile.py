@@ -7,8 +7,10 @@ from dataclasses import dataclass, replace
 import pandas as pd
 import sqlalchemy as sa
 
+from voc.contacts.closure import ClosureSummary, closure_contacts, closure_summary
 from voc.contacts.mapdata import month_span, span_counts
 from voc.contacts.trends import Filters, series
+from voc.core.config import ClosureRules
 from voc.store.models import Candidate, District
 from voc.store.query import read_frame
 from voc.survey.compare import districts_against_county
@@ -27,7 +29,8 @@ class DistrictProfile:
     `top`); trend: period, contacts, every month of the filter's span; survey: SURVEY_COLUMNS of
     the latest wave with results for the district, tested against the rest of the county (shares
     and 95% margins 0-1, least satisfied first; see voc.survey.compare.districts_against_county);
-    candidates: CANDIDATE_COLUMNS, costliest first.
+    candidates: CANDIDATE_COLUMNS, costliest first; closure: what "closed" meant for its contacts
+    (see voc.contacts.closure).
     """
 
     code: str
@@ -38,10 +41,16 @@ class DistrictProfile:
     trend: pd.DataFrame
     survey: pd.DataFrame
     candidates: pd.DataFrame
+    closure: ClosureSummary
 
 
-def district_profile(engine: sa.Engine, code: str, filters: Filters, *, top: int = 8) -> DistrictProfile | None:
-    """Return the profile of district `code` under the filter (its own district choice is replaced); None if unknown."""
+def district_profile(
+    engine: sa.Engine, code: str, filters: Filters, *, rules: ClosureRules, timezone: str, top: int = 8
+) -> DistrictProfile | None:
+    """Return the profile of district `code` under the filter (its own district choice is replaced); None if unknown.
+
+    `rules` and `timezone` decide its closure figures (see voc.contacts.closure.closure_contacts).
+    """
     districts = District.__table__
     with engine.connect() as connection:
         district = connection.execute(
@@ -63,6 +72,7 @@ def district_profile(engine: sa.Engine, code: str, filters: Filters, *, top: int
         trend=series(engine, own),
         survey=survey,
         candidates=candidates,
+        closure=closure_summary(closure_contacts(engine, own, rules=rules, timezone=timezone)),
     )
 
 

@@ -15,6 +15,20 @@ DEFAULT_PARSE_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
+class ClosureRules:
+    """What counts as a report of the same problem: again after closure, or at once by several residents."""
+
+    repeat_metres: float = 100.0  # a report this close, of the same category ...
+    repeat_days: float = 30.0  # ... within this many days after a closure reopens it
+    incident_metres: float = 50.0  # reports of one category this close ...
+    incident_hours: float = 3.0  # ... and this close in time are one incident
+    holidays: str = "US"  # the county's days off: a country, or country-subdivision such as "US-MD"
+
+
+DEFAULT_CLOSURE_RULES = ClosureRules()
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     timezone: str
@@ -31,6 +45,7 @@ class Settings:
     smtp_url: str | None = None  # where digests are sent from: smtp://user:pass@host:587 or smtps://...
     public_url: str | None = None  # the app's address as readers reach it, for the links in digests
     mail_from: str | None = None  # the digests' sender (default: the SMTP user when it is an address)
+    closure: ClosureRules = DEFAULT_CLOSURE_RULES
 
 
 def _flag(value: str) -> bool:
@@ -65,4 +80,11 @@ def load_settings() -> Settings:
         smtp_url=env.get("VOC_SMTP_URL") or None,
         public_url=(env.get("VOC_PUBLIC_URL") or "").rstrip("/") or None,
         mail_from=env.get("VOC_MAIL_FROM") or None,
+        closure=ClosureRules(
+            repeat_metres=float(env.get("VOC_REPEAT_METRES", ClosureRules.repeat_metres)),
+            repeat_days=float(env.get("VOC_REPEAT_DAYS", ClosureRules.repeat_days)),
+            incident_metres=float(env.get("VOC_INCIDENT_METRES", ClosureRules.incident_metres)),
+            incident_hours=float(env.get("VOC_INCIDENT_HOURS", ClosureRules.incident_hours)),
+            holidays=env.get("VOC_HOLIDAYS") or ClosureRules.holidays,
+        ),
     )

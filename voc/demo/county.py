@@ -16,6 +16,7 @@ from voc.demo.candidates import draw_candidates
 from voc.demo.catalogue import request_types
 from voc.demo.contacts import draw_requests, planted_rises, with_rising_phrases
 from voc.demo.geography import draw_districts
+from voc.demo.repeats import with_repeat_reports
 from voc.demo.survey import draw_survey, service_area_links
 from voc.demo.timeline import TIMEZONE, demo_months
 
@@ -52,7 +53,9 @@ def build_demo_county(*, seed: int = 2026, start: str = "2022-11", end: str = "2
         timezone=TIMEZONE,
         districts=districts,
         request_types=request_types(),
-        requests=with_rising_phrases(draw_requests(rng, months, districts), months, seed),
+        requests=with_repeat_reports(
+            with_rising_phrases(draw_requests(rng, months, districts), months, seed), districts, seed
+        ),
         survey=draw_survey(rng, months),
         service_area_links=service_area_links(),
         candidates=draw_candidates(rng, districts),

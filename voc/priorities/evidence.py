@@ -4,8 +4,10 @@ A candidate is linked to the contacts of its category (compared without case) by
 `radius_m` of its location when it has one, otherwise in its district, otherwise county-wide.
 Over the 12 months up to `last_month` the evidence counts those contacts, rates them per 1,000
 residents of the area they came from, compares them with the 12 months before, counts the repeat
-places nearby (H3 cells of about 66 m with 3 or more contacts, voc.contacts.mapdata.repeat_locations) and
-takes the survey importance-satisfaction rating of the linked service area (voc.survey).
+places nearby (H3 cells of about 66 m with 3 or more contacts, voc.contacts.mapdata.repeat_locations),
+counts the contacts reopened after closure (reported again nearby, or reopened in the CRM:
+voc.contacts.closure), the strongest sign that the fix did not hold, and takes the survey
+importance-satisfaction rating of the linked service area (voc.survey).
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from voc.contacts.closure import reopened_contacts
 from voc.contacts.mapdata import repeat_locations
 from voc.contacts.trends import Filters
+from voc.core.config import DEFAULT_CLOSURE_RULES, ClosureRules
 from voc.core.periods import month_range, month_shift
 from voc.ingest.locate import locate
 from voc.store.districts import EQUAL_AREA, load_districts
@@ -41,7 +45,7 @@ CANDIDATE_COLUMNS = [
 ]  # fmt: skip
 EVIDENCE_COLUMNS = [
     "id", "linked_by", "contact_category", "contacts", "contacts_before", "residents", "per_1000", "change_pct",
-    "repeat_places", "survey_area", "is_rating", "tier",
+    "repeat_places", "reopened", "survey_area", "is_rating", "tier",
 ]  # fmt: skip
 
 HISTORY_COLUMNS = ["category", "district_code", "window_end", "contacts", "residents"]
@@ -75,14 +79,20 @@ def haversine_m(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> n
 
 
 def demand_evidence(
-    engine: sa.Engine, candidates: pd.DataFrame, *, last_month: str, radius_m: float = DEFAULT_RADIUS_M
+    engine: sa.Engine,
+    candidates: pd.DataFrame,
+    *,
+    last_month: str,
+    radius_m: float = DEFAULT_RADIUS_M,
+    rules: ClosureRules = DEFAULT_CLOSURE_RULES,
 ) -> pd.DataFrame:
     """Return each candidate's demand evidence (EVIDENCE_COLUMNS), in the candidates' order.
 
     contacts / contacts_before: linked contacts in the 12 months up to last_month / the 12 before.
     residents: the linked area's population (a radius takes its district's density times the
     circle's area; NaN without populations). per_1000 = contacts per 1,000 residents. change_pct
-    is NaN when contacts_before is 0. A candidate whose category no contact has gets 0 contacts
+    is NaN when contacts_before is 0. reopened: linked contacts of the 12 months reopened after
+    closure under `rules`. A candidate whose category no contact has gets 0 contacts
     and says so in linked_by. is_rating (0-1) and tier are NaN/None without a linked survey area.
     """
     window = Window.ending(last_month)
@@ -116,6 +126,8 @@ def demand_evidence(
     earlier = evidence["contacts_before"].where(evidence["contacts_before"] > 0)
     evidence["change_pct"] = (evidence["contacts"] - earlier) / earlier * 100
     evidence["repeat_places"] = _repeat_places(engine, located, contact_category, has_point, window, radius_m)
+    linked = located.assign(contact_category=contact_category, has_point=has_point)
+    evidence["reopened"] = _reopened(engine, linked, window, radius_m=radius_m, rules=rules).to_numpy()
     survey = category_priorities(engine).assign(key=lambda f: f["category"].str.casefold()).set_index("key")
     key = contact_category.fillna(located["category"]).astype("str").str.casefold().to_numpy()
     evidence["survey_area"] = survey["service_area"].reindex(key).to_numpy()
@@ -250,6 +262,29 @@ def _repeat_places(
                 len(repeat_cells(category, candidate.district_code if pd.notna(candidate.district_code) else None))
             )
     return pd.Series(counts, index=located.index, dtype="int64")
+
+
+def _reopened(
+    engine: sa.Engine, linked: pd.DataFrame, window: Window, *, radius_m: float, rules: ClosureRules
+) -> pd.Series:
+    """Count each candidate's linked contacts reopened after closure: near its point, else in its district or county.
+
+    `linked` holds the located candidates with their contact_category and has_point.
+    """
+    counts = pd.Series(0, index=linked.index, dtype="int64")
+    for category in linked["contact_category"].dropna().unique():
+        flags = reopened_contacts(engine, Filters(window.first, window.last, categories=(category,)), rules=rules)
+        again = flags[flags["reopened"]]
+        lat, lon = again["latitude"].to_numpy(float), again["longitude"].to_numpy(float)
+        for candidate in linked[linked["contact_category"] == category].itertuples():
+            if candidate.has_point:
+                near = haversine_m(lat, lon, candidate.latitude, candidate.longitude) <= radius_m
+                counts[candidate.Index] = int(near.sum())
+            elif pd.notna(candidate.district_code):
+                counts[candidate.Index] = int((again["district_code"] == candidate.district_code).sum())
+            else:
+                counts[candidate.Index] = len(again)
+    return counts
 
 
 def demand_history(engine: sa.Engine, *, last_month: str) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from voc.core.config import DEFAULT_CLOSURE_RULES, ClosureRules
 from voc.core.errors import VocError
 from voc.core.periods import month_label, month_shift
 from voc.priorities.evidence import (
@@ -48,6 +49,10 @@ BUILT_IN = (
     Criterion("trend", "Demand trend", "change_pct", 10, "% change of linked contacts on the 12 months before",
               Linear(-100, 100, "a fall to none scores 0, no change 50, doubling or more 100")),
     Criterion("repeat", "Repeat places", "repeat_places", 10, "places nearby with 3 or more linked contacts",
+              Linear(0, 10, "none scores 0, 10 or more score 100, linearly between")),
+    # Weighted 0 until the meeting raises it: a default weight would reorder every ranking saved before it.
+    Criterion("reopened", "Reopened after closure", "reopened", 0,
+              "linked contacts reported again nearby, or reopened, after closure",
               Linear(0, 10, "none scores 0, 10 or more score 100, linearly between")),
     Criterion("survey", "Survey priority", "is_rating", 10,
               "importance x dissatisfaction of its service area in the latest survey",
@@ -187,18 +192,25 @@ class RankingBasis:
     rescaled: dict[int, tuple[Criterion, ...]]  # criteria_without_each: the criteria a removal would change
 
 
-def ranking_basis(engine: sa.Engine, *, last_month: str | None, radius_m: float = DEFAULT_RADIUS_M) -> RankingBasis:
+def ranking_basis(
+    engine: sa.Engine,
+    *,
+    last_month: str | None,
+    radius_m: float = DEFAULT_RADIUS_M,
+    rules: ClosureRules = DEFAULT_CLOSURE_RULES,
+) -> RankingBasis:
     """Load the candidates, their demand evidence over the 12 months up to `last_month`, and the county's history.
 
-    Without contacts (`last_month` None) every candidate has 0 linked contacts.
+    Without contacts (`last_month` None) every candidate has 0 linked contacts. `rules` say what
+    counts as reopened after closure.
     """
     candidates = load_candidates(engine)
     if last_month is None or candidates.empty:
         evidence = pd.DataFrame({"id": candidates["id"]}).reindex(columns=EVIDENCE_COLUMNS)
-        evidence[["contacts", "contacts_before", "repeat_places"]] = 0
+        evidence[["contacts", "contacts_before", "repeat_places", "reopened"]] = 0
         history = pd.DataFrame(columns=HISTORY_COLUMNS)
     else:
-        evidence = demand_evidence(engine, candidates, last_month=last_month, radius_m=radius_m)
+        evidence = demand_evidence(engine, candidates, last_month=last_month, radius_m=radius_m, rules=rules)
         history = demand_history(engine, last_month=last_month)
     inputs = ranking_inputs(candidates, evidence)
     reference = demand_reference(history)

@@ -10,6 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from voc.contacts.overview import current_month
+from voc.core.config import DEFAULT_CLOSURE_RULES, ClosureRules
 from voc.core.errors import NotFound, VocError
 from voc.priorities.evidence import DEFAULT_RADIUS_M
 from voc.priorities.funding import FundingRules
@@ -63,6 +64,7 @@ def stored_rank_view(
     scenario: str | None = None,
     radius_m: float = DEFAULT_RADIUS_M,
     filters: CandidateFilters = CandidateFilters(),  # noqa: B008 - frozen, so one shared default is safe
+    rules: ClosureRules = DEFAULT_CLOSURE_RULES,
 ) -> tuple[RankingBasis, RankView]:
     """Rank the stored candidates on demand up to the latest complete month, as `voc rank` does.
 
@@ -70,7 +72,7 @@ def stored_rank_view(
     without candidates, for an unknown scenario, and as rank_view does.
     """
     last_month = current_month(engine, today=today, timezone=timezone)
-    basis = ranking_basis(engine, last_month=last_month, radius_m=radius_m)
+    basis = ranking_basis(engine, last_month=last_month, radius_m=radius_m, rules=rules)
     if basis.inputs.empty:
         raise VocError("No candidates yet: import a list with `voc import candidates FILE`.")
     start: dict[str, float] = {}

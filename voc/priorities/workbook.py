@@ -47,6 +47,7 @@ RANKING_COLUMNS = (
     Column("Contacts per 1,000 residents", "per_1000", 14, ONE_DECIMAL),
     Column("Change on the year before (%)", "change_pct", 14, ONE_DECIMAL),
     Column("Repeat places", "repeat_places", 10, WHOLE),
+    Column("Reopened after closure", "reopened", 12, WHOLE),
     Column("Survey priority (I-S)", "is_rating", 12, "0.000"),
     Column("Linked by", "linked_by", 22),
     Column("Estimated cost", "estimated_cost", 16, DOLLARS),

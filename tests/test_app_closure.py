@@ -1,0 +1,71 @@
+"""AppTest of what "closed" meant on the demo county: service performance on Trends, the district profile on Map."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tests.apptest import only_table, open_app_page
+from voc.contacts.closure import closure_by_category, closure_flags, closure_summary
+from voc.core.config import ClosureRules
+
+
+def _flags(demo_county, first: str, last: str, *, district: str | None = None) -> pd.DataFrame:
+    """The demo's contacts of the months flagged from the generated frame, not from the store."""
+    requests = demo_county.requests
+    if district:
+        requests = requests[requests["district_code"] == district]
+    flags = closure_flags(
+        requests[requests["opened_month"] >= first].reset_index(drop=True), rules=ClosureRules(),
+        timezone=demo_county.timezone,
+    )  # fmt: skip
+    return flags[flags["opened_month"].between(first, last)]
+
+
+def _metrics(app) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return {metric.label: (metric.value, metric.delta) for metric in app.metric}
+
+
+def test_service_performance_shows_reopens_business_days_and_incidents(
+    monkeypatch: pytest.MonkeyPatch, demo_store_url: str, demo_county
+) -> None:
+    app = open_app_page(monkeypatch, demo_store_url, "pages/trends.py", timeout=240)
+    first, last = app.select_slider(key="trends_months").value
+    flags = _flags(demo_county, first, last)
+    summary = closure_summary(flags)
+    shown = _metrics(app)
+    assert shown["Reopened after closure"] == (
+        f"{summary.reopen_rate:.1%}",
+        f"{summary.reopened:,} of {summary.closed_or_reopened:,} closed",
+    )
+    assert shown["Median to close"] == (
+        f"{summary.business_median_days:g}",
+        f"business days ({summary.median_days:.1f} calendar)",
+    )
+    assert shown["90% closed within"] == (
+        f"{summary.business_p90_days:g}",
+        f"business days ({summary.p90_days:.1f} calendar)",
+    )
+    assert shown["Incidents"] == (f"{flags['incident'].nunique():,}", f"{len(flags):,} contacts")
+
+    table = only_table(app, "reopen_rate").set_index("category")
+    expected = closure_by_category(flags).set_index("category")
+    for column in ("incidents", "reopened"):
+        assert table[column].to_dict() == expected[column].to_dict(), column
+    assert table["reopen_rate"].to_dict() == pytest.approx(expected["reopen_rate"].to_dict())
+    assert table.loc["Potholes", "incidents"] < table.loc["Potholes", "contacts"]
+
+
+def test_the_district_profile_opens_with_its_closure_figures(
+    monkeypatch: pytest.MonkeyPatch, demo_store_url: str, demo_county
+) -> None:
+    app = open_app_page(monkeypatch, demo_store_url, "pages/map.py", timeout=240)
+    assert not app.metric
+    first, last = app.select_slider(key="map_months").value
+    app.selectbox(key="map_district").set_value("4").run()
+    assert not app.exception
+    flags = _flags(demo_county, first, last, district="4")
+    summary = closure_summary(flags)
+    shown = _metrics(app)
+    assert shown["Incidents"] == (f"{summary.incidents:,}", f"{summary.contacts:,} contacts")
+    assert shown["Reopened after closure"][0] == f"{summary.reopen_rate:.1%}"

@@ -1,0 +1,117 @@
+"""Closure figures read from the store: Kansas City's real pothole export, and the demo county."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
+
+from tests.factories import SETTINGS
+from voc.contacts.closure import closure_contacts, closure_flags, closure_summary, holiday_dates
+from voc.contacts.trends import Filters
+from voc.core.access import Role
+from voc.core.config import ClosureRules
+from voc.ingest.pipeline import ImportOptions, import_requests
+from voc.priorities.evidence import EARTH_RADIUS_M
+
+KC = Path(__file__).parent / "data" / "real" / "kc311_potholes_2020JanFeb.csv"
+KC_TIMEZONE = "America/Chicago"
+
+
+def _distances(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Every pair's great-circle distance in metres, by brute force."""
+    phi, lam = np.radians(lat)[:, None], np.radians(lon)[:, None]
+    a = np.sin((phi - phi.T) / 2) ** 2 + np.cos(phi) * np.cos(phi.T) * np.sin((lam - lam.T) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+@pytest.fixture
+def kc_potholes(engine: sa.Engine) -> pd.DataFrame:
+    """Import the real export and return its closure flags over its two months."""
+    settings = replace(SETTINGS, timezone=KC_TIMEZONE)
+    import_requests(engine, KC.read_bytes(), KC.name, settings, ImportOptions(), role=Role.ANALYST)
+    return closure_contacts(engine, Filters("2020-01", "2020-02"), rules=ClosureRules(), timezone=KC_TIMEZONE)
+
+
+def test_kansas_city_potholes_business_days_reports_again_and_incidents(kc_potholes: pd.DataFrame) -> None:
+    flags = kc_potholes.set_index("source_id")
+    raw = pd.read_csv(KC, dtype=str, encoding="utf-8-sig").set_index("CASE ID")
+    assert len(flags) == len(raw) == 4493
+    # Days to close, counted on the export's own dates: weekdays that are not US holidays.
+    closed = raw[raw["CLOSED DATE"].notna()]
+    opened_day = pd.to_datetime(closed["CREATION DATE"], format="%m/%d/%y").to_numpy().astype("datetime64[D]")
+    closed_day = pd.to_datetime(closed["CLOSED DATE"], format="%m/%d/%y").to_numpy().astype("datetime64[D]")
+    expected = np.busday_count(opened_day, closed_day, holidays=holiday_dates("US", [2020]))
+    assert flags.loc[closed.index, "business_days"].tolist() == expected.tolist()
+    assert flags["business_days"].notna().sum() == len(closed) == 2355
+    # Martin Luther King Jr. Day (20 January 2020) is a day off: a pothole reported on Friday 17 January
+    # and closed on Tuesday 28 January (11 days, the export says) took 6 business days, not 7.
+    assert raw.loc["2020007830", "DAYS TO CLOSE"] == "11"
+    assert flags.loc["2020007830", "business_days"] == 6 == np.busday_count("2020-01-17", "2020-01-28") - 1
+
+    located = flags[flags["latitude"].notna()]
+    lat, lon = located["latitude"].to_numpy(float), located["longitude"].to_numpy(float)
+    codes = pd.factorize(located["category"])[0]
+    # The export's raw types name the district ("...-Pothole-District 3"): each is a category of its own.
+    near = np.where(codes[:, None] == codes[None, :], _distances(lat, lon), np.inf)
+    epoch = pd.Timestamp(0, tz="UTC")
+    opened = (pd.to_datetime(located["opened_at"], utc=True) - epoch).dt.total_seconds().to_numpy()
+    closing = (pd.to_datetime(located["closed_at"], utc=True) - epoch).dt.total_seconds().fillna(np.inf).to_numpy()
+    # Reported again: another of its category within 100 m opened in the 30 days after this one closed.
+    after = opened[None, :] - closing[:, None]
+    again = ((near <= 100) & (after > 0) & (after <= 30 * 86400)).any(axis=1)
+    assert located["reported_again"].tolist() == again.tolist()
+    assert 0 < again.sum() < len(closed)
+    # Incidents: contacts of one category within 50 m and 3 hours of one another, linked in chains.
+    linked = (near <= 50) & (np.abs(opened[:, None] - opened[None, :]) <= 3 * 3600)
+    count, labels = connected_components(coo_array(linked.astype(int)), directed=False)
+    assert located["incident"].nunique() == count
+    assert pd.crosstab(located["incident"], labels).gt(0).sum(axis=1).eq(1).all()
+    summary = closure_summary(kc_potholes)
+    assert summary.incidents < summary.contacts
+    assert summary.reopened_status == 0  # the export's statuses are OPEN and RESOL
+    assert summary.business_median_days < summary.median_days
+
+
+def test_the_demo_countys_closure_figures(demo_county) -> None:
+    """The demo's planted duplicates and repeats show, at plausible rates, county-wide and per category."""
+    requests = demo_county.requests
+    recent = requests[requests["opened_month"] >= "2025-07"].reset_index(drop=True)
+    flags = closure_flags(recent, rules=ClosureRules(), timezone=demo_county.timezone)
+    year = flags[flags["opened_month"] >= "2025-11"]
+    summary = closure_summary(year)
+    assert 0.015 < summary.reopen_rate < 0.04
+    assert summary.reopened_status == (year["status"] == "Reopened").sum() > 100
+    assert summary.contacts / summary.incidents > 1.02
+    assert summary.business_median_days < summary.median_days
+    assert summary.business_p90_days < summary.p90_days
+    potholes = year[year["category"] == "Potholes"]
+    assert len(potholes) / potholes["incident"].nunique() > 1.08
+    questions = year[year["contact_type"] == "question"]
+    assert not questions["reported_again"].any()
+    library = year[year["category"] == "Library services"]
+    assert library["reopened"].mean() < 0.01  # nothing planted there: coincidences only
+
+
+def test_the_store_read_agrees_with_the_demo_frame(demo_store_url: str, demo_county) -> None:
+    from voc.store.engine import open_store
+
+    engine = open_store(demo_store_url)
+    filters = Filters("2026-01", "2026-03", districts=("2",))
+    stored = closure_contacts(engine, filters, rules=ClosureRules(), timezone=demo_county.timezone)
+    requests = demo_county.requests
+    # Later reports are looked for up to 30 days and LATE_CLOSURE_MONTHS past the range: to August.
+    own = requests[(requests["district_code"] == "2") & requests["opened_month"].between("2026-01", "2026-08")]
+    expected = closure_flags(own.reset_index(drop=True), rules=ClosureRules(), timezone=demo_county.timezone)
+    expected = expected[expected["opened_month"] <= "2026-03"].set_index("source_id")
+    stored = stored.set_index("source_id").loc[expected.index]
+    for column in ("reported_again", "reopened"):
+        assert stored[column].tolist() == expected[column].tolist(), column
+    pd.testing.assert_series_equal(stored["business_days"], expected["business_days"], check_dtype=False)
+    assert stored["incident"].nunique() == expected["incident"].nunique()
