@@ -30,6 +30,7 @@ def _submit(app: AppTest, form: str) -> None:
 def test_an_analyst_acts_on_an_issue_and_sees_the_effect_beside_it(
     monkeypatch: pytest.MonkeyPatch, demo_copy: str
 ) -> None:
+    monkeypatch.setenv("VOC_USER", "ana")  # who the open demo mode's operator is, in the audit log
     app = open_app_page(monkeypatch, demo_copy, "pages/trends.py")
     assert [w.body.split(" · ")[0] for w in app.warning] == ["**New**"] * 3
     questions = only_table(app, "contacts_per_month")
@@ -55,7 +56,7 @@ def test_an_analyst_acts_on_an_issue_and_sees_the_effect_beside_it(
     assert (action["category"], action["district_code"]) == ("Illegal dumping", "5")
     assert len(app.warning) == 2  # the two issues still new
     history = only_table(app, "set_by")
-    assert history[["issue_id", "state", "action_id", "set_by"]].values.tolist() == [[DUMPING, "acted", 1, "admin"]]
+    assert history[["issue_id", "state", "action_id", "set_by"]].values.tolist() == [[DUMPING, "acted", 1, "ana"]]
 
 
 def test_a_viewer_sees_the_states_but_cannot_set_them(

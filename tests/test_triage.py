@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from voc.cli import main
 from voc.contacts.actions import add_action
+from voc.contacts.watches import SavedWatch, add_watch, digest_sent_at, list_watches, record_digest_sent
 from voc.core.access import Role
 from voc.core.errors import NotAllowed, NotFound, VocError
 from voc.store.models import AuditEntry
@@ -155,3 +156,17 @@ def test_watches_are_added_listed_refused_when_wrong_and_removed(demo_voc) -> No
     assert json.loads(demo_voc("watch", "list", "--json")[1]) == []
     code, _, err = demo_voc("watch", "remove", "Roads D3")
     assert code == 2 and "No watch named 'Roads D3'" in err
+
+
+def test_watches_and_sent_digests_are_kept_in_the_store(engine: sa.Engine) -> None:
+    watch = SavedWatch("County", recipients=(" clerk@example.org ",))
+    with pytest.raises(NotAllowed):
+        add_watch(engine, watch, user="vera", role=Role.VIEWER)
+    add_watch(engine, watch, user="ana", role=Role.ANALYST)
+    assert list_watches(engine) == [SavedWatch("County", recipients=("clerk@example.org",))]
+    assert digest_sent_at(engine, "County", "2026-10") is None
+    record_digest_sent(
+        engine, watch="County", period="2026-10", recipients=["clerk@example.org"], subject="s", user="ana"
+    )
+    sent = digest_sent_at(engine, "County", "2026-10")
+    assert sent is not None and sent.utcoffset() is not None and digest_sent_at(engine, "County", "2026-W44") is None

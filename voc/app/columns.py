@@ -255,3 +255,7 @@ QUESTIONS_TO_ANSWER: Columns = {
     "action": st.column_config.TextColumn("Latest information action"),
     "effect": st.column_config.TextColumn("Its effect on the questions", width="large"),
 }
+WATCHES: Columns = {
+    "name": "Name", "departments": "Departments", "categories": "Categories", "districts": "Districts",
+    "recipients": "Recipients",
+}  # fmt: skip

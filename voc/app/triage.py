@@ -106,12 +106,12 @@ def questions_panel(month: str) -> None:
     if found.empty:
         st.info(f"No topic's questions rose or stayed high in the year to {month_label(month)}.")
         return
+    # Blank, not "None", where no information action is logged yet.
+    shown = found.fillna({"action": "", "effect": ""})
     show.table(
-        found,
-        name=f"information-opportunities-{month}",
-        key="trends_questions",
+        shown, name=f"information-opportunities-{month}", key="trends_questions",
         column_config=columns.QUESTIONS_TO_ANSWER,
-    )
+    )  # fmt: skip
     st.caption(
         "Questions (contacts of type question) that rise above what their own seasons predict, or cost at least "
         f"{MIN_MONTHLY:.0f} contacts a month county-wide: a web page, an FAQ or a mailer could answer them first. "
@@ -148,5 +148,5 @@ def watches_panel() -> None:
             pd.DataFrame([{
                 "name": w.name, "departments": ", ".join(w.departments), "categories": ", ".join(w.categories),
                 "districts": ", ".join(w.districts), "recipients": ", ".join(w.recipients),
-            } for w in watches]), hide_index=True, key="data_watches",
+            } for w in watches]), hide_index=True, key="data_watches", column_config=columns.WATCHES,
         )  # fmt: skip
