@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from tests.factories import SETTINGS
 from tests.files import REAL
+from voc.contacts.regrouping import build_themes
 from voc.contacts.themes import (
     Grouping,
     group_vectors,
@@ -26,7 +27,7 @@ from voc.contacts.themes import (
     theme_name,
     top_themes,
 )
-from voc.contacts.theming import alert_themes, build_themes, stored_themes
+from voc.contacts.theming import alert_themes, stored_themes
 from voc.core.access import Role
 from voc.ingest.embedding import DIMENSIONS, MODEL, embed
 from voc.ingest.pipeline import ImportOptions, import_requests

@@ -13,7 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from voc.app import columns, loaders
+from voc.app.cache import engine
 from voc.contacts.forecast import forecast_caption
+from voc.contacts.regrouping import BuildStatus, build_status, status_sentence
 from voc.contacts.trends import Filters, forecast_fits, per_thousand
 from voc.core.access import RoleRules
 from voc.core.config import load_settings
@@ -127,14 +129,21 @@ def terms(frequent: pd.DataFrame, rising: pd.DataFrame, *, first: str, last: str
             table(rising, name=f"rising-terms-{last}", key="trends_words_rising")
 
 
+def themes_status(status: BuildStatus) -> str:
+    """Return the sentence saying which data the themes cover and whether they are being regrouped, as Markdown."""
+    failure = markdown_literal(status.failure) if status.failure else None
+    return status_sentence(replace(status, failure=failure), timezone=load_settings().timezone)
+
+
 def themes(filters: Filters, *, latest: str, key: str, name: str) -> None:
     """Show the themes of the described contacts under the filters: over time, largest, and rising."""
     view = loaders.themes(filters, latest)
+    # Read on every run, not cached: a build in the background changes it without a new data version.
+    status = themes_status(build_status(engine()))
     if view is None:
-        st.info(
-            "No themes yet: they are built when contacts with descriptions are imported (or with `voc themes build`)."
-        )
+        st.info(status or "No themes yet: they are grouped when described contacts are imported.")
         return
+    st.caption(status)
     if view.themes.empty:
         st.info("No described contacts match these filters.")
         return

@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import voc.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import voc.store.theme_builds  # noqa: F401  (a table kept out of models.py, which is near its size limit)
 
 connection = context.config.attributes["connection"]
 context.configure(
