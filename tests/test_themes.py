@@ -263,3 +263,44 @@ def test_trends_and_district_profile_show_stored_themes(monkeypatch: pytest.Monk
     profile = open_app_page(monkeypatch, demo_copy, "pages/map.py", query={"map_district": "3"})
     themes_here = only_table(profile, "examples")
     assert 1 <= len(themes_here) <= 8 and not profile.exception
+
+
+def _theme_chart_spec(monthly: pd.DataFrame) -> tuple[dict, dict[str, str], pd.DataFrame]:
+    """The chart's encoding, its colour of each line's label (in legend order), and its data."""
+    from voc.present.charts import theme_lines
+
+    spec = theme_lines(monthly).to_dict()
+    (data,) = spec["datasets"].values()
+    scale = spec["encoding"]["color"]["scale"]
+    return spec["encoding"], dict(zip(scale["domain"], scale["range"], strict=True)), pd.DataFrame(data)
+
+
+def test_theme_lines_keep_each_themes_colour_show_six_and_name_them_in_full() -> None:
+    from voc.present.charts import MAX_THEME_LINES, theme_style
+
+    long_name = "standing water after storms · blocked storm drain · flooded driveway"
+    county = pd.DataFrame(
+        [(month, theme, f"theme {theme}" if theme != 9 else long_name, 100 - theme)
+         for month in ("2026-01", "2026-02", "2026-03") for theme in range(10)],
+        columns=["month", "theme", "name", "contacts"],
+    )  # fmt: skip
+    # A district where theme 9 is the largest and theme 1 had no contact in February.
+    district = county[county["theme"].isin([9, 4, 1])].copy()
+    district.loc[district["theme"] == 9, "contacts"] = 500
+    district = district[~((district["theme"] == 1) & (district["month"] == "2026-02"))]
+
+    _, county_colours, county_data = _theme_chart_spec(county)
+    district_encoding, district_colours, district_data = _theme_chart_spec(district)
+    assert list(county_colours) == [f"theme {t}" for t in range(MAX_THEME_LINES)]  # the largest six, largest first
+    assert list(district_colours) == [long_name, "theme 4", "theme 1"]
+    for name, colour in district_colours.items():  # the same theme, the same colour and dash as on every chart
+        assert county_colours.get(name, colour) == colour
+    assert district_colours[long_name] == theme_style(9)[0] and district_colours["theme 4"] == theme_style(4)[0]
+    assert district_encoding["strokeDash"]["scale"]["range"][0] == list(theme_style(9)[1])
+    assert len({theme_style(t) for t in range(30)}) == 30  # every theme of a store has a look of its own
+    assert len(set(county_colours.values())) == MAX_THEME_LINES  # six distinct colours on the county's chart
+    legend = district_encoding["color"]["legend"]
+    assert legend["orient"] == "bottom" and legend["labelLimit"] >= 640 and legend["symbolType"] == "stroke"
+    february = district_data[(district_data["label"] == "theme 1") & (district_data["month"] == "2026-02")]
+    assert february["contacts"].tolist() == [0]  # a month without contacts is a 0, not a gap bridged over
+    assert len(county_data) == 3 * MAX_THEME_LINES

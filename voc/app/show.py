@@ -147,10 +147,10 @@ def themes(filters: Filters, *, latest: str, key: str, name: str) -> None:
     if view.themes.empty:
         st.info("No described contacts match these filters.")
         return
-    monthly = view.monthly.rename(columns={"month": "period", "name": "group"})
-    colours = charts.group_colours(view.themes["name"].tolist(), view.themes["name"].tolist())
-    chart(charts.trend_lines(monthly, colours, height=360), name=f"themes-{name}", key=f"{key}_chart",
+    chart(charts.theme_lines(view.monthly), name=f"themes-{name}", key=f"{key}_chart",
           title="Contacts per month by theme")  # fmt: skip
+    if len(view.themes) > charts.MAX_THEME_LINES:
+        st.caption(f"The {charts.MAX_THEME_LINES} largest themes here; the table lists {len(view.themes)}.")
     table(view.themes, name=f"themes-{name}", key=f"{key}_table", column_config=columns.THEMES)
     if view.rising.empty:
         st.caption("No theme's share rose more than chance allows against the same three months a year before.")
