@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 import textwrap
@@ -16,19 +17,20 @@ import sqlalchemy as sa
 from tests.factories import SETTINGS
 from tests.files import REAL
 from voc.contacts.regrouping import build_themes
+from voc.contacts.textmine import STOP_WORDS
+from voc.contacts.theme_names import name_themes, theme_name
 from voc.contacts.themes import (
     Grouping,
     group_vectors,
-    name_themes,
     representatives,
     rising_themes,
     theme_count,
     theme_counts,
-    theme_name,
     top_themes,
 )
 from voc.contacts.theming import alert_themes, stored_themes
 from voc.core.access import Role
+from voc.demo.catalogue import WHERE
 from voc.ingest.embedding import DIMENSIONS, MODEL, embed
 from voc.ingest.pipeline import ImportOptions, import_requests
 from voc.store.models import DescriptionEmbedding, MonthlyThemeCount, ServiceRequest
@@ -120,6 +122,34 @@ def test_themes_are_named_by_their_distinctive_words(gainesville: pd.DataFrame) 
     assert "light" in " ".join(names[1])
     assert theme_name(names[1]) == " · ".join(names[1])
     assert theme_name([]) == "(no distinctive words)"
+
+
+def test_a_theme_is_named_by_its_problem_not_by_a_place_spread_over_every_category() -> None:
+    problems = {"Potholes": "Deep pothole", "Animals": "Dog barking all night", "Billing": "Water bill doubled"}
+    places = ["by the mailbox cluster", "near the Publix plaza", "behind the shopping center", "at the boat ramp"]
+    rows = [(f"{text} {place}", category, place) for category, text in problems.items() for place in places
+            for _ in range(10)]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["text", "category", "place"])
+    # Grouped as vectors of short texts often are: by the place they name, one problem more often than the others.
+    theme = (frame["place"] == places[0]) | ((frame["category"] == "Potholes") & (frame.index % 2 == 0))
+    names = name_themes(frame["text"], theme.astype(int).to_numpy(), categories=frame["category"])
+    assert names[1][0] == "deep pothole"
+    assert not any("mailbox" in term or "cluster" in term for term in names[1])
+    without_categories = name_themes(frame["text"], frame["category"].factorize()[0])
+    for terms, problem in zip(without_categories, problems.values(), strict=True):  # themes by problem: named by it
+        assert terms and all(term in problem.lower() for term in terms)
+
+
+def test_real_theme_names_leave_out_addresses(gainesville: pd.DataFrame) -> None:
+    from voc.contacts.theme_names import PLACE_WORDS
+
+    texts = gainesville["description"]
+    labels = group_vectors(embed(texts.tolist()), themes=8, seed=0).labels
+    names = name_themes(texts, labels, categories=gainesville["request_type"])
+    words = [word for terms in names for term in terms for word in term.split()]
+    assert len(words) >= 16
+    assert not [w for w in words if w in PLACE_WORDS or re.fullmatch(r"\d+(st|nd|rd|th)", w)], names
+    assert len({theme_name(terms) for terms in names}) == 8
 
 
 def test_representatives_are_nearest_the_centre_distinct_and_redacted() -> None:
@@ -253,7 +283,12 @@ def test_trends_and_district_profile_show_stored_themes(monkeypatch: pytest.Monk
 
     demo = open_store(demo_copy)
     built = build_themes(demo, user="test")
+    names = stored_themes(demo)["terms"]
     demo.dispose()
+    # The demo appends one of a dozen places to every kind of request: a name starts with the problem.
+    landmarks = {word for place in WHERE for word in place.lower().split()} - STOP_WORDS
+    assert not [terms for terms in names if not terms or landmarks & set(terms[0].split())]
+    assert sum(bool(landmarks & set(term.split())) for terms in names for term in terms) <= len(names) // 5
     trends = open_app_page(monkeypatch, demo_copy, "pages/trends.py")
     shown = only_table(trends, "examples")
     assert len(shown) == 8 and shown["contacts"].is_monotonic_decreasing

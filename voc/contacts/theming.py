@@ -9,15 +9,14 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from voc.contacts.theme_names import name_themes, theme_name
 from voc.contacts.themes import (
     TOP_COLUMNS,
     group_vectors,
-    name_themes,
     representatives,
     rising_themes,
     theme_count,
     theme_counts,
-    theme_name,
     top_themes,
 )
 from voc.contacts.trends import Filters
@@ -66,7 +65,7 @@ def _themes(contacts: pd.DataFrame, vectors: np.ndarray, seed: int) -> tuple[pd.
     if k < 2:
         return pd.DataFrame(), pd.DataFrame(columns=["month", "theme", "category", "district_code", "contacts"])
     grouping = group_vectors(vectors, themes=k, seed=seed)
-    terms = name_themes(contacts["description"], grouping.labels, seed=seed)
+    terms = name_themes(contacts["description"], grouping.labels, categories=contacts["category"], seed=seed)
     examples = representatives(vectors, contacts["description"], grouping, per_theme=EXAMPLES_PER_THEME)
     ids = contacts["request_id"].to_numpy()
     themes = pd.DataFrame(
