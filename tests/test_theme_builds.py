@@ -225,3 +225,25 @@ def test_the_status_says_which_data_the_themes_cover() -> None:
         "These themes cover the contacts as stored at 09:05 on 2 Mar 2026: newer changes wait for `voc themes build`."
     )
     assert status_sentence(BuildStatus(None, None, False, None), timezone=zone) == ""
+
+
+@pytest.mark.browser
+def test_an_open_page_swaps_in_the_new_themes_when_the_build_ends(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    from tests.browser import chromium_page, open_page, running_app, screenshot
+
+    engine = _import_gainesville(sqlite_url)
+    _slow_builds(monkeypatch, delay=45.0)  # long enough to open the page while it runs
+    regrouping.regroup_in_background(engine, user="ana")
+    with running_app(sqlite_url) as url, chromium_page() as page:
+        open_page(page, f"{url}/trends?trends_tab=Themes", timeout_ms=120_000)
+        page.get_by_role("tab", name="Themes").click()
+        page.wait_for_selector("text=Themes are being grouped for the first time (started", timeout=30_000)
+        screenshot(page, "themes-being-grouped")
+        # No reload: the panel looks again every few seconds and the page reruns once the build ended.
+        page.wait_for_selector("text=Themes cover the contacts as stored at", timeout=int(WAIT_SECONDS * 1000))
+        page.wait_for_function("document.querySelectorAll('.vega-embed canvas, .vega-embed svg').length >= 1")
+        assert page.locator('[data-testid="stException"]').count() == 0
+        screenshot(page, "themes-grouped")
+    engine.dispose()

@@ -129,6 +129,9 @@ def terms(frequent: pd.DataFrame, rising: pd.DataFrame, *, first: str, last: str
             table(rising, name=f"rising-terms-{last}", key="trends_words_rising")
 
 
+THEMES_REFRESH_SECONDS = 5
+
+
 def themes_status(status: BuildStatus) -> str:
     """Return the sentence saying which data the themes cover and whether they are being regrouped, as Markdown."""
     failure = markdown_literal(status.failure) if status.failure else None
@@ -136,10 +139,29 @@ def themes_status(status: BuildStatus) -> str:
 
 
 def themes(filters: Filters, *, latest: str, key: str, name: str) -> None:
-    """Show the themes of the described contacts under the filters: over time, largest, and rising."""
-    view = loaders.themes(filters, latest)
+    """Show the themes of the described contacts under the filters: over time, largest, and rising.
+
+    While a build runs in the background, the panel looks again every THEMES_REFRESH_SECONDS and the
+    page reruns once the build has ended, so the fresh themes replace the previous ones by themselves.
+    """
     # Read on every run, not cached: a build in the background changes it without a new data version.
-    status = themes_status(build_status(engine()))
+    status = build_status(engine())
+    if status.running_since is None:
+        _themes_panel(filters, status, latest=latest, key=key, name=name)
+    else:
+        st.fragment(_watched_themes_panel, run_every=THEMES_REFRESH_SECONDS)(filters, latest=latest, key=key, name=name)
+
+
+def _watched_themes_panel(filters: Filters, *, latest: str, key: str, name: str) -> None:
+    status = build_status(engine())
+    if status.running_since is None:
+        st.rerun()  # the whole page: other panels (alerts' themes) change with the new themes too
+    _themes_panel(filters, status, latest=latest, key=key, name=name)
+
+
+def _themes_panel(filters: Filters, build: BuildStatus, *, latest: str, key: str, name: str) -> None:
+    view = loaders.themes(filters, latest)
+    status = themes_status(build)
     if view is None:
         st.info(status or "No themes yet: they are grouped when described contacts are imported.")
         return
