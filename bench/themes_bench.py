@@ -34,7 +34,7 @@ from threadpoolctl import threadpool_limits
 from voc.contacts.textmine import rising_terms, tokenize
 from voc.contacts.theme_names import name_themes, theme_name
 from voc.contacts.themes import group_vectors, theme_count
-from voc.ingest.embedding import embed
+from voc.ingest.embedding import description_vectors
 
 ROOT = Path(__file__).resolve().parents[1]
 FULL = ROOT.parent / "shared" / "data" / "real" / "gainesville-fl-311" / "gainesville_mygnv_311_sample5000.csv"
@@ -49,7 +49,7 @@ def purity(types: np.ndarray, groups: np.ndarray) -> float:
 
 
 def voc_groups(texts: list[str], k: int, seed: int) -> np.ndarray:
-    return group_vectors(embed(texts), themes=k, seed=seed).labels
+    return group_vectors(description_vectors(pd.Series(texts)), themes=k, seed=seed).labels
 
 
 def nmf_groups(texts: list[str], k: int, seed: int) -> np.ndarray:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 import subprocess
 import sys
 import textwrap
@@ -31,7 +30,7 @@ from voc.contacts.themes import (
 from voc.contacts.theming import alert_themes, stored_themes
 from voc.core.access import Role
 from voc.demo.catalogue import WHERE
-from voc.ingest.embedding import DIMENSIONS, MODEL, embed
+from voc.ingest.embedding import DIMENSIONS, MODEL, description_vectors, embed
 from voc.ingest.pipeline import ImportOptions, import_requests
 from voc.store.models import DescriptionEmbedding, MonthlyThemeCount, ServiceRequest
 from voc.store.uploads import undo
@@ -141,15 +140,32 @@ def test_a_theme_is_named_by_its_problem_not_by_a_place_spread_over_every_catego
 
 
 def test_real_theme_names_leave_out_addresses(gainesville: pd.DataFrame) -> None:
-    from voc.contacts.theme_names import PLACE_WORDS
+    from voc.ingest.places import is_place_word
 
     texts = gainesville["description"]
-    labels = group_vectors(embed(texts.tolist()), themes=8, seed=0).labels
+    labels = group_vectors(description_vectors(texts), themes=8, seed=0).labels
     names = name_themes(texts, labels, categories=gainesville["request_type"])
     words = [word for terms in names for term in terms for word in term.split()]
     assert len(words) >= 16
-    assert not [w for w in words if w in PLACE_WORDS or re.fullmatch(r"\d+(st|nd|rd|th)", w)], names
+    assert not [word for word in words if is_place_word(word)], names
     assert len({theme_name(terms) for terms in names}) == 8
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Large pothole on NW 2nd Ave.", "Large pothole on"),
+        ("901-999 SW 5 AVE", ""),
+        ("Garbage not picked up in front of my house", "Garbage not picked up in of my"),
+        ("First Street: stop sign down", "First : stop sign down"),
+        ("Streetlight out near Westside Park", "Streetlight out Westside Park"),
+        ("The 9th time the east-bound lanes flooded", "The time the east-bound lanes flooded"),
+    ],
+)
+def test_descriptions_lose_their_place_words_and_numbers_only(text: str, expected: str) -> None:
+    from voc.ingest.places import without_places
+
+    assert without_places(pd.Series([text])).tolist() == [expected]
 
 
 def test_representatives_are_nearest_the_centre_distinct_and_redacted() -> None:

@@ -11,27 +11,17 @@ list, for the terms too rare for their spread to show.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
 from voc.contacts.textmine import term_counts
+from voc.ingest.places import is_place_word
 
 # Naming counts terms in at most this many texts (a seeded sample of a larger store).
 NAMING_SAMPLE = 6_000
 TERMS_PER_NAME = 3
 MIN_DOCUMENTS = 3  # a term names a theme only when at least this many of its texts hold it
 
-_PLACE_WORDS_TEXT = """
-    street st road rd avenue ave av boulevard blvd lane ln drive dr court ct circle cir way parkway pkwy highway hwy
-    terrace ter terr trail trl place pl plaza square sq loop route rte alley
-    north south east west northbound southbound eastbound westbound nw ne sw se n s e w
-    front behind across near next corner side end block intersection entrance past
-    house home address apartment apt unit residence neighborhood neighbourhood subdivision cul-de-sac
-    center centre mall shopping church school elementary station
-"""
-PLACE_WORDS: frozenset[str] = frozenset(_PLACE_WORDS_TEXT.split())
 # Words any request may hold, whatever its problem.
 _GENERIC_WORDS_TEXT = """
     question issue issues problem problems need needs needed help request requested complaint call called calling
@@ -39,8 +29,6 @@ _GENERIC_WORDS_TEXT = """
     year years
 """
 GENERIC_WORDS: frozenset[str] = frozenset(_GENERIC_WORDS_TEXT.split())
-# Numbered streets: "9th", "34th", "2nd".
-_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
 PLACE_WEIGHT = 0.1
 GENERIC_WEIGHT = 0.3
 PHRASE_BONUS = 1.25  # a two-word phrase ("water bill") says more than either word
@@ -121,8 +109,8 @@ def _focus(texts: pd.Series, labels: np.ndarray, categories: pd.Series, terms: p
 def _lexicon_weights(terms: pd.Index) -> pd.Series:
     """Return each term's weight: a phrase bonus, down for place and generic words (the lowest word counts)."""
     words = pd.Series(terms, index=terms).str.split()
-    place = words.map(lambda ws: any(w in PLACE_WORDS or _ORDINAL.fullmatch(w) for w in ws))
-    generic = words.map(lambda ws: all(w in GENERIC_WORDS or w in PLACE_WORDS for w in ws))
+    place = words.map(lambda ws: any(is_place_word(w) for w in ws))
+    generic = words.map(lambda ws: all(w in GENERIC_WORDS or is_place_word(w) for w in ws))
     weights = pd.Series(np.where(words.map(len) > 1, PHRASE_BONUS, 1.0), index=terms)
     return weights * np.where(place, PLACE_WEIGHT, 1.0) * np.where(generic & ~place, GENERIC_WEIGHT, 1.0)
 
