@@ -15,20 +15,22 @@ import sqlalchemy as sa
 
 from tests.factories import SETTINGS
 from tests.files import REAL
+from voc.contacts.regrouping import build_themes
+from voc.contacts.textmine import STOP_WORDS
+from voc.contacts.theme_names import name_themes, theme_name
 from voc.contacts.themes import (
     Grouping,
     group_vectors,
-    name_themes,
     representatives,
     rising_themes,
     theme_count,
     theme_counts,
-    theme_name,
     top_themes,
 )
-from voc.contacts.theming import alert_themes, build_themes, stored_themes
+from voc.contacts.theming import alert_themes, stored_themes
 from voc.core.access import Role
-from voc.ingest.embedding import DIMENSIONS, MODEL, embed
+from voc.demo.catalogue import WHERE
+from voc.ingest.embedding import DIMENSIONS, MODEL, description_vectors, embed
 from voc.ingest.pipeline import ImportOptions, import_requests
 from voc.store.models import DescriptionEmbedding, MonthlyThemeCount, ServiceRequest
 from voc.store.uploads import undo
@@ -119,6 +121,51 @@ def test_themes_are_named_by_their_distinctive_words(gainesville: pd.DataFrame) 
     assert "light" in " ".join(names[1])
     assert theme_name(names[1]) == " · ".join(names[1])
     assert theme_name([]) == "(no distinctive words)"
+
+
+def test_a_theme_is_named_by_its_problem_not_by_a_place_spread_over_every_category() -> None:
+    problems = {"Potholes": "Deep pothole", "Animals": "Dog barking all night", "Billing": "Water bill doubled"}
+    places = ["by the mailbox cluster", "near the Publix plaza", "behind the shopping center", "at the boat ramp"]
+    rows = [(f"{text} {place}", category, place) for category, text in problems.items() for place in places
+            for _ in range(10)]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["text", "category", "place"])
+    # Grouped as vectors of short texts often are: by the place they name, one problem more often than the others.
+    theme = (frame["place"] == places[0]) | ((frame["category"] == "Potholes") & (frame.index % 2 == 0))
+    names = name_themes(frame["text"], theme.astype(int).to_numpy(), categories=frame["category"])
+    assert names[1][0] == "deep pothole"
+    assert not any("mailbox" in term or "cluster" in term for term in names[1])
+    without_categories = name_themes(frame["text"], frame["category"].factorize()[0])
+    for terms, problem in zip(without_categories, problems.values(), strict=True):  # themes by problem: named by it
+        assert terms and all(term in problem.lower() for term in terms)
+
+
+def test_real_theme_names_leave_out_addresses(gainesville: pd.DataFrame) -> None:
+    from voc.ingest.places import is_place_word
+
+    texts = gainesville["description"]
+    labels = group_vectors(description_vectors(texts), themes=8, seed=0).labels
+    names = name_themes(texts, labels, categories=gainesville["request_type"])
+    words = [word for terms in names for term in terms for word in term.split()]
+    assert len(words) >= 16
+    assert not [word for word in words if is_place_word(word)], names
+    assert len({theme_name(terms) for terms in names}) == 8
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Large pothole on NW 2nd Ave.", "Large pothole on"),
+        ("901-999 SW 5 AVE", ""),
+        ("Garbage not picked up in front of my house", "Garbage not picked up in of my"),
+        ("First Street: stop sign down", "First : stop sign down"),
+        ("Streetlight out near Westside Park", "Streetlight out Westside Park"),
+        ("The 9th time the east-bound lanes flooded", "The time the east-bound lanes flooded"),
+    ],
+)
+def test_descriptions_lose_their_place_words_and_numbers_only(text: str, expected: str) -> None:
+    from voc.ingest.places import without_places
+
+    assert without_places(pd.Series([text])).tolist() == [expected]
 
 
 def test_representatives_are_nearest_the_centre_distinct_and_redacted() -> None:
@@ -252,7 +299,12 @@ def test_trends_and_district_profile_show_stored_themes(monkeypatch: pytest.Monk
 
     demo = open_store(demo_copy)
     built = build_themes(demo, user="test")
+    names = stored_themes(demo)["terms"]
     demo.dispose()
+    # The demo appends one of a dozen places to every kind of request: a name starts with the problem.
+    landmarks = {word for place in WHERE for word in place.lower().split()} - STOP_WORDS
+    assert not [terms for terms in names if not terms or landmarks & set(terms[0].split())]
+    assert sum(bool(landmarks & set(term.split())) for terms in names for term in terms) <= len(names) // 5
     trends = open_app_page(monkeypatch, demo_copy, "pages/trends.py")
     shown = only_table(trends, "examples")
     assert len(shown) == 8 and shown["contacts"].is_monotonic_decreasing
@@ -262,3 +314,44 @@ def test_trends_and_district_profile_show_stored_themes(monkeypatch: pytest.Monk
     profile = open_app_page(monkeypatch, demo_copy, "pages/map.py", query={"map_district": "3"})
     themes_here = only_table(profile, "examples")
     assert 1 <= len(themes_here) <= 8 and not profile.exception
+
+
+def _theme_chart_spec(monthly: pd.DataFrame) -> tuple[dict, dict[str, str], pd.DataFrame]:
+    """The chart's encoding, its colour of each line's label (in legend order), and its data."""
+    from voc.present.charts import theme_lines
+
+    spec = theme_lines(monthly).to_dict()
+    (data,) = spec["datasets"].values()
+    scale = spec["encoding"]["color"]["scale"]
+    return spec["encoding"], dict(zip(scale["domain"], scale["range"], strict=True)), pd.DataFrame(data)
+
+
+def test_theme_lines_keep_each_themes_colour_show_six_and_name_them_in_full() -> None:
+    from voc.present.charts import MAX_THEME_LINES, theme_style
+
+    long_name = "standing water after storms · blocked storm drain · flooded driveway"
+    county = pd.DataFrame(
+        [(month, theme, f"theme {theme}" if theme != 9 else long_name, 100 - theme)
+         for month in ("2026-01", "2026-02", "2026-03") for theme in range(10)],
+        columns=["month", "theme", "name", "contacts"],
+    )  # fmt: skip
+    # A district where theme 9 is the largest and theme 1 had no contact in February.
+    district = county[county["theme"].isin([9, 4, 1])].copy()
+    district.loc[district["theme"] == 9, "contacts"] = 500
+    district = district[~((district["theme"] == 1) & (district["month"] == "2026-02"))]
+
+    _, county_colours, county_data = _theme_chart_spec(county)
+    district_encoding, district_colours, district_data = _theme_chart_spec(district)
+    assert list(county_colours) == [f"theme {t}" for t in range(MAX_THEME_LINES)]  # the largest six, largest first
+    assert list(district_colours) == [long_name, "theme 4", "theme 1"]
+    for name, colour in district_colours.items():  # the same theme, the same colour and dash as on every chart
+        assert county_colours.get(name, colour) == colour
+    assert district_colours[long_name] == theme_style(9)[0] and district_colours["theme 4"] == theme_style(4)[0]
+    assert district_encoding["strokeDash"]["scale"]["range"][0] == list(theme_style(9)[1])
+    assert len({theme_style(t) for t in range(30)}) == 30  # every theme of a store has a look of its own
+    assert len(set(county_colours.values())) == MAX_THEME_LINES  # six distinct colours on the county's chart
+    legend = district_encoding["color"]["legend"]
+    assert legend["orient"] == "bottom" and legend["labelLimit"] >= 640 and legend["symbolType"] == "stroke"
+    february = district_data[(district_data["label"] == "theme 1") & (district_data["month"] == "2026-02")]
+    assert february["contacts"].tolist() == [0]  # a month without contacts is a 0, not a gap bridged over
+    assert len(county_data) == 3 * MAX_THEME_LINES

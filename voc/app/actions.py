@@ -12,7 +12,8 @@ import streamlit as st
 
 from voc.app.cache import engine
 from voc.app.frame import current_user, role, settings
-from voc.contacts.theming import build_themes
+from voc.app.show import themes_status
+from voc.contacts.regrouping import regroup_in_background
 from voc.core.access import Role
 from voc.core.errors import VocError
 from voc.ingest.pipeline import ImportOptions, ImportReport, import_requests
@@ -54,19 +55,22 @@ def act(
 
 
 def undo_upload(upload_id: int) -> UndoResult | None:
-    """Put the store back as it was before an upload (see voc.store.uploads.undo), then rebuild the themes."""
+    """Put the store back as it was before an upload (see voc.store.uploads.undo), then regroup the themes."""
     result = act(undo, upload_id, done=lambda result: (
         f"Undid upload {upload_id}: removed {result.deleted:,} contacts, restored {result.restored:,}."
     ))  # fmt: skip
     if result is not None:
-        rebuild_themes()
+        regroup_themes()
     return result
 
 
-def rebuild_themes() -> None:
-    """Group the stored descriptions into themes again, after a change of the contacts."""
-    with st.spinner("Grouping the descriptions into themes"):
-        build_themes(engine(), user=current_user())
+def regroup_themes() -> None:
+    """Start regrouping the descriptions into themes in the background, after a change of the contacts; say so.
+
+    The page never waits for it: the Trends and Map pages show the previous themes, saying so, until it ends.
+    """
+    status = regroup_in_background(engine(), user=current_user())
+    st.info(themes_status(status), icon=":material/autorenew:")
 
 
 def save_populations(engine: sa.Engine, table: pd.DataFrame, *, user: str, role: Role) -> None:
@@ -81,7 +85,7 @@ def import_contacts(
     with refusals(f"{name} was refused and nothing was written."):
         report = import_requests(engine(), data, name, settings(), options, role=role(), progress=progress)
         if report.upload_id is not None:
-            rebuild_themes()
+            regroup_themes()
         return report
     return None
 
@@ -89,5 +93,8 @@ def import_contacts(
 def pull(spec: FeedSpec, progress: Callable[[str, float], None]) -> PullReport | None:
     """Pull a feed as the signed-in user; a refused pull writes nothing and its reason is shown."""
     with refusals(f"{spec.source or spec.url} was refused and nothing was written."):
-        return pull_feed(engine(), spec, settings(), role=role(), progress=progress)
+        report = pull_feed(engine(), spec, settings(), role=role(), progress=progress)
+        if report.imported is not None and report.imported.upload_id is not None:
+            regroup_themes()
+        return report
     return None

@@ -13,9 +13,11 @@ import pandas as pd
 import streamlit as st
 
 from voc.app import columns, loaders
+from voc.app.cache import engine
 from voc.contacts.closure import closure_metrics
 from voc.contacts.forecast import forecast_caption
 from voc.contacts.overview import Metric
+from voc.contacts.regrouping import BuildStatus, build_status, status_sentence
 from voc.contacts.trends import Filters, forecast_fits, per_thousand
 from voc.core.access import RoleRules
 from voc.core.config import load_settings
@@ -142,21 +144,50 @@ def terms(frequent: pd.DataFrame, rising: pd.DataFrame, *, first: str, last: str
             table(rising, name=f"rising-terms-{last}", key="trends_words_rising")
 
 
+THEMES_REFRESH_SECONDS = 5
+
+
+def themes_status(status: BuildStatus) -> str:
+    """Return the sentence saying which data the themes cover and whether they are being regrouped, as Markdown."""
+    failure = markdown_literal(status.failure) if status.failure else None
+    return status_sentence(replace(status, failure=failure), timezone=load_settings().timezone)
+
+
 def themes(filters: Filters, *, latest: str, key: str, name: str) -> None:
-    """Show the themes of the described contacts under the filters: over time, largest, and rising."""
+    """Show the themes of the described contacts under the filters: over time, largest, and rising.
+
+    While a build runs in the background, the panel looks again every THEMES_REFRESH_SECONDS and the
+    page reruns once the build has ended, so the fresh themes replace the previous ones by themselves.
+    """
+    # Read on every run, not cached: a build in the background changes it without a new data version.
+    status = build_status(engine())
+    if status.running_since is None:
+        _themes_panel(filters, status, latest=latest, key=key, name=name)
+    else:
+        st.fragment(_watched_themes_panel, run_every=THEMES_REFRESH_SECONDS)(filters, latest=latest, key=key, name=name)
+
+
+def _watched_themes_panel(filters: Filters, *, latest: str, key: str, name: str) -> None:
+    status = build_status(engine())
+    if status.running_since is None:
+        st.rerun()  # the whole page: other panels (alerts' themes) change with the new themes too
+    _themes_panel(filters, status, latest=latest, key=key, name=name)
+
+
+def _themes_panel(filters: Filters, build: BuildStatus, *, latest: str, key: str, name: str) -> None:
     view = loaders.themes(filters, latest)
+    status = themes_status(build)
     if view is None:
-        st.info(
-            "No themes yet: they are built when contacts with descriptions are imported (or with `voc themes build`)."
-        )
+        st.info(status or "No themes yet: they are grouped when described contacts are imported.")
         return
+    st.caption(status)
     if view.themes.empty:
         st.info("No described contacts match these filters.")
         return
-    monthly = view.monthly.rename(columns={"month": "period", "name": "group"})
-    colours = charts.group_colours(view.themes["name"].tolist(), view.themes["name"].tolist())
-    chart(charts.trend_lines(monthly, colours, height=360), name=f"themes-{name}", key=f"{key}_chart",
+    chart(charts.theme_lines(view.monthly), name=f"themes-{name}", key=f"{key}_chart",
           title="Contacts per month by theme")  # fmt: skip
+    if len(view.themes) > charts.MAX_THEME_LINES:
+        st.caption(f"The {charts.MAX_THEME_LINES} largest themes here; the table lists {len(view.themes)}.")
     table(view.themes, name=f"themes-{name}", key=f"{key}_table", column_config=columns.THEMES)
     if view.rising.empty:
         st.caption("No theme's share rose more than chance allows against the same three months a year before.")

@@ -8,6 +8,7 @@ import click
 
 from voc.cli.common import OPERATOR, echo_table, open_engine, print_json
 from voc.cli.contract import ContractCommand, ContractGroup
+from voc.cli.themes import BACKGROUND_OPTION, regroup_message
 from voc.core.config import load_settings
 
 
@@ -29,7 +30,8 @@ def uploads(as_json: bool) -> None:
 
 @click.command(cls=ContractCommand)
 @click.argument("upload_id", type=int)
-def undo(upload_id: int) -> None:
+@BACKGROUND_OPTION
+def undo(upload_id: int, themes_in_background: bool) -> None:
     """Put the store back exactly as it was before upload UPLOAD_ID."""
     from voc.store.uploads import undo as undo_upload
 
@@ -38,8 +40,7 @@ def undo(upload_id: int) -> None:
         f"Undid upload {upload_id}: removed {result.deleted:,} contacts it added and restored "
         f"{result.restored:,} it had changed."
     )
-    # Regrouping every description takes longer than the undo itself; it stays a separate, schedulable step.
-    click.echo("Themes still count the undone contacts until `voc themes build` regroups them.")
+    click.echo(regroup_message(in_background=themes_in_background))
 
 
 @click.group(cls=ContractGroup)

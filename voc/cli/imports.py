@@ -8,7 +8,7 @@ import click
 
 from voc.cli.common import OPERATOR, echo_report, open_engine, parse_pairs, print_json
 from voc.cli.contract import FAILED, ContractGroup, failure
-from voc.cli.themes import build_message
+from voc.cli.themes import BACKGROUND_OPTION, regroup_message
 from voc.core.config import load_settings
 from voc.core.errors import VocError
 
@@ -28,6 +28,7 @@ def import_group() -> None:
 @click.option("--source", help="Name of the source system (default: the profile or recognised layout).")
 @click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file.")
+@BACKGROUND_OPTION
 @click.pass_context
 def import_requests_command(
     ctx: click.Context,
@@ -38,6 +39,7 @@ def import_requests_command(
     source: str | None,
     dry_run: bool,
     as_json: bool,
+    themes_in_background: bool,
 ) -> None:
     """Import service-request exports (xlsx, xlsm, xls, ods, csv, txt)."""
     from voc.core.fields import REQUEST_FIELD_NAMES
@@ -65,7 +67,7 @@ def import_requests_command(
         else:
             echo_report(report)
     if written:
-        message = build_message()  # once for all the files
+        message = regroup_message(in_background=themes_in_background)  # once for all the files
         if not as_json:  # whose output is one JSON object per file
             click.echo(message)
     if failed:

@@ -8,7 +8,7 @@ import click
 
 from voc.cli.common import OPERATOR, echo_report, open_engine, parse_pairs, print_json
 from voc.cli.contract import FAILED, ContractGroup, failure
-from voc.cli.themes import build_message
+from voc.cli.themes import BACKGROUND_OPTION, regroup_message
 from voc.core.config import load_settings
 from voc.core.errors import VocError
 
@@ -38,8 +38,9 @@ def _api_command(api: str) -> click.Command:
                   "UTC (default: since the feed's last pull).")  # fmt: skip
     @click.option("--map", "pairs", multiple=True, metavar="COLUMN=field", help="Map a column onto a field.")
     @click.option("--json", "as_json", is_flag=True, help="Print the pull's report as one JSON object.")
+    @BACKGROUND_OPTION
     def command(url: str, source: str | None, where: str | None, since: Any, pairs: tuple[str, ...],
-                as_json: bool) -> None:  # fmt: skip
+                as_json: bool, themes_in_background: bool) -> None:  # fmt: skip
         from datetime import UTC
 
         from voc.core.fields import REQUEST_FIELD_NAMES
@@ -50,7 +51,7 @@ def _api_command(api: str) -> click.Command:
         spec = FeedSpec(api=api, url=url, source=source, where=where, since=since_utc, overrides=overrides)
         report = pull_feed(open_engine(), spec, load_settings(), role=OPERATOR)
         _echo(report, as_json)
-        _rebuild_themes([report], as_json)
+        _regroup_themes([report], as_json, in_background=themes_in_background)
 
     command.__doc__ = APIS[api]
     return pull.command(api)(command)
@@ -63,8 +64,9 @@ for _api in APIS:
 @pull.command("saved")
 @click.argument("names", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per feed.")
+@BACKGROUND_OPTION
 @click.pass_context
-def pull_saved(ctx: click.Context, names: tuple[str, ...], as_json: bool) -> None:
+def pull_saved(ctx: click.Context, names: tuple[str, ...], as_json: bool, themes_in_background: bool) -> None:
     """Pull every saved feed (or those NAMES): the one command to schedule. Exits 2 if any pull was refused."""
     from voc.ingest.pull import FeedSpec
     from voc.store.feeds import list_feeds
@@ -78,11 +80,11 @@ def pull_saved(ctx: click.Context, names: tuple[str, ...], as_json: bool) -> Non
     if chosen.empty and not as_json:
         click.echo("No saved feeds yet: pull one with `voc pull socrata|arcgis|open311 URL`.")
     specs = [FeedSpec(api=row.api, url=row.url, source=row.name) for row in chosen.itertuples()]
-    if not _pull_each(engine, specs, as_json):
+    if not _pull_each(engine, specs, as_json, themes_in_background):
         ctx.exit(FAILED)
 
 
-def _pull_each(engine: sa.Engine, specs: list[FeedSpec], as_json: bool) -> bool:
+def _pull_each(engine: sa.Engine, specs: list[FeedSpec], as_json: bool, themes_in_background: bool) -> bool:
     """Pull each feed in turn, a refused one reported and the next still pulled; return whether all succeeded."""
     from voc.ingest.pull import pull_feed
 
@@ -101,14 +103,14 @@ def _pull_each(engine: sa.Engine, specs: list[FeedSpec], as_json: bool) -> bool:
             continue
         _echo(report, as_json)
         reports.append(report)
-    _rebuild_themes(reports, as_json)
+    _regroup_themes(reports, as_json, in_background=themes_in_background)
     return succeeded
 
 
-def _rebuild_themes(reports: list[PullReport], as_json: bool) -> None:
+def _regroup_themes(reports: list[PullReport], as_json: bool, *, in_background: bool) -> None:
     """Regroup the descriptions into themes once, when a pull wrote contacts (the pulls embedded their texts)."""
     if any(report.imported is not None and report.imported.upload_id is not None for report in reports):
-        message = build_message()
+        message = regroup_message(in_background=in_background)
         if not as_json:  # whose output is one JSON object per feed
             click.echo(message)
 

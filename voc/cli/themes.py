@@ -8,6 +8,13 @@ from voc.cli.common import open_engine, print_json
 from voc.cli.contract import ContractGroup
 from voc.core.config import load_settings
 
+BACKGROUND_OPTION = click.option(
+    "--themes-in-background",
+    "themes_in_background",
+    is_flag=True,
+    help="Regroup the themes in a process of its own and return at once (default: regroup before returning).",
+)
+
 
 @click.group(cls=ContractGroup)
 def themes() -> None:
@@ -15,19 +22,45 @@ def themes() -> None:
 
 
 @themes.command("build")
-def themes_build() -> None:
-    """Group every stored description into themes (imports and `voc demo` do it themselves)."""
+@click.option(
+    "--if-requested",
+    is_flag=True,
+    help="Only what a change asked for, and nothing if another build is running (what the app starts after a write).",
+)
+def themes_build(if_requested: bool) -> None:
+    """Group every stored description into themes now, waiting for a build another process is running."""
+    if if_requested:
+        from voc.contacts.regrouping import run_requested_builds
+
+        ran = run_requested_builds(open_engine(), user=load_settings().user, wait=False)
+        if ran is not None:
+            click.echo(_built(ran.themes, ran.described, ran.seconds))
+        return
     click.echo(build_message())
 
 
+def _built(themes: int, described: int, seconds: float) -> str:
+    if not themes:
+        return f"Themes: too few descriptions to group ({described:,})."
+    return f"Themes: {described:,} descriptions in {themes} themes, in {seconds:.1f} s."
+
+
 def build_message() -> str:
-    """Build the themes and say what was built: the line `voc themes build`, imports and `voc demo` print."""
-    from voc.contacts.theming import build_themes
+    """Build the themes and say what was built: the line `voc themes build` and imports print."""
+    from voc.contacts.regrouping import build_themes
 
     built = build_themes(open_engine(), user=load_settings().user)
-    if not built.themes:
-        return f"Themes: too few descriptions to group ({built.described:,})."
-    return f"Themes: {built.described:,} descriptions in {built.themes} themes, in {built.seconds:.1f} s."
+    return _built(built.themes, built.described, built.seconds)
+
+
+def regroup_message(*, in_background: bool) -> str:
+    """Regroup the themes after a change of the contacts, waiting or in the background; say what happened."""
+    if not in_background:
+        return build_message()
+    from voc.contacts.regrouping import regroup_in_background, status_sentence
+
+    status = regroup_in_background(open_engine(), user=load_settings().user)
+    return status_sentence(status, timezone=load_settings().timezone) or "Themes: regrouping in the background."
 
 
 @themes.command("list")

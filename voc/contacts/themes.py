@@ -1,6 +1,6 @@
-"""Themes: descriptions grouped by meaning, named by their distinctive words, counted over months and places.
+"""Themes: descriptions grouped by meaning, counted over months and places (voc.contacts.theme_names names them).
 
-Pure functions: vectors and texts in, labels, names and tables out. voc.contacts.theming reads and
+Pure functions: vectors and texts in, labels and tables out. voc.contacts.theming reads and
 writes the store around them.
 """
 
@@ -13,17 +13,14 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
-from voc.contacts.textmine import rising_terms, share_rises
+from voc.contacts.textmine import share_rises
 from voc.core.periods import month_shift
 from voc.ingest.normalize import redact_personal
 
 # KMeans learns its centres from at most this many vectors, then places every vector: fitting grows
 # with n x k x iterations, placing only with n x k.
 FIT_SAMPLE = 20_000
-# Naming compares a theme's texts with the others' through textmine, at most this many texts in all.
-NAMING_SAMPLE = 6_000
 MAX_THEMES = 30
-TERMS_PER_NAME = 3
 COUNT_COLUMNS = ["month", "theme", "category", "district_code", "contacts"]
 RISING_COLUMNS = ["theme", "name", "current", "previous", "current_share", "previous_share", "ratio", "z"]
 TOP_COLUMNS = ["theme", "name", "contacts", "share", "contacts_year_earlier"]
@@ -65,34 +62,6 @@ def group_vectors(vectors: np.ndarray, *, themes: int, seed: int = 0) -> Groupin
     centres = model.cluster_centers_[by_size]
     centres = centres / np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
     return Grouping(labels=renumber[labels], centres=centres)
-
-
-def name_themes(texts: pd.Series, labels: np.ndarray, *, seed: int = 0) -> list[list[str]]:
-    """Return each theme's distinctive words and phrases, most used first (at most TERMS_PER_NAME).
-
-    A term is distinctive when its share of the theme's texts is above its share of the other
-    texts by more than chance allows (textmine.rising_terms, with the other texts as "previous").
-    Themes are 0..labels.max(); one without a distinctive term gets an empty list.
-    """
-    texts, labels = _naming_sample(texts.reset_index(drop=True), labels, seed)
-    names = []
-    for theme in range(int(labels.max()) + 1 if len(labels) else 0):
-        inside = labels == theme
-        terms = rising_terms(texts[inside], texts[~inside], top=4 * TERMS_PER_NAME, min_documents=3, max_n=2)
-        names.append(terms.sort_values("current", ascending=False, kind="stable")["term"].head(TERMS_PER_NAME).tolist())
-    return names
-
-
-def _naming_sample(texts: pd.Series, labels: np.ndarray, seed: int) -> tuple[pd.Series, np.ndarray]:
-    if len(texts) <= NAMING_SAMPLE:
-        return texts, labels
-    chosen = np.sort(np.random.default_rng(seed).choice(len(texts), NAMING_SAMPLE, replace=False))
-    return texts.iloc[chosen].reset_index(drop=True), labels[chosen]
-
-
-def theme_name(terms: list[str]) -> str:
-    """Return a theme's name from its terms: "pothole · road · hole"; "(no distinctive words)" without."""
-    return " · ".join(terms) if terms else "(no distinctive words)"
 
 
 def representatives(

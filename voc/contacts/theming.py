@@ -9,15 +9,14 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from voc.contacts.theme_names import name_themes, theme_name
 from voc.contacts.themes import (
     TOP_COLUMNS,
     group_vectors,
-    name_themes,
     representatives,
     rising_themes,
     theme_count,
     theme_counts,
-    theme_name,
     top_themes,
 )
 from voc.contacts.trends import Filters
@@ -39,23 +38,23 @@ class ThemeBuild:
     seconds: float
 
 
-def build_themes(engine: sa.Engine, *, user: str, seed: int = 0) -> ThemeBuild:
-    """Group every stored description into themes and store them with their monthly roll-up.
+def store_themes(engine: sa.Engine, *, version: int, user: str, seed: int = 0) -> ThemeBuild:
+    """Group every stored description into themes and store them as covering build request `version`.
 
-    Descriptions without a vector for their current text (written by the demo load, or put back
-    by an undo) are embedded first. Fewer than 20 descriptions make no themes: the stored ones are
-    cleared. The same store and seed give the same themes.
+    Call it through voc.contacts.regrouping, which makes sure one build runs at a time. Descriptions
+    without a vector for their current text (written by the demo load, or put back by an undo) are
+    embedded first. Fewer than 20 descriptions make no themes: the stored ones are cleared. The same
+    store and seed give the same themes.
     """
     started = time.perf_counter()
     with write_transaction(engine) as connection:  # usually nothing: imports embed their own texts
         embedded = embed_new_descriptions(connection)
-    # Clustering takes seconds: it runs outside the write lock, so imports and other builds never
-    # wait behind it; concurrent builds each store a complete grouping, and the last one stays.
+    # Clustering takes seconds: it runs outside the write lock, so imports never wait behind it.
     with engine.connect() as connection:
         contacts, vectors = read_embeddings(connection, model=MODEL)
     themes, counts = _themes(contacts, vectors, seed)
     with write_transaction(engine) as connection:
-        replace_themes(connection, themes, counts, built_at=utc_now())
+        replace_themes(connection, themes, counts, built_at=utc_now(), version=version)
         record_audit(connection, user=user, action="build themes", detail=f"{len(themes)} themes")
     return ThemeBuild(len(themes), len(contacts), embedded, time.perf_counter() - started)
 
@@ -66,7 +65,7 @@ def _themes(contacts: pd.DataFrame, vectors: np.ndarray, seed: int) -> tuple[pd.
     if k < 2:
         return pd.DataFrame(), pd.DataFrame(columns=["month", "theme", "category", "district_code", "contacts"])
     grouping = group_vectors(vectors, themes=k, seed=seed)
-    terms = name_themes(contacts["description"], grouping.labels, seed=seed)
+    terms = name_themes(contacts["description"], grouping.labels, categories=contacts["category"], seed=seed)
     examples = representatives(vectors, contacts["description"], grouping, per_theme=EXAMPLES_PER_THEME)
     ids = contacts["request_id"].to_numpy()
     themes = pd.DataFrame(

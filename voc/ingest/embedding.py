@@ -20,12 +20,15 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from voc.ingest.places import without_places
 from voc.store.themes import descriptions_to_embed, save_embeddings
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
-MODEL = "wordllama-l2_supercat-128"
+# Descriptions are embedded without their place words (voc.ingest.places); the name says so, and a
+# store's vectors made otherwise are embedded again by the next theme build.
+MODEL = "wordllama-l2_supercat-128-noplaces"
 # The model was trained so that its first 64, 128 or 256 dimensions each work as a smaller model;
 # 128 group contacts as well as 256 do (bench/themes_bench.py) and halve what the store keeps.
 DIMENSIONS = 128
@@ -80,6 +83,11 @@ def _embed_distinct(texts: list[str]) -> np.ndarray:
     return np.divide(sums, lengths, out=np.zeros_like(sums), where=lengths > 0)
 
 
+def description_vectors(descriptions: pd.Series) -> np.ndarray:
+    """Return the vectors voc groups descriptions by: each embedded without its place words and numbers."""
+    return embed(without_places(descriptions.fillna("")).tolist())
+
+
 def embed_new_descriptions(connection: sa.Connection, *, upload_id: int | None = None) -> int:
     """Embed and store the descriptions that have no vector for their current text; return how many.
 
@@ -89,5 +97,5 @@ def embed_new_descriptions(connection: sa.Connection, *, upload_id: int | None =
     """
     texts, dropped = descriptions_to_embed(connection, model=MODEL, upload_id=upload_id)
     if len(texts) or dropped:
-        save_embeddings(connection, texts, embed(texts["description"].tolist()), model=MODEL, dropped=dropped)
+        save_embeddings(connection, texts, description_vectors(texts["description"]), model=MODEL, dropped=dropped)
     return len(texts)

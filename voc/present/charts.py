@@ -216,6 +216,59 @@ def trend_lines(
     return projector(alt.layer(*layers).properties(height=height))
 
 
+# A theme keeps its look on every chart: its colour and dash follow from its id (themes are numbered
+# largest first, so the county's seven largest are the seven solid lines), never from its rank here.
+THEME_DASHES = ((1, 0), (10, 5), (2, 4), (10, 4, 2, 4), (18, 6))
+MAX_THEME_LINES = 6
+
+
+def theme_style(theme: int) -> tuple[str, tuple[int, ...]]:
+    """Return a theme's colour and stroke dash, fixed by its id: 35 distinct pairs, then they repeat."""
+    return SERIES_PALETTE[theme % len(SERIES_PALETTE)], THEME_DASHES[theme // len(SERIES_PALETTE) % len(THEME_DASHES)]
+
+
+def theme_lines(monthly: pd.DataFrame, *, top: int = MAX_THEME_LINES, height: int = 500) -> alt.Chart:
+    """Contacts per month of the `top` themes with the most contacts (columns month, theme, name, contacts).
+
+    Months a theme had no contact count 0. Each line's colour and dash come from its theme id
+    (theme_style), so a theme looks the same on every page; the legend sits below in two columns,
+    names in full, each with its dash. `height` includes the axis labels and the legend (Streamlit fits
+    the chart to it).
+    """
+    largest = monthly.groupby("theme")["contacts"].sum().sort_values(ascending=False, kind="stable").head(top)
+    shown = monthly[monthly["theme"].isin(largest.index)]
+    names = shown.drop_duplicates("theme").set_index("theme")["name"].reindex(largest.index)
+    # Two themes may share a name (say, both without distinctive words): their number tells them apart.
+    labels = names.where(~names.duplicated(keep=False), names + " (theme " + names.index.astype(str) + ")")
+    months = pd.Index(sorted(monthly["month"].unique()), name="month")
+    grid = shown.pivot_table(index="month", columns="theme", values="contacts", aggfunc="sum", fill_value=0)
+    data = grid.reindex(index=months, columns=largest.index, fill_value=0).stack().rename("contacts").reset_index()
+    data = data.assign(date=pd.to_datetime(data["month"]), label=data["theme"].map(labels))
+    domain = labels.tolist()
+    styles = [theme_style(int(theme)) for theme in largest.index]
+    legend = alt.Legend(
+        title=None, orient="bottom", columns=2, symbolType="stroke", symbolStrokeWidth=4, symbolSize=900, labelLimit=640
+    )
+    chart = (
+        alt.Chart(data)
+        .mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=40))
+        .encode(
+            x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=-45)),
+            y=alt.Y("contacts:Q", title="Contacts", axis=alt.Axis(format=",d")),
+            color=alt.Color("label:N", scale=alt.Scale(domain=domain, range=[c for c, _ in styles]), legend=legend),
+            strokeDash=alt.StrokeDash(
+                "label:N", scale=alt.Scale(domain=domain, range=[list(d) for _, d in styles]), legend=legend
+            ),
+            tooltip=[
+                alt.Tooltip("label:N", title="Theme"),
+                alt.Tooltip("date:T", title="Month", format="%b %Y"),
+                alt.Tooltip("contacts:Q", title="Contacts", format=","),
+            ],
+        )  # fmt: skip
+    )
+    return projector(chart.properties(height=height), label_limit=640)
+
+
 def year_over_year_lines(yoy: pd.DataFrame, *, height: int = 380) -> alt.LayerChart:
     """One line per year over the months Jan..Dec (columns year, month_number, contacts); the latest year darkest."""
     years = sorted(yoy["year"].unique())

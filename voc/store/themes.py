@@ -13,6 +13,7 @@ from voc.store.bulk import bulk_insert
 from voc.store.models import DescriptionEmbedding, MonthlyThemeCount, ServiceRequest, Theme
 from voc.store.query import read_frame
 from voc.store.requests import fingerprints
+from voc.store.theme_builds import record_finish
 
 EMBEDDINGS = DescriptionEmbedding.__table__
 THEMES = Theme.__table__
@@ -89,14 +90,18 @@ def read_embeddings(connection: sa.Connection, *, model: str) -> tuple[pd.DataFr
 
 
 def replace_themes(
-    connection: sa.Connection, themes: pd.DataFrame, counts: pd.DataFrame, *, built_at: datetime
+    connection: sa.Connection, themes: pd.DataFrame, counts: pd.DataFrame, *, built_at: datetime, version: int
 ) -> None:
-    """Replace the stored themes (id, name, terms, contacts, example_ids) and their monthly roll-up."""
+    """Replace the stored themes (id, name, terms, contacts, example_ids) and their monthly roll-up.
+
+    They are recorded as covering the build request `version` (voc.store.theme_builds), in the same transaction.
+    """
     connection.execute(sa.delete(THEME_COUNTS))
     connection.execute(sa.delete(THEMES))
     if len(themes):
         connection.execute(sa.insert(THEMES), themes.assign(built_at=built_at).to_dict("records"))
     bulk_insert(connection, THEME_COUNTS, counts)
+    record_finish(connection, version=version, at=built_at)
 
 
 def load_themes(source: sa.Engine | sa.Connection) -> pd.DataFrame:

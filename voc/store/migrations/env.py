@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 import voc.store.funding  # noqa: F401  (registers the tables on SQLModel.metadata)
 import voc.store.models  # noqa: F401
 import voc.store.proactive_tables  # noqa: F401
+import voc.store.theme_builds  # noqa: F401
 
 connection = context.config.attributes["connection"]
 context.configure(
