@@ -147,3 +147,14 @@ def test_closure_sums_count_contacts_incidents_and_the_reopen_rate() -> None:
         {"category": "Potholes", "incidents": 4, "reopened": 3, "reopen_rate": 0.75, "business_median_days": 1.0,
          "business_p90_days": 5.0},
     ]  # fmt: skip
+
+
+def test_nothing_closed_is_nothing_reported_again() -> None:
+    contacts = _contacts([
+        ("Potholes", "2025-03-01 09:00", None, 0, "phone", "request", "Open"),
+        ("Potholes", "2025-03-02 09:00", None, 0, "web", "request", "Open"),
+    ])  # fmt: skip
+    assert reported_again(contacts, metres=100, days=30).tolist() == [False, False]
+    summary = closure_summary(closure_flags(contacts, rules=ClosureRules(), timezone=TIMEZONE))
+    assert (summary.closed, summary.incidents) == (0, 2)
+    assert math.isnan(summary.reopen_rate) and math.isnan(summary.business_median_days)
