@@ -133,7 +133,9 @@ def test_members_pairwise_weights_save_and_combine_into_the_committees(
 ) -> None:
     app = _priorities(monkeypatch, demo_copy)
     weights = _table(app, "weight")
-    assert weights["weight"].sum() == 100 and weights["weight"].max() - weights["weight"].min() == 1  # all equal
+    assert (
+        weights["weight"].sum() == 100 and weights["weight"].max() - weights["weight"].min() <= 1
+    )  # all equal, to the rounding
     # Demand 9 times as important as every other criterion: the first 8 pairs of 36 (demand is first).
     app.session_state["priorities_ahp_judgements"] = {
         "edited_rows": {row: {"judgement": "9"} for row in range(8)}, "added_rows": [], "deleted_rows": []
