@@ -158,7 +158,7 @@ def test_sentence_of_a_hand_made_rise() -> None:
         "Potholes county-wide: 120 in Oct 2026 against 40 expected (upper bound 53); the highest October in 5 years."
     )
     assert alerts.loc["quarter", "sentence"] == (
-        "Potholes county-wide: 200 in Aug–Oct 2026 against 120 expected (upper bound 144); "
+        "Potholes county-wide: 200 in Aug–Oct 2026 against 120 expected (upper bound 145); "
         "the highest Aug–Oct in 4 years."
     )
 
