@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.simulated import demo_counts, simulate_county
+from tests.simulated import Rise, demo_counts, simulate_county
 from voc.contacts.alert_text import MODEL, SHARE
 from voc.contacts.alerts import AlertSettings, _corrected_level, detect_emerging
 from voc.core.errors import VocError
@@ -158,7 +158,7 @@ def test_sentence_of_a_hand_made_rise() -> None:
         "Potholes county-wide: 120 in Oct 2026 against 40 expected (upper bound 53); the highest October in 5 years."
     )
     assert alerts.loc["quarter", "sentence"] == (
-        "Potholes county-wide: 200 in Aug–Oct 2026 against 120 expected (upper bound 144); "
+        "Potholes county-wide: 200 in Aug–Oct 2026 against 120 expected (upper bound 145); "
         "the highest Aug–Oct in 4 years."
     )
 
@@ -251,6 +251,20 @@ def test_the_seasonal_peak_keeps_the_false_alarm_promise(month: str) -> None:
     p = pd.concat(runs)["p_value"]
     # Nominal 0.1% and 1%; the variance of a peak is estimated, so a little over 1% remains (bench/alerts_bench.py).
     assert (p < 0.001).mean() <= 0.003 and (p < 0.01).mean() <= 0.02, ((p < 0.001).mean(), (p < 0.01).mean())
+
+
+def test_the_county_wide_bar_does_not_rise_with_the_district_tests() -> None:
+    """The stages are separate families: testing a category's districts leaves the county-wide bounds as they were."""
+    county = simulate_county(np.random.default_rng(31), last_month=MONTH, rises=[Rise("Cat 04", "", 2.0, MONTH)])
+    with_districts = detect_emerging(county.counts, month=MONTH)
+    totals = county.counts.groupby(["month", "category"], as_index=False)["contacts"].sum().assign(district_code="")
+    alone = detect_emerging(totals, month=MONTH)
+    assert (with_districts["district_code"] != "").sum() >= 16  # districts were tested
+    key = ["category", "period"]
+    both = with_districts[with_districts["district_code"] == ""].merge(alone, on=key, suffixes=("", "_alone"))
+    assert len(both) == 60
+    assert (both["upper"] == both["upper_alone"]).all()
+    assert both.set_index(key).loc[("Cat 04", "month"), "flagged"]
 
 
 def test_empty_counts_give_an_empty_frame() -> None:

@@ -61,7 +61,7 @@ def test_a_budget_draws_the_funding_line(demo_store_url: str) -> None:
         main = page.inner_text('[data-testid="stMain"]')
         assert "A budget of $25,000,000 funds " in main and ", 1 of them mandated." in main
         assert "At $22,500,000 (-10%)" in main and "At $27,500,000 (+10%)" in main
-        assert page.get_by_text("Download the meeting pack (PDF)").count() == 1
+        assert "Download the meeting pack (PDF)" in main and "Download the meeting pack (HTML)" in main
         assert page.locator('[data-testid="stException"]').count() == 0
         screenshot(page, "priorities-funding")
 

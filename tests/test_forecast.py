@@ -17,7 +17,7 @@ from voc.contacts.forecast import (
     forecast,
     forecast_caption,
 )
-from voc.core.periods import month_range
+from voc.core.periods import month_range, month_shift
 
 HISTORY = month_range("2021-11", "2026-10")
 FUTURE = ["2026-11", "2026-12", "2027-01"]
@@ -102,7 +102,8 @@ def test_short_history_gets_a_labelled_simpler_forecast() -> None:
         (
             [YEARLY_WAVE],
             "Dashed: the next three months, with an 80% range. Categories with one to two years of history "
-            "follow a single yearly wave, a rougher season.",
+            "follow a single yearly wave: with under two years of history the seasonal pattern is uncertain, so "
+            "their range is wider.",
         ),
     ],
 )
@@ -110,17 +111,24 @@ def test_the_caption_says_how_each_forecast_was_made(methods: list[str], caption
     assert forecast_caption(methods) == caption
 
 
-def test_the_band_covers_the_seasonal_peak_too() -> None:
-    """Strongly seasonal, overdispersed series (peak in July): at least 75% of peak months in the 80% band."""
+@pytest.mark.parametrize("history", [18, 24, 60])
+def test_the_band_covers_at_least_75_percent_in_every_calendar_month(history: int) -> None:
+    """Strongly seasonal, overdispersed counties (peak in July), from 18 months, two and five years of history."""
     covered = []
-    for seed in range(8):
-        county = simulate_county(np.random.default_rng([seed, 9]), last_month="2026-08")
-        totals = county.counts.groupby(["category", "month"], as_index=False)["contacts"].sum()
-        result = forecast(totals[totals["month"] <= "2026-05"], last_month="2026-05")
-        truth = totals.set_index(["category", "month"])["contacts"]
-        actual = truth.reindex(pd.MultiIndex.from_frame(result[["category", "month"]])).to_numpy()
-        covered.append((result["lower"] <= actual) & (actual <= result["upper"]))
-    assert pd.concat(covered).mean() >= 0.75
+    for seed in range(4):
+        for last_month in ["2026-01", "2026-04", "2026-07", "2026-10"]:
+            rng = np.random.default_rng([seed, history, int(last_month[5:])])
+            county = simulate_county(rng, last_month=month_shift(last_month, 3), categories=90)
+            totals = county.counts.groupby(["category", "month"], as_index=False)["contacts"].sum()
+            start = month_shift(last_month, 1 - history)
+            result = forecast(totals[totals["month"].between(start, last_month)], last_month=last_month)
+            truth = totals.set_index(["category", "month"])["contacts"]
+            actual = truth.reindex(pd.MultiIndex.from_frame(result[["category", "month"]])).to_numpy()
+            covered.append(result.assign(covered=(result["lower"] <= actual) & (actual <= result["upper"])))
+    result = pd.concat(covered)
+    assert (result["method"] == (SEASONAL if history >= 24 else YEARLY_WAVE)).all()
+    by_month = result.groupby(result["month"].str[5:])["covered"].mean()
+    assert len(by_month) == 12 and by_month.min() >= 0.75, by_month.round(3).to_dict()
 
 
 def test_a_past_spike_does_not_inflate_the_forecast() -> None:
