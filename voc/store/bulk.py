@@ -115,5 +115,7 @@ def _through_staging(
             part = frame.iloc[start : start + BULK_CHUNK_ROWS]
             for row in zip(*(_driver_column(part[name], table.c[name], "postgresql") for name in names), strict=True):
                 copy.write_row(row)
+    # Statistics of the staging table, or the planner guesses its size and may scan the target whole.
+    connection.exec_driver_sql(f"ANALYZE {STAGING}")
     connection.exec_driver_sql(statement)
     connection.exec_driver_sql(f"DROP TABLE {STAGING}")
