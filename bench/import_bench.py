@@ -52,7 +52,7 @@ SETTINGS = Settings(
 SPAN_DAYS = 2 * 365  # the records' creation dates cover two years
 TARGET_VS_CALAMINE = 3.0
 TARGET_VS_PANDAS = 5.0
-TARGET_RSS_BYTES = 2 * 1024**3
+TARGET_RSS_BYTES = 1.5 * 1024**3  # issue 17
 GB = 1024**3
 STAGES = {"Reading the file": "read+map", "Checking every row": "validate", "Writing to the store": "write"}
 T = TypeVar("T")
@@ -489,7 +489,7 @@ def bench_csv(rows: int, workdir: Path) -> None:
     _line("voc import, SQLite, new store", voc["seconds"], voc["cpu"], f"({stages}) [{voc['inserted']:,} new]")
     rss = voc["peak_rss"]
     print(
-        f"  {'voc import peak RSS':<44} {rss / GB:7.2f} GB   target < {TARGET_RSS_BYTES / GB:.0f} GB: "
+        f"  {'voc import peak RSS':<44} {rss / GB:7.2f} GB   target < {TARGET_RSS_BYTES / GB:.1f} GB: "
         f"{'met' if rss < TARGET_RSS_BYTES else 'MISSED'}"
     )
     _ratio("voc import / pandas read_csv alone", voc["seconds"] / read["seconds"], voc["cpu"] / read["cpu"], "", None)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
+import sqlalchemy as sa
 
 from voc.core.config import Settings
 from voc.core.periods import local_month, local_week
 from voc.ingest.locate import locate
-from voc.store.requests import REQUEST_COLUMNS
+from voc.store.engine import record_audit, write_transaction
+from voc.store.requests import REQUEST_COLUMNS, WriteCounts, save_requests
+from voc.store.uploads import start_upload
 
 SETTINGS = Settings(
     database_url="", timezone="America/New_York", max_upload_bytes=5_000_000, redact_personal=True, user="ana"
@@ -42,3 +45,12 @@ def request_frame(rows: list[dict[str, object]], *, source: str = "crm") -> pd.D
 def located(rows: pd.DataFrame) -> pd.DataFrame:
     """Give rows their H3 cells as an import does, with no district boundaries to check them against."""
     return locate(rows, gpd.GeoDataFrame({"code": []}, geometry=[], crs="EPSG:4326")).rows
+
+
+def saved_upload(engine: sa.Engine, rows: pd.DataFrame, name: str = "export.csv") -> tuple[int, WriteCounts]:
+    """Write normalised rows as one upload by "ana", as an import does; return its id and counts."""
+    with write_transaction(engine) as connection:
+        upload_id = start_upload(connection, kind="requests", file_name=name, sha256="x", user="ana")
+        counts = save_requests(connection, rows, upload_id=upload_id)
+        record_audit(connection, user="ana", action="import", detail=name)
+    return upload_id, counts

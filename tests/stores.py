@@ -6,10 +6,14 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from voc.store.closing_days import BUCKETS, CLOSING, CLOSING_DIMENSIONS, QUICK_CLOSE_DAYS
 from voc.store.models import MonthlyCount, ServiceRequest, Upload
+from voc.store.query import read_frame
 
 
 def fresh_postgres_schema(server_url: str) -> Iterator[str]:
@@ -69,6 +73,33 @@ def assert_consistent(engine: sa.Engine) -> None:
     for upload in history:
         assert upload.inserted + upload.updated + upload.unchanged + upload.rejected == upload.rows_read
     assert orphans == 0, "stored requests whose upload is missing or undone"
+    assert closing_days(engine) == recounted_closing_days(engine)
+
+
+def closing_days(engine: sa.Engine) -> dict[tuple[Any, ...], tuple[int, int]]:
+    """The days-to-close histogram as stored: (month, dimensions..., bucket) -> (closed, quick closes)."""
+    keys = [CLOSING.c[name] for name in ("month", *CLOSING_DIMENSIONS, "bucket")]
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(*keys, CLOSING.c.closed, CLOSING.c.quick_closes)).all()
+    return {tuple(row[:-2]): (row.closed, row.quick_closes) for row in rows}
+
+
+def recounted_closing_days(engine: sa.Engine) -> dict[tuple[Any, ...], tuple[int, int]]:
+    """The histogram counted afresh in pandas from every stored request, independently of the store's SQL."""
+    requests = ServiceRequest.__table__
+    closed = read_frame(
+        engine,
+        sa.select(requests.c.opened_month.label("month"), *(requests.c[name] for name in CLOSING_DIMENSIONS),
+                  requests.c.days_to_close, requests.c.closed_date_only)
+        .where(requests.c.days_to_close.is_not(None)),
+    )  # fmt: skip
+    buckets = read_frame(engine, sa.select(BUCKETS).order_by(BUCKETS.c.upper))
+    # (lower, upper]: the first bucket whose upper edge reaches the value.
+    closed["bucket"] = buckets["bucket"].to_numpy()[np.searchsorted(buckets["upper"], closed["days_to_close"])]
+    closed["quick"] = (closed["days_to_close"] < QUICK_CLOSE_DAYS) & ~closed["closed_date_only"].eq(True)
+    closed[list(CLOSING_DIMENSIONS)] = closed[list(CLOSING_DIMENSIONS)].fillna("")
+    counts = closed.groupby(["month", *CLOSING_DIMENSIONS, "bucket"])["quick"].agg(["size", "sum"])
+    return {key: (int(size), int(quick)) for key, (size, quick) in pd.DataFrame(counts).iterrows()}
 
 
 def stored_requests(engine: sa.Engine) -> dict[tuple[str, str], Any]:

@@ -7,10 +7,12 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from voc.app.cache import by_data_version
+from tests.apptest import open_app_page
+from voc.app import cache
+from voc.app.cache import by_data_version, one_data_version_per_run
 from voc.contacts.actions import add_action
 from voc.core.access import Role
-from voc.store.engine import open_store
+from voc.store.engine import data_version, open_store
 
 calls: list[str] = []
 
@@ -50,3 +52,33 @@ def test_a_loader_runs_again_only_when_the_stores_data_changes(
     engine.dispose()
     assert kind_of_store("parks") == "parks on sqlite"
     assert calls == ["parks", "parks"]
+
+
+def test_a_page_run_looks_the_data_version_up_once_however_many_loaders_it_calls(
+    monkeypatch: pytest.MonkeyPatch, demo_store_url: str
+) -> None:
+    lookups: list[int] = []
+
+    def counted(engine: sa.Engine) -> int:
+        lookups.append(data_version(engine))
+        return lookups[-1]
+
+    monkeypatch.setattr(cache, "data_version", counted)
+    app = open_app_page(monkeypatch, demo_store_url, "pages/trends.py")
+    assert len(app.dataframe) >= 3  # the page called its many loaders
+    assert len(lookups) == 2  # the home page's run, then the Trends page's run
+    app.run()
+    assert not app.exception
+    assert len(lookups) == 3
+
+
+def test_a_change_committed_during_a_run_is_seen_by_the_rest_of_the_run(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    monkeypatch.setenv("VOC_DATABASE_URL", sqlite_url)
+    calls.clear()
+    with one_data_version_per_run():
+        assert kind_of_store("pools") == kind_of_store("pools")
+        add_action(cache.engine(), action_date=date(2026, 1, 5), description="New crew", user="t", role=Role.ANALYST)
+        kind_of_store("pools")
+    assert calls == ["pools", "pools"]

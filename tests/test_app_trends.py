@@ -39,7 +39,8 @@ def test_demo_trends_drill_down_and_action(monkeypatch: pytest.MonkeyPatch, demo
     performance = performance.set_index("category")
     year = requests[(requests["opened_month"] >= "2024-11") & (requests["category"] == "Potholes")]
     assert performance.loc["Potholes", "contacts"] == len(year)
-    assert performance.loc["Potholes", "median_days"] == pytest.approx(year["days_to_close"].median())
+    median = year["days_to_close"].median()  # from the days-to-close histogram: within 2% or half a day
+    assert performance.loc["Potholes", "median_days"] == pytest.approx(median, abs=max(0.5, 0.02 * median))
 
     app.segmented_control(key="trends_by").set_value("channel").run()
     app.toggle(key="trends_per_1000").set_value(True).run()

@@ -9,23 +9,15 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import located, request_frame
+from tests.factories import located, request_frame, saved_upload
 from voc.core.access import Role
 from voc.core.errors import VocError
-from voc.store.engine import data_version, record_audit, schema_is_current, write_transaction
+from voc.store.engine import data_version, schema_is_current, write_transaction
 from voc.store.models import Action, MonthlyCellCount, MonthlyCellTotal, MonthlyCount, ServiceRequest, Upload
 from voc.store.requests import save_requests
 from voc.store.uploads import list_uploads, start_upload, undo
 
 REQUESTS = ServiceRequest.__table__
-
-
-def _upload(engine: sa.Engine, rows: pd.DataFrame, name: str = "export.csv"):
-    with write_transaction(engine) as connection:
-        upload_id = start_upload(connection, kind="requests", file_name=name, sha256="x", user="ana")
-        counts = save_requests(connection, rows, upload_id=upload_id)
-        record_audit(connection, user="ana", action="import", detail=name)
-    return upload_id, counts
 
 
 def _requests(engine: sa.Engine) -> pd.DataFrame:
@@ -70,7 +62,7 @@ def test_sqlite_connections_get_wal_busy_timeout_and_foreign_keys(sqlite_url: st
 
 
 def test_timestamps_come_back_as_the_same_utc_instant(engine: sa.Engine) -> None:
-    _upload(engine, request_frame(FIRST_MONTH))
+    saved_upload(engine, request_frame(FIRST_MONTH))
     stored = _requests(engine).set_index("source_id")
     assert stored.loc["003", "opened_at"] == datetime(2026, 4, 1, 3, 30, tzinfo=UTC)
     assert stored.loc["003", "opened_month"] == "2026-03"
@@ -88,20 +80,20 @@ def test_naive_timestamps_are_refused(engine: sa.Engine) -> None:
 
 def test_upsert_is_idempotent_and_updates_only_changed_rows(engine: sa.Engine) -> None:
     rows = request_frame(FIRST_MONTH)
-    _, first = _upload(engine, rows)
+    _, first = saved_upload(engine, rows)
     assert (first.inserted, first.updated, first.unchanged) == (4, 0, 0)
-    _, again = _upload(engine, rows)
+    _, again = saved_upload(engine, rows)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 4)
     corrected = rows.copy()
     corrected.loc[1, "status"] = "Closed"
-    _, third = _upload(engine, corrected)
+    _, third = saved_upload(engine, corrected)
     assert (third.inserted, third.updated, third.unchanged) == (0, 1, 3)
     assert _requests(engine).set_index("source_id").loc["002", "status"] == "Closed"
     assert len(_requests(engine)) == 4
 
 
 def test_rollup_counts_contacts_closed_and_days(engine: sa.Engine) -> None:
-    _upload(engine, request_frame(FIRST_MONTH))
+    saved_upload(engine, request_frame(FIRST_MONTH))
     assert _rollup(engine) == {
         ("2026-03", "Potholes"): (2, 2, 2.5),
         ("2026-03", "Drainage"): (1, 0, 0.0),
@@ -110,14 +102,14 @@ def test_rollup_counts_contacts_closed_and_days(engine: sa.Engine) -> None:
 
 
 def test_same_source_id_in_another_source_is_another_contact(engine: sa.Engine) -> None:
-    _upload(engine, request_frame(FIRST_MONTH[:2], source="crm"))
-    _, counts = _upload(engine, request_frame(FIRST_MONTH[:2], source="web-portal"))
+    saved_upload(engine, request_frame(FIRST_MONTH[:2], source="crm"))
+    _, counts = saved_upload(engine, request_frame(FIRST_MONTH[:2], source="web-portal"))
     assert counts.inserted == 2
     assert len(_requests(engine)) == 4
 
 
 def test_undo_restores_the_exact_previous_state(engine: sa.Engine) -> None:
-    _upload(engine, request_frame(FIRST_MONTH))
+    saved_upload(engine, request_frame(FIRST_MONTH))
     before, rollup_before = _requests(engine), _rollup(engine)
     corrected = request_frame(
         [
@@ -125,7 +117,7 @@ def test_undo_restores_the_exact_previous_state(engine: sa.Engine) -> None:
             {"source_id": "005", "opened_at": "2026-05-01 12:00"},
         ]
     )
-    second, counts = _upload(engine, corrected, name="may.csv")
+    second, counts = saved_upload(engine, corrected, name="may.csv")
     assert (counts.inserted, counts.updated) == (1, 1)
     assert _rollup(engine) != rollup_before
 
@@ -141,9 +133,9 @@ def test_undo_restores_the_exact_previous_state(engine: sa.Engine) -> None:
 
 
 def test_undo_waits_for_later_uploads_that_changed_the_same_rows(engine: sa.Engine) -> None:
-    first, _ = _upload(engine, request_frame(FIRST_MONTH))
+    first, _ = saved_upload(engine, request_frame(FIRST_MONTH))
     changed = request_frame([{**FIRST_MONTH[0], "status": "Closed"}])
-    second, _ = _upload(engine, changed)
+    second, _ = saved_upload(engine, changed)
     with pytest.raises(VocError, match=f"later upload\\(s\\) {second}"):
         undo(engine, first, user="ana", role=Role.ANALYST)
     undo(engine, second, user="ana", role=Role.ANALYST)
@@ -159,14 +151,14 @@ def test_undo_of_an_unknown_upload_says_so(engine: sa.Engine) -> None:
 
 def test_data_version_moves_with_every_change(engine: sa.Engine) -> None:
     assert data_version(engine) == 0
-    upload_id, _ = _upload(engine, request_frame(FIRST_MONTH))
+    upload_id, _ = saved_upload(engine, request_frame(FIRST_MONTH))
     after_import = data_version(engine)
     undo(engine, upload_id, user="ana", role=Role.ANALYST)
     assert 0 < after_import < data_version(engine)
 
 
 def test_a_failed_write_leaves_the_store_untouched(engine: sa.Engine) -> None:
-    _upload(engine, request_frame(FIRST_MONTH))
+    saved_upload(engine, request_frame(FIRST_MONTH))
     before = _requests(engine)
     with pytest.raises(RuntimeError), write_transaction(engine) as connection:
         upload_id = start_upload(connection, kind="requests", file_name="x", sha256="x", user="ana")
@@ -188,7 +180,7 @@ def test_weekly_rollup_follows_imports_and_undo_across_month_edges(engine: sa.En
             return {week: total for week, total in rows}
 
     # Monday 30 March 2026 starts a week that ends in April; March, April and June are touched.
-    _upload(engine, request_frame(FIRST_MONTH + [{"source_id": "005", "opened_at": "2026-06-10 12:00"}]))
+    saved_upload(engine, request_frame(FIRST_MONTH + [{"source_id": "005", "opened_at": "2026-06-10 12:00"}]))
     assert weeks() == {
         "2026-03-02": 1,
         "2026-03-09": 1,
@@ -196,7 +188,7 @@ def test_weekly_rollup_follows_imports_and_undo_across_month_edges(engine: sa.En
         "2026-04-13": 1,
         "2026-06-08": 1,
     }
-    later, _ = _upload(engine, request_frame([{"source_id": "006", "opened_at": "2026-04-02 12:00"}]))
+    later, _ = saved_upload(engine, request_frame([{"source_id": "006", "opened_at": "2026-04-02 12:00"}]))
     assert weeks()["2026-03-30"] == 2
     undo(engine, later, user="ana", role=Role.ANALYST)
     assert weeks()["2026-03-30"] == 1
@@ -226,11 +218,11 @@ def test_cell_rollup_follows_imports_corrections_and_undo(engine: sa.Engine) -> 
         {"source_id": "3", "opened_at": "2026-03-10 14:00", "latitude": there[0], "longitude": there[1]},
         {"source_id": "4", "opened_at": "2026-03-11 14:00"},
     ]
-    _upload(engine, located(request_frame(rows)))
+    saved_upload(engine, located(request_frame(rows)))
     first = rolled_up()
     assert first == {("2026-03", march[0], "Potholes"): 2, ("2026-03", march[1], "Potholes"): 1}
     moved = [{**rows[1], "latitude": there[0], "longitude": there[1], "category": "Drainage"}]
-    correction, counts = _upload(engine, located(request_frame(moved)))
+    correction, counts = saved_upload(engine, located(request_frame(moved)))
     assert counts.updated == 1
     assert rolled_up() == {
         ("2026-03", march[0], "Potholes"): 1,

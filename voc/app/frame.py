@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from voc.app.cache import one_data_version_per_run
 from voc.core.access import Actor, Mode, Role, SignInThrottle, allows, role_from_claims
 from voc.core.access import access_mode as access_mode_for
 from voc.core.config import PROJECT_ROOT, Settings, load_settings
@@ -51,7 +52,7 @@ SESSION_USER = "voc_user"  # the one thing sign-in keeps in the session: the loc
 
 
 def run_app() -> None:
-    """Set the page frame, find who is visiting, and run the page the URL asks for among those their role allows."""
+    """Set the page frame, then serve the visitor (one data-version lookup for the whole run)."""
     # A shipped file, not a Material icon: those favicons are fetched from Google's servers.
     icon = str(PROJECT_ROOT / "data" / "voc-icon.png")
     present = presenting()
@@ -61,27 +62,33 @@ def run_app() -> None:
     )  # fmt: skip
     token = _IN_FRAME.set(True)
     try:
-        try:
-            actor = _visitor()
-        except VocError as error:
-            _refuse(str(error))
-            return
-        actor_token = _ACTOR.set(actor)
-        try:
-            if actor is None:
-                pages = [st.Page(SIGN_IN.path, title=SIGN_IN.title, icon=SIGN_IN.icon, default=True)]
-            else:
-                allowed = [page for page in PAGES if allows(actor.role, page.role)]
-                pages = [
-                    st.Page(page.path, title=page.title, icon=page.icon, default=index == 0)
-                    for index, page in enumerate(allowed)
-                ]
-                _account_panel(actor)
-            st.navigation(pages, position="hidden" if present else "sidebar").run()
-        finally:
-            _ACTOR.reset(actor_token)
+        with one_data_version_per_run():
+            _serve(present)
     finally:
         _IN_FRAME.reset(token)
+
+
+def _serve(present: bool) -> None:
+    """Find who is visiting and run the page the URL asks for among those their role allows."""
+    try:
+        actor = _visitor()
+    except VocError as error:
+        _refuse(str(error))
+        return
+    actor_token = _ACTOR.set(actor)
+    try:
+        if actor is None:
+            pages = [st.Page(SIGN_IN.path, title=SIGN_IN.title, icon=SIGN_IN.icon, default=True)]
+        else:
+            allowed = [page for page in PAGES if allows(actor.role, page.role)]
+            pages = [
+                st.Page(page.path, title=page.title, icon=page.icon, default=index == 0)
+                for index, page in enumerate(allowed)
+            ]
+            _account_panel(actor)
+        st.navigation(pages, position="hidden" if present else "sidebar").run()
+    finally:
+        _ACTOR.reset(actor_token)
 
 
 def require_frame() -> None:

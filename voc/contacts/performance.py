@@ -2,73 +2,89 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from voc.contacts.trends import Filters, request_conditions
+from voc.contacts.trends import Filters, rollup_conditions
 from voc.core.access import Role, require
 from voc.core.errors import VocError
+from voc.store.closing_days import BUCKETS, CLOSING
 from voc.store.engine import record_audit, write_transaction
-from voc.store.models import CategoryTarget, ServiceRequest
+from voc.store.models import CategoryTarget, MonthlyCount
 from voc.store.query import read_frame
 
-REQUESTS = ServiceRequest.__table__
+ROLLUP = MonthlyCount.__table__
 TARGETS = CategoryTarget.__table__
-# Closed within five minutes of opening: a request type that can really be fixed that fast is a question.
-TOO_FAST_DAYS = 5 / 1440
 
 
-def _quantiles(connection: sa.Connection, filters: Filters) -> pd.DataFrame:
-    """Median and 90th percentile (nearest rank) of days to close per category, computed by the database."""
-    days = REQUESTS.c.days_to_close
-    ranked = (
-        sa.select(
-            REQUESTS.c.category,
-            days,
-            sa.func.row_number().over(partition_by=REQUESTS.c.category, order_by=days).label("position"),
-            sa.func.count().over(partition_by=REQUESTS.c.category).label("total"),
-        )
-        .where(days.is_not(None), REQUESTS.c.category.is_not(None), *request_conditions(filters))
-        .subquery()
-    )
-    # Integer division (//): the middle pair for the median, and ceil(0.9 n) for the nearest-rank 90th percentile.
-    low, high = (ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2
-    p90 = (ranked.c.total * 9 + 9) // 10
-    query = sa.select(
-        ranked.c.category,
-        sa.func.max(ranked.c.total).label("closed"),
-        sa.func.avg(sa.case((ranked.c.position.in_([low, high]), ranked.c.days_to_close))).label("median_days"),
-        sa.func.max(sa.case((ranked.c.position == p90, ranked.c.days_to_close))).label("p90_days"),
-    ).group_by(ranked.c.category)
-    return read_frame(connection, query)
+def _histogram(connection: sa.Connection, filters: Filters) -> pd.DataFrame:
+    """Return closed contacts per category and bucket of days (lower, upper], ordered, and the quick closes.
 
-
-def _closed_too_fast() -> sa.ColumnElement[bool]:
-    """A non-question contact closed within five minutes; a close given as a day without a time is no such sign."""
-    return sa.and_(
-        REQUESTS.c.days_to_close < TOO_FAST_DAYS,
-        REQUESTS.c.contact_type != "question",
-        sa.func.coalesce(REQUESTS.c.closed_date_only, sa.false()) == sa.false(),
-    )
-
-
-def _counts(connection: sa.Connection, filters: Filters) -> pd.DataFrame:
-    days = REQUESTS.c.days_to_close
-    target = TARGETS.c.target_days
+    `closed_too_fast` counts quick closes (voc.store.closing_days) of contacts that are not questions.
+    """
+    if filters.channels:
+        raise ValueError("the days-to-close roll-up has no channel: report service performance of every channel")
+    quick = sa.case((CLOSING.c.contact_type != "question", CLOSING.c.quick_closes), else_=0)
     query = (
         sa.select(
-            REQUESTS.c.category,
-            sa.func.count().label("contacts"),
-            sa.func.max(target).label("target_days"),
-            sa.func.sum(sa.case((days <= target, 1), else_=0)).label("within_target"),
-            sa.func.sum(sa.case((_closed_too_fast(), 1), else_=0)).label("closed_too_fast"),
-            sa.func.sum(sa.case((REQUESTS.c.closed_at.is_(None), 1), else_=0)).label("still_open"),
+            CLOSING.c.category,
+            BUCKETS.c.lower,
+            BUCKETS.c.upper,
+            sa.func.sum(CLOSING.c.closed).label("closed"),
+            sa.func.sum(quick).label("closed_too_fast"),
         )
-        .select_from(REQUESTS.outerjoin(TARGETS, TARGETS.c.category == REQUESTS.c.category))
-        .where(REQUESTS.c.category.is_not(None), *request_conditions(filters))
-        .group_by(REQUESTS.c.category)
+        .join_from(CLOSING, BUCKETS, BUCKETS.c.bucket == CLOSING.c.bucket)
+        .where(CLOSING.c.category != "", *rollup_conditions(CLOSING, filters))
+        .group_by(CLOSING.c.category, BUCKETS.c.bucket, BUCKETS.c.lower, BUCKETS.c.upper)
+        .order_by(CLOSING.c.category, BUCKETS.c.bucket)
     )
-    return read_frame(connection, query)
+    return read_frame(connection, query, dtypes={"closed": int, "closed_too_fast": int})
+
+
+def _contacts(connection: sa.Connection, filters: Filters) -> pd.DataFrame:
+    query = (
+        sa.select(
+            ROLLUP.c.category,
+            sa.func.sum(ROLLUP.c.contacts).label("contacts"),
+            sa.func.sum(ROLLUP.c.contacts - ROLLUP.c.closed).label("still_open"),
+            sa.func.max(TARGETS.c.target_days).label("target_days"),
+        )
+        .select_from(ROLLUP.outerjoin(TARGETS, TARGETS.c.category == ROLLUP.c.category))
+        .where(ROLLUP.c.category != "", *rollup_conditions(ROLLUP, filters))
+        .group_by(ROLLUP.c.category)
+    )
+    return read_frame(connection, query, dtypes={"contacts": int, "still_open": int, "target_days": float})
+
+
+def histogram_figures(histogram: pd.DataFrame, targets: pd.Series) -> pd.DataFrame:
+    """Return per category: closed, median_days, p90_days, within_target and closed_too_fast from a histogram.
+
+    `histogram` holds category, lower, upper, closed and closed_too_fast, buckets in order within a
+    category; `targets` maps a category to its target in days. The ranks are those of the exact
+    figures (the mean of the middle pair; the nearest-rank 90th percentile), each placed evenly
+    within its bucket, so a figure is off by less than its bucket's width. Closes in a bucket
+    holding the target count in proportion to the part of it up to the target.
+    """
+    rows = []
+    for category, buckets in histogram.groupby("category", sort=False):
+        closed = buckets["closed"].to_numpy()
+        lower, upper = buckets["lower"].to_numpy(), buckets["upper"].to_numpy()
+        cumulative = closed.cumsum()
+        total = int(cumulative[-1])
+        ranks = np.array([(total + 1) // 2, (total + 2) // 2, (9 * total + 9) // 10])
+        at = np.searchsorted(cumulative, ranks)
+        placed = (ranks - (cumulative[at] - closed[at]) - 0.5) / closed[at]
+        values = lower[at] + placed * (upper[at] - lower[at])
+        width = upper - lower
+        target = targets.get(category, np.nan)
+        up_to_target = np.clip((target - lower) / np.where(width > 0, width, 1), 0, 1)
+        within = float((closed * np.where(width > 0, up_to_target, upper <= target)).sum())
+        rows.append(
+            (category, total, (values[0] + values[1]) / 2, values[2], within, int(buckets["closed_too_fast"].sum()))
+        )
+    columns = ["category", "closed", "median_days", "p90_days", "within_target", "closed_too_fast"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def service_performance(engine: sa.Engine, filters: Filters) -> pd.DataFrame:
@@ -77,10 +93,11 @@ def service_performance(engine: sa.Engine, filters: Filters) -> pd.DataFrame:
     `closed_too_fast` counts non-question contacts closed within five minutes; `still_open` those never closed.
     """
     with engine.connect() as connection:
-        quantiles = _quantiles(connection, filters)
-        counts = _counts(connection, filters)
-    table = counts.merge(quantiles, on="category", how="left")
-    table["closed"] = table["closed"].fillna(0).astype(int)
+        histogram = _histogram(connection, filters)
+        counts = _contacts(connection, filters)
+    figures = histogram_figures(histogram, counts.set_index("category")["target_days"])
+    table = counts.merge(figures, on="category", how="left")
+    table[["closed", "closed_too_fast"]] = table[["closed", "closed_too_fast"]].fillna(0).astype(int)
     table["within_target_share"] = (table["within_target"] / table["closed"].where(table["closed"] > 0)).where(
         table["target_days"].notna()
     )

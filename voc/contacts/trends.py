@@ -65,7 +65,8 @@ def request_conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
     return conditions
 
 
-def _conditions(table: sa.Table, filters: Filters, period: str) -> list[sa.ColumnElement[bool]]:
+def rollup_conditions(table: sa.Table, filters: Filters, period: str = "month") -> list[sa.ColumnElement[bool]]:
+    """Return the WHERE conditions of a filter on a roll-up keyed by `month` (or `week`) and the filtered dimensions."""
     conditions = dimension_conditions(table, filters)
     if period == "month":
         if filters.first_month:
@@ -94,7 +95,7 @@ def series(engine: sa.Engine, filters: Filters, *, by: str | None = None, period
     )
     query = (
         sa.select(key, group, sa.func.sum(table.c.contacts).label("contacts"))
-        .where(*_conditions(table, filters, period))
+        .where(*rollup_conditions(table, filters, period))
         .group_by(key, group)
         .order_by(key)
     )

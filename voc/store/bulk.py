@@ -1,4 +1,4 @@
-"""Bulk writes of whole frames: one driver-level executemany per chunk, missing values as NULL.
+"""Bulk writes of whole frames: on PostgreSQL through COPY, elsewhere one executemany per chunk; missing values as NULL.
 
 Kept apart from voc.store.engine so that opening a store (the CLI's start-up) loads no pandas.
 """
@@ -14,9 +14,11 @@ import sqlalchemy as sa
 
 from voc.store.models import UTCDateTime
 
-# Rows per executemany: the driver's Python values for a whole large upload (a million rows of
-# two dozen columns) take gigabytes, a chunk's tens of megabytes, at the same speed.
+# Rows per executemany (or COPY batch): the driver's Python values for a whole large upload (a
+# million rows of two dozen columns) take gigabytes, a chunk's tens of megabytes, at the same speed.
 BULK_CHUNK_ROWS = 50_000
+# The temporary table a PostgreSQL bulk write copies into before one set-based statement.
+STAGING = "voc_staging"
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -60,6 +62,10 @@ def bulk_insert(connection: sa.Connection, table: sa.Table, frame: pd.DataFrame)
     # costs as much as real values.
     names = [name for name in frame.columns if not _null_by_default(table.c[name]) or frame[name].notna().any()]
     quoted = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in names)
+    if connection.dialect.name == "postgresql":
+        statement = f"INSERT INTO {table.name} ({quoted}) SELECT {quoted} FROM {STAGING}"
+        _through_staging(connection, statement, table, frame, names)
+        return
     statement = f"INSERT INTO {table.name} ({quoted}) VALUES ({_placeholders(connection, len(names))})"
     _execute_in_chunks(connection, statement, table, frame, names)
 
@@ -69,8 +75,14 @@ def bulk_update(connection: sa.Connection, table: sa.Table, frame: pd.DataFrame,
     if frame.empty:
         return
     names = [name for name in frame.columns if name != key]
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     quote = connection.dialect.identifier_preparer.quote
+    if connection.dialect.name == "postgresql":
+        assignments = ", ".join(f"{quote(name)} = {STAGING}.{quote(name)}" for name in names)
+        matching = f"{table.name}.{quote(key)} = {STAGING}.{quote(key)}"
+        statement = f"UPDATE {table.name} SET {assignments} FROM {STAGING} WHERE {matching}"
+        _through_staging(connection, statement, table, frame, [*names, key])
+        return
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     assignments = ", ".join(f"{quote(name)} = {marker}" for name in names)
     statement = f"UPDATE {table.name} SET {assignments} WHERE {quote(key)} = {marker}"
     _execute_in_chunks(connection, statement, table, frame, [*names, key])
@@ -85,3 +97,25 @@ def _execute_in_chunks(
         part = frame.iloc[start : start + BULK_CHUNK_ROWS]
         columns = [_driver_column(part[name], table.c[name], dialect) for name in names]
         connection.exec_driver_sql(statement, list(zip(*columns, strict=True)))
+
+
+def _through_staging(
+    connection: sa.Connection, statement: str, table: sa.Table, frame: pd.DataFrame, names: list[str]
+) -> None:
+    """COPY the frame's `names` columns into a temporary table shaped like `table`, then run `statement` on it.
+
+    COPY streams rows without a round trip or a statement per row: the PostgreSQL first import took
+    twice SQLite's time through executemany. One set-based statement then writes them all.
+    """
+    quoted = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in names)
+    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGING} AS SELECT {quoted} FROM {table.name} WITH NO DATA")
+    cursor = connection.connection.dbapi_connection.cursor()
+    with cursor.copy(f"COPY {STAGING} ({quoted}) FROM STDIN") as copy:
+        for start in range(0, len(frame), BULK_CHUNK_ROWS):
+            part = frame.iloc[start : start + BULK_CHUNK_ROWS]
+            for row in zip(*(_driver_column(part[name], table.c[name], "postgresql") for name in names), strict=True):
+                copy.write_row(row)
+    # Statistics of the staging table, or the planner guesses its size and may scan the target whole.
+    connection.exec_driver_sql(f"ANALYZE {STAGING}")
+    connection.exec_driver_sql(statement)
+    connection.exec_driver_sql(f"DROP TABLE {STAGING}")

@@ -17,6 +17,7 @@ from voc.core.errors import NotFound, VocError
 from voc.core.periods import month_shift
 from voc.store.bulk import bulk_insert, bulk_update
 from voc.store.cells import ROLLUP_CELL_RESOLUTION, cell_parent
+from voc.store.closing_days import refresh_closing_days
 from voc.store.models import (
     MonthlyCellCount,
     MonthlyCellTotal,
@@ -194,7 +195,7 @@ def _update_changed(connection: sa.Connection, changed: pd.DataFrame, upload_id:
 
 
 def refresh_rollup(connection: sa.Connection, months: Iterable[str]) -> None:
-    """Recount the monthly, weekly and cell roll-ups for the given months from the stored requests.
+    """Recount the monthly, weekly, cell and days-to-close roll-ups for the given months from the stored requests.
 
     A week that straddles a month boundary is recounted whole.
     """
@@ -211,6 +212,7 @@ def refresh_rollup(connection: sa.Connection, months: Iterable[str]) -> None:
             .group_by(CELLS.c.month, CELLS.c.cell)
         )
         connection.execute(sa.insert(CELL_TOTALS).from_select(["month", "cell", "contacts"], totals))
+        refresh_closing_days(connection, list(chunk))
     for first, last in _runs(months):
         first_monday, last_day = _weeks_touching(first)[0], _weeks_touching(last)[1]
         connection.execute(sa.delete(WEEKLY).where(WEEKLY.c.week.between(first_monday, last_day)))

@@ -1,9 +1,10 @@
-"""Alembic environment: voc passes its own connection in; the schema comes from voc.store.models."""
+"""Alembic environment: voc passes its own connection in; the schema comes from the table modules of voc.store."""
 
 from alembic import context
 from sqlmodel import SQLModel
 
-import voc.store.funding  # noqa: F401  (registers the tables on SQLModel.metadata)
+import voc.store.closing_days  # noqa: F401  (registers the tables on SQLModel.metadata)
+import voc.store.funding  # noqa: F401
 import voc.store.models  # noqa: F401
 import voc.store.proactive_tables  # noqa: F401
 import voc.store.theme_builds  # noqa: F401

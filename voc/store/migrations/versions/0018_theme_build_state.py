@@ -1,7 +1,7 @@
 """the theme build's state: what the stored themes cover, what is asked for, which build runs
 
-Revision ID: 0019
-Revises: 0014
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-04 08:00:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 import voc.store.models
 
-revision: str = "0019"
+revision: str = "0018"
 down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,0 +1,254 @@
+"""Time every page and CLI command on a small and a large store, and a monthly upload into the large one.
+
+Builds (once, and keeps under bench/out/, git-ignored) two SQLite stores of the demo county whose
+contacts are drawn at random from the demo's own (so every page has categories, districts, surveys
+and candidates to show) and loaded through the demo loader's write path, with roll-ups. Then, on
+each store: every page of the app in AppTest, first with Streamlit's data caches empty (the first
+visit after an upload), then warm (a rerun); every read-only CLI command in a new process; and a
+monthly upload of 100,000 rows (a new month, a tenth of it updates of the two months before) into a
+copy of the large store and into an empty one. Prints small, large and their ratio per page and
+command, wall clock and CPU (the machine is shared: CPU is the steadier figure). Goals: every page
+and upload within 1.5x. Not a pass/fail test. Run `uv run python bench/pages_bench.py --help`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import io
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+import streamlit as st
+from streamlit import config
+from streamlit.logger import set_log_level
+from streamlit.testing.v1 import AppTest
+
+from voc.app.frame import PAGES
+from voc.core.access import Role
+from voc.core.config import Settings
+from voc.demo.county import DemoCounty, build_demo_county
+from voc.demo.load import load_demo
+from voc.ingest.pipeline import ImportOptions, import_requests
+from voc.store.districts import replace_districts
+from voc.store.engine import open_store, write_transaction
+from voc.store.models import RequestType
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+APP = str(ROOT / "app.py")
+# Bump when the stores' contents or schema-dependent roll-ups change, so a stale kept store is rebuilt.
+STORE_VERSION = 1
+UPLOAD_ROWS = 100_000
+UPLOAD_MONTH = "2026-11"
+COMMANDS = {
+    "voc --help": ["--help"],
+    "voc uploads --json": ["uploads", "--json"],
+    "voc types list --json": ["types", "list", "--json"],
+    "voc alerts --json": ["alerts", "--json"],
+    "voc survey compare --json": ["survey", "compare", "--json"],
+    "voc rank --json": ["rank", "--json"],
+    "voc action list --json": ["action", "list", "--json"],
+    "voc themes list --json": ["themes", "list", "--json"],
+    "voc user list --json": ["user", "list", "--json"],
+    "voc db upgrade": ["db", "upgrade"],
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Timing:
+    wall: float
+    cpu: float
+
+
+def timed(run: Callable[[], object]) -> Timing:
+    """Time a call: wall clock, and this process's CPU (all its threads: AppTest runs scripts in one)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    run()
+    return Timing(time.perf_counter() - wall, time.process_time() - cpu)
+
+
+def sampled_county(county: DemoCounty, n: int) -> DemoCounty:
+    """The demo county with n contacts drawn at random (with replacement) from its own, each with a new id."""
+    rng = np.random.default_rng(n)
+    rows = county.requests.iloc[rng.integers(len(county.requests), size=n)].reset_index(drop=True)
+    rows["source_id"] = [f"B-{i:08d}" for i in range(n)]
+    return dataclasses.replace(county, requests=rows)
+
+
+def store(county: DemoCounty, n: int) -> str:
+    """Return the URL of the kept store of n contacts, building it first when missing."""
+    path = OUT / f"pages_{n}_v{STORE_VERSION}.db"
+    if not path.exists():
+        building = path.with_suffix(".building.db")
+        building.unlink(missing_ok=True)
+        engine = open_store(f"sqlite:///{building}")
+        started = time.perf_counter()
+        load_demo(engine, user="bench", county=sampled_county(county, n))
+        engine.dispose()
+        building.rename(path)
+        print(f"built the {n:,}-contact store in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    return f"sqlite:///{path}"
+
+
+def monthly_upload(county: DemoCounty, large: int) -> bytes:
+    """A CRM export of UPLOAD_ROWS rows: October's contacts moved to November, a tenth updates of stored ones."""
+    rng = np.random.default_rng(UPLOAD_ROWS)
+    october = county.requests[county.requests["opened_month"] == "2026-10"]
+    stored = sampled_county(county, large).requests
+    stored = stored[stored["opened_month"] >= "2026-09"]
+    updated = stored.sample(min(len(stored), UPLOAD_ROWS // 10), random_state=1)
+    fresh = october.iloc[rng.integers(len(october), size=UPLOAD_ROWS - len(updated))]
+    shift = pd.Timedelta(days=31)
+    local = county.timezone
+    frame = pd.DataFrame(
+        {
+            "Case Number": [f"N-{i:08d}" for i in range(len(fresh))] + updated["source_id"].tolist(),
+            "Date Opened": pd.concat([fresh["opened_at"] + shift, updated["opened_at"]]).dt.tz_convert(local),
+            "Date Closed": pd.concat([fresh["closed_at"] + shift, updated["closed_at"]]).dt.tz_convert(local),
+            "Request Type": pd.concat([fresh["request_type"], updated["request_type"]]).to_numpy(),
+            "Status": ["Closed"] * len(fresh) + ["Reopened"] * len(updated),
+            "Latitude": pd.concat([fresh["latitude"], updated["latitude"]]).to_numpy(),
+            "Longitude": pd.concat([fresh["longitude"], updated["longitude"]]).to_numpy(),
+            "Description": pd.concat([fresh["description"], updated["description"]]).to_numpy(),
+        }
+    )
+    for column in ("Date Opened", "Date Closed"):
+        frame[column] = frame[column].dt.strftime("%Y-%m-%d %H:%M")
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    return buffer.getvalue().encode()
+
+
+def upload(url: str, data: bytes, source: str) -> Timing:
+    """Import the monthly upload into the store at url, as the Upload page does (themes aside)."""
+    engine = open_store(url)
+    settings = Settings(database_url=url, timezone="America/New_York", max_upload_bytes=200 * 1024**2,
+                        redact_personal=True, user="bench")  # fmt: skip
+    options = ImportOptions(source=source)
+    reports = []
+    timing = timed(
+        lambda: reports.append(import_requests(engine, data, "monthly.csv", settings, options, role=Role.ANALYST))
+    )
+    engine.dispose()
+    print(f"upload into {url}: {reports[0].message}", file=sys.stderr, flush=True)
+    return timing
+
+
+def empty_store(county: DemoCounty, path: Path) -> str:
+    """A new store with the county's districts and request types only: what a first upload lands in."""
+    path.unlink(missing_ok=True)
+    engine = open_store(f"sqlite:///{path}")
+    with write_transaction(engine) as connection:
+        replace_districts(connection, county.districts)
+        connection.execute(sa.insert(RequestType.__table__), county.request_types.to_dict("records"))
+    engine.dispose()
+    return f"sqlite:///{path}"
+
+
+def page_times(url: str) -> dict[str, Timing]:
+    """Run every page in AppTest with empty data caches, then again warm."""
+    os.environ["VOC_DATABASE_URL"] = url
+    times: dict[str, Timing] = {}
+    for page in PAGES:
+        st.cache_data.clear()
+        app = AppTest.from_file(APP, default_timeout=600)
+        app.switch_page(page.path)
+        times[f"{page.title}, cold"] = timed(app.run)
+        times[f"{page.title}, warm"] = timed(app.run)
+        if app.exception:
+            raise RuntimeError(f"{page.title} crashed: {app.exception[0].message}")
+    return times
+
+
+def command_times(url: str) -> dict[str, Timing]:
+    """Run every read-only command in a new process; CPU is the child's."""
+    environment = {**os.environ, "VOC_DATABASE_URL": url, "VOC_USER": "bench"}
+    times = {}
+    for name, arguments in COMMANDS.items():
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "voc.cli", *arguments], env=environment, check=True, capture_output=True)
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        times[name] = Timing(wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return times
+
+
+def compared(small: dict[str, Timing], large: dict[str, Timing]) -> dict[str, dict[str, float]]:
+    return {
+        name: {
+            "small_s": round(small[name].wall, 3),
+            "large_s": round(large[name].wall, 3),
+            "ratio": round(large[name].wall / small[name].wall, 2),
+            "small_cpu_s": round(small[name].cpu, 3),
+            "large_cpu_s": round(large[name].cpu, 3),
+            "cpu_ratio": round(large[name].cpu / max(small[name].cpu, 1e-3), 2),
+        }
+        for name in small
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--small", type=int, default=50_000, help="contacts in the small store")
+    parser.add_argument("--large", type=int, default=5_000_000, help="contacts in the large store")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    arguments = parser.parse_args()
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+    print(f"pages bench: {os.cpu_count()} cores, load average {load}", file=sys.stderr, flush=True)
+    OUT.mkdir(exist_ok=True)
+    # The open demo mode (no users file, served on loopback): every page is routable, as for an admin.
+    os.environ["VOC_USERS_FILE"] = str(OUT / "pages_bench_users.toml")
+    config.set_option("server.address", "127.0.0.1")
+    set_log_level("error")  # clearing the caches outside a server warns once per page
+    county = build_demo_county()
+    urls = {size: store(county, size) for size in (arguments.small, arguments.large)}
+    pages = {size: page_times(url) for size, url in urls.items()}
+    commands = {size: command_times(url) for size, url in urls.items()}
+    data = monthly_upload(county, arguments.large)
+    source = str(county.requests["source"].iloc[0])
+    trial = OUT / "pages_upload_trial.db"
+    shutil.copy(urls[arguments.large].removeprefix("sqlite:///"), trial)
+    into_large = upload(f"sqlite:///{trial}", data, source)
+    into_empty = upload(empty_store(county, OUT / "pages_upload_empty.db"), data, source)
+    result = {
+        "pages": compared(pages[arguments.small], pages[arguments.large]),
+        "commands": compared(commands[arguments.small], commands[arguments.large]),
+        "upload_into_large_s": round(into_large.wall, 3),
+        "upload_into_empty_s": round(into_empty.wall, 3),
+    }
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+    print(f"load average at the end: {load}", file=sys.stderr)
+    if arguments.json:
+        print(json.dumps(result, indent=2))
+        return
+    _print_table(result, arguments.small, arguments.large, into_large, into_empty)
+
+
+def _print_table(result: dict[str, Any], small: int, large: int, into_large: Timing, into_empty: Timing) -> None:
+    for section in ("pages", "commands"):
+        print(f"\n{section:<32} {small:>12,} {large:>12,}  ratio   (CPU: small, large, ratio)")
+        for name, figures in result[section].items():
+            print(
+                f"  {name:<30} {figures['small_s']:>10.2f} s {figures['large_s']:>10.2f} s  x{figures['ratio']:<5.2f}"
+                f"  ({figures['small_cpu_s']:.2f} s, {figures['large_cpu_s']:.2f} s, x{figures['cpu_ratio']:.2f})"
+            )
+    print(f"\nmonthly upload of {UPLOAD_ROWS:,} rows into the {large:,} store vs into an empty store:")
+    print(f"  wall {into_large.wall:.2f} s vs {into_empty.wall:.2f} s  x{into_large.wall / into_empty.wall:.2f}")
+    print(f"  CPU  {into_large.cpu:.2f} s vs {into_empty.cpu:.2f} s  x{into_large.cpu / into_empty.cpu:.2f}")
+
+
+if __name__ == "__main__":
+    main()
