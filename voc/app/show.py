@@ -160,6 +160,22 @@ def actions_and_effects(last_month: str | None) -> None:
         )
 
 
+def county_check(check: ImportReport, key: str) -> bool:
+    """Show a dry run's figures and whether the file looks like this county's; return whether it may be imported.
+
+    A file that looks like another place's needs the analyst's confirmation (a checkbox) first.
+    """
+    st.caption(markdown_literal(f"{check.message} {check.warnings:,} rows kept with a warning."))
+    fit = check.county_check
+    if fit is None or not fit.looks_foreign:
+        if fit is not None and fit.summary():
+            st.caption(markdown_literal(fit.summary()))
+        return True
+    signs = "\n".join(f"- {markdown_literal(sign)}" for sign in fit.signs)
+    st.warning(f"**This file may not be this county's.**\n\n{signs}", icon=":material/travel_explore:")
+    return st.checkbox("I have checked: this file is this county's; import it anyway", key=f"{key}_foreign_confirmed")
+
+
 def import_report(report: ImportReport, key: str) -> None:
     """Show an import's outcome: counts, the row-by-row report, rejected rows, unmapped types."""
     (st.success if report.upload_id else st.info)(report.message)
@@ -169,6 +185,7 @@ def import_report(report: ImportReport, key: str) -> None:
         ("Updated", report.updated),
         ("Unchanged", report.unchanged),
         ("Rejected", report.rejected),
+        ("Warnings", report.warnings),
     ]
     for column, (name, value) in zip(st.columns(len(figures)), figures, strict=True):
         column.metric(name, f"{value:,}")

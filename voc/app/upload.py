@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from voc.app import columns, loaders, show, widgets
-from voc.app.actions import act, import_contacts, pull, refusals, undo_upload
+from voc.app.actions import act, check_contacts, import_contacts, pull, refusals, undo_upload
 from voc.app.frame import settings
 from voc.core.fields import markdown_literal
 from voc.ingest.mapping import column_roles, mapping_doubts
@@ -60,9 +60,12 @@ def contacts_file(file: Any) -> None:
         st.rerun()
     with st.expander("First rows of the file"):
         st.dataframe(plan.raw.frame.head(8).astype(str), hide_index=True)
-    if st.button("Import", key=f"{key}_import", type="primary", disabled=bool(plan.mapping.missing_required())):
+    options = ImportOptions(sheet=plan.raw.sheet, overrides=overrides)
+    missing = bool(plan.mapping.missing_required())
+    check = None if missing else check_contacts(data, file.name, options)
+    confirmed = show.county_check(check, key) if check else not missing
+    if st.button("Import", key=f"{key}_import", type="primary", disabled=not confirmed):
         bar = st.progress(0.0, text="Starting")
-        options = ImportOptions(sheet=plan.raw.sheet, overrides=overrides)
         report = import_contacts(data, file.name, options, lambda stage, fraction: bar.progress(fraction, text=stage))
         if report is not None:
             st.session_state[f"{key}_report"] = report
