@@ -50,16 +50,16 @@ def contacts_file(file: Any) -> None:
     for doubt in mapping_doubts(plan.mapping):
         st.warning(markdown_literal(doubt))
     with st.expander("What each column of the file becomes, and why"):
-        st.dataframe(
-            column_roles(plan.mapping, list(plan.raw.frame.columns)), hide_index=True, key=f"{key}_roles",
-            column_config=columns.COLUMN_ROLES,
+        show.table(
+            column_roles(plan.mapping, list(plan.raw.frame.columns)), name="column-roles", key=f"{key}_roles",
+            column_config=columns.COLUMN_ROLES, downloads=False,
         )  # fmt: skip
     changes = widgets.mapping_editor(plan, f"{key}_mapping")
     if changes:
         st.session_state[f"{key}_overrides"] = {**overrides, **changes}
         st.rerun()
     with st.expander("First rows of the file"):
-        st.dataframe(plan.raw.frame.head(8).astype(str), hide_index=True)
+        show.table(plan.raw.frame.head(8).astype(str), name="first-rows", key=f"{key}_first_rows", downloads=False)
     options = ImportOptions(sheet=plan.raw.sheet, overrides=overrides)
     missing = bool(plan.mapping.missing_required())
     check = None if missing else check_contacts(data, file.name, options)
@@ -150,7 +150,12 @@ def candidates_import() -> None:
             file_columns, proposed = propose_mapping(listing.getvalue(), listing.name, CandidateOptions())
     if listing is not None and proposed is not None:
         st.markdown("**What voc will read from the list, and why** (nothing is written until you import)")
-        st.dataframe(candidate_mapping_table(proposed), hide_index=True, key="upload_candidates_mapping")
+        show.table(
+            candidate_mapping_table(proposed),
+            name="candidate-mapping",
+            key="upload_candidates_mapping",
+            downloads=False,
+        )
         scoring = st.multiselect(
             "The county's own scoring columns", file_columns, default=list(proposed.criteria.values()),
             key="upload_candidates_criteria",
@@ -173,7 +178,7 @@ def upload_history() -> None:
     if past.empty:
         st.info("No uploads yet.")
         return
-    st.dataframe(past, hide_index=True, key="upload_history")
+    show.table(past, name="uploads", key="upload_history")
     committed = past[past["status"] == "committed"].set_index("id")
     choice = st.selectbox(
         "Undo an upload",
@@ -196,7 +201,7 @@ def feeds_panel() -> None:
     if saved.empty:
         st.info("No saved feeds yet: pull a portal's address below, and it is remembered here.")
     else:
-        st.dataframe(saved, hide_index=True, key="upload_feeds")
+        show.table(saved, name="feeds", key="upload_feeds", downloads=False)
         name = st.selectbox("Feed", saved["name"].tolist(), key="upload_feed_choice")
         if st.button("Pull now", key="upload_feed_pull", type="primary"):
             row = saved.set_index("name").loc[name]

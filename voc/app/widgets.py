@@ -29,14 +29,22 @@ def file_key(data: bytes) -> str:
 
 
 def saved_editor(
-    table: pd.DataFrame, *, key: str, save: str, action: Callable[..., Any], done: Any, args: tuple = (), **options: Any
-) -> None:
+    table: pd.DataFrame, *, key: str, save: str, action: Callable[..., Any], done: Any, args: tuple = (),
+    empty: str = "", **options: Any,
+) -> None:  # fmt: skip
     """Show an editable table with a button `save` (key `<key>_save`) that passes the edited table to act().
 
-    `action(engine, *args, edited, user=..., role=...)` stores it; `done` is act()'s success message.
+    `action(engine, *args, edited, user=..., role=...)` stores it; `done` is act()'s success message;
+    `empty` says, above an empty table, why it is empty and what to do.
     `options` go to st.data_editor (num_rows, disabled, column_config from voc.app.columns).
     """
-    edited = st.data_editor(table, key=key, hide_index=True, **options)
+    if table.empty and empty:
+        st.info(empty)
+    given = options.pop("column_config", None)
+    edited = st.data_editor(
+        table, key=key, hide_index=True, column_config=columns.configured(table, given), placeholder=columns.MISSING,
+        **options,
+    )  # fmt: skip
     if st.button(save, key=f"{key}_save", type="primary"):
         act(action, *args, edited, done=done)
 
