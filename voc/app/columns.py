@@ -209,10 +209,12 @@ RANKING: Columns = {
     "status": "Status",
     "source_id": "Id",
 }
+# The figures first, so the long explanations never push the points off a projected screen.
+BREAKDOWN_ORDER = ["criterion", "value", "score", "weight_share", "points", "meaning", "scale"]
 BREAKDOWN: Columns = {
     "criterion": "Criterion",
     "meaning": "What the value is",
-    "value": _number("Value", COUNT),
+    "value": _number("Value", "%,.2f"),
     "scale": "How the value scores",
     "score": _number("Score (0-100)", DECIMAL),
     "weight_share": _percent("Weight share"),

@@ -306,12 +306,18 @@ def score_bars(points: pd.DataFrame, colours: dict[str, str], *, size: int = LAB
         .mark_bar()
         .encode(
             y=alt.Y("candidate:N", sort=order, title=None),
-            x=alt.X("sum(points):Q", title="Score (0-100)", scale=alt.Scale(domain=[0, 100])),
+            x=alt.X(
+                "sum(points):Q",
+                title="Score (0-100)",
+                scale=alt.Scale(domain=[0, 100]),
+                axis=alt.Axis(values=list(range(0, 101, 10))),
+            ),
+            # Above the bars: read before them, and on a projected first screen whatever the number of rows.
             color=alt.Color(
                 "criterion:N",
                 scale=_colour_scale(colours),
                 sort=stack,
-                legend=alt.Legend(title=None, orient="bottom", columns=5 if size < 20 else 3, symbolSize=size * 12),
+                legend=alt.Legend(title=None, orient="top", columns=5, symbolSize=size * 12),
             ),
             order=alt.Order("stack_order:Q"),
             tooltip=[
