@@ -36,6 +36,9 @@ def projector(
     )
 
 
+QUARTERLY_AFTER_MONTHS = 12
+
+
 def monthly_bars(monthly: pd.DataFrame, *, highlight: str, height: int = 320) -> alt.LayerChart:
     """Bars of contacts per month (columns month, contacts), the highlighted month in strong blue."""
     data = monthly.assign(
@@ -43,8 +46,11 @@ def monthly_bars(monthly: pd.DataFrame, *, highlight: str, height: int = 320) ->
         is_highlight=monthly["month"] == highlight,
     )
     order = data["label"].tolist()
+    # Beyond a year, a label a quarter (Jan, Apr, Jul, Oct): two years of month labels overlap in a half-width chart.
+    quarters = [text for month, text in zip(data["month"], order, strict=True) if int(str(month)[5:7]) % 3 == 1]
+    ticks = quarters if len(order) > QUARTERLY_AFTER_MONTHS and quarters else order
     base = alt.Chart(data).encode(
-        x=alt.X("label:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45)),
+        x=alt.X("label:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45, values=ticks)),
         y=alt.Y("contacts:Q", title="Contacts", axis=alt.Axis(format=",d")),
         tooltip=[
             alt.Tooltip("label:N", title="Month"),
@@ -55,20 +61,28 @@ def monthly_bars(monthly: pd.DataFrame, *, highlight: str, height: int = 320) ->
     return projector(alt.layer(bars).properties(height=height))
 
 
+LABEL_ROOM = 1.3  # the x axis runs this far past the longest bar, for its label
+
+
 def category_bars(categories: pd.DataFrame, *, height: int = 420) -> alt.LayerChart:
     """Horizontal bars of the top categories' contacts, labelled with their change against last year.
 
     Expects columns category, contacts, change_vs_last_year (percent or None).
     """
+    # Short labels and room for them past the longest bar: "+35% vs last year" ran off a half-width chart.
     data = categories.assign(
-        change_label=[
-            "new" if pd.isna(change) else f"{change:+.0f}% vs last year" for change in categories["change_vs_last_year"]
-        ]
+        change_label=["new" if pd.isna(change) else f"{change:+.0f}%" for change in categories["change_vs_last_year"]]
     )
     largest_first = data.sort_values("contacts", ascending=False)["category"].tolist()
+    room = float(data["contacts"].max()) * LABEL_ROOM if len(data) else 1.0
     base = alt.Chart(data).encode(
         y=alt.Y("category:N", sort=largest_first, title=None),
-        x=alt.X("contacts:Q", title="Contacts", axis=alt.Axis(format=",d")),
+        x=alt.X(
+            "contacts:Q",
+            title="Contacts (label: change on a year earlier)",
+            axis=alt.Axis(format=",d", tickCount=4),
+            scale=alt.Scale(domain=[0, room], nice=False),
+        ),  # fmt: skip
         tooltip=[
             alt.Tooltip("category:N", title="Category"),
             alt.Tooltip("contacts:Q", title="Contacts", format=","),
