@@ -231,17 +231,29 @@ def trend_lines(
 
 
 def year_over_year_lines(yoy: pd.DataFrame, *, height: int = 380) -> alt.LayerChart:
-    """One line per year over the months Jan..Dec (columns year, month_number, contacts); the latest year darkest."""
+    """One line per year over the months Jan..Dec (columns year, month_number, contacts); the latest year stands out.
+
+    Each earlier year has a colour of its own (five shades of one blue could not be told apart) on a
+    thin line; the latest is the thick strong blue.
+    """
     years = sorted(yoy["year"].unique())
-    shades = ["#C6DBEF", "#9ECAE1", "#6BAED6", "#3182BD", "#08519C", "#08306B"][-len(years) :] if years else []
-    data = yoy.assign(month=yoy["month_number"].map(lambda m: MONTH_NAMES[m - 1]))
+    earlier = [c for c in OKABE_ITO if c != HIGHLIGHT]
+    shades = [earlier[i % len(earlier)] for i in range(len(years) - 1)] + [HIGHLIGHT] if years else []
+    latest = years[-1] if years else None
+    data = yoy.assign(month=yoy["month_number"].map(lambda m: MONTH_NAMES[m - 1]), is_latest=yoy["year"] == latest)
     chart = (
         alt.Chart(data)
-        .mark_line(strokeWidth=3, point=True)
+        .mark_line(point=True)
         .encode(
             x=alt.X("month:N", sort=list(MONTH_NAMES), title=None),
             y=alt.Y("contacts:Q", title="Contacts", axis=alt.Axis(format=",d")),
-            color=alt.Color("year:N", scale=alt.Scale(domain=years, range=shades), legend=alt.Legend(title="Year")),
+            color=alt.Color(
+                "year:N",
+                scale=alt.Scale(domain=years, range=shades),
+                legend=alt.Legend(title="Year", symbolStrokeWidth=4),
+            ),
+            strokeWidth=alt.condition(alt.datum.is_latest, alt.value(5), alt.value(2)),
+            opacity=alt.condition(alt.datum.is_latest, alt.value(1.0), alt.value(0.85)),
             tooltip=[
                 alt.Tooltip("year:N", title="Year"),
                 alt.Tooltip("month:N", title="Month"),
