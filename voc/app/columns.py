@@ -60,12 +60,6 @@ def _default(name: str, values: pd.Series) -> Any:
 ROW_PROBLEMS: Columns = {"row": "Row", "column": "Column", "message": "Problem", "severity": "Outcome"}
 SURVEY_PROBLEMS: Columns = {"row": "Row", "column": "Column", "message": "Problem"}
 UNMAPPED_TYPES: Columns = {"raw_type": "Raw request type", "contacts": _number("Contacts", COUNT)}
-COLUMN_ROLES: Columns = {
-    "column": "Column in the file",
-    "becomes": "Becomes",
-    "confidence": st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=1.0, format="percent"),
-    "why": "Why (the words or values that decided it)",
-}
 SUGGESTIONS: Columns = {
     "raw_type": "Raw request type",
     "contacts": _number("Contacts", COUNT),

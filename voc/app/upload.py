@@ -6,11 +6,11 @@ from typing import Any
 
 import streamlit as st
 
-from voc.app import columns, loaders, show, widgets
+from voc.app import loaders, show, widgets
 from voc.app.actions import act, check_contacts, import_contacts, pull, refusals, undo_upload
 from voc.app.frame import settings
 from voc.core.fields import markdown_literal
-from voc.ingest.mapping import column_roles, mapping_doubts
+from voc.ingest.mapping import NOT_IMPORTED, column_roles, mapping_doubts
 from voc.ingest.pipeline import ImportOptions, Preview
 from voc.ingest.pull import FeedSpec
 from voc.ingest.sessions import one_session, read_sessions, save_sessions
@@ -49,11 +49,11 @@ def contacts_file(file: Any) -> None:
     st.caption(_describe(plan))
     for doubt in mapping_doubts(plan.mapping):
         st.warning(markdown_literal(doubt))
-    with st.expander("What each column of the file becomes, and why"):
-        show.table(
-            column_roles(plan.mapping, list(plan.raw.frame.columns)), name="column-roles", key=f"{key}_roles",
-            column_config=columns.COLUMN_ROLES, downloads=False,
-        )  # fmt: skip
+    # The editor shows what each mapped column becomes and why; the rest of the file is named once here.
+    roles = column_roles(plan.mapping, list(plan.raw.frame.columns))
+    unused = roles.loc[roles["becomes"] == NOT_IMPORTED, "column"].astype(str).tolist()
+    if unused:
+        st.caption(markdown_literal(f"Not imported ({len(unused)} columns): {', '.join(unused)}."))
     changes = widgets.mapping_editor(plan, f"{key}_mapping")
     if changes:
         st.session_state[f"{key}_overrides"] = {**overrides, **changes}

@@ -22,6 +22,8 @@ from voc.priorities.ranking import CandidateFilters, Criterion
 from voc.priorities.scenarios import save_scenario
 from voc.store.uploads import sha256_of
 
+EDITOR_ROW_PIXELS = 35  # st.data_editor's row height
+
 
 def file_key(data: bytes) -> str:
     """Return the stem of the widget keys of an uploaded file's mapping, import and report: `upload_<digest>`."""
@@ -52,10 +54,12 @@ def saved_editor(
 def mapping_editor(plan: Preview, key: str) -> dict[str, str | None]:
     """Show the proposed mapping as an editable table; return the analyst's changes."""
     file_columns = [NOT_MAPPED, *map(str, plan.raw.frame.columns)]
+    rows = mapping_rows(plan.mapping)
     edited = st.data_editor(
-        mapping_rows(plan.mapping),
+        rows,
         key=key,
         hide_index=True,
+        height=EDITOR_ROW_PIXELS * (len(rows) + 1) + 3,  # every field at once: no box scrolling inside the page
         disabled=["field", "label", "confidence", "reason"],
         column_order=["label", "column", "confidence", "reason"],
         column_config=columns.mapping(file_columns),

@@ -425,7 +425,11 @@ NOT_MAPPED = "(not mapped)"
 
 
 def mapping_rows(mapping: ProposedMapping) -> pd.DataFrame:
-    """Return one row per field for the mapping editor: field, label, column, confidence, reason."""
+    """Return one row per field for the mapping editor: field, label, column, confidence, reason.
+
+    Least confident first, so the rows to check lead: required fields without a column, then the mapped
+    ones by rising confidence, then the optional fields without a column.
+    """
     rows = []
     for spec in REQUEST_FIELDS:
         match = mapping.matches.get(spec.name)
@@ -436,9 +440,10 @@ def mapping_rows(mapping: ProposedMapping) -> pd.DataFrame:
                 "column": match.column if match else NOT_MAPPED,
                 "confidence": match.confidence if match else None,
                 "reason": match.reason if match else "",
+                "order": match.confidence if match else (-1.0 if spec.required else 2.0),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).sort_values("order", kind="stable").drop(columns="order").reset_index(drop=True)
 
 
 def overrides_from_rows(edited: pd.DataFrame, proposed: ProposedMapping) -> dict[str, str | None]:
