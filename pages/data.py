@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from voc.app import actions, columns, frame, loaders, triage, widgets
+from voc.app import actions, columns, frame, loaders, show, triage, widgets
 from voc.contacts.performance import save_targets
 from voc.ingest.boundaries import import_districts
 from voc.ingest.request_types import save_type_map
@@ -25,7 +25,7 @@ if len(suggested):
         "**Suggested categories** for the types not mapped yet: the county's own categories by name, else a starter "
         "list of common local-government categories. Accept them all at once, then correct any below."
     )
-    st.dataframe(suggestions, hide_index=True, key="data_suggestions", column_config=columns.SUGGESTIONS)
+    show.table(suggestions, name="suggestions", key="data_suggestions", column_config=columns.SUGGESTIONS)
     if st.button(f"Accept the {len(suggested)} suggestions", key="data_accept_suggestions", type="primary"):
         actions.act(accept_suggestions, suggested,
                     done=lambda changed: f"Accepted. {changed:,} stored contacts changed category.")  # fmt: skip
@@ -50,6 +50,8 @@ categories = loaders.choices()["category"]
 widgets.saved_editor(
     loaders.targets(), key="data_targets", save="Save targets", action=save_targets, done="Saved.",
     num_rows="dynamic", column_config=columns.targets(categories),
+    empty="No targets yet, so Trends cannot say which share of contacts closed in time. Add a row per category "
+    "(the + under the table): the category and its days, then save.",
 )  # fmt: skip
 
 st.subheader("Districts")
@@ -80,6 +82,8 @@ areas = sorted(results["service_area"].unique())
 widgets.saved_editor(
     loaders.survey_links(), key="data_links", save="Save links", action=save_links, done="Saved.",
     num_rows="dynamic", column_config=columns.links(areas, categories),
+    empty="No links yet, so the Surveys page cannot set complaints beside opinions. Add a row per pair (the + under "
+    "the table): a survey service area and a complaint category that speaks to it, then save.",
 )  # fmt: skip
 
 st.subheader("Survey question dictionary")
@@ -106,6 +110,8 @@ st.markdown("A reference value per item, e.g. a national benchmark: the Surveys 
 widgets.saved_editor(
     loaders.survey_benchmarks(), key="data_benchmarks", save="Save benchmarks", action=save_benchmarks,
     done="Saved.", num_rows="dynamic", column_config=columns.benchmarks(areas),
+    empty="No benchmarks yet, so the Surveys page marks none. Add a row per item (the + under the table): the item, "
+    "the benchmark's percent satisfied and where it comes from, then save.",
 )  # fmt: skip
 
 st.subheader("Watches")

@@ -36,22 +36,13 @@ if figures.empty:
 
 span = f"{month_label(filters.first_month)} to {month_label(filters.last_month)}"
 shown, side = st.columns([1.5, 1], gap="large")
-with shown:
-    cells = loaders.map_cells(filters) if hotspots else None
-    event = st.pydeck_chart(
-        deck(figures, cells, measure=measure, basemap_style=frame.settings().basemap_style),
-        height=560,
-        on_select="rerun",
-        selection_mode="single-object",
-        key="map_deck",
-    )
-    caption = "Hexagons: contacts in each, over the districts' outlines. " if hotspots else ""
-    st.caption(f"{caption}{span}. Click a district to open its profile below.")
+cells = loaders.map_cells(filters) if hotspots else None
 with side:
     show.map_legend(figures, cells, measure=measure)
     show.table(show.district_table(figures), name="districts", key="map_districts", column_config=columns.DISTRICTS)
 
-clicked = show.selected_district(event)
+# The map is drawn after the profile's choice, to outline the chosen district: a click is read from its state.
+clicked = show.selected_district(st.session_state.get("map_deck"))
 if clicked:
     st.session_state["map_district"] = clicked
 names = dict(zip(figures["code"], figures["name"], strict=True))
@@ -65,6 +56,13 @@ code = st.selectbox(
     key="map_district",
     bind="query-params",
 )
+with shown:
+    st.pydeck_chart(
+        deck(figures, cells, measure=measure, basemap_style=frame.settings().basemap_style, selected=code),
+        height=560, on_select="rerun", selection_mode="single-object", key="map_deck",
+    )  # fmt: skip
+    caption = "Hexagons: contacts in each, over the districts' outlines. " if hotspots else ""
+    st.caption(f"{caption}{span}. Click a district to open its profile below.")
 if code:
     show.district_profile_panel(code, filters)
 

@@ -91,6 +91,7 @@ with summary:
 with results:
     show.table(
         parts, name="priorities-breakdown", key="priorities_breakdown", column_config=columns.BREAKDOWN,
+        column_order=columns.BREAKDOWN_ORDER,
     )  # fmt: skip
     for line in view.about[2:]:
         st.caption(line)

@@ -63,12 +63,14 @@ with st.expander("The figures"):
 if district is None and len(areas) > 1:
     st.subheader("Each district against the rest of the county")
     by_district = districts_against_county(results, survey=survey, wave=wave, battery=battery)
-    show.chart(survey_charts.district_heatmap(by_district), name=f"districts-{wave}", key="surveys_districts",
+    names = dict(loaders.district_populations_table()[["code", "name"]].itertuples(index=False))
+    show.chart(survey_charts.district_heatmap(by_district, names), name=f"districts-{wave}", key="surveys_districts",
                title=f"{survey} {wave}: each district against the rest of the county")  # fmt: skip
     st.caption(
-        "Coloured only where a district differs from the rest of the county by more than sampling noise, allowing for "
-        "the number of cells compared (Benjamini-Hochberg, false-discovery rate 5%); grey cells are within it. Hover a "
-        "cell for its margin."
+        "Each cell is shaded by how far the district's share lies above (blue) or below (orange) the rest of the "
+        "county. With this many cells compared, some differences look real by chance alone, so each test is corrected "
+        "for the number of cells (Benjamini-Hochberg, false-discovery rate 5%): only the outlined cells in bold differ "
+        "by more than sampling noise; the faint ones may not. Hover a cell for its margin."
     )
     st.markdown(district_summary(by_district))
 
@@ -79,15 +81,17 @@ if ranked.empty:
 else:
     derived = ranked["importance_source"].iloc[0] == "derived"
     title = "Derived importance (correlation with overall)" if derived else "Named among the most important"
-    show.chart(survey_charts.quadrant_chart(ranked, importance_title=title), name=f"importance-satisfaction-{wave}",
-             key="surveys_quadrant", title=f"{survey} {wave}: importance and satisfaction")  # fmt: skip
+    show.chart(survey_charts.quadrant_chart(ranked, importance_title=title, derived=derived),
+               name=f"importance-satisfaction-{wave}", key="surveys_quadrant",
+               title=f"{survey} {wave}: importance and satisfaction")  # fmt: skip
     st.caption(
         "Derived importance: this survey asked no importance question, so importance is the correlation of each item's "
         "ratings with overall satisfaction with services. Items are ranked by importance × (1 − satisfaction); "
         "ETC's tiers are defined for stated importance only."
         if derived
         else "I-S rating = share naming the item among the most important × (1 − share satisfied), as ETC Institute "
-        "computes it: 0.20 and above very high priority, 0.10-0.20 high, below 0.10 medium. The 8 highest are named."
+        "computes it: 0.20 and above very high priority, 0.10-0.20 high, below 0.10 medium. Up to the 8 highest are "
+        "named."
     )
     show.table(ranked, name=f"priorities-{wave}", key="surveys_priorities", column_config=columns.SURVEY_PRIORITIES)
 

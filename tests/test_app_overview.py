@@ -32,6 +32,8 @@ def test_demo_county_figures(monkeypatch: pytest.MonkeyPatch, demo_store_url: st
     change = (by_month["2026-10"] - by_month["2026-09"]) / by_month["2026-09"] * 100
     assert contacts.delta == f"{change:+.1f}% vs Sep 2026"
     assert metrics["Oct 2025, a year before"].value == f"{by_month['2025-10']:,}"
+    on_year = (by_month["2026-10"] - by_month["2025-10"]) / by_month["2025-10"] * 100
+    assert metrics["Oct 2025, a year before"].delta == f"Oct 2026 is {on_year:+.1f}% on this"
     median = october["days_to_close"].median()
     assert metrics["Median days to close"].value == f"{median:.1f}"
     assert metrics["Median days to close"].delta == f"{october['closed_at'].isna().sum():,} still open"

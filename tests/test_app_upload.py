@@ -108,10 +108,12 @@ def test_a_file_without_ids_is_explained_before_import(monkeypatch: pytest.Monke
     ).run()
     assert not app.exception
     assert any("record\\-ID column\\: each contact's key will be derived" in w.value for w in app.warning)
-    roles = next(frame.value for frame in app.dataframe if "becomes" in frame.value.columns).set_index("column")
-    assert roles.loc["CreatedDate", "becomes"] == "Opened (date or date and time)"
-    assert roles.loc["CreatedDate", "why"].endswith("values read as dates")
-    assert roles.loc["Outcome", "becomes"] == "(not imported)"
+    mapping = app.data_editor[0].value.set_index("field")
+    assert mapping.loc["opened_at", "column"] == "CreatedDate"
+    assert mapping.loc["opened_at", "reason"].endswith("values read as dates")
+    assert mapping["confidence"].dropna().is_monotonic_increasing  # the rows to check first
+    [unused] = [c.value for c in app.caption if c.value.startswith("Not imported")]
+    assert "Outcome" in unused and "CreatedDate" not in unused
 
 
 def test_data_page_saves_targets_that_trends_report(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:

@@ -15,7 +15,7 @@ from shapely.geometry import box
 from tests.factories import located, request_frame
 from voc.contacts.mapdata import PLACE_COLUMNS, district_figures, hex_cells, repeat_locations
 from voc.contacts.trends import Filters
-from voc.present.maps import NO_DATA, deck, legend, scale
+from voc.present.maps import NO_DATA, SEQUENTIAL, deck, legend, scale
 from voc.store.districts import replace_districts
 from voc.store.engine import open_store, write_transaction
 from voc.store.requests import save_requests
@@ -155,7 +155,8 @@ def test_the_demo_map_payload_is_small_and_holds_no_raw_points(demo_engine: sa.E
     assert len(text.encode()) < 1_000_000
     payload = json.loads(text)
     kinds = Counter(layer["@@type"] for layer in _layers(payload))
-    assert set(kinds) == {"GeoJsonLayer", "H3HexagonLayer"} and kinds["GeoJsonLayer"] == 1
+    # The districts, their hexagons and their names (each at a point inside its district: no resident's point).
+    assert set(kinds) == {"GeoJsonLayer", "H3HexagonLayer", "TextLayer"} and kinds["GeoJsonLayer"] == 1
     hexagons = [row for layer in _layers(payload) if layer["@@type"] == "H3HexagonLayer" for row in layer["data"]]
     assert len(hexagons) == len(cells) < len(_in_months(demo_county.requests, "2025-11", "2026-10")) / 10
     assert {key for row in hexagons for key in row} == {"cell", "tooltip"}
@@ -189,12 +190,15 @@ def test_tooltips_are_plain_text_with_names_kept_as_data(demo_engine: sa.Engine)
 @pytest.mark.parametrize(
     ("values", "measure", "labels"),
     [
-        ([3, 12, 37], "contacts", ["0 to 10", "10 to 20", "20 to 30", "30 to 40", "40 to 50"]),
-        ([0.2, 1.9], "per_1000", ["0 to 0.5", "0.5 to 1", "1 to 1.5", "1.5 to 2", "2 to 2.5"]),
-        ([102.3, 112.6], "per_1000", ["100 to 105", "105 to 110", "110 to 115", "115 to 120", "120 to 125"]),
+        ([3, 12, 37], "contacts", ["0 to 10", "10 to 20", "20 to 30", "30 to 40"]),
+        ([0.2, 1.9], "per_1000", ["0 to 0.5", "0.5 to 1", "1 to 1.5", "1.5 to 2"]),
+        ([102.3, 112.6], "per_1000", ["100 to 105", "105 to 110", "110 to 115"]),
+        # The demo county's five districts: no band beyond the largest district.
+        ([25_122, 25_840, 20_456, 22_679, 23_411], "contacts", ["20,000 to 22,000", "22,000 to 24,000",
+                                                                "24,000 to 26,000"]),
         ([-12.0, 30.0], "change", ["\u221250% to \u221230%", "\u221230% to \u221210%", "\u221210% to +10%",
                                    "+10% to +30%", "+30% to +50%"]),
-        ([5.0, None], "per_1000", ["5 to 6", "6 to 7", "7 to 8", "8 to 9", "9 to 10", "No data"]),
+        ([5.0, None], "per_1000", ["5 to 6", "No data"]),
         ([-0.3, 0.21], "change", ["\u22120.5% to \u22120.3%", "\u22120.3% to \u22120.1%", "\u22120.1% to +0.1%",
                                   "+0.1% to +0.3%", "+0.3% to +0.5%"]),
         ([1.0, 3.4], "per_1000", ["1 to 1.5", "1.5 to 2", "2 to 2.5", "2.5 to 3", "3 to 3.5"]),
@@ -225,7 +229,7 @@ def test_a_districts_only_map_fills_districts_and_a_hexagon_map_outlines_them() 
     )  # fmt: skip
     alone = json.loads(deck(figures).to_json())["layers"]
     under = json.loads(deck(figures, pd.DataFrame({"cell": ["8a2a1072b59ffff"], "contacts": [5]})).to_json())["layers"]
-    assert [layer["filled"] for layer in alone] == [True]
+    assert [layer["filled"] for layer in alone if layer["@@type"] == "GeoJsonLayer"] == [True]
     assert under[0]["filled"] is False and under[1]["data"] == [
         {"cell": "8a2a1072b59ffff", "tooltip": "5 contacts in this hexagon"}
     ]
@@ -237,3 +241,29 @@ def test_an_empty_store_maps_to_no_districts_and_no_legend(engine: sa.Engine) ->
     payload = json.loads(deck(figures, hex_cells(engine, YEAR)).to_json())
     assert payload["layers"][0]["data"]["features"] == [] and len(payload["layers"]) == 1
     assert legend(figures["value"], measure="contacts").empty
+
+
+def test_sequential_bands_span_the_data_and_keep_the_scheme_s_ends() -> None:
+    chosen = scale(pd.Series([20_456.0, 25_840.0]), measure="contacts")
+    assert chosen.edges[0] <= 20_456 and chosen.edges[-2] < 25_840 <= chosen.edges[-1]  # the top band holds the max
+    assert chosen.colours[0] == SEQUENTIAL[0] and chosen.colours[-1] == SEQUENTIAL[-1]
+
+
+def test_districts_are_named_on_the_map_and_the_selected_one_outlined() -> None:
+    figures = gpd.GeoDataFrame(
+        {"code": ["1", "2"], "name": ["North", "Süd"], "population": [100, 100], "contacts": [5, 7],
+         "per_1000": [50.0, 70.0], "contacts_year_earlier": [4, 7], "change_pct": [25.0, 0.0], "value": [5, 7]},
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs="EPSG:4326",
+    )  # fmt: skip
+    plain = json.loads(deck(figures).to_json())["layers"]
+    assert [layer["id"] for layer in plain] == ["districts", "district-names"]
+    names = plain[-1]
+    assert names["@@type"] == "TextLayer" and names["characterSet"] == "auto"  # "Süd" needs more than ASCII
+    assert [(row["name"], row["position"]) for row in names["data"]] == [("North", [0.5, 0.5]), ("Süd", [1.5, 0.5])]
+    picked = json.loads(deck(figures, selected="2").to_json())["layers"]
+    assert [layer["id"] for layer in picked] == ["districts", "selected", "district-names"]
+    assert [f["properties"]["code"] for f in picked[1]["data"]["features"]] == ["2"] and not picked[1]["filled"]
+    assert [layer["id"] for layer in json.loads(deck(figures, selected="9").to_json())["layers"]] == [
+        "districts",
+        "district-names",
+    ]

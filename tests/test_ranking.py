@@ -139,6 +139,7 @@ def test_the_total_is_the_weighted_mean_and_the_points_add_up_to_it() -> None:
         parts = breakdown(ranking, candidate)
         assert parts["points"].iloc[:-1].sum() == pytest.approx(parts["points"].iloc[-1])
         assert parts["points"].iloc[-1] == pytest.approx(totals[candidate])
+        assert parts["score"].iloc[-1] == pytest.approx(totals[candidate])  # the Total row shows the score
         np.testing.assert_allclose(
             parts["points"].iloc[:-1], parts["score"].iloc[:-1] * parts["weight_share"].iloc[:-1]
         )

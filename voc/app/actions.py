@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -20,7 +21,7 @@ from voc.ingest.pipeline import ImportOptions, ImportReport, import_requests
 from voc.ingest.pull import FeedSpec, PullReport, pull_feed
 from voc.store.districts import populations_by_code, set_populations
 from voc.store.requests import UndoResult
-from voc.store.uploads import undo
+from voc.store.uploads import sha256_of, undo
 
 T = TypeVar("T")
 
@@ -88,6 +89,22 @@ def import_contacts(
             regroup_themes()
         return report
     return None
+
+
+def check_contacts(data: bytes, name: str, options: ImportOptions) -> ImportReport | None:
+    """Dry-run a CRM export as the signed-in user: what it would import and whether it looks like this county's.
+
+    Kept in the session per file, sheet and mapping: a dry run reads every row, too slow for every rerun.
+    """
+    signature = (sha256_of(data), options.sheet, tuple(sorted(options.overrides.items())))
+    kept = st.session_state.get("upload_checks", {})
+    if signature not in kept:
+        with refusals(f"{name} cannot be imported."):
+            kept[signature] = import_requests(
+                engine(), data, name, settings(), replace(options, dry_run=True), role=role()
+            )
+        st.session_state["upload_checks"] = kept
+    return kept.get(signature)
 
 
 def pull(spec: FeedSpec, progress: Callable[[str, float], None]) -> PullReport | None:

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
-from voc.core.fields import CONTACT_TYPES
+from voc.core.fields import CONTACT_TYPES, label
 from voc.survey.dictionary import KINDS
 
 Columns = dict[str, Any]  # st.dataframe's column_config: a label, a column config, or None to hide
+# Counts with thousands separators; other quantities with one decimal, also separated. Percentages are
+# fractions shown with the "percent" format.
+COUNT = "%,d"
+DECIMAL = "%,.1f"
+MISSING = "—"  # what an empty cell shows, rather than "None"
+# Integer columns that are labels rather than quantities: "2,026" is no year, "1,204" no upload.
+_NOT_QUANTITIES = frozenset({"id", "year", "row", "rank", "upload_id", "position"})
 
 
 def _number(label: str, format: str, **options: Any) -> Any:
@@ -24,19 +32,37 @@ def _choice(label: str, options: list[str]) -> Any:
     return st.column_config.SelectboxColumn(label, options=options, required=True)
 
 
+def configured(frame: pd.DataFrame, given: Columns | None = None) -> Columns:
+    """Complete a table's column_config: every column `given` leaves out gets its label and number format.
+
+    Labels come from voc.core.fields.label (snake_case never reaches a reader); integer quantities show
+    as COUNT, other numbers as DECIMAL.
+    """
+    config = dict(given or {})
+    for name in frame.columns:
+        if name not in config:
+            config[name] = _default(str(name), frame[name])
+    return config
+
+
+def _default(name: str, values: pd.Series) -> Any:
+    title = label(name).split(" (")[0]  # a field's label explains its column to map: "Opened (date or ...)"
+    if pd.api.types.is_bool_dtype(values):
+        return st.column_config.CheckboxColumn(title)
+    if pd.api.types.is_integer_dtype(values):
+        return _number(title, "%d" if name in _NOT_QUANTITIES or name.endswith("_id") else COUNT)
+    if pd.api.types.is_float_dtype(values):
+        return _number(title, DECIMAL)
+    return title
+
+
 # Upload --------------------------------------------------------------------------------------------
 ROW_PROBLEMS: Columns = {"row": "Row", "column": "Column", "message": "Problem", "severity": "Outcome"}
 SURVEY_PROBLEMS: Columns = {"row": "Row", "column": "Column", "message": "Problem"}
-UNMAPPED_TYPES: Columns = {"raw_type": "Raw request type", "contacts": st.column_config.NumberColumn("Contacts")}
-COLUMN_ROLES: Columns = {
-    "column": "Column in the file",
-    "becomes": "Becomes",
-    "confidence": st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=1.0, format="percent"),
-    "why": "Why (the words or values that decided it)",
-}
+UNMAPPED_TYPES: Columns = {"raw_type": "Raw request type", "contacts": _number("Contacts", COUNT)}
 SUGGESTIONS: Columns = {
     "raw_type": "Raw request type",
-    "contacts": st.column_config.NumberColumn("Contacts"),
+    "contacts": _number("Contacts", COUNT),
     "category": "Suggested category",
     "department": "Suggested department",
     "contact_type": "Type",
@@ -58,18 +84,20 @@ def mapping(file_columns: list[str]) -> Columns:
 # Trends and Map ------------------------------------------------------------------------------------
 PERFORMANCE: Columns = {
     "category": "Category",
-    "contacts": _number("Contacts", "%d"),
-    "closed": _number("Closed", "%d"),
-    "median_days": _number("Median days", "%.1f"),
-    "p90_days": _number("90% closed within (days)", "%.1f"),
+    "contacts": _number("Contacts", COUNT),
+    "closed": _number("Closed", COUNT),
+    "median_days": _number("Median days", DECIMAL),
+    "p90_days": _number("90% closed within (days)", DECIMAL),
     "target_days": _number("Target (days)", "%.0f"),
     "within_target_share": _percent("Closed within target"),
-    "closed_too_fast": _number("Closed in under 5 minutes", "%d"),
-    "still_open": _number("Never closed", "%d"),
-    "incidents": _number("Incidents", "%d", help="Reports of one category close in place and time count once"),
-    "reopened": _number("Reopened", "%d", help="Reopened in the CRM, or the same problem reported again after closure"),
+    "closed_too_fast": _number("Closed in under 5 minutes", COUNT),
+    "still_open": _number("Never closed", COUNT),
+    "incidents": _number("Incidents", COUNT, help="Reports of one category close in place and time count once"),
+    "reopened": _number(
+        "Reopened", COUNT, help="Reopened in the CRM, or the problem reported again after closure"
+    ),
     "reopen_rate": _percent("Reopen rate"),
-    "business_median_days": _number("Median business days", "%.1f"),
+    "business_median_days": _number("Median business days", DECIMAL),
     "business_p90_days": _number("90% closed within (business days)", "%.0f"),
 }
 PERFORMANCE_ORDER = (
@@ -79,15 +107,15 @@ PERFORMANCE_ORDER = (
 )  # fmt: skip
 DISTRICTS: Columns = {
     "name": "District",
-    "contacts": _number("Contacts", "localized"),
-    "per_1000": _number("Per 1,000", "%.1f", help="Contacts per 1,000 residents"),
-    "contacts_year_earlier": _number("Year before", "localized", help="Contacts in the same months a year earlier"),
+    "contacts": _number("Contacts", COUNT),
+    "per_1000": _number("Per 1,000", DECIMAL, help="Contacts per 1,000 residents"),
+    "contacts_year_earlier": _number("Year before", COUNT, help="Contacts in the same months a year earlier"),
     "change_pct": _number("Change", "%+.1f%%"),
 }
 PLACES: Columns = {
     "place": "Place",
-    "contacts": _number("Contacts", "%d"),
-    "departments": _number("Departments", "%d"),
+    "contacts": _number("Contacts", COUNT),
+    "departments": _number("Departments", COUNT),
     "categories": "Categories",
     "first_opened": st.column_config.DatetimeColumn("First contact", format="D MMM YYYY"),
     "last_opened": st.column_config.DatetimeColumn("Latest contact", format="D MMM YYYY"),
@@ -98,21 +126,21 @@ PROFILE_SURVEY: Columns = {
     "margin": _percent("± (95%)"),
     "rest_share": _percent("Rest of county"),
     "verdict": "Difference",
-    "n": _number("Respondents here", "%d"),
+    "n": _number("Respondents here", COUNT),
 }
 THEMES: Columns = {
     "theme": None,
     "name": st.column_config.TextColumn("Theme", help="Its most distinctive words and phrases"),
-    "contacts": _number("Contacts", "localized"),
+    "contacts": _number("Contacts", COUNT),
     "share": _percent("Share"),
-    "contacts_year_earlier": _number("Year before", "localized", help="Contacts in the same months a year earlier"),
+    "contacts_year_earlier": _number("Year before", COUNT, help="Contacts in the same months a year earlier"),
     "examples": st.column_config.ListColumn("What residents wrote (nearest the theme's centre)", width="large"),
 }
 RISING_THEMES: Columns = {
     "theme": None,
     "name": "Theme",
-    "current": _number("Last 3 months", "localized"),
-    "previous": _number("Same months a year before", "localized"),
+    "current": _number("Last 3 months", COUNT),
+    "previous": _number("Same months a year before", COUNT),
     "current_share": _percent("Share now"),
     "previous_share": _percent("Share a year before"),
     "ratio": None,
@@ -134,7 +162,7 @@ SURVEY: Columns = {
     "service_area": "Item",
     "satisfied_share": _percent("Satisfied"),
     "margin": _percent("± margin"),
-    "n": _number("Respondents", "%d"),
+    "n": _number("Respondents", COUNT),
     "previous_share": _percent("Wave before"),
     "change": _percent("Change"),
     "verdict": "Real change?",
@@ -158,9 +186,9 @@ BESIDE: Columns = {
     "satisfied_share": _percent("Satisfied"),
     "margin": _percent("± margin"),
     "categories": "Categories",
-    "contacts": _number("Contacts", "%d"),
-    "per_1000": _number("Per 1,000", "%.1f"),
-    "previous_per_1000": _number("Year before", "%.1f"),
+    "contacts": _number("Contacts", COUNT),
+    "per_1000": _number("Per 1,000", DECIMAL),
+    "previous_per_1000": _number("Year before", DECIMAL),
     "trend": _percent("Trend"),
     "unhappy_and_calling": st.column_config.CheckboxColumn("Unhappy and calling"),
 }
@@ -175,27 +203,29 @@ RANKING: Columns = {
     "total": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.1f"),
     "best_rank": "Best rank, weights ±10%",
     "worst_rank": "Worst rank, weights ±10%",
-    "contacts": "Contacts (12 months)",
-    "per_1000": _number("Per 1,000 residents", "%.1f"),
+    "contacts": _number("Contacts (12 months)", COUNT),
+    "per_1000": _number("Per 1,000 residents", DECIMAL),
     "change_pct": _number("Change on year before", "%+.0f%%"),
-    "repeat_places": "Repeat places",
-    "reopened": _number("Reopened after closure", "%d", help="Linked contacts reported again nearby after closure"),
+    "repeat_places": _number("Repeat places", COUNT),
+    "reopened": _number("Reopened after closure", COUNT, help="Linked contacts reported again nearby after closure"),
     "is_rating": _number("Survey I-S", "%.3f"),
     "estimated_cost": _number("Estimated cost", "dollar"),
     "cost_per_resident": _number("Cost per resident", "dollar"),
-    "contacts_per_million": _number("Contacts per $1M", "%.1f"),
+    "contacts_per_million": _number("Contacts per $1M", DECIMAL),
     "linked_by": "Contacts linked",
     "status": "Status",
     "source_id": "Id",
 }
+# The figures first, so the long explanations never push the points off a projected screen.
+BREAKDOWN_ORDER = ["criterion", "value", "score", "weight_share", "points", "meaning", "scale"]
 BREAKDOWN: Columns = {
     "criterion": "Criterion",
     "meaning": "What the value is",
-    "value": _number("Value", "localized"),
+    "value": _number("Value", "%,.2f"),
     "scale": "How the value scores",
-    "score": _number("Score (0-100)", "%.1f"),
+    "score": _number("Score (0-100)", DECIMAL),
     "weight_share": _percent("Weight share"),
-    "points": _number("Points", "%.1f"),
+    "points": _number("Points", DECIMAL),
 }
 
 
@@ -205,12 +235,12 @@ REQUEST_TYPES: Columns = {
     "category": st.column_config.TextColumn("Category"),
     "department": st.column_config.TextColumn("Department"),
     "contact_type": _choice("Type", list(CONTACT_TYPES)),
-    "contacts": _number("Stored contacts", "%d"),
+    "contacts": _number("Stored contacts", COUNT),
 }
 POPULATIONS: Columns = {
     "code": "Code",
     "name": "District",
-    "population": _number("Residents", "localized", min_value=0, step=1),
+    "population": _number("Residents", COUNT, min_value=0, step=1),
 }
 QUESTIONS: Columns = {
     "question": "Column",

@@ -54,15 +54,24 @@ def download_buttons(frame: pd.DataFrame, name: str, key: str) -> None:
     )  # fmt: skip
 
 
-def table(frame: pd.DataFrame, *, name: str, key: str, **options: object) -> None:
+def table(
+    frame: pd.DataFrame, *, name: str, key: str, column_config: columns.Columns | None = None, downloads: bool = True,
+    **options: Any,
+) -> None:  # fmt: skip
     """Show a table with its CSV and XLSX downloads under it: the way every page shows a table.
 
     `key` (`<page>_<thing>`) is the table's key and the stem of its buttons' keys; `name` is the
-    downloaded file's name without extension. Timestamps show in the county's zone, as downloaded.
-    `options` go to st.dataframe (column_config from voc.app.columns, column_order, ...); the index is never shown.
+    downloaded file's name without extension (`downloads=False`: no buttons, for a preview or a
+    report shown once). Timestamps show in the county's zone, as downloaded. Columns that
+    `column_config` (from voc.app.columns) leaves out get a label and a number format there too; an
+    empty cell shows a dash. `options` go to st.dataframe (column_order, ...); the index is never shown.
     """
-    st.dataframe(local_times(frame, load_settings().timezone), hide_index=True, key=key, **options)
-    download_buttons(frame, name, key)
+    st.dataframe(
+        local_times(frame, load_settings().timezone), hide_index=True, key=key,
+        column_config=columns.configured(frame, column_config), placeholder=columns.MISSING, **options,
+    )  # fmt: skip
+    if downloads:
+        download_buttons(frame, name, key)
 
 
 def chart(figure: alt.TopLevelMixin, *, name: str, key: str, title: str | None = None) -> None:
@@ -199,11 +208,37 @@ def _themes_panel(filters: Filters, build: BuildStatus, *, latest: str, key: str
 def actions_and_effects(last_month: str | None) -> None:
     """Show the recorded actions, then each one's effect on its category's series up to `last_month`."""
     recorded = loaders.actions()
+    if recorded.empty:
+        st.info(
+            "No actions recorded yet. An action is a process change, a new procedure or an information campaign: "
+            "record one with its date (the form above, or `voc action add`) and its effect on the category's "
+            "contacts appears here, against what the season predicted."
+        )
+        return
     table(recorded, name="actions", key="trends_actions")
     for effect in (loaders.effects(last_month) if last_month else pd.DataFrame()).itertuples():
         st.markdown(
             f"**{markdown_literal(effect.action)}** ({effect.date:%d %b %Y}): {markdown_literal(effect.effect)}"
         )
+
+
+def county_check(check: ImportReport, key: str) -> bool:
+    """Show a dry run's figures and whether the file looks like this county's; return whether it may be imported.
+
+    A file that looks like another place's needs the analyst's confirmation (a checkbox) first.
+    """
+    st.caption(
+        f"Checked before import: {check.inserted:,} rows would be imported, {check.rejected:,} rejected, "
+        f"{check.warnings:,} kept with a warning."
+    )
+    fit = check.county_check
+    if fit is None or not fit.looks_foreign:
+        if fit is not None and fit.summary():
+            st.caption(markdown_literal(fit.summary()))
+        return True
+    signs = "\n".join(f"- {markdown_literal(sign)}" for sign in fit.signs)
+    st.warning(f"**This file may not be this county's.**\n\n{signs}", icon=":material/travel_explore:")
+    return st.checkbox("I have checked: this file is this county's; import it anyway", key=f"{key}_foreign_confirmed")
 
 
 def import_report(report: ImportReport, key: str) -> None:
@@ -215,12 +250,13 @@ def import_report(report: ImportReport, key: str) -> None:
         ("Updated", report.updated),
         ("Unchanged", report.unchanged),
         ("Rejected", report.rejected),
+        ("Warnings", report.warnings),
     ]
     for column, (name, value) in zip(st.columns(len(figures)), figures, strict=True):
         column.metric(name, f"{value:,}")
     if len(report.problems):
         st.markdown("**Row-by-row report** (row numbers as in the spreadsheet)")
-        st.dataframe(report.problems, hide_index=True, key=f"{key}_problems", column_config=columns.ROW_PROBLEMS)
+        table(report.problems, name="row-problems", key=f"{key}_problems", column_config=columns.ROW_PROBLEMS)
     if report.rejected and report.upload_id:
         upload_id = report.upload_id
         deferred_download(
@@ -234,9 +270,7 @@ def import_report(report: ImportReport, key: str) -> None:
             "as a category of its own (not yet mapped) in trends, maps and alerts; the Data page suggests "
             "categories to accept in bulk."
         )
-        st.dataframe(
-            report.unmapped_types, hide_index=True, key=f"{key}_unmapped", column_config=columns.UNMAPPED_TYPES
-        )
+        table(report.unmapped_types, name="unmapped-types", key=f"{key}_unmapped", column_config=columns.UNMAPPED_TYPES)
 
 
 def survey_import_report(report: SurveyImport, key: str) -> None:
@@ -246,7 +280,7 @@ def survey_import_report(report: SurveyImport, key: str) -> None:
         st.caption(note)
     if len(report.problems):
         st.warning(f"{report.problems['row'].nunique()} rows were left out:")
-        st.dataframe(report.problems, hide_index=True, key=f"{key}_problems", column_config=columns.SURVEY_PROBLEMS)
+        table(report.problems, name="survey-problems", key=f"{key}_problems", column_config=columns.SURVEY_PROBLEMS)
 
 
 def district_table(figures: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -328,10 +362,10 @@ def role_rules(rules: RoleRules) -> None:
     """Show which groups and e-mail addresses get which role."""
     rows = [{"rule": "group", "name": k, "role": v} for k, v in rules.groups.items()]
     rows += [{"rule": "e-mail", "name": k, "role": v} for k, v in rules.emails.items()]
-    st.dataframe(pd.DataFrame(rows, columns=["rule", "name", "role"]), hide_index=True, key="users_rules")
+    table(pd.DataFrame(rows, columns=["rule", "name", "role"]), name="role-rules", key="users_rules", downloads=False)
 
 
 def local_users(users: dict[str, LocalUser]) -> None:
     """Show the local users and their roles, by name."""
     rows = pd.DataFrame([{"user": u.name, "role": str(u.role)} for u in users.values()], columns=["user", "role"])
-    st.dataframe(rows.sort_values("user"), hide_index=True, key="users_table")
+    table(rows.sort_values("user"), name="users", key="users_table", downloads=False)

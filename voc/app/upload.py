@@ -6,11 +6,11 @@ from typing import Any
 
 import streamlit as st
 
-from voc.app import columns, loaders, show, widgets
-from voc.app.actions import act, import_contacts, pull, refusals, undo_upload
+from voc.app import loaders, show, widgets
+from voc.app.actions import act, check_contacts, import_contacts, pull, refusals, undo_upload
 from voc.app.frame import settings
 from voc.core.fields import markdown_literal
-from voc.ingest.mapping import column_roles, mapping_doubts
+from voc.ingest.mapping import NOT_IMPORTED, column_roles, mapping_doubts
 from voc.ingest.pipeline import ImportOptions, Preview
 from voc.ingest.pull import FeedSpec
 from voc.ingest.sessions import one_session, read_sessions, save_sessions
@@ -49,20 +49,23 @@ def contacts_file(file: Any) -> None:
     st.caption(_describe(plan))
     for doubt in mapping_doubts(plan.mapping):
         st.warning(markdown_literal(doubt))
-    with st.expander("What each column of the file becomes, and why"):
-        st.dataframe(
-            column_roles(plan.mapping, list(plan.raw.frame.columns)), hide_index=True, key=f"{key}_roles",
-            column_config=columns.COLUMN_ROLES,
-        )  # fmt: skip
+    # The editor shows what each mapped column becomes and why; the rest of the file is named once here.
+    roles = column_roles(plan.mapping, list(plan.raw.frame.columns))
+    unused = roles.loc[roles["becomes"] == NOT_IMPORTED, "column"].astype(str).tolist()
+    if unused:
+        st.caption(markdown_literal(f"Not imported ({len(unused)} columns): {', '.join(unused)}."))
     changes = widgets.mapping_editor(plan, f"{key}_mapping")
     if changes:
         st.session_state[f"{key}_overrides"] = {**overrides, **changes}
         st.rerun()
     with st.expander("First rows of the file"):
-        st.dataframe(plan.raw.frame.head(8).astype(str), hide_index=True)
-    if st.button("Import", key=f"{key}_import", type="primary", disabled=bool(plan.mapping.missing_required())):
+        show.table(plan.raw.frame.head(8).astype(str), name="first-rows", key=f"{key}_first_rows", downloads=False)
+    options = ImportOptions(sheet=plan.raw.sheet, overrides=overrides)
+    missing = bool(plan.mapping.missing_required())
+    check = None if missing else check_contacts(data, file.name, options)
+    confirmed = show.county_check(check, key) if check else not missing
+    if st.button("Import", key=f"{key}_import", type="primary", disabled=not confirmed):
         bar = st.progress(0.0, text="Starting")
-        options = ImportOptions(sheet=plan.raw.sheet, overrides=overrides)
         report = import_contacts(data, file.name, options, lambda stage, fraction: bar.progress(fraction, text=stage))
         if report is not None:
             st.session_state[f"{key}_report"] = report
@@ -147,7 +150,12 @@ def candidates_import() -> None:
             file_columns, proposed = propose_mapping(listing.getvalue(), listing.name, CandidateOptions())
     if listing is not None and proposed is not None:
         st.markdown("**What voc will read from the list, and why** (nothing is written until you import)")
-        st.dataframe(candidate_mapping_table(proposed), hide_index=True, key="upload_candidates_mapping")
+        show.table(
+            candidate_mapping_table(proposed),
+            name="candidate-mapping",
+            key="upload_candidates_mapping",
+            downloads=False,
+        )
         scoring = st.multiselect(
             "The county's own scoring columns", file_columns, default=list(proposed.criteria.values()),
             key="upload_candidates_criteria",
@@ -170,7 +178,7 @@ def upload_history() -> None:
     if past.empty:
         st.info("No uploads yet.")
         return
-    st.dataframe(past, hide_index=True, key="upload_history")
+    show.table(past, name="uploads", key="upload_history")
     committed = past[past["status"] == "committed"].set_index("id")
     choice = st.selectbox(
         "Undo an upload",
@@ -193,7 +201,7 @@ def feeds_panel() -> None:
     if saved.empty:
         st.info("No saved feeds yet: pull a portal's address below, and it is remembered here.")
     else:
-        st.dataframe(saved, hide_index=True, key="upload_feeds")
+        show.table(saved, name="feeds", key="upload_feeds", downloads=False)
         name = st.selectbox("Feed", saved["name"].tolist(), key="upload_feed_choice")
         if st.button("Pull now", key="upload_feed_pull", type="primary"):
             row = saved.set_index("name").loc[name]

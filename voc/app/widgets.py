@@ -23,6 +23,8 @@ from voc.priorities.ranking import CandidateFilters, Criterion
 from voc.priorities.scenarios import save_scenario
 from voc.store.uploads import sha256_of
 
+EDITOR_ROW_PIXELS = 35  # st.data_editor's row height
+
 
 def file_key(data: bytes) -> str:
     """Return the stem of the widget keys of an uploaded file's mapping, import and report: `upload_<digest>`."""
@@ -30,14 +32,22 @@ def file_key(data: bytes) -> str:
 
 
 def saved_editor(
-    table: pd.DataFrame, *, key: str, save: str, action: Callable[..., Any], done: Any, args: tuple = (), **options: Any
-) -> None:
+    table: pd.DataFrame, *, key: str, save: str, action: Callable[..., Any], done: Any, args: tuple = (),
+    empty: str = "", **options: Any,
+) -> None:  # fmt: skip
     """Show an editable table with a button `save` (key `<key>_save`) that passes the edited table to act().
 
-    `action(engine, *args, edited, user=..., role=...)` stores it; `done` is act()'s success message.
+    `action(engine, *args, edited, user=..., role=...)` stores it; `done` is act()'s success message;
+    `empty` says, above an empty table, why it is empty and what to do.
     `options` go to st.data_editor (num_rows, disabled, column_config from voc.app.columns).
     """
-    edited = st.data_editor(table, key=key, hide_index=True, **options)
+    if table.empty and empty:
+        st.info(empty)
+    given = options.pop("column_config", None)
+    edited = st.data_editor(
+        table, key=key, hide_index=True, column_config=columns.configured(table, given), placeholder=columns.MISSING,
+        **options,
+    )  # fmt: skip
     if st.button(save, key=f"{key}_save", type="primary"):
         act(action, *args, edited, done=done)
 
@@ -45,10 +55,12 @@ def saved_editor(
 def mapping_editor(plan: Preview, key: str) -> dict[str, str | None]:
     """Show the proposed mapping as an editable table; return the analyst's changes."""
     file_columns = [NOT_MAPPED, *map(str, plan.raw.frame.columns)]
+    rows = mapping_rows(plan.mapping)
     edited = st.data_editor(
-        mapping_rows(plan.mapping),
+        rows,
         key=key,
         hide_index=True,
+        height=EDITOR_ROW_PIXELS * (len(rows) + 1) + 3,  # every field at once: no box scrolling inside the page
         disabled=["field", "label", "confidence", "reason"],
         column_order=["label", "column", "confidence", "reason"],
         column_config=columns.mapping(file_columns),

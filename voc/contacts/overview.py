@@ -184,6 +184,15 @@ def _delta(now: int, before: int | None, against: str) -> str | None:
     return None if change is None else f"{change:+.1f}% vs {against}"
 
 
+def _latest_against_this(month: str, now: int, before: int | None) -> str | None:
+    """Word the latest month's change on the card of the month it is compared with, naming the latest month.
+
+    "+3.3% vs Oct 2025" on the Oct 2025 card read as Oct 2025 against itself.
+    """
+    change = percent_change(now, before)
+    return None if change is None else f"{month} is {change:+.1f}% on this"
+
+
 def headline_metrics(overview: Overview) -> list[Metric]:
     """Return the Overview's four headline figures, worded for the page and the CLI."""
     month = month_label(overview.month)
@@ -200,7 +209,7 @@ def headline_metrics(overview: Overview) -> list[Metric]:
         Metric(
             f"{last_year}, a year before",
             "no data" if overview.last_year_contacts is None else f"{overview.last_year_contacts:,}",
-            _delta(overview.contacts, overview.last_year_contacts, last_year),
+            _latest_against_this(month, overview.contacts, overview.last_year_contacts),
             "The fair comparison for seasonal services: the same month a year before.",
         ),
         Metric(

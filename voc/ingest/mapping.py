@@ -17,6 +17,10 @@ from voc.ingest.normalize import is_zip_code, normalize_districts, parse_locatio
 from voc.ingest.vocabulary import MISSING_TOKENS
 
 GUESS_BELOW = 0.6  # confidences under this are shown to the analyst as guesses
+# A known layout's column whose values voc cannot check, or whose values contradict the field: its share of
+# the layout's confidence (a contradicted column falls under GUESS_BELOW, so the analyst is asked to check it).
+LAYOUT_UNCHECKED = 0.9
+LAYOUT_CONTRADICTED = 0.5
 _MIN_CONFIDENCE = 0.45
 _LAYOUT_MIN_SHARE = 0.8  # share of a layout's signature columns that must be present
 _SAMPLE = 200  # distinct values looked at when sniffing a column
@@ -185,17 +189,32 @@ def _recognise_layout(columns: Sequence[str], layouts: Sequence[Layout]) -> Layo
     return best
 
 
-def _layout_matches(layout: Layout, columns: Sequence[str]) -> dict[str, ColumnMatch]:
-    """Map the fields of a recognised layout onto the frame's own column names."""
+def _layout_matches(layout: Layout, frame: pd.DataFrame) -> dict[str, ColumnMatch]:
+    """Map the fields of a recognised layout onto the frame's own column names, each checked against its values.
+
+    The layout vouches for a column's name; the values decide how sure that is. Values that read as the
+    field keep the layout's confidence; a field voc cannot check by its values gets LAYOUT_UNCHECKED of
+    it; values that do not read as the field (a renamed or shifted column) get LAYOUT_CONTRADICTED of it.
+    """
+    columns = list(frame.columns)
     by_key = {layout_key(column): column for column in columns}
     present = sum(layout_key(column) in by_key for column in layout.signature)
     confidence = 1.0 if present == len(layout.signature) else 0.95
+    position = {column: i for i, column in reversed(list(enumerate(columns)))}
     matches = {}
     for field, layout_column in layout.columns.items():
         column = by_key.get(layout_key(layout_column))
-        if column is not None and field not in PERSONAL_FIELD_NAMES:
-            reason = f"known layout: {layout.name}"
-            matches[field] = ColumnMatch(field, column, confidence, reason)
+        if column is None or field in PERSONAL_FIELD_NAMES:
+            continue
+        agree = _values_agree(field, _evidence(frame.iloc[:, position[column]]))
+        reason = f"known layout: {layout.name}"
+        if agree is False:
+            sure, reason = confidence * LAYOUT_CONTRADICTED, f"{reason}, but its values do not read as this field"
+        elif agree:
+            sure, reason = confidence, f"{reason}; {_VALUE_CHECKS.get(field, (None, 'values mostly distinct'))[1]}"
+        else:
+            sure, reason = confidence * LAYOUT_UNCHECKED, f"{reason}; no check of its values"
+        matches[field] = ColumnMatch(field, column, round(sure, 3), reason)
     return matches
 
 
@@ -266,7 +285,7 @@ def propose_mapping(frame: pd.DataFrame, *, layouts: Sequence[Layout] = KNOWN_LA
     columns = [str(column) for column in frame.columns]
     frame = frame.set_axis(columns, axis=1)
     layout = _recognise_layout(columns, layouts)
-    matches = _layout_matches(layout, columns) if layout else {}
+    matches = _layout_matches(layout, frame) if layout else {}
     used = {match.column for match in matches.values()}
     fields = [name for name in REQUEST_FIELD_NAMES if name not in matches and name not in PERSONAL_FIELD_NAMES]
     free = [column for column in dict.fromkeys(columns) if column not in used]

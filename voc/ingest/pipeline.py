@@ -18,6 +18,7 @@ from voc.core.config import Settings
 from voc.core.errors import FileRefused
 from voc.core.fields import REQUEST_FIELDS, label
 from voc.ingest.embedding import embed_new_descriptions
+from voc.ingest.fit import CountyFit, county_fit, load_county_known
 from voc.ingest.header import header_key
 from voc.ingest.locate import Located, locate, with_location_problems
 from voc.ingest.mapping import ProposedMapping, override, propose_mapping
@@ -81,6 +82,13 @@ class ImportReport:
     mapping_explained: list[dict[str, Any]] = field(
         default_factory=list
     )  # where each contact's key comes from: a column, or derived from its content
+    county_check: CountyFit | None = None  # whether the file looks like this county's (voc.ingest.fit)
+
+    @property
+    def warnings(self) -> int:
+        """Count the rows kept with a warning (a row with several warnings counts once)."""
+        flagged = self.problems.loc[self.problems["severity"] == "warning", "row"]
+        return int(flagged.nunique())
 
     def as_json(self, *, max_problems: int = 1000) -> dict[str, Any]:
         """Return the report as the JSON object `voc import requests --json` prints."""
@@ -105,6 +113,8 @@ class ImportReport:
             "unknown_channels": self.unknown_channels.to_dict("records"),
             "record_ids": self.record_ids,
             "mapping_explained": self.mapping_explained,
+            "warnings": self.warnings,
+            "county_check": self.county_check.as_json() if self.county_check else None,
         }
 
 
@@ -238,6 +248,7 @@ def import_table(
     prepared = prepare(plan.raw.frame, plan.raw.row_numbers, mapping, _county_context(engine, settings, plan.source))
     rows_read = len(plan.raw.frame)
     _refuse_if_nothing_usable(prepared, rows_read)
+    stated = plan.raw.frame[mapping["district"]] if "district" in mapping else None
     # Only the rejected rows' raw values are needed from here on (they are stored for download):
     # letting go of the others frees a large file's raw table before the write.
     plan = replace(plan, raw=_rejected_only(plan.raw, prepared))
@@ -262,6 +273,11 @@ def import_table(
         unknown_channels=prepared.unknown_channels,
         record_ids=_record_ids(mapping),
         mapping_explained=explain_mapping(plan.mapping),
+    )
+    with engine.connect() as connection:
+        county = load_county_known(connection)
+    report.county_check = county_fit(
+        prepared.rows, stated_districts=stated, points=located.located, points_outside=located.outside, county=county
     )
     if options.dry_run:
         report.inserted = len(prepared.rows)
@@ -409,7 +425,11 @@ NOT_MAPPED = "(not mapped)"
 
 
 def mapping_rows(mapping: ProposedMapping) -> pd.DataFrame:
-    """Return one row per field for the mapping editor: field, label, column, confidence, reason."""
+    """Return one row per field for the mapping editor: field, label, column, confidence, reason.
+
+    Least confident first, so the rows to check lead: required fields without a column, then the mapped
+    ones by rising confidence, then the optional fields without a column.
+    """
     rows = []
     for spec in REQUEST_FIELDS:
         match = mapping.matches.get(spec.name)
@@ -420,9 +440,10 @@ def mapping_rows(mapping: ProposedMapping) -> pd.DataFrame:
                 "column": match.column if match else NOT_MAPPED,
                 "confidence": match.confidence if match else None,
                 "reason": match.reason if match else "",
+                "order": match.confidence if match else (-1.0 if spec.required else 2.0),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).sort_values("order", kind="stable").drop(columns="order").reset_index(drop=True)
 
 
 def overrides_from_rows(edited: pd.DataFrame, proposed: ProposedMapping) -> dict[str, str | None]:

@@ -36,6 +36,9 @@ def projector(
     )
 
 
+QUARTERLY_AFTER_MONTHS = 12
+
+
 def monthly_bars(monthly: pd.DataFrame, *, highlight: str, height: int = 320) -> alt.LayerChart:
     """Bars of contacts per month (columns month, contacts), the highlighted month in strong blue."""
     data = monthly.assign(
@@ -43,8 +46,11 @@ def monthly_bars(monthly: pd.DataFrame, *, highlight: str, height: int = 320) ->
         is_highlight=monthly["month"] == highlight,
     )
     order = data["label"].tolist()
+    # Beyond a year, a label a quarter (Jan, Apr, Jul, Oct): two years of month labels overlap in a half-width chart.
+    quarters = [text for month, text in zip(data["month"], order, strict=True) if int(str(month)[5:7]) % 3 == 1]
+    ticks = quarters if len(order) > QUARTERLY_AFTER_MONTHS and quarters else order
     base = alt.Chart(data).encode(
-        x=alt.X("label:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45)),
+        x=alt.X("label:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45, values=ticks)),
         y=alt.Y("contacts:Q", title="Contacts", axis=alt.Axis(format=",d")),
         tooltip=[
             alt.Tooltip("label:N", title="Month"),
@@ -55,20 +61,28 @@ def monthly_bars(monthly: pd.DataFrame, *, highlight: str, height: int = 320) ->
     return projector(alt.layer(bars).properties(height=height))
 
 
+LABEL_ROOM = 1.3  # the x axis runs this far past the longest bar, for its label
+
+
 def category_bars(categories: pd.DataFrame, *, height: int = 420) -> alt.LayerChart:
     """Horizontal bars of the top categories' contacts, labelled with their change against last year.
 
     Expects columns category, contacts, change_vs_last_year (percent or None).
     """
+    # Short labels and room for them past the longest bar: "+35% vs last year" ran off a half-width chart.
     data = categories.assign(
-        change_label=[
-            "new" if pd.isna(change) else f"{change:+.0f}% vs last year" for change in categories["change_vs_last_year"]
-        ]
+        change_label=["new" if pd.isna(change) else f"{change:+.0f}%" for change in categories["change_vs_last_year"]]
     )
     largest_first = data.sort_values("contacts", ascending=False)["category"].tolist()
+    room = float(data["contacts"].max()) * LABEL_ROOM if len(data) else 1.0
     base = alt.Chart(data).encode(
         y=alt.Y("category:N", sort=largest_first, title=None),
-        x=alt.X("contacts:Q", title="Contacts", axis=alt.Axis(format=",d")),
+        x=alt.X(
+            "contacts:Q",
+            title="Contacts (label: change on a year earlier)",
+            axis=alt.Axis(format=",d", tickCount=4),
+            scale=alt.Scale(domain=[0, room], nice=False),
+        ),  # fmt: skip
         tooltip=[
             alt.Tooltip("category:N", title="Category"),
             alt.Tooltip("contacts:Q", title="Contacts", format=","),
@@ -270,17 +284,29 @@ def theme_lines(monthly: pd.DataFrame, *, top: int = MAX_THEME_LINES, height: in
 
 
 def year_over_year_lines(yoy: pd.DataFrame, *, height: int = 380) -> alt.LayerChart:
-    """One line per year over the months Jan..Dec (columns year, month_number, contacts); the latest year darkest."""
+    """One line per year over the months Jan..Dec (columns year, month_number, contacts); the latest year stands out.
+
+    Each earlier year has a colour of its own (five shades of one blue could not be told apart) on a
+    thin line; the latest is the thick strong blue.
+    """
     years = sorted(yoy["year"].unique())
-    shades = ["#C6DBEF", "#9ECAE1", "#6BAED6", "#3182BD", "#08519C", "#08306B"][-len(years) :] if years else []
-    data = yoy.assign(month=yoy["month_number"].map(lambda m: MONTH_NAMES[m - 1]))
+    earlier = [c for c in OKABE_ITO if c != HIGHLIGHT]
+    shades = [earlier[i % len(earlier)] for i in range(len(years) - 1)] + [HIGHLIGHT] if years else []
+    latest = years[-1] if years else None
+    data = yoy.assign(month=yoy["month_number"].map(lambda m: MONTH_NAMES[m - 1]), is_latest=yoy["year"] == latest)
     chart = (
         alt.Chart(data)
-        .mark_line(strokeWidth=3, point=True)
+        .mark_line(point=True)
         .encode(
             x=alt.X("month:N", sort=list(MONTH_NAMES), title=None),
             y=alt.Y("contacts:Q", title="Contacts", axis=alt.Axis(format=",d")),
-            color=alt.Color("year:N", scale=alt.Scale(domain=years, range=shades), legend=alt.Legend(title="Year")),
+            color=alt.Color(
+                "year:N",
+                scale=alt.Scale(domain=years, range=shades),
+                legend=alt.Legend(title="Year", symbolStrokeWidth=4),
+            ),
+            strokeWidth=alt.condition(alt.datum.is_latest, alt.value(5), alt.value(2)),
+            opacity=alt.condition(alt.datum.is_latest, alt.value(1.0), alt.value(0.85)),
             tooltip=[
                 alt.Tooltip("year:N", title="Year"),
                 alt.Tooltip("month:N", title="Month"),
@@ -359,12 +385,18 @@ def score_bars(points: pd.DataFrame, colours: dict[str, str], *, size: int = LAB
         .mark_bar()
         .encode(
             y=alt.Y("candidate:N", sort=order, title=None),
-            x=alt.X("sum(points):Q", title="Score (0-100)", scale=alt.Scale(domain=[0, 100])),
+            x=alt.X(
+                "sum(points):Q",
+                title="Score (0-100)",
+                scale=alt.Scale(domain=[0, 100]),
+                axis=alt.Axis(values=list(range(0, 101, 10))),
+            ),
+            # Above the bars: read before them, and on a projected first screen whatever the number of rows.
             color=alt.Color(
                 "criterion:N",
                 scale=_colour_scale(colours),
                 sort=stack,
-                legend=alt.Legend(title=None, orient="bottom", columns=5 if size < 20 else 3, symbolSize=size * 12),
+                legend=alt.Legend(title=None, orient="top", columns=5, symbolSize=size * 12),
             ),
             order=alt.Order("stack_order:Q"),
             tooltip=[

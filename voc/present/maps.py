@@ -25,6 +25,10 @@ DIVERGING = ("#5e3c99", "#b2abd2", "#f7f7f7", "#fdb863", "#e66101")
 NO_DATA = "#bdbdbd"
 FILL_ALPHA = 190
 OUTLINE = [60, 60, 60, 255]
+SELECTED_OUTLINE = [0, 0, 0, 255]
+SELECTED_WIDTH_PIXELS = 5
+NAME_SIZE_PIXELS = 16  # the page's label size: readable on a projected map
+NAME_FONT = "'Source Sans Pro', 'Source Sans 3', sans-serif"  # the page's own font
 # About 1 m: finer coordinates only make the map data larger.
 COORDINATE_GRID_DEGREES = 1e-5
 MAP_PIXELS = (560, 500)  # the map's narrowest usual size on a page, to frame the districts
@@ -42,19 +46,22 @@ class Scale:
 def scale(values: pd.Series, *, measure: Measure) -> Scale:
     """Return the classes a measure's values are coloured by: equal steps, symmetric around 0 for change.
 
-    Counts and rates get five classes of a round width from a round start just below the
-    smallest value, so districts that differ by a few percent still differ in colour.
+    Counts and rates get at most five classes of the smallest round width that covers the values
+    from a round start just below the smallest, and only as many classes as reach the largest: no
+    band of the legend lies beyond the data. Fewer classes take colours spread over the whole scheme.
     """
     present = values.dropna().to_numpy(dtype=float)
     if measure == "change":
         bound = _nice(float(np.abs(present).max())) if len(present) else 1.0
         return Scale(edges=tuple(np.array([-1, -0.6, -0.2, 0.2, 0.6, 1]) * bound), colours=DIVERGING, percent=True)
     low, high = (float(present.min()), float(present.max())) if len(present) else (0.0, 1.0)
-    count = len(SEQUENTIAL)
-    step = _nice((high - low) / count if high > low else abs(high) / count or 1.0)
-    while (start := math.floor(low / step) * step) + count * step < high:
+    most = len(SEQUENTIAL)
+    step = _nice((high - low) / most if high > low else abs(high) / most or 1.0)
+    while (start := math.floor(low / step) * step) + most * step < high:
         step = _nice(step * 1.01)  # the next round width: starting below `low` left `high` out
-    return Scale(edges=tuple(start + step * np.arange(count + 1)), colours=SEQUENTIAL)
+    count = max(1, math.ceil((high - start) / step - 1e-9))
+    spread = np.linspace(0, most - 1, count).round().astype(int) if count > 1 else [most // 2]
+    return Scale(edges=tuple(start + step * np.arange(count + 1)), colours=tuple(SEQUENTIAL[i] for i in spread))
 
 
 def _nice(value: float) -> float:
@@ -118,15 +125,21 @@ def deck(
     *,
     measure: Measure = "contacts",
     basemap_style: str | None = None,
+    selected: str | None = None,
 ) -> pdk.Deck:
     """Build the map: districts (district_figures) coloured by `measure`, or outlined under hexagons (hex_cells).
 
+    Each district is named at a point inside it; the `selected` district's code gets a thick outline.
     Without `basemap_style` (the VOC_BASEMAP_STYLE setting) the map has no tiles, so it needs no
-    internet. Tooltips are plain text.
+    internet. Tooltips and names are plain text.
     """
     layers = [_district_layer(figures, measure=measure, filled=cells is None)]
     if cells is not None:
         layers += _hexagon_layers(cells)
+    if selected is not None and (figures["code"] == selected).any():
+        layers.append(_selected_layer(figures[figures["code"] == selected]))
+    if len(figures):
+        layers.append(_name_layer(figures))
     return pdk.Deck(
         layers=layers,
         initial_view_state=_view(figures),
@@ -154,6 +167,30 @@ def _district_layer(figures: gpd.GeoDataFrame, *, measure: Measure, filled: bool
         get_line_color=OUTLINE,
         line_width_min_pixels=1,
     )
+
+
+def _selected_layer(district: gpd.GeoDataFrame) -> pdk.Layer:
+    outline = district[["code", "geometry"]].assign(
+        geometry=shapely.set_precision(district.geometry.values, COORDINATE_GRID_DEGREES)
+    )
+    return pdk.Layer(
+        "GeoJsonLayer", data=json.loads(outline.to_json(drop_id=True)), id="selected", pickable=False,
+        stroked=True, filled=False, get_line_color=SELECTED_OUTLINE, line_width_min_pixels=SELECTED_WIDTH_PIXELS,
+    )  # fmt: skip
+
+
+def _name_layer(figures: gpd.GeoDataFrame) -> pdk.Layer:
+    """Name each district at a point surely inside it (a centroid can fall outside a crescent)."""
+    inside = figures.geometry.representative_point()
+    positions = [[round(x, 5), round(y, 5)] for x, y in zip(inside.x, inside.y, strict=True)]
+    names = pd.DataFrame({"name": figures["name"].astype("str").to_numpy(), "position": positions})
+    return pdk.Layer(
+        "TextLayer", data=names, id="district-names", pickable=False, get_position="position", get_text="name",
+        get_size=NAME_SIZE_PIXELS, get_color=[20, 20, 20, 255], get_text_anchor=pdk.types.String("middle"),
+        get_alignment_baseline=pdk.types.String("center"), font_weight=700, font_family=pdk.types.String(NAME_FONT),
+        character_set=pdk.types.String("auto"),
+        font_settings={"sdf": True}, outline_width=4, outline_color=[255, 255, 255, 230],
+    )  # fmt: skip
 
 
 def _district_tooltips(figures: gpd.GeoDataFrame) -> pd.Series:

@@ -19,10 +19,48 @@ TIER_COLOURS = {
     "Not tiered": "#56B4E9",
 }
 _ROW = 34
+# A full-width scatter's plot area and its labels' size, to keep labels apart (spaced_labels).
+SCATTER_PIXELS = (820, 460)
+LABEL_GAP, LABEL_HALF_HEIGHT, LABEL_CHAR_PIXELS, POINT_RADIUS = 10, 8, 7, 8
+LIGHT = 0.5  # the opacity of a district cell within sampling noise: its direction shows, faintly
 
 
 def _short(text: pd.Series, limit: int = 48) -> pd.Series:
     return text.where(text.str.len() <= limit, text.str[: limit - 1] + "…")
+
+
+def spaced_labels(
+    frame: pd.DataFrame, *, x: str, y: str, x_domain: tuple[float, float], y_domain: tuple[float, float],
+    limit: int | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """Return the rows, in the frame's order (most deserving first), whose `item` label fits without collision.
+
+    A label is written to the right of its point in a plot of about SCATTER_PIXELS; it is left out when
+    it would overlap a label already placed or cover another point. At most `limit` labels.
+    """
+    width, height = SCATTER_PIXELS
+    px = (frame[x].to_numpy(float) - x_domain[0]) / (x_domain[1] - x_domain[0]) * width
+    py = (1 - (frame[y].to_numpy(float) - y_domain[0]) / ((y_domain[1] - y_domain[0]) or 1.0)) * height
+    boxes: list[tuple[float, float, float, float]] = []
+    kept = []
+    for row, (left, middle, text) in enumerate(zip(px + LABEL_GAP, py, frame["item"], strict=True)):
+        box = (left, middle - LABEL_HALF_HEIGHT, left + len(str(text)) * LABEL_CHAR_PIXELS, middle + LABEL_HALF_HEIGHT)
+        covers = any(_inside(box, px[other], py[other]) for other in range(len(frame)) if other != row)
+        if covers or any(_overlap(box, placed) for placed in boxes):
+            continue
+        boxes.append(box)
+        kept.append(row)
+        if limit is not None and len(kept) == limit:
+            break
+    return frame.iloc[kept]
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _inside(box: tuple[float, ...], x: float, y: float) -> bool:
+    return box[0] - POINT_RADIUS < x < box[2] + POINT_RADIUS and box[1] - POINT_RADIUS < y < box[3] + POINT_RADIUS
 
 
 def _change_status(frame: pd.DataFrame) -> pd.Series:
@@ -77,47 +115,61 @@ def satisfaction_chart(compared: pd.DataFrame) -> alt.LayerChart:
     return projector(alt.layer(*layers).properties(height=max(160, _ROW * len(data))))
 
 
-def district_heatmap(districts: pd.DataFrame) -> alt.LayerChart:
-    """Cells of each district's satisfied share per item, coloured only where it differs from the rest of the county.
+def district_heatmap(districts: pd.DataFrame, names: dict[str, str] | None = None) -> alt.LayerChart:
+    """Cells of each district's satisfied share per item, shaded by how far it is from the rest of the county.
 
-    Expects voc.survey.compare.districts_against_county output, whose `significant` is corrected for the number of
-    cells compared; grey cells are within sampling noise.
+    Expects voc.survey.compare.districts_against_county output, whose `significant` is corrected for the
+    number of cells compared. Every cell is shaded lightly by its difference; the cells that differ by
+    more than sampling noise are shaded fully, outlined in black and labelled in bold. Districts are
+    named by `names` (code -> name) where given.
     """
     data = districts[districts["satisfied_share"].notna()].assign(
         item=lambda f: _short(f["service_area"], 40),
-        shown=lambda f: f["difference"].where(f["significant"].astype(bool)),
+        district=lambda f: f["district_code"].map(lambda code: (names or {}).get(code, code)),
+        real=lambda f: f["significant"].astype(bool),
         label=lambda f: f["satisfied_share"].map(lambda s: f"{s:.0%}"),
     )
+    order = list(dict.fromkeys(data.sort_values("district_code")["district"]))
     base = alt.Chart(data).encode(
-        x=alt.X("district_code:N", title="District", axis=alt.Axis(labelAngle=0)),
+        x=alt.X("district:N", title=None, sort=order, axis=alt.Axis(labelAngle=0, orient="top", labelLimit=160)),
         y=alt.Y("item:N", title=None, sort=None, axis=alt.Axis(labelLimit=380)),
         tooltip=[
             alt.Tooltip("service_area:N", title="Item"),
-            alt.Tooltip("district_code:N", title="District"),
+            alt.Tooltip("district:N", title="District"),
             alt.Tooltip("satisfied_share:Q", title="Satisfied", format=".0%"),
             alt.Tooltip("margin:Q", title="± margin", format=".0%"),
             alt.Tooltip("rest_share:Q", title="Rest of the county", format=".0%"),
             alt.Tooltip("verdict:N", title="Against the rest"),
         ],
     )
+    shade = alt.Color("difference:Q", scale=alt.Scale(scheme="blueorange", reverse=True, domain=[-0.3, 0.3]),
+                      legend=alt.Legend(title="Above / below the rest", format="+.0%", orient="top"))  # fmt: skip
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
-        color=alt.condition(
-            "isValid(datum.shown)",
-            alt.Color("shown:Q", scale=alt.Scale(scheme="blueorange", reverse=True, domain=[-0.3, 0.3]),
-                      legend=alt.Legend(title="Above / below the rest", format="+.0%", orient="top")),
-            alt.value("#EEEEEE"),
-        )
-    )  # fmt: skip
-    text = base.mark_text(fontSize=LABEL_SIZE - 2).encode(text="label:N")
+        color=shade, opacity=alt.condition(alt.datum.real, alt.value(1.0), alt.value(LIGHT))
+    )
+    outlines = (
+        alt.Chart(data[data["real"]])
+        .mark_rect(fill=None, stroke=BENCHMARK, strokeWidth=3)
+        .encode(x=alt.X("district:N", sort=order), y=alt.Y("item:N", sort=None))
+    )
+    texts = [
+        base.transform_filter(alt.datum.real if bold else ~alt.datum.real)
+        .mark_text(fontSize=LABEL_SIZE - 2, fontWeight="bold" if bold else "normal")
+        .encode(text="label:N")
+        for bold in (False, True)
+    ]
     items = data["item"].nunique()
-    return projector(alt.layer(cells, text).properties(height=max(160, _ROW * items)))
+    return projector(alt.layer(cells, outlines, *texts).properties(height=max(160, _ROW * items)))
 
 
-def quadrant_chart(prioritised: pd.DataFrame, *, importance_title: str, labelled: int = 8) -> alt.LayerChart:
+def quadrant_chart(
+    prioritised: pd.DataFrame, *, importance_title: str, derived: bool = False, labelled: int = 8
+) -> alt.LayerChart:
     """Scatter of importance against satisfaction with lines at their means, ETC's four quadrants named in the corners.
 
     Expects voc.survey.compare.priorities output; points are coloured by tier (or "Not tiered"). Only
-    the `labelled` highest I-S ratings carry their name, so that labels stay legible; all have tooltips.
+    the `labelled` highest I-S ratings carry their name, fewer when labels would collide (spaced_labels); all
+    have tooltips. `derived`: importance is a correlation, not a share of respondents.
     """
     data = prioritised.dropna(subset=["importance", "satisfied_share"]).assign(
         item=lambda f: _short(f["service_area"], 30),
@@ -126,19 +178,24 @@ def quadrant_chart(prioritised: pd.DataFrame, *, importance_title: str, labelled
     mean_x, mean_y = float(data["satisfied_share"].mean()), float(data["importance"].mean())
     top = float(data["importance"].max()) * 1.1 or 1.0
     x = alt.X("satisfied_share:Q", title="Satisfied", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]))
-    y = alt.Y("importance:Q", title=importance_title, scale=alt.Scale(domain=[0, top]))
+    # Stated importance is a share of respondents, shown in percent like satisfaction; a derived one is a correlation.
+    y_format = ".2f" if derived else "%"
+    y = alt.Y("importance:Q", title=importance_title, scale=alt.Scale(domain=[0, top]), axis=alt.Axis(format=y_format))
     points = alt.Chart(data).mark_circle(size=220, opacity=0.9).encode(
         x=x, y=y,
         color=alt.Color("tier_shown:N", scale=alt.Scale(domain=list(TIER_COLOURS), range=list(TIER_COLOURS.values())),
                         legend=alt.Legend(title="Priority", orient="top")),
         tooltip=[alt.Tooltip("service_area:N", title="Item"),
                  alt.Tooltip("satisfied_share:Q", title="Satisfied", format=".0%"),
-                 alt.Tooltip("importance:Q", title=importance_title, format=".2f"),
+                 alt.Tooltip("importance:Q", title=importance_title, format=".2f" if derived else ".0%"),
                  alt.Tooltip("is_rating:Q", title="I-S rating", format=".3f"),
                  alt.Tooltip("quadrant:N", title="Quadrant")],
     )  # fmt: skip
-    named = data.nlargest(labelled, "is_rating")
-    labels = alt.Chart(named).mark_text(align="left", dx=10, fontSize=LABEL_SIZE - 3).encode(x=x, y=y, text="item:N")
+    named = spaced_labels(data.sort_values("is_rating", ascending=False), x="satisfied_share", y="importance",
+                          x_domain=(0, 1), y_domain=(0, top), limit=labelled)  # fmt: skip
+    labels = (
+        alt.Chart(named).mark_text(align="left", dx=LABEL_GAP, fontSize=LABEL_SIZE - 3).encode(x=x, y=y, text="item:N")
+    )
     lines = [
         alt.Chart(pd.DataFrame({"v": [mean_x]})).mark_rule(strokeDash=[6, 4], color=GREY).encode(x="v:Q"),
         alt.Chart(pd.DataFrame({"v": [mean_y]})).mark_rule(strokeDash=[6, 4], color=GREY).encode(y="v:Q"),
@@ -175,5 +232,13 @@ def complaints_chart(beside: pd.DataFrame) -> alt.LayerChart:
                  alt.Tooltip("trend:Q", title="Against the year before", format="+.0%"),
                  alt.Tooltip("categories:N", title="Categories")],
     )  # fmt: skip
-    labels = alt.Chart(data).mark_text(align="left", dx=10, fontSize=LABEL_SIZE - 3).encode(x=x, y=y, text="item:N")
+    # The unhappy-and-calling items named first, then the most called; a label that would collide is left out.
+    ranked = data.assign(first=~data["unhappy_and_calling"].astype(bool)).sort_values(
+        ["first", "per_1000"], ascending=[True, False]
+    )
+    top = float(data["per_1000"].max()) if len(data) else 1.0
+    named = spaced_labels(ranked, x="satisfied_share", y="per_1000", x_domain=(0, 1), y_domain=(0, top * 1.05 or 1.0))
+    labels = (
+        alt.Chart(named).mark_text(align="left", dx=LABEL_GAP, fontSize=LABEL_SIZE - 3).encode(x=x, y=y, text="item:N")
+    )
     return projector(alt.layer(points, labels).properties(height=460))

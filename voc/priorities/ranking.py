@@ -321,11 +321,15 @@ def breakdowns(ranking: Ranking) -> pd.DataFrame:
 
 
 def breakdown(ranking: Ranking, candidate_id: int) -> pd.DataFrame:
-    """Return how one candidate's total is built: its rows of `breakdowns`, then a Total row."""
+    """Return how one candidate's total is built: its rows of `breakdowns`, then a Total row.
+
+    The Total row's score and points are both the candidate's score (the sum of the points); it has no value.
+    """
     rows = breakdowns(ranking)
     rows = rows[rows["id"] == candidate_id].drop(columns=["id", "rank", "name"])
-    total = {"criterion": "Total", "meaning": "the sum of the points", "value": np.nan, "scale": "", "score": np.nan,
-             "weight_share": 1.0, "points": rows["points"].sum()}  # fmt: skip
+    points = rows["points"].sum()
+    total = {"criterion": "Total", "meaning": "the candidate's score: the sum of the points", "value": np.nan,
+             "scale": "", "score": points, "weight_share": 1.0, "points": points}  # fmt: skip
     return pd.concat([rows, pd.DataFrame([total])], ignore_index=True)
 
 
