@@ -93,9 +93,7 @@ PERFORMANCE: Columns = {
     "closed_too_fast": _number("Closed in under 5 minutes", COUNT),
     "still_open": _number("Never closed", COUNT),
     "incidents": _number("Incidents", COUNT, help="Reports of one category close in place and time count once"),
-    "reopened": _number(
-        "Reopened", COUNT, help="Reopened in the CRM, or the problem reported again after closure"
-    ),
+    "reopened": _number("Reopened", COUNT, help="Reopened in the CRM, or the problem reported again after closure"),
     "reopen_rate": _percent("Reopen rate"),
     "business_median_days": _number("Median business days", DECIMAL),
     "business_p90_days": _number("90% closed within (business days)", "%.0f"),
