@@ -26,10 +26,12 @@ from voc.contacts.trends import emerging_report  # noqa: E402
 from voc.contacts.triage import acknowledge, with_states  # noqa: E402
 from voc.contacts.watches import SavedWatch  # noqa: E402
 from voc.core.access import Role  # noqa: E402
+from voc.core.config import DEFAULT_CLOSURE_RULES  # noqa: E402
 from voc.present.digest_mail import digest_message  # noqa: E402
 from voc.store.engine import open_store  # noqa: E402
 
 MONTH = "2026-10"
+CLOSURE = {"closure": DEFAULT_CLOSURE_RULES, "timezone": "America/New_York"}
 
 
 def main() -> None:
@@ -48,17 +50,17 @@ def main() -> None:
     acknowledge(engine, issues["issue_id"].iloc[0], "seen", month=MONTH, user="bench", role=Role.ANALYST)
     district = SavedWatch("District 5", districts=("5",), recipients=("head@example.org",))
     county = SavedWatch("", recipients=("all@example.org",))
-    built = build_digest(engine, county, period=MONTH, month=MONTH, public_url="https://voc.example.org")
+    built = build_digest(engine, county, period=MONTH, month=MONTH, public_url="https://voc.example.org", **CLOSURE)
     steps: dict[str, Callable[[], object]] = {
         "emerging_report (baseline: voc alerts)": lambda: emerging_report(engine, month=MONTH),
         "issues with their triage states": lambda: with_states(
             engine, emerging_report(engine, month=MONTH).issues, last_month=MONTH
         ),
         "digest of a district watch (built)": lambda: build_digest(
-            engine, district, period=MONTH, month=MONTH, public_url="https://voc.example.org"
+            engine, district, period=MONTH, month=MONTH, public_url="https://voc.example.org", **CLOSURE
         ),
         "county-wide digest (built)": lambda: build_digest(
-            engine, county, period=MONTH, month=MONTH, public_url="https://voc.example.org"
+            engine, county, period=MONTH, month=MONTH, public_url="https://voc.example.org", **CLOSURE
         ),
         f"county-wide e-mail ({len(built.issues)} charts rendered)": lambda: digest_message(
             built, sender="voc@example.org", recipients=county.recipients

@@ -12,6 +12,11 @@ from click.testing import CliRunner
 
 from tests.mail_server import free_port, self_signed_certificate, smtp_server
 from voc.cli import main
+from voc.contacts.digest import build_digest, closed_not_fixed
+from voc.contacts.watches import SavedWatch
+from voc.core.config import DEFAULT_CLOSURE_RULES
+from voc.present.digest_mail import digest_text
+from voc.store.models import ServiceRequest
 from voc.store.proactive_tables import DigestSend
 
 MONTH = "2026-10"  # the demo county's latest complete month
@@ -144,3 +149,31 @@ def test_dry_run_sends_nothing_and_html_writes_a_page_with_its_charts(voc, tmp_p
     assert nothing.exit_code == 2 and "Set VOC_SMTP_URL" in nothing.stderr
     both = voc("digest", "--month", MONTH, "--week", "2026-W45")
     assert both.exit_code == 2 and "Give --month or --week, not both." in both.stderr
+
+
+def test_the_digest_says_how_many_closed_contacts_came_back_under_the_watch(demo_copy: str) -> None:
+    engine = sa.create_engine(demo_copy)
+    requests = ServiceRequest.__table__
+    in_district_5 = sa.and_(requests.c.opened_month == MONTH, requests.c.district_code == "5")
+    with engine.connect() as connection:
+        reopened_in_crm = connection.scalar(
+            sa.select(sa.func.count()).where(in_district_5, requests.c.status == "Reopened")
+        )
+        contacts = connection.scalar(sa.select(sa.func.count()).where(in_district_5, requests.c.category.is_not(None)))
+    watch = SavedWatch("District 5", districts=("5",))
+    sentences = closed_not_fixed(engine, watch, month=MONTH, rules=DEFAULT_CLOSURE_RULES, timezone="America/New_York")
+
+    assert reopened_in_crm > 0
+    assert f"({reopened_in_crm:,} reopened in the CRM," in sentences[0]
+    assert f"{contacts:,} contacts were " in sentences[0]
+    # then the categories that came back most, each with its count and share of those closed
+    assert 1 <= len(sentences) - 1 <= 3
+    assert all(": " in line and "came back after closure" in line for line in sentences[1:])
+    counts = [int(line.split(": ")[1].split(" came back")[0].replace(",", "")) for line in sentences[1:]]
+    assert counts == sorted(counts, reverse=True) and min(counts) > 0
+
+    mail = digest_text(
+        build_digest(engine, watch, period=MONTH, month=MONTH, public_url=None, closure=DEFAULT_CLOSURE_RULES,
+                     timezone="America/New_York")
+    )  # fmt: skip
+    assert "CLOSED, BUT NOT FIXED?\n" + sentences[0] in mail

@@ -107,7 +107,10 @@ def digest(
         raise VocError("No watches yet: save one with `voc watch add NAME --to ADDRESS`, or give --to for the county.")
     failures = []
     for saved in watches or [SavedWatch("")]:
-        built = build_digest(engine, saved, period=period, month=report_month, public_url=settings.public_url)
+        built = build_digest(
+            engine, saved, period=period, month=report_month, public_url=settings.public_url,
+            closure=settings.closure, timezone=settings.timezone,
+        )  # fmt: skip
         if html_file:
             _write_html(built, html_file, several=len(watches) > 1)
         failure = _deliver(engine, built, recipients or saved.recipients, resend=bool(recipients), dry_run=dry_run)

@@ -10,11 +10,19 @@ import pandas as pd
 import sqlalchemy as sa
 
 from voc.contacts.alert_text import district_name
+from voc.contacts.closure import closure_by_category, closure_contacts, closure_summary
 from voc.contacts.overview import current_month
 from voc.contacts.questions import opportunities
-from voc.contacts.trends import category_departments, category_district_counts, district_names, emerging_report
+from voc.contacts.trends import (
+    Filters,
+    category_departments,
+    category_district_counts,
+    district_names,
+    emerging_report,
+)
 from voc.contacts.triage import acted_issues, with_states
 from voc.contacts.watches import SavedWatch
+from voc.core.config import ClosureRules
 from voc.core.digest import Digest, DigestAction, DigestIssue, DigestQuestion
 from voc.core.errors import VocError
 from voc.core.periods import month_label, month_range, month_shift
@@ -24,6 +32,7 @@ CHART_MONTHS = 24
 # An action's effect is followed in the digests for a year after the issue was acted on.
 ACTED_MONTHS = 12
 QUESTIONS_SHOWN = 5
+REOPENED_CATEGORIES_SHOWN = 3
 
 
 def period_month(
@@ -54,10 +63,12 @@ def period_month(
 
 
 def build_digest(
-    engine: sa.Engine, watch: SavedWatch, *, period: str, month: str, public_url: str | None, county: str = "voc"
-) -> Digest:
+    engine: sa.Engine, watch: SavedWatch, *, period: str, month: str, public_url: str | None, closure: ClosureRules,
+    timezone: str, county: str = "voc",
+) -> Digest:  # fmt: skip
     """Return the digest of a watch: the issues of `month` under its filter (dismissed ones only counted),
-    each with the last 24 months of the series it names, and the issues acted on in the 12 months to it.
+    each with the last 24 months of the series it names, the issues acted on in the 12 months to it, and
+    what "closed" meant for the month's contacts under the filter.
 
     A county-wide issue (no district drives it) belongs to every district's watch.
     """
@@ -88,6 +99,7 @@ def build_digest(
         ),
         dismissed=int((issues["state"] == DISMISSED).sum()),
         questions=_questions(engine, watch, departments, month=month),
+        closed_not_fixed=closed_not_fixed(engine, watch, month=month, rules=closure, timezone=timezone),
         link=_link(public_url, watch.categories, watch.districts, month, departments=watch.departments),
     )
 
@@ -104,6 +116,34 @@ def _questions(
                        row.effect if isinstance(row.effect, str) else None)
         for row in found.itertuples()
     )  # fmt: skip
+
+
+def closed_not_fixed(
+    engine: sa.Engine, watch: SavedWatch, *, month: str, rules: ClosureRules, timezone: str
+) -> tuple[str, ...]:
+    """Sentences on the month's contacts under the watch: how many closed ones came back (reopened in the
+    CRM or reported again nearby), how long closing took in business days, how many incidents they were;
+    then the categories with the most reopened, REOPENED_CATEGORIES_SHOWN at most. Empty without contacts."""
+    filters = Filters(first_month=month, last_month=month, categories=watch.categories,
+                      departments=watch.departments, districts=watch.districts)  # fmt: skip
+    flags = closure_contacts(engine, filters, rules=rules, timezone=timezone)
+    if flags.empty:
+        return ()
+    summary = closure_summary(flags)
+    sentences = [
+        f"Of {summary.closed_or_reopened:,} contacts of {month_label(month)} closed, {summary.reopened:,} came back "
+        f"({summary.reopened_status:,} reopened in the CRM, {summary.reported_again:,} reported again within "
+        f"{rules.repeat_metres:,.0f} m and {rules.repeat_days:,.0f} days). Half were closed within "
+        f"{summary.business_median_days:,.1f} business days, nine in ten within {summary.business_p90_days:,.0f}. "
+        f"{summary.contacts:,} contacts were {summary.incidents:,} incidents."
+    ]
+    worst = closure_by_category(flags)
+    worst = worst[worst["reopened"] > 0].sort_values(["reopened", "category"], ascending=[False, True])
+    sentences += [
+        f"{row.category}: {row.reopened:,} came back after closure ({row.reopen_rate:.1%} of those closed)."
+        for row in worst.head(REOPENED_CATEGORIES_SHOWN).itertuples()
+    ]
+    return tuple(sentences)
 
 
 def _under(watch: SavedWatch, categories: pd.Series, districts: pd.Series, departments: dict[str, str]) -> pd.Series:

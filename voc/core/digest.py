@@ -53,4 +53,5 @@ class Digest:
     acted: tuple[DigestAction, ...]
     dismissed: int  # issues under the filter an analyst dismissed: counted, not shown
     questions: tuple[DigestQuestion, ...]
+    closed_not_fixed: tuple[str, ...]  # the month's reopen rate and times under the watch, then the worst categories
     link: str | None

@@ -56,6 +56,9 @@ def digest_html(digest: Digest, images: Mapping[str, str]) -> str:
         )
         or "<p>No topic's questions rose or stayed high.</p>"
     )
+    closure = "".join(f"<p style='margin:0 0 8px'>{escape(line)}</p>" for line in digest.closed_not_fixed) or (
+        f"<p>No contacts under this watch in {month_label(digest.month)}.</p>"
+    )
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>{escape(digest.subject)}</title></head>"
@@ -65,6 +68,7 @@ def digest_html(digest: Digest, images: Mapping[str, str]) -> str:
         "its own seasonal history predicts.</p>"
         f"<h2 style='font-size:19px'>What is emerging</h2>{issues}"
         f"<h2 style='font-size:19px'>What was acted on, and its effect so far</h2>{acted}"
+        f"<h2 style='font-size:19px'>Closed, but not fixed?</h2>{closure}"
         f"<h2 style='font-size:19px'>Questions a published answer could save</h2>{questions}"
         f"{_link_html(digest.link, 'Open this view in voc')}</body></html>"
     )
@@ -102,6 +106,9 @@ def digest_text(digest: Digest) -> str:
     lines += [f"{item.sentence}\n  Action: {item.action}\n  Effect so far: {item.effect}" for item in digest.acted]
     if not digest.acted:
         lines.append("No issue under this watch was acted on in the last 12 months.")
+    lines += ["", "CLOSED, BUT NOT FIXED?", *digest.closed_not_fixed]
+    if not digest.closed_not_fixed:
+        lines.append(f"No contacts under this watch in {month_label(digest.month)}.")
     lines += ["", "QUESTIONS A PUBLISHED ANSWER COULD SAVE"]
     lines += [item.sentence + (f"\n  {item.action}: {item.effect}" if item.action else "") for item in digest.questions]
     if not digest.questions:
