@@ -396,7 +396,7 @@ def score_bars(points: pd.DataFrame, colours: dict[str, str], *, size: int = LAB
                 "criterion:N",
                 scale=_colour_scale(colours),
                 sort=stack,
-                legend=alt.Legend(title=None, orient="top", columns=5, symbolSize=size * 12),
+                legend=alt.Legend(title=None, orient="top", columns=4, symbolSize=size * 12),
             ),
             order=alt.Order("stack_order:Q"),
             tooltip=[
