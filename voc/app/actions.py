@@ -10,6 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 
+from voc.app import plain
 from voc.app.cache import engine
 from voc.app.frame import current_user, role, settings
 from voc.contacts.theming import build_themes
@@ -33,7 +34,7 @@ def refusals(prefix: str = "") -> Iterator[None]:
     try:
         yield
     except VocError as error:
-        st.error(f"{prefix} {error}".strip())
+        plain.show(f"{prefix} {error}".strip(), kind="error")
 
 
 def act(
@@ -48,7 +49,7 @@ def act(
     with refusals(refused):
         result = action(engine(), *args, user=current_user(), role=role(), **options)
         if done:
-            st.success(done(result) if callable(done) else done)
+            plain.show(done(result) if callable(done) else done, kind="success")
         return result
     return None
 

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from voc.app import plain
 from voc.core.access import Actor, Mode, Role, SignInThrottle, allows, role_from_claims
 from voc.core.access import access_mode as access_mode_for
 from voc.core.config import PROJECT_ROOT, Settings, load_settings
@@ -101,7 +102,7 @@ def _refuse(message: str) -> None:
 
     def refused() -> None:
         st.title("voc")
-        st.error(message)
+        plain.show(message, kind="error")
         if _oidc_configured() and st.user.get("is_logged_in"):
             st.button("Sign out", key="refused_sign_out", on_click=st.logout)
 
@@ -160,7 +161,7 @@ def _account_panel(actor: Actor) -> None:
         if mode == Mode.DEMO:
             st.caption("Open demo on this machine: nobody signs in. Add a user to require sign-in (README, Access).")
             return
-        st.caption(f"Signed in as **{actor.name}** ({actor.role})")
+        plain.show(f"Signed in as {actor.name} ({actor.role})", kind="caption")
         st.button("Sign out", key="account_sign_out", on_click=_sign_out, args=(mode,))
 
 
@@ -228,8 +229,8 @@ def current_user() -> str:
 _PRESENTATION_CSS = """<style>
 [data-testid="stMainBlockContainer"] { max-width: 100%; padding: 3.5rem 3rem 1.5rem; }
 [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebar"] { display: none; }
-[data-testid="stMain"] h1 { font-size: 3.6rem; }
-[data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.6rem; }
+[data-testid="stMain"] h1 { font-size: 3.6rem !important; }
+[data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.6rem !important; }
 [data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMain"] button p { font-size: 1.7rem; }
 </style>"""
 

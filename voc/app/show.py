@@ -12,12 +12,12 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from voc.app import columns, loaders
+from voc.app import columns, loaders, plain
 from voc.contacts.forecast import forecast_caption
 from voc.contacts.trends import Filters, forecast_fits, per_thousand
 from voc.core.access import RoleRules
 from voc.core.config import load_settings
-from voc.core.fields import Measure, label, markdown_literal
+from voc.core.fields import Measure, label
 from voc.core.periods import month_label
 from voc.core.users import LocalUser
 from voc.ingest.pipeline import ImportReport
@@ -85,7 +85,7 @@ def emerging_panel(month: str, *, limit: int = 5) -> None:
         )
         return
     for sentence in issues["sentence"].head(limit):
-        st.warning(markdown_literal(sentence), icon=":material/trending_up:")
+        plain.show(sentence, kind="warning")
     if len(issues) > limit:
         st.caption(f"{len(issues) - limit} more on the Trends page.")
 
@@ -155,14 +155,12 @@ def actions_and_effects(last_month: str | None) -> None:
     recorded = loaders.actions()
     table(recorded, name="actions", key="trends_actions")
     for effect in (loaders.effects(last_month) if last_month else pd.DataFrame()).itertuples():
-        st.markdown(
-            f"**{markdown_literal(effect.action)}** ({effect.date:%d %b %Y}): {markdown_literal(effect.effect)}"
-        )
+        plain.show(f"{effect.action} ({effect.date:%d %b %Y}): {effect.effect}")
 
 
 def import_report(report: ImportReport, key: str) -> None:
     """Show an import's outcome: counts, the row-by-row report, rejected rows, unmapped types."""
-    (st.success if report.upload_id else st.info)(report.message)
+    plain.show(report.message, kind="success" if report.upload_id else "info")
     figures = [
         ("Rows read", report.rows_read),
         ("New", report.inserted),
@@ -195,9 +193,9 @@ def import_report(report: ImportReport, key: str) -> None:
 
 def survey_import_report(report: SurveyImport, key: str) -> None:
     """Show a survey import's outcome: its message, notes and the rows left out."""
-    (st.success if report.upload_id else st.info)(report.message)
+    plain.show(report.message, kind="success" if report.upload_id else "info")
     for note in report.notes:
-        st.caption(note)
+        plain.show(note, kind="caption")
     if len(report.problems):
         st.warning(f"{report.problems['row'].nunique()} rows were left out:")
         st.dataframe(report.problems, hide_index=True, key=f"{key}_problems", column_config=columns.SURVEY_PROBLEMS)
@@ -230,7 +228,7 @@ def district_profile_panel(code: str, filters: Filters) -> None:
         st.warning("That district is no longer stored: choose another.")
         return
     residents = f"{found.population:,} residents" if found.population else "population not entered"
-    st.subheader(f"{found.name} ({residents})")
+    plain.show(f"{found.name} ({residents})", kind="heading")
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown("**Top categories**, with the change on the same months a year earlier")
@@ -256,10 +254,8 @@ def district_profile_panel(code: str, filters: Filters) -> None:
             st.markdown("**Citizen survey**")
             st.info("No survey results for this district yet.")
         else:
-            st.markdown(
-                f"**{markdown_literal(found.survey_wave)}**: residents satisfied here, least satisfied first, "
-                "against the rest of the county"
-            )
+            st.markdown("**Citizen survey**: residents satisfied here, least satisfied first, against the county")
+            plain.show(found.survey_wave, kind="caption")
             table(found.survey, name=f"survey-{code}", key="map_profile_survey", column_config=columns.PROFILE_SURVEY)
     with right:
         st.markdown("**Candidate projects in this district**")
@@ -272,7 +268,7 @@ def district_profile_panel(code: str, filters: Filters) -> None:
             )  # fmt: skip
     latest = loaders.latest_month()
     if latest:
-        st.markdown(f"**What residents in {markdown_literal(found.name)} write about**: themes of their descriptions")
+        st.markdown("**What residents here write about**: themes of their descriptions")
         themes(replace(filters, districts=(code,)), latest=latest, key="map_profile_themes", name=f"district-{code}")
 
 
