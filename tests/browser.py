@@ -59,14 +59,14 @@ def running_app(database_url: str, *, env: dict[str, str] | None = None) -> Iter
 
 
 @contextmanager
-def chromium_page(*, width: int = 1600, height: int = 1800) -> Iterator[object]:
-    """Yield a Playwright page in headless Debian Chromium."""
+def chromium_page(*, width: int = 1600, height: int = 1800, args: tuple[str, ...] = ()) -> Iterator[object]:
+    """Yield a Playwright page in headless Debian Chromium, started with `args` besides the usual ones."""
     if not CHROMIUM.exists():
         unavailable("Chromium is missing: `apt-get install chromium` to run the browser tests")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *args])
         page = browser.new_page(viewport={"width": width, "height": height})
         try:
             yield page

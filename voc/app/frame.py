@@ -13,7 +13,17 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from voc.app import plain
-from voc.core.access import Actor, Mode, Role, SignInThrottle, allows, role_from_claims
+from voc.core.access import (
+    Actor,
+    HashingLimit,
+    Mode,
+    NotServing,
+    Role,
+    SignInThrottle,
+    allows,
+    is_local_host,
+    role_from_claims,
+)
 from voc.core.access import access_mode as access_mode_for
 from voc.core.config import PROJECT_ROOT, Settings, load_settings
 from voc.core.errors import NotAllowed, VocError
@@ -127,6 +137,15 @@ def _visitor() -> Actor | None:
     mode = access_mode()
     if mode == Mode.DEMO:
         # Nobody is configured and only this machine can connect: its operator, as on the command line.
+        # Unless a remote page reached it under its own name (DNS rebinding); a browser always sends
+        # Host, so only a test harness without a request (AppTest) has none.
+        host = st.context.headers.get("Host")
+        if host is not None and not is_local_host(host):
+            raise NotServing(
+                f"This open demo answers only to localhost, and it was reached as {host!r}: a web page elsewhere "
+                "can arrange that to act in your name. Open voc at http://localhost, or set up sign-in "
+                "(see the README, Access)."
+            )
         return Actor(load_settings().user, Role.ADMIN)
     if mode == Mode.LOCAL:
         user = users_file().users.get(st.session_state.get(SESSION_USER, ""))
@@ -177,10 +196,15 @@ def _throttle() -> SignInThrottle:
     return SignInThrottle()
 
 
+@st.cache_resource(show_spinner=False)
+def _hashing() -> HashingLimit:
+    return HashingLimit()  # one for the server process: every session's sign-ins share its slots
+
+
 def sign_in(name: str, password: str) -> None:
     """Sign a local user in for this session; raises VocError without saying whether name or password was wrong."""
     try:
-        user = check_sign_in(users_file(), _throttle(), name, password, now=time.monotonic())
+        user = check_sign_in(users_file(), _throttle(), name, password, now=time.monotonic(), hashing=_hashing())
     except VocError:
         _LOG.warning("Failed local sign-in")  # never the name typed (it may be a password) nor the password
         raise
