@@ -28,15 +28,16 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_app(database_url: str, *, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Serve app.py on a free loopback port; yield its base URL; stop it afterwards."""
+def running_app(database_url: str, *, env: dict[str, str] | None = None, log: Path | None = None) -> Iterator[str]:
+    """Serve app.py on a free loopback port; yield its base URL; stop it afterwards. `log` keeps its output."""
     port = _free_port()
+    output = log.open("wb") if log else subprocess.PIPE
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT,
         env={**os.environ, "VOC_DATABASE_URL": database_url, **(env or {})},
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -49,13 +50,15 @@ def running_app(database_url: str, *, env: dict[str, str] | None = None) -> Iter
                         break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode() if process.stdout else ""
-                    raise RuntimeError(f"streamlit did not start:\n{output}") from None
+                    said = process.stdout.read().decode() if process.stdout else log.read_text() if log else ""
+                    raise RuntimeError(f"streamlit did not start:\n{said}") from None
                 time.sleep(0.3)
         yield url
     finally:
         process.terminate()
         process.wait(timeout=20)
+        if log:
+            output.close()
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from voc.app.cache import engine
 from voc.app.frame import current_user, role, settings
 from voc.contacts.theming import build_themes
 from voc.core.access import Role
-from voc.core.errors import VocError
+from voc.core.errors import StoreUnavailable, VocError
 from voc.ingest.pipeline import ImportOptions, ImportReport, import_requests
 from voc.ingest.pull import FeedSpec, PullReport, pull_feed
 from voc.store.districts import populations_by_code, set_populations
@@ -33,6 +33,8 @@ def refusals(prefix: str = "") -> Iterator[None]:
     """
     try:
         yield
+    except StoreUnavailable as error:
+        plain.show(error, kind="error")  # it says itself that nothing was written: no refusal of the input
     except VocError as error:
         plain.show(f"{prefix} {error}".strip(), kind="error")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlencode
 
+import sqlalchemy as sa
 import streamlit as st
 
 from voc.app import plain
@@ -26,8 +27,9 @@ from voc.core.access import (
 )
 from voc.core.access import access_mode as access_mode_for
 from voc.core.config import PROJECT_ROOT, Settings, load_settings
-from voc.core.errors import NotAllowed, VocError
+from voc.core.errors import NotAllowed, StoreUnavailable, VocError
 from voc.core.users import UsersFile, check_sign_in, load_users
+from voc.store.engine import reason_of
 
 _IN_FRAME: ContextVar[bool] = ContextVar("voc_in_frame", default=False)
 _ACTOR: ContextVar[Actor | None] = ContextVar("voc_actor", default=None)
@@ -88,11 +90,25 @@ def run_app() -> None:
                     for index, page in enumerate(allowed)
                 ]
                 _account_panel(actor)
-            st.navigation(pages, position="hidden" if present else "sidebar").run()
+            try:
+                st.navigation(pages, position="hidden" if present else "sidebar").run()
+            except (StoreUnavailable, sa.exc.OperationalError, sa.exc.InterfaceError) as error:
+                _store_down(error)
         finally:
             _ACTOR.reset(actor_token)
     finally:
         _IN_FRAME.reset(token)
+
+
+def _store_down(error: Exception) -> None:
+    """Say on the page, and in one line of the server's log, that the store cannot be reached."""
+    message = (
+        str(error)
+        if isinstance(error, StoreUnavailable)
+        else f"The store cannot be reached ({reason_of(error)}). Check that the database is running, then reload."
+    )
+    _LOG.error("%s", message)
+    plain.show(message, kind="error")
 
 
 def require_frame() -> None:
