@@ -33,12 +33,12 @@ CREATE TRIGGER voc_drop_connection BEFORE INSERT ON audit_log FOR EACH ROW EXECU
 MENDED = "DROP TRIGGER voc_drop_connection ON audit_log; DROP FUNCTION voc_drop_connection();"
 
 
-def _break_writes(url: str) -> None:
-    """Make every later write to the store at `url` fail as a real failing store does."""
+def _on_postgresql(url: str, sql: str) -> None:
+    """Run SQL on the store at `url` when it is PostgreSQL (SQLite breaks per connection: _failing_engine)."""
     engine = open_store(url)
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(DROP_CONNECTION)
+            connection.exec_driver_sql(sql)
     engine.dispose()
 
 
@@ -50,18 +50,10 @@ def _failing_engine(url: str) -> sa.Engine:
     return engine
 
 
-def _mend(url: str) -> None:
-    engine = open_store(url)
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(MENDED)
-    engine.dispose()
-
-
 def test_a_store_failing_under_an_upload_says_so_and_writes_nothing(store_url: str) -> None:
     healthy = open_store(store_url)
     before = store_state(healthy)
-    _break_writes(store_url)
+    _on_postgresql(store_url, DROP_CONNECTION)
     failing = _failing_engine(store_url)
     with pytest.raises(StoreUnavailable) as failure:
         import_requests(failing, MONTH.read_bytes(), MONTH.name, SETTINGS, ImportOptions(), role=Role.ANALYST)
@@ -70,7 +62,7 @@ def test_a_store_failing_under_an_upload_says_so_and_writes_nothing(store_url: s
     reason = "readonly database" if failing.dialect.name == "sqlite" else "terminating connection"
     assert reason in message
     failing.dispose()
-    _mend(store_url)
+    _on_postgresql(store_url, MENDED)
     assert store_state(healthy) == before
     # The store works again once mended: the same engine's pool recovers from the dropped connection.
     again = import_requests(healthy, MONTH.read_bytes(), MONTH.name, SETTINGS, ImportOptions(), role=Role.ANALYST)
@@ -85,12 +77,12 @@ def test_the_upload_page_says_the_store_failed_and_nothing_was_written(
     app.file_uploader(key="upload_files").set_value((MONTH.name, MONTH.read_bytes(), "text/csv")).run()
     assert not app.exception
     before = store_state(open_store(postgres_url))
-    _break_writes(postgres_url)
+    _on_postgresql(postgres_url, DROP_CONNECTION)
     next(button for button in app.button if button.label == "Import").click().run()
     assert not app.exception
     (shown,) = plain_texts(app, "error")
     assert shown.startswith("The store failed while saving, so nothing was written (terminating connection")
-    _mend(postgres_url)
+    _on_postgresql(postgres_url, MENDED)
     assert store_state(open_store(postgres_url)) == before
 
 
