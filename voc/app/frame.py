@@ -29,6 +29,7 @@ from voc.core.access import access_mode as access_mode_for
 from voc.core.config import PROJECT_ROOT, Settings, load_settings
 from voc.core.errors import NotAllowed, StoreUnavailable, VocError
 from voc.core.users import UsersFile, check_sign_in, load_users
+from voc.ingest.child import start_forkserver
 from voc.store.engine import reason_of
 
 _IN_FRAME: ContextVar[bool] = ContextVar("voc_in_frame", default=False)
@@ -84,6 +85,8 @@ def run_app() -> None:
             if actor is None:
                 pages = [st.Page(SIGN_IN.path, title=SIGN_IN.title, icon=SIGN_IN.icon, default=True)]
             else:
+                if allows(actor.role, Role.ANALYST):
+                    _readers_started()
                 allowed = [page for page in PAGES if allows(actor.role, page.role)]
                 pages = [
                     st.Page(page.path, title=page.title, icon=page.icon, default=index == 0)
@@ -210,6 +213,13 @@ def _sign_out(mode: Mode) -> None:
 @st.cache_resource(show_spinner=False)
 def _throttle() -> SignInThrottle:
     return SignInThrottle()
+
+
+@st.cache_resource(show_spinner=False)
+def _readers_started() -> bool:
+    # Once a process, on an analyst's first page: the upload readers load in the background by their first file.
+    start_forkserver()
+    return True
 
 
 @st.cache_resource(show_spinner=False)

@@ -17,11 +17,13 @@ import signal
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from typing import Any, ParamSpec, TypeVar
 
 from voc.core.config import load_settings
 from voc.core.errors import FileRefused, VocError
+from voc.ingest.transfer import pack, unpack
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -45,7 +47,8 @@ class ParseLimits:
 def run_limited(file_name: str, parse: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """Return parse(*args, **kwargs), computed in a child process within the configured limits.
 
-    `parse` must be a module-level function; its arguments and result travel by pickle. A
+    `parse` must be a module-level function; its arguments travel by pickle, its result by
+    voc.ingest.transfer (a table's columns as Arrow arrays where they can). A
     VocError raised by the parse is raised here as it was. Raises FileRefused naming `file_name`
     when the child runs out of memory or time, or dies on the file (a crash in native code).
     """
@@ -58,7 +61,7 @@ def run_limited(file_name: str, parse: Callable[P, T], /, *args: P.args, **kwarg
     try:
         if not receiver.poll(limits.seconds):
             raise FileRefused(_too_slow(file_name, limits))
-        outcome, value = receiver.recv()
+        outcome, value = unpack(receiver.recv_bytes())
     except EOFError:
         child.join()
         raise FileRefused(_died(file_name, limits, child.exitcode)) from None
@@ -72,6 +75,15 @@ def run_limited(file_name: str, parse: Callable[P, T], /, *args: P.args, **kwarg
     if outcome == "memory":
         raise FileRefused(_too_big(file_name, limits))
     raise value
+
+
+def start_forkserver() -> None:
+    """Start the process the children fork from, with the readers imported, ahead of the first upload.
+
+    Started by the first parse otherwise, which then waits for it: 20 s on a busy two-core machine.
+    Returns at once; the forkserver imports the readers in the background.
+    """
+    forkserver.ensure_running()
 
 
 def _child(sender: Connection, limits: ParseLimits, parse: Callable[..., Any], args: tuple, kwargs: dict) -> None:
@@ -96,9 +108,9 @@ def _child(sender: Connection, limits: ParseLimits, parse: Callable[..., Any], a
         error.add_note("".join(traceback.format_exception(error)))
         outcome = ("error", error)
     try:
-        sender.send(outcome)
+        sender.send_bytes(pack(outcome))
     except MemoryError:
-        sender.send(("memory", None))
+        sender.send_bytes(pack(("memory", None)))
 
 
 def _too_big(file_name: str, limits: ParseLimits) -> str:
