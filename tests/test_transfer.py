@@ -36,7 +36,7 @@ def test_every_kind_of_column_comes_back_as_it_was() -> None:
             "dates": [dt.date(2026, 1, 1)] * 3,
             "times": [dt.time(8, 0), dt.time(23, 59, 59, 999999), dt.time(0, 0)],
             "durations": [dt.timedelta(days=1, seconds=3), dt.timedelta(0), dt.timedelta(microseconds=1)],
-            "mixed": [1.0, "n/a", moment],  # text beside values: stays pickled
+            "mixed": [1.0, "n/a", moment],  # three types: an Arrow array each
             "huge int": [2**70, 1, 2],  # past 64 bits: stays pickled
             "surrogate": ["\udcff", "a", "b"],  # not UTF-8: stays pickled
             "numbers": [1.0, 2.0, 3.0],

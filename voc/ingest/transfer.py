@@ -2,10 +2,10 @@
 
 A workbook's table is object columns of calamine's values (str, float, int, bool, dates, times):
 pickled one Python object at a time, 100,000 rows by 20 columns took 11 s, more than the parse.
-A column whose values are all of one type (blank cells, "", aside) travels instead as one Arrow
-array, which pickles as a few buffers; the parent makes the same Python values again in C. Any
-other column, and everything that is not a plain DataFrame, is pickled as before. The garbage
-collector is paused while millions of objects are made: it would otherwise walk them again and again.
+An object column travels instead as one Arrow array per type of value in it (dates, and "" for the
+blank cells), which pickle as a few buffers; the parent makes the same Python values again in C.
+A column holding any other type, and everything that is not a plain DataFrame, is pickled as before.
+The garbage collector is paused while millions of objects are made: it would walk them again and again.
 """
 
 from __future__ import annotations
@@ -58,19 +58,19 @@ class _Packer(pickle.Pickler):
 
 
 def _packed_column(column: pd.Series) -> object:
-    """An object column as (Arrow array, its nulls were "") when its values are of one type, else its values."""
+    """An object column as [(its cells of one type, their positions or None for all, Arrow array)], else values."""
     if column.dtype != object or not len(column):
         return column.array
     values = column.to_numpy()
-    kinds = set(map(type, values))
-    blanks = str in kinds and len(kinds) == 2 and all(v == "" for v in values if type(v) is str)
-    typed = kinds - {str} if blanks else kinds
-    arrow_type = _ARROW_TYPES.get(typed.pop()) if len(typed) == 1 else None
-    if arrow_type is None:
+    types = np.array(list(map(type, values)), dtype=object)
+    kinds = set(types)
+    if not kinds <= _ARROW_TYPES.keys():
         return values
     try:
-        present = [None if type(v) is str else v for v in values] if blanks else values
-        return pa.array(present, type=arrow_type), blanks
+        if len(kinds) == 1:
+            return [(None, pa.array(values, type=_ARROW_TYPES[types[0]]))]
+        at = {kind: np.flatnonzero(types == kind) for kind in kinds}  # e.g. dates beside "" for blank cells
+        return [(where, pa.array(values[where], type=_ARROW_TYPES[kind])) for kind, where in at.items()]
     except (pa.ArrowException, OverflowError, ValueError):  # lone surrogates, ints past 64 bits, ...
         return values
 
@@ -84,16 +84,12 @@ def _unpacked_frame(columns: list[object], names: pd.Index, index: pd.Index, att
 
 
 def _unpacked_column(column: object, index: pd.Index) -> pd.Series:
-    if isinstance(column, np.ndarray):
-        return pd.Series(column, index=index, dtype=object, copy=False)
-    if not isinstance(column, tuple):
-        return pd.Series(column, index=index, copy=False)
-    array, blanks = column
-    values = np.empty(len(array), dtype=object)
-    values[:] = array.to_pylist()
-    if blanks:
-        values[array.is_null().to_numpy(zero_copy_only=False)] = ""
-    return pd.Series(values, index=index, dtype=object, copy=False)
+    if isinstance(column, list):
+        values = np.empty(len(index), dtype=object)
+        for where, array in column:
+            values[slice(None) if where is None else where] = array.to_pylist()
+        column = values
+    return pd.Series(column, index=index, dtype=object if isinstance(column, np.ndarray) else None, copy=False)
 
 
 @contextmanager
