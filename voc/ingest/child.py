@@ -10,12 +10,15 @@ server's threads.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
+import pickle
 import resource
 import signal
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import forkserver
 from multiprocessing.connection import Connection
@@ -23,7 +26,6 @@ from typing import Any, ParamSpec, TypeVar
 
 from voc.core.config import load_settings
 from voc.core.errors import FileRefused, VocError
-from voc.ingest.transfer import pack, unpack
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -47,8 +49,7 @@ class ParseLimits:
 def run_limited(file_name: str, parse: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """Return parse(*args, **kwargs), computed in a child process within the configured limits.
 
-    `parse` must be a module-level function; its arguments travel by pickle, its result by
-    voc.ingest.transfer (a table's columns as Arrow arrays where they can). A
+    `parse` must be a module-level function; its arguments and result travel by pickle. A
     VocError raised by the parse is raised here as it was. Raises FileRefused naming `file_name`
     when the child runs out of memory or time, or dies on the file (a crash in native code).
     """
@@ -61,7 +62,8 @@ def run_limited(file_name: str, parse: Callable[P, T], /, *args: P.args, **kwarg
     try:
         if not receiver.poll(limits.seconds):
             raise FileRefused(_too_slow(file_name, limits))
-        outcome, value = unpack(receiver.recv_bytes())
+        with _collector_paused():
+            outcome, value = pickle.loads(receiver.recv_bytes())
     except EOFError:
         child.join()
         raise FileRefused(_died(file_name, limits, child.exitcode)) from None
@@ -108,9 +110,26 @@ def _child(sender: Connection, limits: ParseLimits, parse: Callable[..., Any], a
         error.add_note("".join(traceback.format_exception(error)))
         outcome = ("error", error)
     try:
-        sender.send_bytes(pack(outcome))
+        with _collector_paused():
+            sender.send_bytes(pickle.dumps(outcome, protocol=5))
     except MemoryError:
-        sender.send_bytes(pack(("memory", None)))
+        sender.send_bytes(pickle.dumps(("memory", None)))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the garbage collector while a table's millions of cell objects are pickled or made.
+
+    It would otherwise walk them again and again: a 100,000-row workbook's round trip took 1.81 s
+    with it and 1.41 s without (the same run); sent column by column as Arrow arrays, 1.42 s.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _too_big(file_name: str, limits: ParseLimits) -> str:
