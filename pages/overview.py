@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from voc.app import frame, loaders, show, triage
+from voc.app import frame, loaders, plain, show, triage
 from voc.contacts.overview import headline_metrics
-from voc.core.fields import markdown_literal
 from voc.core.periods import month_label
 from voc.present import charts
 
@@ -21,11 +20,11 @@ if overview is None:
 month = month_label(overview.month)
 upload = overview.last_upload
 uploaded = (
-    f"data last uploaded {upload['uploaded_at']:%d %b %Y %H:%M} UTC ({markdown_literal(upload['file_name'])})"
+    f"data last uploaded {upload['uploaded_at']:%d %b %Y %H:%M} UTC ({upload['file_name']})"
     if upload
     else "no upload recorded"
 )
-st.caption(f"Latest complete month: **{month}** · {uploaded}")
+plain.show(f"Latest complete month: {month} · {uploaded}", kind="caption")
 
 show.metric_row(headline_metrics(overview))
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from voc.app import columns, committee, frame, funding, loaders, show, widgets
+from voc.app import columns, committee, frame, funding, loaders, plain, show, widgets
 from voc.core.errors import VocError
 from voc.present import charts
 from voc.present.screens import SCREENS, priorities_screen
@@ -44,7 +44,7 @@ with controls:
 try:
     view = rank_view(basis, filters, weights)
 except VocError as reason:
-    results.info(str(reason))
+    plain.show(reason, kind="info", where=results)
     st.stop()
 line = funding.funded_line(view.table, rules)
 table, ranking_columns = funding.with_funding(view.table, line)
@@ -69,14 +69,14 @@ if present:
         )  # fmt: skip
         heading, chart = priorities_screen(screen, table=table, points=ranking.points_long(view.ranking, top=10),
                                            parts=parts, picked=names[picked], colours=colours)  # fmt: skip
-        st.title(heading)
+        plain.show(heading, kind="title")
         show.chart(chart, name=f"priorities-{screen}", key="priorities_present_chart")
-        st.caption(view.about[1])
+        plain.show(view.about[1], kind="caption")
     controls.button("Leave the presentation", key="priorities_leave", on_click=frame.leave_presentation)
     st.stop()
 
 with summary:
-    st.caption(f"{view.about[0]}. {view.about[1]}")
+    plain.show(f"{view.about[0]}. {view.about[1]}", kind="caption")
     show.chart(
         charts.score_bars(ranking.points_long(view.ranking, top=15), colours), name="priorities",
         key="priorities_chart", title="The fifteen strongest candidates",
@@ -94,7 +94,7 @@ with results:
         column_order=columns.BREAKDOWN_ORDER,
     )  # fmt: skip
     for line in view.about[2:]:
-        st.caption(line)
+        plain.show(line, kind="caption")
     left, right = st.columns(2)
     left.download_button(
         "Download the ranking, breakdown and weights (XLSX)",

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from voc.app import columns, frame, loaders, show
+from voc.app import columns, frame, loaders, plain, show
 from voc.present import survey_charts
 from voc.survey.compare import (
     batteries,
@@ -46,7 +46,8 @@ battery = pick_questions.selectbox(
 compared = compare_waves(
     results, survey=survey, wave=wave, district=district, battery=battery, benchmarks=loaders.survey_benchmarks()
 )
-st.subheader(f"How satisfied residents are, {wave} ({area.lower() if district is None else 'district ' + area})")
+plain.show(f"How satisfied residents are, {wave} ({area.lower() if district is None else 'district ' + area})",
+           kind="heading")  # fmt: skip
 show.chart(survey_charts.satisfaction_chart(compared), name=f"satisfaction-{wave}", key="surveys_satisfaction",
            title=f"{survey}: residents satisfied, {wave}")  # fmt: skip
 st.caption(

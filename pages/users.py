@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from voc.app import actions, frame, show
+from voc.app import actions, frame, plain, show
 from voc.core.access import RANKS, Mode, Role
 from voc.core.errors import VocError
 from voc.core.users import add_user, remove_user, set_role, set_rule
@@ -48,7 +48,7 @@ with st.form("users_add_form", clear_on_submit=True):
             if password != again:
                 raise VocError("The two passwords differ: type the same password twice.")
             added = add_user(path, name, password, role=Role(new_role), acting_role=frame.role())
-            st.success(f"Saved {added.name} ({added.role}).")
+            plain.show(f"Saved {added.name} ({added.role}).", kind="success")
 
 users = frame.users_file().users
 if users:
@@ -59,12 +59,12 @@ if users:
         if st.form_submit_button("Change the role"):
             with actions.refusals():
                 set_role(path, who, role=Role(changed), acting_role=frame.role())
-                st.success(f"{who} is now {changed}.")
+                plain.show(f"{who} is now {changed}.", kind="success")
     with right.form("users_remove_form"):
         gone = st.selectbox("User", sorted(users), key="users_remove_user")
         sure = st.checkbox("Yes, remove this user", key="users_remove_confirm")
         if st.form_submit_button("Remove") and sure:
             with actions.refusals():
                 remove_user(path, gone, acting_role=frame.role())
-                st.success(f"Removed {gone}.")
+                plain.show(f"Removed {gone}.", kind="success")
 show.local_users(frame.users_file().users)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+_PLAIN = re.compile(r'data-voc-text="(\w+)"[^>]*>(.*)</\w+>$', re.DOTALL)
 
 
 def open_app_page(
@@ -46,3 +49,9 @@ def only_table(app: AppTest, column: str) -> pd.DataFrame:
     """Return the page's only table having the given column."""
     (table,) = (frame.value for frame in app.dataframe if column in frame.value.columns)
     return table
+
+
+def plain_texts(app: AppTest | object, kind: str) -> list[str]:
+    """Return, unescaped, the texts of one kind a page (or a part: app.sidebar) showed with voc.app.plain.show."""
+    found = (_PLAIN.search(element.value) for element in app.html)  # type: ignore[attr-defined]
+    return [html.unescape(match[2]) for match in found if match and match[1] == kind]

@@ -28,15 +28,16 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_app(database_url: str, *, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Serve app.py on a free loopback port; yield its base URL; stop it afterwards."""
+def running_app(database_url: str, *, env: dict[str, str] | None = None, log: Path | None = None) -> Iterator[str]:
+    """Serve app.py on a free loopback port; yield its base URL; stop it afterwards. `log` keeps its output."""
     port = _free_port()
+    output = log.open("wb") if log else subprocess.PIPE
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT,
         env={**os.environ, "VOC_DATABASE_URL": database_url, **(env or {})},
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -49,24 +50,26 @@ def running_app(database_url: str, *, env: dict[str, str] | None = None) -> Iter
                         break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode() if process.stdout else ""
-                    raise RuntimeError(f"streamlit did not start:\n{output}") from None
+                    said = process.stdout.read().decode() if process.stdout else log.read_text() if log else ""
+                    raise RuntimeError(f"streamlit did not start:\n{said}") from None
                 time.sleep(0.3)
         yield url
     finally:
         process.terminate()
         process.wait(timeout=20)
+        if log:
+            output.close()
 
 
 @contextmanager
-def chromium_page(*, width: int = 1600, height: int = 1800) -> Iterator[object]:
-    """Yield a Playwright page in headless Debian Chromium."""
+def chromium_page(*, width: int = 1600, height: int = 1800, args: tuple[str, ...] = ()) -> Iterator[object]:
+    """Yield a Playwright page in headless Debian Chromium, started with `args` besides the usual ones."""
     if not CHROMIUM.exists():
         unavailable("Chromium is missing: `apt-get install chromium` to run the browser tests")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *args])
         page = browser.new_page(viewport={"width": width, "height": height})
         try:
             yield page

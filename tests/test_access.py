@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 import time
 from collections.abc import Callable
 from datetime import date
@@ -17,6 +18,7 @@ from tests.files import REAL
 from voc.contacts.actions import add_action
 from voc.contacts.performance import save_targets
 from voc.core.access import (
+    HashingLimit,
     Mode,
     NotServing,
     Role,
@@ -24,6 +26,7 @@ from voc.core.access import (
     SignInThrottle,
     access_mode,
     allows,
+    is_local_host,
     is_loopback,
     require,
     role_from_claims,
@@ -202,20 +205,76 @@ def test_a_failed_sign_in_never_says_which_part_was_wrong_and_is_throttled(tmp_p
     for name, password in (("ana", "wrong password!"), ("nobody", PASSWORD)):
         start = time.perf_counter()
         with pytest.raises(VocError) as refused:
-            check_sign_in(users, throttle, name, password, now=0)
+            check_sign_in(users, throttle, name, password, now=0, hashing=HashingLimit())
         seconds.append(time.perf_counter() - start)
         messages.append(str(refused.value))
     assert messages == ["Wrong user name or password."] * 2
     # An unknown name is checked against a dummy hash: both refusals cost a full scrypt.
     assert min(seconds) > 0.5 * max(seconds)
-    assert check_sign_in(users, throttle, " ANA", PASSWORD, now=1).name == "ana"
+    assert check_sign_in(users, throttle, " ANA", PASSWORD, now=1, hashing=HashingLimit()).name == "ana"
 
     for _ in range(3):
         with pytest.raises(VocError, match="Wrong user name or password"):
-            check_sign_in(users, throttle, "ana", "guess guess guess", now=2)
+            check_sign_in(users, throttle, "ana", "guess guess guess", now=2, hashing=HashingLimit())
     with pytest.raises(VocError, match="Too many failed sign-ins"):
-        check_sign_in(users, throttle, "ana", PASSWORD, now=3)
-    assert check_sign_in(users, throttle, "ana", PASSWORD, now=63).name == "ana"
+        check_sign_in(users, throttle, "ana", PASSWORD, now=3, hashing=HashingLimit())
+    assert check_sign_in(users, throttle, "ana", PASSWORD, now=63, hashing=HashingLimit()).name == "ana"
+
+
+def test_concurrent_sign_ins_share_a_bounded_number_of_hashes(tmp_path: Path) -> None:
+    path = tmp_path / "u.toml"
+    add_user(path, "ana", PASSWORD, role=Role.ANALYST, acting_role=Role.ADMIN)
+    users, throttle, hashing = load_users(path), SignInThrottle(limit=1), HashingLimit(concurrent=2, wait=0.3)
+    started, release = threading.Barrier(3), threading.Event()
+
+    def hold() -> None:  # another session's hash, still running
+        with hashing.slot():
+            started.wait()
+            release.wait()
+
+    holders = [threading.Thread(target=hold) for _ in range(2)]
+    for holder in holders:
+        holder.start()
+    started.wait()
+    waited = time.perf_counter()
+    with pytest.raises(VocError, match="busy checking other sign-ins: wait a few seconds and try again"):
+        check_sign_in(users, throttle, "ana", PASSWORD, now=0, hashing=hashing)
+    assert time.perf_counter() - waited >= 0.3  # it waited for a slot before giving up
+    assert not throttle.blocked("ana", now=0)  # a busy refusal counts as no failure (one would block: limit=1)
+    release.set()
+    for holder in holders:
+        holder.join()
+    assert check_sign_in(users, throttle, "ana", PASSWORD, now=1, hashing=hashing).name == "ana"
+
+    # Eight sign-ins at once through one slot with time to wait: all run, one hash at a time.
+    one_at_a_time, running, most = HashingLimit(concurrent=1, wait=60), [0], [0]
+    lock = threading.Lock()
+
+    def sign_in() -> None:
+        with one_at_a_time.slot():
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            authenticate(users, "ana", "wrong password!")
+            with lock:
+                running[0] -= 1
+
+    spray = [threading.Thread(target=sign_in) for _ in range(8)]
+    for thread in spray:
+        thread.start()
+    for thread in spray:
+        thread.join()
+    assert most == [1]
+
+
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [("localhost:8501", True), ("127.0.0.1:8501", True), ("[::1]:8501", True), ("LOCALHOST", True),
+     ("127.0.0.2", True), ("evil.example:8501", False), ("localhost.evil.example", False), ("[::2]:80", False),
+     ("10.0.0.1:8501", False), ("", False), (None, False)],
+)  # fmt: skip
+def test_only_this_machine_s_own_names_are_local_hosts(host: str | None, local: bool) -> None:
+    assert is_local_host(host) is local
 
 
 def test_a_broken_users_file_is_reported(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import plain_texts
 from voc.core.access import Role
 from voc.core.users import add_user, load_users, set_rule
 
@@ -70,7 +71,7 @@ def test_no_open_demo_beyond_loopback(monkeypatch: pytest.MonkeyPatch, demo_stor
     config.set_option("server.address", "0.0.0.0")
     app = _app(page="pages/upload.py")
     assert [t.value for t in app.title] == ["voc"]
-    assert app.error[0].value.startswith("voc will not serve on 0.0.0.0 with nobody able to sign in.")
+    assert plain_texts(app, "error")[0].startswith("voc will not serve on 0.0.0.0 with nobody able to sign in.")
     assert not app.file_uploader and _routable(app) == []
 
 
@@ -100,7 +101,7 @@ def test_a_failed_sign_in_says_the_same_for_a_wrong_name_or_password(local: Path
     app.button(key="FormSubmitter:sign_in_form-Sign in").click().run()
     assert not app.exception
     assert app.title[0].value == "Overview"
-    assert app.sidebar.caption[0].value == "Signed in as **vera** (viewer)"
+    assert plain_texts(app.sidebar, "caption") == ["Signed in as vera (viewer)"]
     # The session keeps the user's name and nothing else: no password, nothing from before sign-in.
     widgets = {"account_sign_out", *(button.key for button in app.download_button)}
     kept = {key: value for key, value in app.session_state.to_dict().items() if key not in widgets}
@@ -162,7 +163,7 @@ def test_an_admin_adds_a_user_on_the_users_page(local: Path, tmp_path: Path, mon
     app.text_input(key="users_add_again").input(PASSWORD)
     app.button(key="FormSubmitter:users_add_form-Save the user").click().run()
     assert not app.exception
-    assert app.success[0].value == "Saved dee (viewer)."
+    assert plain_texts(app, "success") == ["Saved dee (viewer)."]
     assert load_users(moved).users["dee"].role == Role.VIEWER
     (table,) = (frame.value for frame in app.dataframe if "user" in frame.value.columns)
     assert table["user"].tolist() == ["ada", "ana", "dee", "vera"]
@@ -204,10 +205,10 @@ def test_identity_provider_sign_in_and_roles(monkeypatch: pytest.MonkeyPatch, tm
     assert not stranger.text_input  # no password form when the county's identity provider signs people in
 
     analyst = _oidc_app({"email": "Ana@County.gov", "name": "Ana"})
-    assert analyst.sidebar.caption[0].value == "Signed in as **Ana@County.gov** (analyst)"
+    assert plain_texts(analyst.sidebar, "caption") == ["Signed in as Ana@County.gov (analyst)"]
     assert _routable(analyst) == ALL_PAGES[:4]
     admin = _oidc_app({"email": "boss@county.gov", "groups": ["staff", "voc-admins"]})
     assert _routable(admin) == ALL_PAGES
     unverified = _oidc_app({"email": "ana@county.gov", "email_verified": False}, page="pages/trends.py")
-    assert "gives your account no role" in unverified.error[0].value
+    assert "gives your account no role" in plain_texts(unverified, "error")[0]
     assert _routable(unverified) == []

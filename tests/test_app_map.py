@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import only_table, open_app_page, open_shared_url
+from tests.apptest import only_table, open_app_page, open_shared_url, plain_texts
 
 
 def _map(monkeypatch: pytest.MonkeyPatch, url: str) -> AppTest:
@@ -39,7 +39,7 @@ def test_demo_map_measures_profile_and_places(monkeypatch: pytest.MonkeyPatch, d
     app.selectbox(key="map_district").set_value("3").run()
     assert not app.exception
     flooding = shown[(shown["category"] == "Flooding / standing water") & (shown["district_code"] == "3")]
-    assert "District 3" in app.subheader[0].value
+    assert "District 3" in plain_texts(app, "heading")[0]
     candidates = only_table(app, "estimated_cost")
     in_three = demo_county.candidates[demo_county.candidates["district_code"] == "3"]
     assert sorted(candidates["name"]) == sorted(in_three["name"])
@@ -64,4 +64,4 @@ def test_a_bookmarked_map_opens_as_it_was_shared(monkeypatch: pytest.MonkeyPatch
     assert app.segmented_control(key="map_measure").value == "change"
     assert app.multiselect(key="map_category").value == ["Potholes"]
     assert app.selectbox(key="map_district").value == "3"
-    assert app.subheader[0].value.startswith("District 3 (")
+    assert plain_texts(app, "heading")[0].startswith("District 3 (")

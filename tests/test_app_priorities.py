@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import open_app_page
+from tests.apptest import open_app_page, plain_texts
 
 CRITERIA = ["demand", "trend", "repeat", "survey", "condition", "cost", "equity", "health_safety", "regulatory"]
 
@@ -69,7 +69,7 @@ def test_scenarios_save_and_load(monkeypatch: pytest.MonkeyPatch, demo_copy: str
     app.text_input(key="priorities_scenario_name").input("Demand first").run()
     app.button(key="priorities_scenario_save").click().run()
     assert not app.exception
-    assert app.success[0].value == "Saved “Demand first”."
+    assert plain_texts(app, "success") == ["Saved “Demand first”."]
     app.slider(key="priorities_w_demand").set_value(5).run()
     assert "Demand first" in app.selectbox(key="priorities_scenario").options
     app.selectbox(key="priorities_scenario").set_value("Demand first").run()
@@ -80,12 +80,12 @@ def test_scenarios_save_and_load(monkeypatch: pytest.MonkeyPatch, demo_copy: str
 
 def test_presentation_view_shows_one_idea_per_screen(monkeypatch: pytest.MonkeyPatch, demo_copy: str) -> None:
     app = _priorities(monkeypatch, demo_copy, present=True)
-    assert [t.value for t in app.title] == ["The ten strongest candidates"]
+    assert plain_texts(app, "title") == ["The ten strongest candidates"]
     titles = {}
     for screen in ["value", "stability", "candidate", "weights"]:
         app.segmented_control(key="priorities_screen").set_value(screen).run()
         assert not app.exception
-        (titles[screen],) = [t.value for t in app.title]
+        (titles[screen],) = plain_texts(app, "title")
     assert titles["value"] == "Linked contacts per $1 million"
     assert titles["stability"].endswith("of the top 10 hold their rank")
     assert titles["weights"] == "The weights"

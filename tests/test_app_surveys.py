@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import open_app_page
+from tests.apptest import open_app_page, plain_texts
 from tests.files import REAL
 from voc.core.access import Role
 from voc.store.engine import open_store
@@ -26,8 +26,8 @@ def test_empty_store(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
 def test_demo_county_survey(monkeypatch: pytest.MonkeyPatch, demo_copy: str) -> None:
     app = _page(monkeypatch, demo_copy)
     assert app.selectbox(key="surveys_wave").value == "2026"
+    assert plain_texts(app, "heading") == ["How satisfied residents are, 2026 (county-wide)"]
     assert [s.value for s in app.subheader] == [
-        "How satisfied residents are, 2026 (county-wide)",
         "Each district against the rest of the county",
         "What residents value most",
         "Complaints beside opinions",
@@ -40,7 +40,7 @@ def test_demo_county_survey(monkeypatch: pytest.MonkeyPatch, demo_copy: str) -> 
     assert {"County-wide", "District 1"} <= set(beside["area"])
     app.selectbox(key="surveys_area").set_value("3").run()
     assert not app.exception
-    assert app.subheader[0].value == "How satisfied residents are, 2026 (district 3)"
+    assert plain_texts(app, "heading") == ["How satisfied residents are, 2026 (district 3)"]
     app.selectbox(key="surveys_wave").set_value("2023").run()
     assert not app.exception
     assert any("First wave: nothing to compare" in set(f.value["verdict"]) for f in app.dataframe

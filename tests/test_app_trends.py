@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import only_table, open_app_page, open_shared_url
+from tests.apptest import only_table, open_app_page, open_shared_url, plain_texts
 
 
 def _trends(monkeypatch: pytest.MonkeyPatch, url: str) -> AppTest:
@@ -26,7 +26,7 @@ def test_demo_trends_drill_down_and_action(monkeypatch: pytest.MonkeyPatch, demo
     captions = [c.value for c in app.caption]
     assert any("The 7 largest by category" in c for c in captions)
     assert any(c.startswith("Dashed: the next three months") for c in captions)
-    assert len(app.warning) == 3  # one per planted rise
+    assert len(plain_texts(app, "warning")) == 3  # one per planted rise
 
     app.selectbox(key="trends_drill_month").set_value("2026-10").run()
     app.selectbox(key="trends_drill_group").set_value("Potholes").run()
@@ -53,9 +53,9 @@ def test_demo_trends_drill_down_and_action(monkeypatch: pytest.MonkeyPatch, demo
     app.text_area(key="trends_action_description").input("New pothole crew on night shifts")
     app.button(key="FormSubmitter:trends_action_form-Record the action").click().run()
     assert not app.exception
-    assert app.success[0].value.startswith("Recorded")
+    assert plain_texts(app, "success")[0].startswith("Recorded")
     assert "New pothole crew on night shifts" in only_table(app, "recorded_by")["description"].tolist()
-    effect = next(m.value for m in app.markdown if m.value.startswith("**New pothole crew on night shifts**"))
+    effect = next(t for t in plain_texts(app, "body") if t.startswith("New pothole crew on night shifts ("))
     assert "May 2026–Oct 2026" in effect and "expected from the season" in effect
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import APP, only_table, open_app_page
+from tests.apptest import APP, only_table, open_app_page, plain_texts
 from voc.contacts.actions import list_actions
 from voc.contacts.watches import list_watches
 from voc.core.access import Role
@@ -32,7 +32,7 @@ def test_an_analyst_acts_on_an_issue_and_sees_the_effect_beside_it(
 ) -> None:
     monkeypatch.setenv("VOC_USER", "ana")  # who the open demo mode's operator is, in the audit log
     app = open_app_page(monkeypatch, demo_copy, "pages/trends.py")
-    assert [w.body.split(" · ")[0] for w in app.warning] == ["**New**"] * 3
+    assert [w.split(" · ")[0] for w in plain_texts(app, "warning")] == ["New"] * 3
     questions = only_table(app, "contacts_per_month")
     assert questions["category"].iloc[0] == "General questions" and set(questions["status"]) == {"stays high"}
     app.selectbox(key="trends_triage_issue").set_value(DUMPING)
@@ -46,15 +46,15 @@ def test_an_analyst_acts_on_an_issue_and_sees_the_effect_beside_it(
     app.text_input(key="trends_triage_description").input("Cameras at the three dump sites")
     app.date_input(key="trends_triage_date").set_value(date(2026, 8, 15))
     _submit(app, "trends_triage")
-    [acted] = [w.body for w in app.success if w.body.startswith("**Acted on**")]
-    assert "Illegal dumping in District 5" in acted and "**Action:** Cameras at the three dump sites" in acted
-    assert "**Effect so far:** Illegal dumping in District 5 rose" in acted and "Aug 2026–Oct 2026" in acted
+    [acted] = [w for w in plain_texts(app, "success") if w.startswith("Acted on · ")]
+    assert "Illegal dumping in District 5" in acted and "\nAction: Cameras at the three dump sites\n" in acted
+    assert "\nEffect so far: Illegal dumping in District 5 rose" in acted and "Aug 2026–Oct 2026" in acted
     engine = open_store(demo_copy)
     state = issue_states(engine).iloc[0]
     action = list_actions(engine).iloc[0]
     assert (state["issue_id"], state["state"], state["action_id"]) == (DUMPING, "acted", action["id"])
     assert (action["category"], action["district_code"]) == ("Illegal dumping", "5")
-    assert len(app.warning) == 2  # the two issues still new
+    assert len(plain_texts(app, "warning")) == 2  # the two issues still new
     history = only_table(app, "set_by")
     assert history[["issue_id", "state", "action_id", "set_by"]].values.tolist() == [[DUMPING, "acted", 1, "ana"]]
 
@@ -76,8 +76,8 @@ def test_a_viewer_sees_the_states_but_cannot_set_them(
     app.run()
     assert not app.exception
     assert not [w for w in app.selectbox if w.key == "trends_triage_issue"]
-    assert len(app.warning) == 2
-    assert any("Dismissed by ana" in c.value and "a clean\\-up day" in c.value for c in app.caption)
+    assert len(plain_texts(app, "warning")) == 2
+    assert any("Dismissed by ana" in c and "Reason: a clean-up day" in c for c in plain_texts(app, "caption"))
 
 
 def test_watches_are_saved_and_removed_on_the_data_page(monkeypatch: pytest.MonkeyPatch, demo_copy: str) -> None:

@@ -120,3 +120,21 @@ def test_script_payloads_in_uploaded_text_stay_inert(payload_store: str) -> None
                 # The emerging-issue sentence names the category and the district: shown as typed.
                 assert f"{IMG} {LINK} in {SCRIPT} {LATEX}:" in main
         assert dialogs == []
+
+
+def test_the_open_demo_answers_no_other_host_name(demo_store_url: str) -> None:
+    # DNS rebinding: a name the attacker controls resolves to this machine, so the visitor's browser
+    # sends the attacker's Host (and a matching Origin), which Streamlit's own checks accept.
+    rebinding = ("--host-resolver-rules=MAP evil.example 127.0.0.1",)
+    with running_app(demo_store_url) as url, chromium_page(args=rebinding) as page:
+        port = url.rsplit(":", 1)[1]
+        open_page(page, f"http://evil.example:{port}/upload")
+        screenshot(page, "rebinding-refused")
+        refusal = page.locator('[data-voc-text="error"]').inner_text()
+        assert refusal.startswith(
+            f"This open demo answers only to localhost, and it was reached as 'evil.example:{port}'"
+        )
+        assert _nav_links(page) == [] and page.locator('[data-testid="stFileUploader"]').count() == 0
+        open_page(page, f"http://localhost:{port}/upload")
+        page.wait_for_selector('[data-testid="stFileUploader"]')
+        assert page.locator('[data-voc-text="error"]').count() == 0

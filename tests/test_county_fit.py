@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from tests.apptest import open_app_page
+from tests.apptest import open_app_page, plain_texts
 from tests.files import REAL
 from voc.core.access import Role
 from voc.core.config import load_settings
@@ -128,7 +128,7 @@ def test_upload_page_asks_to_confirm_a_foreign_file(monkeypatch: pytest.MonkeyPa
     app = open_app_page(monkeypatch, demo_copy, "pages/upload.py")
     app.file_uploader(key="upload_files").set_value((BALTIMORE.name, BALTIMORE.read_bytes(), "text/csv")).run()
     assert not app.exception
-    [warning] = [w.value for w in app.warning if "may not be this county's" in w.value]
+    [warning] = [w for w in plain_texts(app, "warning") if "may not be this county's" in w]
     assert "None of the 284 points fall inside the county's districts" in warning
     [confirm] = [box for box in app.checkbox if box.key.endswith("_foreign_confirmed")]
     import_button = next(b for b in app.button if b.label == "Import")

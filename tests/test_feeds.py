@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from tests.apptest import open_app_page
+from tests.apptest import open_app_page, plain_texts
 from tests.feed_server import Portal, PortalServer
 from voc.cli import main
 from voc.core.access import Role
@@ -248,11 +248,11 @@ def test_upload_page_pulls_a_new_feed_then_pulls_it_again_as_saved(
     app.text_input(key="upload_feed_name").set_value("nyc").run()
     app.button(key="upload_feed_new").click().run(timeout=60)
     assert not app.exception
-    assert app.success[0].value.startswith("Imported as upload 1: ")
-    assert any(caption.value.startswith("nyc: 1 pages, 300 records.") for caption in app.caption)
+    assert plain_texts(app, "success")[0].startswith("Imported as upload 1: ")
+    assert any(caption.startswith("nyc: 1 pages, 300 records.") for caption in plain_texts(app, "caption"))
     saved = next(frame.value for frame in app.dataframe if "high_water" in frame.value.columns)
     assert saved["name"].tolist() == ["nyc"] and saved["last_records"].tolist() == [300]
 
     app.button(key="upload_feed_pull").click().run(timeout=60)
     assert not app.exception
-    assert any(message.value.startswith("Nothing changed") for message in app.info)
+    assert any(message.startswith("Nothing changed") for message in plain_texts(app, "info"))

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ctypes
 import http.server
 import io
+import json
+import math
 import resource
 import struct
 import threading
@@ -32,7 +34,7 @@ from voc.core.config import Settings
 from voc.core.errors import FileRefused, VocError
 from voc.ingest.boundaries import import_districts, read_boundaries
 from voc.ingest.child import run_limited
-from voc.ingest.limits import MAX_BYTES, MAX_ROWS
+from voc.ingest.limits import MAX_BYTES, MAX_COLUMNS, MAX_DISTRICTS, MAX_ROWS, MAX_VERTICES
 from voc.ingest.pipeline import ImportOptions, import_requests
 from voc.ingest.read import parse_table, read_table
 from voc.store.engine import open_store
@@ -111,6 +113,45 @@ def topojson() -> bytes:
     )
 
 
+def wide_xlsx(columns: int) -> bytes:
+    """An .xlsx of a header and one row, `columns` wide."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append([f"Column {n}" for n in range(columns)])
+    workbook.active.append(["x"] * columns)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def geojson(polygons: list[list[tuple[float, float]]]) -> bytes:
+    """A GeoJSON FeatureCollection of one district per ring, coded 1, 2, ..."""
+    features = [
+        {"type": "Feature", "properties": {"district": str(n + 1)},
+         "geometry": {"type": "Polygon", "coordinates": [[[round(x, 6), round(y, 6)] for x, y in ring]]}}
+        for n, ring in enumerate(polygons)
+    ]  # fmt: skip
+    return json.dumps({"type": "FeatureCollection", "features": features}).encode()
+
+
+def squares(count: int) -> bytes:
+    """`count` small square districts on a grid over Baltimore."""
+    side = 0.001
+    rings = []
+    for n in range(count):
+        x, y = -76.7 + (n % 100) * side, 39.2 + (n // 100) * side
+        rings.append([(x, y), (x + side, y), (x + side, y + side), (x, y + side), (x, y)])
+    return geojson(rings)
+
+
+def jagged_district(vertices: int) -> bytes:
+    """One round district drawn with `vertices` vertices."""
+    ring = [(-76.6 + 0.05 * math.cos(2 * math.pi * k / vertices), 39.3 + 0.05 * math.sin(2 * math.pi * k / vertices))
+            for k in range(vertices)]  # fmt: skip
+    return geojson([[*ring, ring[0]]])
+
+
 # --- the store before and after ------------------------------------------------------------------
 
 
@@ -168,6 +209,18 @@ SPREADSHEETS = [
         lambda _: (",".join(f"c{n}" for n in range(16_384)) + "\n" + "x," * 16_383 + "x\n").encode(),
         "by 16,384 columns",
     ),
+    Hostile(
+        "a CSV a column wider than the cap",
+        "wide.csv",
+        lambda _: (",".join(f"c{n}" for n in range(MAX_COLUMNS + 1)) + "\n" + "x," * MAX_COLUMNS + "x\n").encode(),
+        f"by {MAX_COLUMNS + 1:,} columns",
+    ),
+    Hostile(
+        "an .xlsx a column wider than the cap",
+        "wide.xlsx",
+        lambda _: wide_xlsx(MAX_COLUMNS + 1),
+        f"by {MAX_COLUMNS + 1:,} columns",
+    ),
 ]
 BOUNDARIES = [
     Hostile(
@@ -194,6 +247,18 @@ BOUNDARIES = [
         "districts.gpkg",
         lambda _: b"SQLite format 3\x00" + bytes(4096),
         "not a boundary file",
+    ),
+    Hostile(
+        "a district more than the cap of districts",
+        "districts.geojson",
+        lambda _: squares(MAX_DISTRICTS + 1),
+        f"holds {MAX_DISTRICTS + 1:,} features; voc takes at most {MAX_DISTRICTS:,} districts",
+    ),
+    Hostile(
+        "a district of more vertices than the cap",
+        "districts.geojson",
+        lambda _: jagged_district(MAX_VERTICES + 1),
+        f"has {MAX_VERTICES + 2:,} vertices; voc takes at most {MAX_VERTICES:,}",
     ),
 ]
 
@@ -312,5 +377,13 @@ def test_the_parse_refusals_and_bugs_come_back_as_they_were_raised() -> None:
     assert any("Traceback" in note for note in bug.value.__notes__)
 
 
-def test_there_are_at_least_fifteen_hostile_inputs() -> None:
-    assert len(SPREADSHEETS) + len(BOUNDARIES) + 6 >= 15  # and the URL, time, memory and crash cases
+def test_there_are_at_least_twenty_hostile_inputs() -> None:
+    assert len(SPREADSHEETS) + len(BOUNDARIES) + 6 >= 20  # and the URL, time, memory and crash cases
+
+
+def test_boundary_files_at_the_caps_still_read() -> None:
+    grid = read_boundaries(squares(MAX_DISTRICTS), "grid.geojson", name_field=None, population_field=None)
+    assert len(grid) == MAX_DISTRICTS
+    round_one = read_boundaries(jagged_district(MAX_VERTICES - 1), "round.geojson", name_field=None,
+                                population_field=None)  # fmt: skip
+    assert list(round_one["code"]) == ["1"]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from tests.apptest import only_table, open_app_page
+from tests.apptest import only_table, open_app_page, plain_texts
 from tests.files import REAL
 from voc.contacts import regrouping
 from voc.contacts.regrouping import BuildStatus, build_status, request_build, run_requested_builds, status_sentence
@@ -78,7 +78,7 @@ def test_a_page_upload_and_undo_return_while_the_themes_regroup_in_the_backgroun
     running = build_status(engine)
     # The page returned with the build still running: it sleeps BUILD_DELAY s before grouping anything.
     assert running.running_since is not None and stored_themes(engine).empty
-    assert any(i.value.startswith("Themes are being grouped for the first time (started ") for i in app.info)
+    assert any(i.startswith("Themes are being grouped for the first time (started ") for i in plain_texts(app, "info"))
 
     _wait_until_built(engine)
     first_themes = stored_themes(engine)
@@ -87,7 +87,9 @@ def test_a_page_upload_and_undo_return_while_the_themes_regroup_in_the_backgroun
     app = open_app_page(monkeypatch, sqlite_url, "pages/upload.py")
     seconds = _upload(app, everything, "gainesville_all.csv")
     assert not app.exception
-    assert any(i.value.startswith("Themes are being regrouped to include the latest upload") for i in app.info)
+    assert any(
+        i.startswith("Themes are being regrouped to include the latest upload") for i in plain_texts(app, "info")
+    )
     trends = open_app_page(monkeypatch, sqlite_url, "pages/trends.py", query={"trends_tab": "Themes"})
     # Stale, and saying so: the themes of the first upload, under the caption naming the build under way.
     assert any(c.value.startswith("Themes are being regrouped to include the latest upload") for c in trends.caption)

@@ -11,12 +11,13 @@ import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 
+from voc.app import plain
 from voc.app.cache import engine
 from voc.app.frame import current_user, role, settings
 from voc.app.show import themes_status
 from voc.contacts.regrouping import regroup_in_background
 from voc.core.access import Role
-from voc.core.errors import VocError
+from voc.core.errors import StoreUnavailable, VocError
 from voc.ingest.pipeline import ImportOptions, ImportReport, import_requests
 from voc.ingest.pull import FeedSpec, PullReport, pull_feed
 from voc.store.districts import populations_by_code, set_populations
@@ -34,8 +35,10 @@ def refusals(prefix: str = "") -> Iterator[None]:
     """
     try:
         yield
+    except StoreUnavailable as error:
+        plain.show(error, kind="error")  # it says itself that nothing was written: no refusal of the input
     except VocError as error:
-        st.error(f"{prefix} {error}".strip())
+        plain.show(f"{prefix} {error}".strip(), kind="error")
 
 
 def act(
@@ -50,7 +53,7 @@ def act(
     with refusals(refused):
         result = action(engine(), *args, user=current_user(), role=role(), **options)
         if done:
-            st.success(done(result) if callable(done) else done)
+            plain.show(done(result) if callable(done) else done, kind="success")
         return result
     return None
 
@@ -71,7 +74,7 @@ def regroup_themes() -> None:
     The page never waits for it: the Trends and Map pages show the previous themes, saying so, until it ends.
     """
     status = regroup_in_background(engine(), user=current_user())
-    st.info(themes_status(status), icon=":material/autorenew:")
+    plain.show(themes_status(status), kind="info")
 
 
 def save_populations(engine: sa.Engine, table: pd.DataFrame, *, user: str, role: Role) -> None:

@@ -10,14 +10,28 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlencode
 
+import sqlalchemy as sa
 import streamlit as st
 
+from voc.app import plain
 from voc.app.cache import one_data_version_per_run
-from voc.core.access import Actor, Mode, Role, SignInThrottle, allows, role_from_claims
+from voc.core.access import (
+    Actor,
+    HashingLimit,
+    Mode,
+    NotServing,
+    Role,
+    SignInThrottle,
+    allows,
+    is_local_host,
+    role_from_claims,
+)
 from voc.core.access import access_mode as access_mode_for
 from voc.core.config import PROJECT_ROOT, Settings, load_settings
-from voc.core.errors import NotAllowed, VocError
+from voc.core.errors import NotAllowed, StoreUnavailable, VocError
 from voc.core.users import UsersFile, check_sign_in, load_users
+from voc.ingest.child import start_forkserver
+from voc.store.engine import reason_of
 
 _IN_FRAME: ContextVar[bool] = ContextVar("voc_in_frame", default=False)
 _ACTOR: ContextVar[Actor | None] = ContextVar("voc_actor", default=None)
@@ -80,15 +94,31 @@ def _serve(present: bool) -> None:
         if actor is None:
             pages = [st.Page(SIGN_IN.path, title=SIGN_IN.title, icon=SIGN_IN.icon, default=True)]
         else:
+            if allows(actor.role, Role.ANALYST):
+                _readers_started()
             allowed = [page for page in PAGES if allows(actor.role, page.role)]
             pages = [
                 st.Page(page.path, title=page.title, icon=page.icon, default=index == 0)
                 for index, page in enumerate(allowed)
             ]
             _account_panel(actor)
-        st.navigation(pages, position="hidden" if present else "sidebar").run()
+        try:
+            st.navigation(pages, position="hidden" if present else "sidebar").run()
+        except (StoreUnavailable, sa.exc.OperationalError, sa.exc.InterfaceError) as error:
+            _store_down(error)
     finally:
         _ACTOR.reset(actor_token)
+
+
+def _store_down(error: Exception) -> None:
+    """Say on the page, and in one line of the server's log, that the store cannot be reached."""
+    message = (
+        str(error)
+        if isinstance(error, StoreUnavailable)
+        else f"The store cannot be reached ({reason_of(error)}). Check that the database is running, then reload."
+    )
+    _LOG.error("%s", message)
+    plain.show(message, kind="error")
 
 
 def require_frame() -> None:
@@ -108,7 +138,7 @@ def _refuse(message: str) -> None:
 
     def refused() -> None:
         st.title("voc")
-        st.error(message)
+        plain.show(message, kind="error")
         if _oidc_configured() and st.user.get("is_logged_in"):
             st.button("Sign out", key="refused_sign_out", on_click=st.logout)
 
@@ -133,6 +163,15 @@ def _visitor() -> Actor | None:
     mode = access_mode()
     if mode == Mode.DEMO:
         # Nobody is configured and only this machine can connect: its operator, as on the command line.
+        # Unless a remote page reached it under its own name (DNS rebinding); a browser always sends
+        # Host, so only a test harness without a request (AppTest) has none.
+        host = st.context.headers.get("Host")
+        if host is not None and not is_local_host(host):
+            raise NotServing(
+                f"This open demo answers only to localhost, and it was reached as {host!r}: a web page elsewhere "
+                "can arrange that to act in your name. Open voc at http://localhost, or set up sign-in "
+                "(see the README, Access)."
+            )
         return Actor(load_settings().user, Role.ADMIN)
     if mode == Mode.LOCAL:
         user = users_file().users.get(st.session_state.get(SESSION_USER, ""))
@@ -167,7 +206,7 @@ def _account_panel(actor: Actor) -> None:
         if mode == Mode.DEMO:
             st.caption("Open demo on this machine: nobody signs in. Add a user to require sign-in (README, Access).")
             return
-        st.caption(f"Signed in as **{actor.name}** ({actor.role})")
+        plain.show(f"Signed in as {actor.name} ({actor.role})", kind="caption")
         st.button("Sign out", key="account_sign_out", on_click=_sign_out, args=(mode,))
 
 
@@ -183,10 +222,22 @@ def _throttle() -> SignInThrottle:
     return SignInThrottle()
 
 
+@st.cache_resource(show_spinner=False)
+def _readers_started() -> bool:
+    # Once a process, on an analyst's first page: the upload readers load in the background by their first file.
+    start_forkserver()
+    return True
+
+
+@st.cache_resource(show_spinner=False)
+def _hashing() -> HashingLimit:
+    return HashingLimit()  # one for the server process: every session's sign-ins share its slots
+
+
 def sign_in(name: str, password: str) -> None:
     """Sign a local user in for this session; raises VocError without saying whether name or password was wrong."""
     try:
-        user = check_sign_in(users_file(), _throttle(), name, password, now=time.monotonic())
+        user = check_sign_in(users_file(), _throttle(), name, password, now=time.monotonic(), hashing=_hashing())
     except VocError:
         _LOG.warning("Failed local sign-in")  # never the name typed (it may be a password) nor the password
         raise
@@ -235,8 +286,8 @@ def current_user() -> str:
 _PRESENTATION_CSS = """<style>
 [data-testid="stMainBlockContainer"] { max-width: 100%; padding: 3.5rem 3rem 1.5rem; }
 [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebar"] { display: none; }
-[data-testid="stMain"] h1 { font-size: 3.6rem; }
-[data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.6rem; }
+[data-testid="stMain"] h1 { font-size: 3.6rem !important; }
+[data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.6rem !important; }
 [data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMain"] button p { font-size: 1.7rem; }
 </style>"""
 

@@ -12,7 +12,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from voc.app import columns, loaders
+from voc.app import columns, loaders, plain
 from voc.app.cache import engine
 from voc.contacts.closure import closure_metrics
 from voc.contacts.forecast import forecast_caption
@@ -21,7 +21,7 @@ from voc.contacts.regrouping import BuildStatus, build_status, status_sentence
 from voc.contacts.trends import Filters, forecast_fits, per_thousand
 from voc.core.access import RoleRules
 from voc.core.config import load_settings
-from voc.core.fields import Measure, label, markdown_literal
+from voc.core.fields import Measure, label
 from voc.core.periods import month_label
 from voc.core.users import LocalUser
 from voc.ingest.pipeline import ImportReport
@@ -157,9 +157,11 @@ THEMES_REFRESH_SECONDS = 5
 
 
 def themes_status(status: BuildStatus) -> str:
-    """Return the sentence saying which data the themes cover and whether they are being regrouped, as Markdown."""
-    failure = markdown_literal(status.failure) if status.failure else None
-    return status_sentence(replace(status, failure=failure), timezone=load_settings().timezone)
+    """Return the sentence saying which data the themes cover and whether they are being regrouped.
+
+    It may hold a failed build's reason (data): show it with voc.app.plain.
+    """
+    return status_sentence(status, timezone=load_settings().timezone)
 
 
 def themes(filters: Filters, *, latest: str, key: str, name: str) -> None:
@@ -187,9 +189,9 @@ def _themes_panel(filters: Filters, build: BuildStatus, *, latest: str, key: str
     view = loaders.themes(filters, latest)
     status = themes_status(build)
     if view is None:
-        st.info(status or "No themes yet: they are grouped when described contacts are imported.")
+        plain.show(status or "No themes yet: they are grouped when described contacts are imported.", kind="info")
         return
-    st.caption(status)
+    plain.show(status, kind="caption")
     if view.themes.empty:
         st.info("No described contacts match these filters.")
         return
@@ -217,9 +219,7 @@ def actions_and_effects(last_month: str | None) -> None:
         return
     table(recorded, name="actions", key="trends_actions")
     for effect in (loaders.effects(last_month) if last_month else pd.DataFrame()).itertuples():
-        st.markdown(
-            f"**{markdown_literal(effect.action)}** ({effect.date:%d %b %Y}): {markdown_literal(effect.effect)}"
-        )
+        plain.show(f"{effect.action} ({effect.date:%d %b %Y}): {effect.effect}")
 
 
 def county_check(check: ImportReport, key: str) -> bool:
@@ -234,16 +234,15 @@ def county_check(check: ImportReport, key: str) -> bool:
     fit = check.county_check
     if fit is None or not fit.looks_foreign:
         if fit is not None and fit.summary():
-            st.caption(markdown_literal(fit.summary()))
+            plain.show(fit.summary(), kind="caption")
         return True
-    signs = "\n".join(f"- {markdown_literal(sign)}" for sign in fit.signs)
-    st.warning(f"**This file may not be this county's.**\n\n{signs}", icon=":material/travel_explore:")
+    plain.show("This file may not be this county's:\n" + "\n".join(f"• {sign}" for sign in fit.signs), kind="warning")
     return st.checkbox("I have checked: this file is this county's; import it anyway", key=f"{key}_foreign_confirmed")
 
 
 def import_report(report: ImportReport, key: str) -> None:
     """Show an import's outcome: counts, the row-by-row report, rejected rows, unmapped types."""
-    (st.success if report.upload_id else st.info)(report.message)
+    plain.show(report.message, kind="success" if report.upload_id else "info")
     figures = [
         ("Rows read", report.rows_read),
         ("New", report.inserted),
@@ -275,9 +274,9 @@ def import_report(report: ImportReport, key: str) -> None:
 
 def survey_import_report(report: SurveyImport, key: str) -> None:
     """Show a survey import's outcome: its message, notes and the rows left out."""
-    (st.success if report.upload_id else st.info)(report.message)
+    plain.show(report.message, kind="success" if report.upload_id else "info")
     for note in report.notes:
-        st.caption(note)
+        plain.show(note, kind="caption")
     if len(report.problems):
         st.warning(f"{report.problems['row'].nunique()} rows were left out:")
         table(report.problems, name="survey-problems", key=f"{key}_problems", column_config=columns.SURVEY_PROBLEMS)
@@ -310,7 +309,7 @@ def district_profile_panel(code: str, filters: Filters) -> None:
         st.warning("That district is no longer stored: choose another.")
         return
     residents = f"{found.population:,} residents" if found.population else "population not entered"
-    st.subheader(f"{found.name} ({residents})")
+    plain.show(f"{found.name} ({residents})", kind="heading")
     if found.closure.contacts:
         metric_row(closure_metrics(found.closure, load_settings().closure))
     left, right = st.columns(2, gap="large")
@@ -338,10 +337,8 @@ def district_profile_panel(code: str, filters: Filters) -> None:
             st.markdown("**Citizen survey**")
             st.info("No survey results for this district yet.")
         else:
-            st.markdown(
-                f"**{markdown_literal(found.survey_wave)}**: residents satisfied here, least satisfied first, "
-                "against the rest of the county"
-            )
+            st.markdown("**Citizen survey**: residents satisfied here, least satisfied first, against the county")
+            plain.show(found.survey_wave, kind="caption")
             table(found.survey, name=f"survey-{code}", key="map_profile_survey", column_config=columns.PROFILE_SURVEY)
     with right:
         st.markdown("**Candidate projects in this district**")
@@ -354,7 +351,7 @@ def district_profile_panel(code: str, filters: Filters) -> None:
             )  # fmt: skip
     latest = loaders.latest_month()
     if latest:
-        st.markdown(f"**What residents in {markdown_literal(found.name)} write about**: themes of their descriptions")
+        st.markdown("**What residents here write about**: themes of their descriptions")
         themes(replace(filters, districts=(code,)), latest=latest, key="map_profile_themes", name=f"district-{code}")
 
 

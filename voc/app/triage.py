@@ -8,22 +8,21 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from voc.app import columns, loaders, show
+from voc.app import columns, loaders, plain, show
 from voc.app.actions import act
 from voc.app.frame import role
 from voc.contacts.questions import MIN_MONTHLY
 from voc.contacts.triage import acknowledge, act_on_issue
 from voc.contacts.watches import SavedWatch, add_watch, remove_watch
 from voc.core.access import Role, allows
-from voc.core.fields import markdown_literal
 from voc.core.periods import month_label
 from voc.store.triage import ACTED, DISMISSED, NEW, SEEN, SETTABLE
 
 NEW_ACTION = "(a new action, described below)"
-_SHOWN = {
-    NEW: (st.warning, ":material/trending_up:", "New"),
-    SEEN: (st.info, ":material/visibility:", "Seen"),
-    ACTED: (st.success, ":material/task_alt:", "Acted on"),
+_SHOWN: dict[str, tuple[plain.Kind, str]] = {
+    NEW: ("warning", "New"),
+    SEEN: ("info", "Seen"),
+    ACTED: ("success", "Acted on"),
 }
 
 
@@ -48,19 +47,15 @@ def emerging_panel(month: str, *, page: str, limit: int = 5) -> None:
         if len(open_issues) > limit:
             st.caption(f"{len(open_issues) - limit} more on the Trends page.")
         for issue in issues[issues["state"] == DISMISSED].itertuples():
-            st.caption(
-                f"Dismissed by {markdown_literal(issue.set_by)}: {markdown_literal(issue.sentence)} "
-                f"Reason: {markdown_literal(issue.reason)}"
-            )
+            plain.show(f"Dismissed by {issue.set_by}: {issue.sentence} Reason: {issue.reason}", kind="caption")
 
 
 def _issue(issue: Any) -> None:
-    element, icon, state = _SHOWN[issue.state]
-    lines = [f"**{state}** · {markdown_literal(issue.sentence)}"]
+    kind, state = _SHOWN[issue.state]
+    lines = [f"{state} · {issue.sentence}"]
     if issue.state == ACTED:
-        lines.append(f"**Action:** {markdown_literal(issue.action)}")
-        lines.append(f"**Effect so far:** {markdown_literal(issue.effect)}")
-    element("  \n".join(lines), icon=icon)
+        lines += [f"Action: {issue.action}", f"Effect so far: {issue.effect}"]
+    plain.show("\n".join(lines), kind=kind)
 
 
 def triage_form(issues: pd.DataFrame, *, month: str, page: str) -> None:

@@ -6,10 +6,9 @@ from typing import Any
 
 import streamlit as st
 
-from voc.app import loaders, show, widgets
+from voc.app import loaders, plain, show, widgets
 from voc.app.actions import act, check_contacts, import_contacts, pull, refusals, undo_upload
 from voc.app.frame import settings
-from voc.core.fields import markdown_literal
 from voc.ingest.mapping import NOT_IMPORTED, column_roles, mapping_doubts
 from voc.ingest.pipeline import ImportOptions, Preview
 from voc.ingest.pull import FeedSpec
@@ -37,7 +36,7 @@ def contacts_file(file: Any) -> None:
     """
     data = file.getvalue()
     key = widgets.file_key(data)
-    st.subheader(markdown_literal(file.name))
+    plain.show(file.name, kind="heading")
     overrides = st.session_state.get(f"{key}_overrides", {})
     plan = None
     with refusals(f"{file.name} cannot be imported."):
@@ -48,12 +47,12 @@ def contacts_file(file: Any) -> None:
         st.selectbox("Sheet", plan.raw.sheets, index=plan.raw.sheets.index(plan.raw.sheet), key=f"{key}_sheet")
     st.caption(_describe(plan))
     for doubt in mapping_doubts(plan.mapping):
-        st.warning(markdown_literal(doubt))
+        plain.show(doubt, kind="warning")
     # The editor shows what each mapped column becomes and why; the rest of the file is named once here.
     roles = column_roles(plan.mapping, list(plan.raw.frame.columns))
     unused = roles.loc[roles["becomes"] == NOT_IMPORTED, "column"].astype(str).tolist()
     if unused:
-        st.caption(markdown_literal(f"Not imported ({len(unused)} columns): {', '.join(unused)}."))
+        plain.show(f"Not imported ({len(unused)} columns): {', '.join(unused)}.", kind="caption")
     changes = widgets.mapping_editor(plan, f"{key}_mapping")
     if changes:
         st.session_state[f"{key}_overrides"] = {**overrides, **changes}
@@ -216,7 +215,7 @@ def feeds_panel() -> None:
                                       where=where.strip() or None))  # fmt: skip
     if "upload_feed_report" in st.session_state:
         report = st.session_state["upload_feed_report"]
-        st.caption(report.message)
+        plain.show(report.message, kind="caption")
         if report.imported is not None:
             show.import_report(report.imported, "upload_feed")
 

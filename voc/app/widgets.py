@@ -9,13 +9,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from voc.app import columns, loaders
+from voc.app import columns, loaders, plain
 from voc.app.actions import act
 from voc.app.frame import role
 from voc.contacts.actions import add_action
 from voc.contacts.trends import Filters
 from voc.core.access import Role, allows
-from voc.core.fields import markdown_literal
 from voc.core.periods import month_label
 from voc.ingest.pipeline import NOT_MAPPED, Preview, mapping_rows, overrides_from_rows
 from voc.priorities.funding import FundingRules
@@ -116,12 +115,11 @@ def trend_filters(page: str) -> Filters:
         )
     not_mapped = sorted(set(loaders.unmapped_type_names()) & set(options["category"]))
     if not_mapped:
-        shown = ", ".join(markdown_literal(name) for name in not_mapped[:12]) + (
-            ", ..." if len(not_mapped) > 12 else ""
-        )
-        st.caption(
+        shown = ", ".join(not_mapped[:12]) + (", ..." if len(not_mapped) > 12 else "")
+        plain.show(
             f"Not yet mapped: {shown}. Each of these raw request types counts as a category of its own until it is "
-            "given one on the Data page."
+            "given one on the Data page.",
+            kind="caption",
         )
     return Filters(
         first_month=first,

@@ -18,6 +18,9 @@ INPUT_FILE = click.Path(exists=True, dir_okay=False)
 @click.group("import", cls=ContractGroup)
 def import_group() -> None:
     """Import files into the store."""
+    from voc.ingest.child import start_forkserver
+
+    start_forkserver()  # the readers load in the background while the store opens
 
 
 @import_group.command("requests")

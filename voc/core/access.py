@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -79,6 +81,22 @@ def is_loopback(address: str | None) -> bool:
         return ipaddress.ip_address(address.strip().strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def is_local_host(host: str | None) -> bool:
+    """Tell whether a request's Host header ("localhost:8501", "[::1]:8501") names this machine itself.
+
+    A web page elsewhere can make a visitor's browser reach a server on loopback under its own name
+    (DNS rebinding): the request then carries that name, which the open demo must not answer.
+    """
+    if not host:
+        return False
+    name = host.strip().lower()
+    if name.startswith("["):
+        name = name[1 : name.find("]")] if "]" in name else name
+    elif name.count(":") == 1:
+        name = name.partition(":")[0]
+    return name == "localhost" or is_loopback(name)
 
 
 def access_mode(*, oidc_configured: bool, local_users: int, address: str | None) -> Mode:
@@ -169,3 +187,26 @@ class SignInThrottle:
         """Forget this name's failures."""
         with self._lock:
             self._failures.pop(name, None)
+
+
+class HashingLimit:
+    """Bound how many password hashes run at once in one server process (each takes 32 MiB and a core).
+
+    Throttling per name alone let 16 clients spraying names slow every viewer's page tenfold. An
+    attempt beyond the bound waits up to `wait` seconds for a slot, then is refused with "try again".
+    """
+
+    def __init__(self, concurrent: int = max(1, (os.cpu_count() or 2) // 2), wait: float = 3.0) -> None:
+        self.concurrent = concurrent
+        self.wait = wait
+        self._slots = threading.BoundedSemaphore(concurrent)
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one of the slots for a hash; raises VocError when none frees up within `wait` seconds."""
+        if not self._slots.acquire(timeout=self.wait):
+            raise VocError("voc is busy checking other sign-ins: wait a few seconds and try again.")
+        try:
+            yield
+        finally:
+            self._slots.release()

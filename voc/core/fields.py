@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -83,15 +82,3 @@ LABELS: dict[str, str] = {
 def label(name: str) -> str:
     """Return the human label of a field or column name."""
     return LABELS.get(name, name.replace("_", " ").capitalize())
-
-
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:])")
-
-
-def markdown_literal(text: str) -> str:
-    """Escape text for a Streamlit element that renders Markdown, so it shows exactly as typed.
-
-    Uploaded text (categories, district names, descriptions, file names) is data: without this, a
-    `[link](...)`, an image, a `$...$` formula or a `:red[...]` directive in it would be rendered.
-    """
-    return _MARKDOWN.sub(r"\\\1", str(text))

@@ -18,7 +18,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from voc.core.access import Role, RoleRules, SignInThrottle, parse_role, require, role_rules
+from voc.core.access import HashingLimit, Role, RoleRules, SignInThrottle, parse_role, require, role_rules
 from voc.core.errors import NotFound, VocError
 
 # OWASP's scrypt setting of equal strength to N=2^17, p=1 with a quarter of the memory (32 MiB):
@@ -84,16 +84,20 @@ def authenticate(users: UsersFile, name: str, password: str) -> LocalUser | None
     return user if user and matches else None
 
 
-def check_sign_in(users: UsersFile, throttle: SignInThrottle, name: str, password: str, *, now: float) -> LocalUser:
+def check_sign_in(
+    users: UsersFile, throttle: SignInThrottle, name: str, password: str, *, now: float, hashing: HashingLimit
+) -> LocalUser:
     """Return the user signing in; raises VocError saying only that the name or password is wrong, or to wait.
 
     The message never tells which of the two was wrong, and a name with too many recent failures
-    is refused without checking the password.
+    is refused without checking the password. `hashing` bounds the hashes of the whole process: when
+    it stays full, the attempt is refused as busy, and counts as no failure.
     """
     key = normalise_name(name)[:64]
     if throttle.blocked(key, now=now):
         raise VocError("Too many failed sign-ins with this user name: wait 15 minutes and try again.")
-    user = authenticate(users, name, password)
+    with hashing.slot():
+        user = authenticate(users, name, password)
     if user is None:
         throttle.failed(key, now=now)
         raise VocError("Wrong user name or password.")

@@ -18,12 +18,13 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
+import shapely
 import sqlalchemy as sa
 
 from voc.core.access import Role, require
 from voc.core.errors import FileRefused
 from voc.ingest.child import run_limited
-from voc.ingest.limits import size_text
+from voc.ingest.limits import check_boundary_size, size_text
 from voc.store.districts import DISTRICTS, WGS84, replace_districts
 from voc.store.engine import record_audit, write_transaction
 from voc.store.models import MonthlyCount
@@ -188,11 +189,17 @@ def _read_layer(data: bytes, file_name: str) -> gpd.GeoDataFrame:
             with warnings.catch_warnings():
                 # GDAL warns of harmless oddities (a GeoPackage's missing extension, non-conformities).
                 warnings.simplefilter("ignore", RuntimeWarning)
+                # The count first, from the layer's metadata: 20,000 districts are refused unread.
+                check_boundary_size(file_name, districts=pyogrio.read_info(source)["features"])
                 frame = pyogrio.read_dataframe(source)
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
             raise FileRefused(f"{file_name!r} is not a boundary file voc can read. Upload {FORMATS}.") from error
     if frame.empty or frame.geometry.isna().all():
         raise FileRefused(f"{file_name!r} holds no features with a geometry: it has no districts to import.")
+    # Before repairing, reprojecting and merging, which cost in proportion to the vertices.
+    check_boundary_size(
+        file_name, districts=len(frame), vertices=int(shapely.get_num_coordinates(frame.geometry.values).sum())
+    )
     frame.attrs["shapefile"] = kind == "shapefile"
     return frame
 

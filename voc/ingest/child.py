@@ -10,13 +10,17 @@ server's threads.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
+import pickle
 import resource
 import signal
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from typing import Any, ParamSpec, TypeVar
 
@@ -58,7 +62,8 @@ def run_limited(file_name: str, parse: Callable[P, T], /, *args: P.args, **kwarg
     try:
         if not receiver.poll(limits.seconds):
             raise FileRefused(_too_slow(file_name, limits))
-        outcome, value = receiver.recv()
+        with _collector_paused():
+            outcome, value = pickle.loads(receiver.recv_bytes())
     except EOFError:
         child.join()
         raise FileRefused(_died(file_name, limits, child.exitcode)) from None
@@ -72,6 +77,15 @@ def run_limited(file_name: str, parse: Callable[P, T], /, *args: P.args, **kwarg
     if outcome == "memory":
         raise FileRefused(_too_big(file_name, limits))
     raise value
+
+
+def start_forkserver() -> None:
+    """Start the process the children fork from, with the readers imported, ahead of the first upload.
+
+    Started by the first parse otherwise, which then waits for it: 20 s on a busy two-core machine.
+    Returns at once; the forkserver imports the readers in the background.
+    """
+    forkserver.ensure_running()
 
 
 def _child(sender: Connection, limits: ParseLimits, parse: Callable[..., Any], args: tuple, kwargs: dict) -> None:
@@ -96,9 +110,26 @@ def _child(sender: Connection, limits: ParseLimits, parse: Callable[..., Any], a
         error.add_note("".join(traceback.format_exception(error)))
         outcome = ("error", error)
     try:
-        sender.send(outcome)
+        with _collector_paused():
+            sender.send_bytes(pickle.dumps(outcome, protocol=5))
     except MemoryError:
-        sender.send(("memory", None))
+        sender.send_bytes(pickle.dumps(("memory", None)))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the garbage collector while a table's millions of cell objects are pickled or made.
+
+    It would otherwise walk them again and again: a 100,000-row workbook's round trip took 1.81 s
+    with it and 1.41 s without (the same run); sent column by column as Arrow arrays, 1.42 s.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _too_big(file_name: str, limits: ParseLimits) -> str:

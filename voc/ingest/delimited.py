@@ -13,11 +13,14 @@ import re
 import pandas as pd
 
 from voc.core.errors import FileRefused
-from voc.ingest.encoding import SAMPLE_BYTES, text_encoding
-from voc.ingest.limits import check_row_count, check_shape
+from voc.ingest.encoding import text_encoding
+from voc.ingest.limits import check_row_count, check_shape, size_text
 from voc.ingest.table import HEADER_SCAN_ROWS, RawTable, find_header, tidy
 
 _SAMPLE_RECORDS = HEADER_SCAN_ROWS + 10
+# The header and delimiter are found in the file's first records, read from this much of it: more
+# than the encoding's sample, since a header line of long names can be longer (decoded in milliseconds).
+_HEAD_BYTES = 4 * 1024 * 1024
 _DELIMITERS = (",", "\t", ";", "|")
 _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _WIDE_RECORD = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
@@ -38,13 +41,18 @@ _JSON_START = re.compile(r'\s*(\{\s*"|\[\s*[{\["\d])')
 def read_text(data: bytes, file_name: str, *, max_rows: int) -> RawTable:
     """Read a CSV or other delimited text export into a RawTable."""
     encoding = text_encoding(data, file_name)
-    sample = data[:SAMPLE_BYTES].decode(encoding, errors="replace")
+    sample = data[:_HEAD_BYTES].decode(encoding, errors="replace")
     if sample.lstrip().startswith("<"):
         raise FileRefused(_MARKUP)
     if _JSON_START.match(sample):
         raise FileRefused(_JSON)
     delimiter = _delimiter(sample)
-    records = _sample_records(sample, delimiter, whole=len(data) <= SAMPLE_BYTES)
+    records = _sample_records(sample, delimiter, whole=len(data) <= _HEAD_BYTES)
+    if not records and len(data) > _HEAD_BYTES:
+        raise FileRefused(
+            f"The file's first {size_text(_HEAD_BYTES)} hold no complete line: it is not a table of records. "
+            "Export the records again as CSV (one record a line) and upload the new file."
+        )
     header_at = find_header(records)
     if header_at is None:
         raise FileRefused("The file is blank. Export the records again and upload the new file.")

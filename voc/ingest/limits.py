@@ -8,9 +8,14 @@ MAX_BYTES = 200 * 1024 * 1024
 MAX_ROWS = 2_000_000
 MAX_UNZIPPED_BYTES = 1536 * 1024 * 1024
 MAX_UNZIP_RATIO = 20
-# A table of a real export fits in these; reading more would take gigabytes and minutes.
-MAX_COLUMNS = 4_096
+# A table of a real export fits in these (the widest 311 export seen has under 100 columns);
+# reading more would take gigabytes and minutes: a 16,384-column sheet took 102 s of CPU.
+MAX_COLUMNS = 500
 MAX_CELLS = 40_000_000
+# A county's districts, wards or neighbourhoods fit in these (Baltimore's 278 neighbourhoods have
+# 129,441 vertices); 20,000 districts or a million-vertex one made the Map take 10-18 s a view.
+MAX_DISTRICTS = 2_000
+MAX_VERTICES = 200_000
 
 _MB = 1024 * 1024
 
@@ -52,4 +57,19 @@ def check_shape(n_rows: int, n_columns: int) -> None:
             f"{MAX_COLUMNS:,} columns and {MAX_CELLS:,} cells): something was typed or formatted far past the "
             "data. Delete the empty rows and columns after the data (or copy the table into a new workbook), "
             "save it and upload again."
+        )
+
+
+def check_boundary_size(file_name: str, *, districts: int, vertices: int | None = None) -> None:
+    """Refuse a boundary file with more features or vertices than the Map can draw at speed (None: not read yet)."""
+    if districts > MAX_DISTRICTS:
+        raise FileRefused(
+            f"{file_name!r} holds {districts:,} features; voc takes at most {MAX_DISTRICTS:,} districts. Upload the "
+            "county's commission districts, wards or neighbourhoods, not finer units such as blocks or parcels."
+        )
+    if vertices is not None and vertices > MAX_VERTICES:
+        raise FileRefused(
+            f"{file_name!r} has {vertices:,} vertices; voc takes at most {MAX_VERTICES:,}, which draw a county's "
+            "districts sharply. Simplify the shapes first (QGIS: Vector > Geometry Tools > Simplify, or "
+            "mapshaper.org), then upload again."
         )

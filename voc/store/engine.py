@@ -57,12 +57,25 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
     """Open one transaction for a change, queued behind other writers rather than failing.
 
-    Everything done inside commits together or not at all.
+    Everything done inside commits together or not at all. Raises StoreUnavailable when the store
+    fails under it (the server gone, the connection dropped, a read-only or full disk): the
+    transaction is then rolled back, so nothing of the change was written.
     """
-    with engine.connect().execution_options(voc_write=True) as connection, connection.begin():
-        if connection.dialect.name == "postgresql":
-            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(POSTGRES_WRITE_LOCK)))
-        yield connection
+    try:
+        with engine.connect().execution_options(voc_write=True) as connection, connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(POSTGRES_WRITE_LOCK)))
+            yield connection
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
+        raise StoreUnavailable(
+            f"The store failed while saving, so nothing was written ({reason_of(error)}). Check that the "
+            "database is running and has space, then try again."
+        ) from error
+
+
+def reason_of(error: Exception) -> str:
+    """The driver's own words for a store failure (connection refused, read-only, disk full...), on one line."""
+    return " ".join(str(getattr(error, "orig", None) or error).split())
 
 
 def record_audit(connection: sa.Connection, *, user: str, action: str, detail: str = "") -> None:
@@ -110,8 +123,9 @@ def open_store(url: str) -> sa.Engine:
             pass
     except (sa.exc.ArgumentError, sa.exc.DBAPIError, ImportError, OSError) as error:
         # The driver's own words (connection refused, not a database, no such driver...) tell the operator which.
-        reason = " ".join(str(getattr(error, "orig", None) or error).split())
-        raise StoreUnavailable(f"Cannot open the store {_shown(url)} ({reason}). Check VOC_DATABASE_URL.") from error
+        raise StoreUnavailable(
+            f"Cannot open the store {_shown(url)} ({reason_of(error)}). Check VOC_DATABASE_URL."
+        ) from error
     upgrade_schema(engine)
     return engine
 
