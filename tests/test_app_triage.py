@@ -38,7 +38,7 @@ def test_an_analyst_acts_on_an_issue_and_sees_the_effect_beside_it(
     app.selectbox(key="trends_triage_issue").set_value(DUMPING)
     app.radio(key="trends_triage_state").set_value("dismissed")
     _submit(app, "trends_triage")
-    assert "Say why the issue is dismissed" in app.error[0].value
+    assert "Say why the issue is dismissed" in plain_texts(app, "error")[0]
     assert issue_states(open_store(demo_copy)).empty
 
     app.selectbox(key="trends_triage_issue").set_value(DUMPING)
@@ -90,7 +90,7 @@ def test_watches_are_saved_and_removed_on_the_data_page(monkeypatch: pytest.Monk
     assert only_table(app, "recipients")["name"].tolist() == ["Harbor"]
     app.text_input(key="data_watch_name").input("Nobody")
     _submit(app, "data_watch_form")
-    assert "at least one address" in app.error[0].value
+    assert "at least one address" in plain_texts(app, "error")[0]
     app.button(key="data_watch_remove_button").click()
     app.run()
     assert list_watches(open_store(demo_copy)) == []

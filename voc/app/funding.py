@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
-from voc.app import columns, loaders, show
+from voc.app import columns, loaders, plain, show
 from voc.core.config import load_settings
 from voc.core.errors import VocError
 from voc.present import charts
@@ -61,8 +61,8 @@ def funded_line(table: pd.DataFrame, rules: FundingRules | None) -> FundingLine 
         return None
     try:
         return funding_line(table, rules)
-    except VocError as reason:
-        st.error(str(reason))
+    except VocError as reason:  # dollar signs and candidate names: as typed, never Markdown (or LaTeX)
+        plain.show(reason, kind="error")
         return None
 
 
