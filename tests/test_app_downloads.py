@@ -10,11 +10,14 @@ from tests.apptest import open_app_page
 def _elements_in_order(node) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-def]
     """Return (type, key) of every chart, table and download button, in the order a reader meets them.
 
-    A map's legend is part of the map, not a chart of its own: it is left out.
+    A map's legend is part of the map, not a chart of its own, and an editable table is an input
+    (the committee's judgements), not figures to take away: both are left out.
     """
     found = []
     kind = getattr(node, "type", None)
     if kind == "vega_lite_chart" and "map legend" in node.proto.spec:
+        return found
+    if kind == "dataframe" and node.proto.editing_mode:
         return found
     if kind in ("vega_lite_chart", "dataframe", "download_button"):
         found.append((kind, getattr(node, "key", None)))
@@ -44,7 +47,7 @@ def _downloads_beside(elements: list[tuple[str, str | None]]) -> tuple[int, int]
         ("pages/trends.py", 3, 5),
         ("pages/map.py", 0, 1),
         ("pages/surveys.py", 4, 3),
-        ("pages/priorities.py", 1, 2),
+        ("pages/priorities.py", 1, 3),
     ],
     ids=["overview", "trends", "map", "surveys", "priorities"],
 )

@@ -136,14 +136,14 @@ def test_members_pairwise_weights_save_and_combine_into_the_committees(
     assert (
         weights["weight"].sum() == 100 and weights["weight"].max() - weights["weight"].min() <= 1
     )  # all equal, to the rounding
-    # Demand 9 times as important as every other criterion: the first 8 pairs of 36 (demand is first).
+    # Demand 9 times as important as every other criterion: the first 9 pairs of 45 (demand is first of 10).
     app.session_state["priorities_ahp_judgements"] = {
-        "edited_rows": {row: {"judgement": "9"} for row in range(8)}, "added_rows": [], "deleted_rows": []
+        "edited_rows": {row: {"judgement": "9"} for row in range(9)}, "added_rows": [], "deleted_rows": []
     }  # fmt: skip
     app.run()
     assert not app.exception
     weights = _table(app, "weight").set_index("criterion")["weight"]
-    assert weights["Customer demand"] == 53 and weights.sum() == 100  # 9/17 of the total
+    assert weights["Customer demand"] == 50 and weights.sum() == 100  # 9/18 of the total
     assert any(c.value.startswith("Consistency ratio 0.000") for c in app.caption)
     app.text_input(key="priorities_ahp_member").input("Ana").run()
     app.button(key="priorities_ahp_save").click().run()
@@ -163,4 +163,4 @@ def test_members_pairwise_weights_save_and_combine_into_the_committees(
     app.run()  # the list of scenarios is drawn above the button that saved one
     app.selectbox(key="priorities_scenario").set_value("Committee").run()
     app.button(key="priorities_scenario_load").click().run()
-    assert app.slider(key="priorities_w_demand").value == 53
+    assert app.slider(key="priorities_w_demand").value == 50

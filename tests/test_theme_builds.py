@@ -92,7 +92,9 @@ def test_a_page_upload_and_undo_return_while_the_themes_regroup_in_the_backgroun
     )
     trends = open_app_page(monkeypatch, sqlite_url, "pages/trends.py", query={"trends_tab": "Themes"})
     # Stale, and saying so: the themes of the first upload, under the caption naming the build under way.
-    assert any(c.value.startswith("Themes are being regrouped to include the latest upload") for c in trends.caption)
+    assert any(
+        c.startswith("Themes are being regrouped to include the latest upload") for c in plain_texts(trends, "caption")
+    )
     shown = only_table(trends, "examples")
     assert set(shown["name"]) <= set(first_themes["name"])
     assert build_status(engine).running_since is not None, f"the page waited for the build ({seconds:.1f} s)"
@@ -100,7 +102,7 @@ def test_a_page_upload_and_undo_return_while_the_themes_regroup_in_the_backgroun
     _wait_until_built(engine)
     assert stored_themes(engine)["contacts"].sum() == _described(engine) > first_themes["contacts"].sum()
     trends = open_app_page(monkeypatch, sqlite_url, "pages/trends.py", query={"trends_tab": "Themes"})
-    assert any(c.value.startswith("Themes cover the contacts as stored at ") for c in trends.caption)
+    assert any(c.startswith("Themes cover the contacts as stored at ") for c in plain_texts(trends, "caption"))
 
     app = open_app_page(monkeypatch, sqlite_url, "pages/upload.py")
     app.selectbox(key="upload_undo_choice").set_value(2)

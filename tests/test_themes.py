@@ -295,7 +295,7 @@ def test_trends_and_district_profile_show_stored_themes(monkeypatch: pytest.Monk
     from voc.store.engine import open_store
 
     before = open_app_page(monkeypatch, demo_copy, "pages/trends.py")
-    assert any(info.value.startswith("No themes yet") for info in before.info)
+    assert any(info.startswith("No themes yet") for info in plain_texts(before, "info"))
 
     demo = open_store(demo_copy)
     built = build_themes(demo, user="test")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from voc.app import loaders
+from voc.app import loaders, show
 from voc.app.actions import act
 from voc.app.frame import role
 from voc.core.access import Role, allows
@@ -56,7 +56,7 @@ def committee_section(page: str, criteria: tuple[Criterion, ...]) -> None:
     percents = whole_percents(result.weights)
     weights = pd.DataFrame({"criterion": [labels[k] for k in percents], "weight": list(percents.values())})
     shown = {"criterion": "Criterion", "weight": st.column_config.NumberColumn("Weight (%)")}
-    st.dataframe(weights, hide_index=True, key=f"{page}_ahp_weights", column_config=shown)
+    show.table(weights, name="committee-member-weights", key=f"{page}_ahp_weights", column_config=shown)
     said = f"Consistency ratio {result.consistency_ratio:.3f} (Saaty: {CONSISTENCY_LIMIT} or less is consistent)."
     if result.consistent:
         st.caption(said)

@@ -139,9 +139,9 @@ def watches_panel() -> None:
         if not watches:
             st.info("No watches yet: add one below, then schedule `voc digest` (see the README).")
             return
-        st.dataframe(
+        show.table(
             pd.DataFrame([{
                 "name": w.name, "departments": ", ".join(w.departments), "categories": ", ".join(w.categories),
                 "districts": ", ".join(w.districts), "recipients": ", ".join(w.recipients),
-            } for w in watches]), hide_index=True, key="data_watches", column_config=columns.WATCHES,
+            } for w in watches]), name="watches", key="data_watches", column_config=columns.WATCHES,
         )  # fmt: skip
