@@ -105,7 +105,7 @@ def test_overview_figures_on_both_stores(engine: sa.Engine) -> None:
     assert overview.last_upload["file_name"] == "oct.xlsx"
     metrics = headline_metrics(overview)
     assert metrics[0].value == "4" and metrics[0].delta == "+100.0% vs Sep 2026"
-    assert metrics[1].delta == "-20.0% vs Oct 2025"
+    assert metrics[1].delta == "Oct 2026 is -20.0% on this"  # the card shows Oct 2025; the badge compares
     assert metrics[2].value == "2.0" and metrics[2].delta == "1 still open"
 
 

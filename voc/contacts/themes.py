@@ -44,13 +44,22 @@ def theme_count(n_texts: int) -> int:
     return int(np.clip(round(np.sqrt(n_texts / 10)), 2, MAX_THEMES))
 
 
+def distinct_rows(vectors: np.ndarray) -> int:
+    """Return how many distinct rows (vectors) the array holds."""
+    rows = np.ascontiguousarray(vectors)
+    return len(np.unique(rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))))) if len(rows) else 0
+
+
 def group_vectors(vectors: np.ndarray, *, themes: int, seed: int = 0) -> Grouping:
-    """Group unit vectors into `themes` themes by k-means on a sample, then place every vector.
+    """Group unit vectors into at most `themes` themes by k-means on a sample, then place every vector.
 
     The same vectors and seed give the same grouping. Themes are numbered largest first.
     """
     rng = np.random.default_rng(seed)
     sample = vectors[rng.choice(len(vectors), FIT_SAMPLE, replace=False)] if len(vectors) > FIT_SAMPLE else vectors
+    # Identical texts (a form's canned wording) give identical vectors: never look for more themes than
+    # there are distinct vectors, or k-means leaves some empty. Fewer themes than asked can come back.
+    themes = min(themes, distinct_rows(sample))
     # One thread: k-means nests BLAS threads in OpenMP threads, and on 2 busy cores that ran 4,500
     # descriptions in 5.5 s against 0.2 s single-threaded (measured). The work is small either way.
     with threadpool_limits(1):

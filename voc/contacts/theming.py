@@ -61,10 +61,13 @@ def store_themes(engine: sa.Engine, *, version: int, user: str, seed: int = 0) -
 
 def _themes(contacts: pd.DataFrame, vectors: np.ndarray, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the themes (id, name, terms, contacts, example_ids) and their roll-up rows."""
-    k = theme_count(len(contacts))
-    if k < 2:
-        return pd.DataFrame(), pd.DataFrame(columns=["month", "theme", "category", "district_code", "contacts"])
-    grouping = group_vectors(vectors, themes=k, seed=seed)
+    nothing = pd.DataFrame(), pd.DataFrame(columns=["month", "theme", "category", "district_code", "contacts"])
+    if theme_count(len(contacts)) < 2:
+        return nothing
+    grouping = group_vectors(vectors, themes=theme_count(len(contacts)), seed=seed)
+    k = len(grouping.centres)
+    if k < 2:  # every text the same once its place words are left out: nothing to tell apart
+        return nothing
     terms = name_themes(contacts["description"], grouping.labels, categories=contacts["category"], seed=seed)
     examples = representatives(vectors, contacts["description"], grouping, per_theme=EXAMPLES_PER_THEME)
     ids = contacts["request_id"].to_numpy()
