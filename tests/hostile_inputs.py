@@ -133,7 +133,7 @@ class Hostile:
 
 
 def long_header_csv() -> bytes:
-    """300 columns named in about 1 KB each: a 300 KB header line, past the encoding's sample (tests/test_read.py)."""
+    """300 columns named in about 1 KB each: a 300 KB header line, past the encoding's sample."""
     names = [f"Q{n} " + "how satisfied are you with the county's services " * 20 for n in range(300)]
     rows = [[f"r{row}c{column}" for column in range(300)] for row in range(3)]
     buffer = io.StringIO()
@@ -142,7 +142,7 @@ def long_header_csv() -> bytes:
 
 
 def no_line_csv() -> bytes:
-    """5 MB without a line break before the first line ends (tests/test_read.py)."""
+    """5 MB without a line break before the first line ends."""
     return b"x" * (5 * 1024 * 1024) + b"\nx\n"
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from tests.files import REAL, compound_file, ods, xls, xlsx, zip_bomb
+from tests.hostile_inputs import long_header_csv, no_line_csv
 from voc.core.errors import FileRefused
 from voc.ingest.read import RawTable, list_sheets, read_table
 
@@ -518,18 +519,14 @@ def test_damaged_bytes_never_escape_as_another_exception() -> None:
 
 def test_csv_whose_header_line_is_longer_than_the_encoding_sample_is_read() -> None:
     # 300 columns with names of about 1 KB (the way some exports spell out a question): a 300 KB header.
-    names = [f"Q{n} " + "how satisfied are you with the county's services " * 20 for n in range(300)]
-    rows = [[f"r{row}c{column}" for column in range(300)] for row in range(3)]
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows([names, *rows])
-    data = buffer.getvalue().encode()
-    assert len(data.split(b"\n", 1)[0]) > 256 * 1024  # longer than the encoding's sample
+    data = long_header_csv()
+    names = next(csv.reader(io.StringIO(data.decode())))
+    assert len(names) == 300 and len(data.split(b"\n", 1)[0]) > 256 * 1024  # longer than the encoding's sample
     raw = read_table(data, "survey.csv")
     assert raw.header_row == 1 and list(raw.frame.columns) == [name.strip() for name in names]
     assert raw.frame.iloc[2, 299] == "r2c299"
 
 
 def test_csv_without_a_line_in_its_first_megabytes_is_refused_as_no_table() -> None:
-    data = b"x" * (5 * 1024 * 1024) + b"\nx\n"
     with pytest.raises(FileRefused, match="first 4 MB hold no complete line"):
-        read_table(data, "one-line.csv")
+        read_table(no_line_csv(), "one-line.csv")
