@@ -47,7 +47,7 @@ def test_types_list_set_export_and_import(voc, tmp_path: Path) -> None:
 
     workbook = tmp_path / "types.xlsx"
     assert voc("types", "export", workbook).exit_code == 0
-    assert set(pd.read_excel(workbook)["raw_type"]) == raw_types
+    assert set(pd.read_excel(workbook, engine="calamine")["raw_type"]) == raw_types
 
 
 def test_types_import_refuses_a_file_without_the_columns(voc, tmp_path: Path) -> None:
