@@ -33,7 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.files import REAL  # noqa: E402
 from tests.hostile_inputs import (  # noqa: E402
     BOUNDARIES,
+    SECRET,
     SPREADSHEETS,
+    RequestRecorder,
     jagged_district,
     long_header_csv,
     no_line_csv,
@@ -51,23 +53,6 @@ from voc.store.engine import open_store  # noqa: E402
 
 SETTINGS = Settings(database_url="", timezone="America/New_York", max_upload_bytes=200 * 1024**2,
                     redact_personal=True, user="ana")  # fmt: skip
-
-
-class _Recorder(http.server.BaseHTTPRequestHandler):
-    """Counts requests: a /vsicurl input must fetch nothing."""
-
-    paths: list[str] = []
-
-    def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
-        self.paths.append(self.path)
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"secret\n")
-
-    do_HEAD = do_GET  # noqa: N815
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 def _mb(usage: resource.struct_rusage) -> float:
@@ -95,7 +80,7 @@ def main() -> None:
     print(subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip())
     start_forkserver()
     folder = Path(tempfile.mkdtemp(prefix="hostile-bench-"))
-    (folder / "secret.txt").write_text("cookie_secret=TOPSECRET-7f3a9c\n")
+    (folder / "secret.txt").write_text(f"{SECRET}\n")
     engine = open_store(f"sqlite:///{folder / 'voc.db'}")
     baltimore = REAL / "baltimore_council_districts_2012.geojson"
     import_districts(engine, baltimore.read_bytes(), baltimore.name, user="ana", role=Role.ANALYST)
@@ -103,7 +88,7 @@ def main() -> None:
     import_requests(engine, month, "baltimore.csv", SETTINGS, ImportOptions(), role=Role.ANALYST)
     print(f"children ru_maxrss after seeding the store: {_mb(resource.getrusage(resource.RUSAGE_CHILDREN)):.0f} MB "
           "(processes the seeding import started and reaped, not parse children)")  # fmt: skip
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RequestRecorder)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/secret.csv"
 
@@ -125,7 +110,7 @@ def main() -> None:
     measure(f"{MAX_DISTRICTS:,} districts (at the cap)", boundary(squares(MAX_DISTRICTS), "grid.geojson"))
     measure(f"{MAX_VERTICES - 1:,} vertices (under the cap)", boundary(jagged_district(MAX_VERTICES - 1), "r.geojson"))
     server.shutdown()
-    print(f"requests the /vsicurl inputs made to the local server: {len(_Recorder.paths)}")
+    print(f"requests the /vsicurl inputs made to the local server: {len(RequestRecorder.paths)}")
     engine.dispose()
 
 

@@ -6,6 +6,7 @@ Each is small on disk; the harm is in what it declares.
 from __future__ import annotations
 
 import csv
+import http.server
 import io
 import json
 import math
@@ -17,6 +18,25 @@ from pathlib import Path
 
 from tests.files import ods, raw_xlsx
 from voc.ingest.limits import MAX_COLUMNS, MAX_DISTRICTS, MAX_VERTICES
+
+SECRET = "cookie_secret=TOPSECRET-7f3a9c"
+
+
+class RequestRecorder(http.server.BaseHTTPRequestHandler):
+    """A loopback server's handler that records every path asked for: a /vsicurl input must fetch nothing."""
+
+    paths: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+        self.paths.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(f"{SECRET}\n".encode())
+
+    do_HEAD = do_GET  # noqa: N815 (GDAL's /vsicurl asks with HEAD first)
+
+    def log_message(self, *args: object) -> None:  # quiet: the paths are the record
+        pass
 
 
 def stray_cell_xlsx(corner: str, *, declared: str | None = None) -> bytes:

@@ -25,8 +25,10 @@ from shapely.geometry import box
 from tests.files import REAL
 from tests.hostile_inputs import (
     BOUNDARIES,
+    SECRET,
     SPREADSHEETS,
     Hostile,
+    RequestRecorder,
     jagged_district,
     squares,
     stray_cell_xlsx,
@@ -44,7 +46,6 @@ from voc.ingest.pipeline import ImportOptions, import_requests
 from voc.ingest.read import parse_table, read_table
 from voc.store.engine import open_store
 
-SECRET = "cookie_secret=TOPSECRET-7f3a9c"
 SETTINGS = Settings(database_url="", timezone="America/New_York", max_upload_bytes=200 * 1024**2,
                     redact_personal=True, user="ana")  # fmt: skip
 
@@ -103,23 +104,8 @@ def test_the_disguised_vrt_really_reads_the_file_when_gdal_chooses(tmp_path: Pat
     assert SECRET in set(pyogrio.read_dataframe(io.BytesIO(vrt(str(tmp_path / "secret.txt"))))["name"])
 
 
-class _Recorder(http.server.BaseHTTPRequestHandler):
-    paths: list[str] = []
-
-    def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
-        self.paths.append(self.path)
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(f"{SECRET}\n".encode())
-
-    do_HEAD = do_GET  # noqa: N815
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 def test_a_boundary_file_naming_a_url_fetches_nothing() -> None:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RequestRecorder)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/secret.csv"
     try:
@@ -128,7 +114,7 @@ def test_a_boundary_file_naming_a_url_fetches_nothing() -> None:
                 read_boundaries(data, name, name_field=None, population_field=None)
     finally:
         server.shutdown()
-    assert _Recorder.paths == []
+    assert RequestRecorder.paths == []
 
 
 def test_topojson_and_geopackage_still_read_with_their_driver_forced(tmp_path: Path) -> None:
