@@ -83,3 +83,28 @@ def test_import_sessions_counts_residents_and_is_idempotent(voc, tmp_path: Path)
     first = voc("import", "sessions", sheet)
     assert first.exit_code == 0 and "2 sessions" in first.output and "16 new contacts" in first.output
     assert "0 new contacts" in voc("import", "sessions", sheet).output
+
+
+def test_serve_applies_the_projects_streamlit_settings_from_any_directory(voc, monkeypatch, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    started: list[list[str]] = []
+    monkeypatch.setattr(os, "execv", lambda _program, arguments: started.append(arguments))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert voc("serve", "--port", 8650).exit_code == 0
+    flags = [flag for flag in started[0] if flag.startswith("--") and "=" in flag]
+    # Streamlit itself, started here with no .streamlit/ of its own, reads the flags as the project's settings.
+    shown = subprocess.run(
+        [sys.executable, "-m", "streamlit", "config", "show", *flags], cwd=elsewhere, capture_output=True,
+        text=True, check=True,
+    ).stdout  # fmt: skip
+    settings = {line.split(" = ")[0]: line.split(" = ")[1] for line in shown.splitlines() if " = " in line}
+    assert settings["disableDataExport"] == "true" and settings["showErrorDetails"] == '"none"'
+    assert settings["baseFontSize"] == "18"
+    root = Path(__file__).resolve().parents[1]
+    secrets_files = shown.split("\nfiles = [")[1].split("]")[0]
+    assert f'"{root / ".streamlit" / "secrets.toml"}"' in secrets_files

@@ -29,8 +29,26 @@ def serve(port: int, address: str) -> None:
     click.echo(f"Sign-in: {mode.value}.", err=True)
     open_engine()
     app = PROJECT_ROOT / "app.py"
-    arguments = ["-m", "streamlit", "run", str(app), "--server.port", str(port)]
+    arguments = ["-m", "streamlit", "run", str(app), *project_settings_flags(), "--server.port", str(port)]
     os.execv(sys.executable, [sys.executable, *arguments, "--server.address", address])
+
+
+def project_settings_flags() -> list[str]:
+    """Return the project's Streamlit settings and secrets file as `streamlit run` flags.
+
+    Streamlit reads `.streamlit/` from the directory it starts in: served from anywhere else, voc
+    would lose its safe settings (no raw-table export, no error details) and its sign-in.
+    """
+    import tomllib
+
+    folder = PROJECT_ROOT / ".streamlit"
+    settings = tomllib.loads((folder / "config.toml").read_text(encoding="utf-8"))
+    flags = [
+        f"--{section}.{name}={str(value).lower() if isinstance(value, bool) else value}"
+        for section, options in settings.items()
+        for name, value in options.items()
+    ]
+    return [*flags, f"--secrets.files={folder / 'secrets.toml'}"]
 
 
 def _secrets_have_auth(path: Path) -> bool:
