@@ -16,10 +16,10 @@ st.markdown(
 path, roles = frame.settings().users_file, list(RANKS)
 if frame.access_mode() == Mode.OIDC:
     rules = frame.users_file().rules
-    st.markdown(
+    plain.show(
         f"People sign in with the county's identity provider. Their role comes from the groups in the "
-        f"`{rules.group_claim}` claim of their identity token, or from their e-mail address; the highest wins. "
-        f"Anyone else gets: **{rules.default_role or 'no access'}**."
+        f"{rules.group_claim!r} claim of their identity token, or from their e-mail address; the highest wins. "
+        f"Anyone else gets: {rules.default_role or 'no access'}."
     )
     with st.form("users_rule_form", clear_on_submit=True):
         kind = st.radio("Give a role to", ["emails", "groups"], format_func={"emails": "an e-mail address",

@@ -209,6 +209,8 @@ def test_identity_provider_sign_in_and_roles(monkeypatch: pytest.MonkeyPatch, tm
     assert _routable(analyst) == ALL_PAGES[:4]
     admin = _oidc_app({"email": "boss@county.gov", "groups": ["staff", "voc-admins"]})
     assert _routable(admin) == ALL_PAGES
+    users = _oidc_app({"email": "boss@county.gov", "groups": ["voc-admins"]}, page="pages/users.py")
+    assert "from the groups in the 'groups' claim of their identity token" in plain_texts(users, "body")[0]
     unverified = _oidc_app({"email": "ana@county.gov", "email_verified": False}, page="pages/trends.py")
     assert "gives your account no role" in plain_texts(unverified, "error")[0]
     assert _routable(unverified) == []

@@ -21,8 +21,8 @@ COUNTY_WIDE = "(county-wide)"
 
 
 def _describe(plan: Preview) -> str:
-    layout = f"Recognised layout: **{plan.mapping.layout}**. " if plan.mapping.layout else ""
-    remembered = f"Mapping remembered from profile **{plan.profile}**. " if plan.profile else ""
+    layout = f"Recognised layout: {plan.mapping.layout}. " if plan.mapping.layout else ""
+    remembered = f"Mapping remembered from profile {plan.profile}. " if plan.profile else ""
     return (
         f"{layout}{remembered}{len(plan.raw.frame):,} rows under the header on row {plan.raw.header_row}. "
         "Check each field's column; change any that is wrong, then import."
@@ -45,7 +45,7 @@ def contacts_file(file: Any) -> None:
         return
     if len(plan.raw.sheets) > 1:
         st.selectbox("Sheet", plan.raw.sheets, index=plan.raw.sheets.index(plan.raw.sheet), key=f"{key}_sheet")
-    st.caption(_describe(plan))
+    plain.show(_describe(plan), kind="caption")
     for doubt in mapping_doubts(plan.mapping):
         plain.show(doubt, kind="warning")
     # The editor shows what each mapped column becomes and why; the rest of the file is named once here.
