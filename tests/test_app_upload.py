@@ -72,6 +72,7 @@ def test_a_stakeholder_session_counts_as_contacts(monkeypatch: pytest.MonkeyPatc
     assert not plain_texts(app, "error")
     assert "7 contacts" in plain_texts(app, "success")[0]
     assert _stored(sqlite_url) == 7
+    assert plain_texts(app, "info")[0].startswith("Themes")
 
 
 def test_data_page_maps_new_request_types(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:

@@ -73,7 +73,10 @@ def test_dry_run_writes_nothing(voc) -> None:
     assert json.loads(voc("uploads", "--json").output) == []
 
 
-def test_import_sessions_counts_residents_and_is_idempotent(voc, tmp_path: Path) -> None:
+def test_import_sessions_counts_residents_and_is_idempotent(voc, sqlite_url: str, tmp_path: Path) -> None:
+    from voc.store.engine import open_store
+    from voc.store.theme_builds import read_build_state
+
     sheet = tmp_path / "sessions.csv"
     sheet.write_text(
         "date,district,category,summary,raised\n"
@@ -82,6 +85,10 @@ def test_import_sessions_counts_residents_and_is_idempotent(voc, tmp_path: Path)
     )
     first = voc("import", "sessions", sheet)
     assert first.exit_code == 0 and "2 sessions" in first.output and "16 new contacts" in first.output
+    engine = open_store(sqlite_url)
+    state = read_build_state(engine)  # what residents raised is grouped with the other descriptions
+    engine.dispose()
+    assert state.built_version == state.requested_version > 0 and not state.pending
     assert "0 new contacts" in voc("import", "sessions", sheet).output
 
 

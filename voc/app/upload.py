@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from voc.app import loaders, plain, show, widgets
-from voc.app.actions import act, check_contacts, import_contacts, pull, refusals, undo_upload
+from voc.app.actions import act, check_contacts, import_contacts, pull, refusals, regroup_themes, undo_upload
 from voc.app.frame import settings
 from voc.ingest.mapping import NOT_IMPORTED, column_roles, mapping_doubts
 from voc.ingest.pipeline import ImportOptions, Preview
@@ -116,8 +116,9 @@ def session_form() -> None:
                 day=day, district=None if district == COUNTY_WIDE else district,
                 category=category or "", summary=summary.strip(), raised=int(raised),
             )  # fmt: skip
-            act(save_sessions, session, timezone=settings().timezone, file_name="session form",
-                done=lambda saved: f"Recorded as upload {saved.upload_id}: {saved.contacts} contacts.")  # fmt: skip
+            if act(save_sessions, session, timezone=settings().timezone, file_name="session form",
+                   done=lambda saved: f"Recorded as upload {saved.upload_id}: {saved.contacts} contacts."):  # fmt: skip
+                regroup_themes()  # what residents raised joins the themes
 
 
 def session_sheet() -> None:
@@ -130,11 +131,12 @@ def session_sheet() -> None:
     if sheet is not None and st.button("Import the sessions", key="upload_sessions_import"):
         with refusals():
             sessions = read_sessions(sheet.getvalue(), sheet.name)
-            act(
+            if act(
                 save_sessions, sessions, timezone=settings().timezone, file_name=sheet.name, data=sheet.getvalue(),
                 done=lambda saved: f"Imported {saved.sessions} sessions as upload {saved.upload_id}: "
                 f"{saved.contacts} contacts.",
-            )  # fmt: skip
+            ):  # fmt: skip
+                regroup_themes()
 
 
 def candidates_import() -> None:

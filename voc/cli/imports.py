@@ -79,7 +79,8 @@ def import_requests_command(
 
 @import_group.command("sessions")
 @click.argument("file", type=INPUT_FILE)
-def import_sessions_command(file: str) -> None:
+@BACKGROUND_OPTION
+def import_sessions_command(file: str, themes_in_background: bool) -> None:
     """Import a sheet of stakeholder sessions (date, district, category, summary, raised)."""
     from voc.ingest.sessions import read_sessions, save_sessions
 
@@ -91,6 +92,7 @@ def import_sessions_command(file: str) -> None:
         file_name=path.name, data=data,
     )  # fmt: skip
     click.echo(f"Imported {saved.sessions} sessions as upload {saved.upload_id}: {saved.contacts} new contacts.")
+    click.echo(regroup_message(in_background=themes_in_background))
 
 
 @import_group.command("survey")
