@@ -13,7 +13,7 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
 from tests.factories import SETTINGS
-from voc.contacts.closure import closure_contacts, closure_flags, closure_summary, holiday_dates
+from voc.contacts.closure import closure_by_category, closure_contacts, closure_flags, closure_summary, holiday_dates
 from voc.contacts.trends import Filters
 from voc.core.access import Role
 from voc.core.config import ClosureRules
@@ -113,5 +113,43 @@ def test_the_store_read_agrees_with_the_demo_frame(demo_store_url: str, demo_cou
     stored = stored.set_index("source_id").loc[expected.index]
     for column in ("reported_again", "reopened"):
         assert stored[column].tolist() == expected[column].tolist(), column
-    pd.testing.assert_series_equal(stored["business_days"], expected["business_days"], check_dtype=False)
+    for column in ("business_days", "hours_to_acknowledge", "business_days_to_acknowledge"):
+        pd.testing.assert_series_equal(stored[column], expected[column], check_dtype=False)
+    assert stored["hours_to_acknowledge"].notna().sum() > 1000
     assert stored["incident"].nunique() == expected["incident"].nunique()
+
+
+def test_the_demo_county_acknowledges_most_within_hours_some_departments_slower_some_never(demo_county) -> None:
+    requests = demo_county.requests
+    year = requests[requests["opened_month"] >= "2025-11"].reset_index(drop=True)
+    flags = closure_flags(year, rules=ClosureRules(), timezone=demo_county.timezone)
+    summary = closure_summary(flags)
+    assert summary.acknowledge_unit == "hours"
+    assert 0.85 < summary.acknowledged / summary.contacts < 0.97  # some contacts never acknowledged
+    assert 1 < summary.acknowledge_median < 8  # most within hours...
+    assert summary.acknowledge_p90 > 24  # ...but a weekend or a slow department stretches the tail
+    by_department = flags.groupby("department")["hours_to_acknowledge"].median()
+    assert by_department["Code Enforcement"] > 4 * by_department["Utilities"]
+    table = closure_by_category(flags).set_index("category")
+    assert table.loc["Parking violations", "acknowledged"] == 0  # the Sheriff's desk records no acknowledgement
+    assert table.loc["Parking violations", ["acknowledge_median", "acknowledge_p90"]].isna().all()
+    acknowledged = requests["acknowledged_at"]
+    assert (acknowledged >= requests["opened_at"]).where(acknowledged.notna(), True).all()
+    closed = requests["closed_at"]
+    assert (acknowledged <= closed).where(acknowledged.notna() & closed.notna(), True).all()
+    # Picked up in office hours on working days, unless the contact was closed (and so acknowledged) first.
+    local = acknowledged.dt.tz_convert(demo_county.timezone)
+    in_office = local.dt.hour.between(8, 16) & (local.dt.day_of_week < 5)
+    picked_up = acknowledged.notna() & (acknowledged != requests["closed_at"])
+    assert in_office[picked_up].all()
+
+
+def test_the_demo_countys_acknowledgements_follow_the_seed(demo_county) -> None:
+    from voc.demo.acknowledged import with_acknowledgements
+    from voc.demo.timeline import demo_months
+
+    months = demo_months(demo_county.requests["opened_month"].min(), demo_county.requests["opened_month"].max())
+    again = with_acknowledgements(demo_county.requests.drop(columns="acknowledged_at"), months, 2026)
+    pd.testing.assert_series_equal(again["acknowledged_at"], demo_county.requests["acknowledged_at"])
+    other = with_acknowledgements(demo_county.requests.drop(columns="acknowledged_at"), months, 7)
+    assert not other["acknowledged_at"].equals(demo_county.requests["acknowledged_at"])

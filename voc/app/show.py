@@ -112,7 +112,8 @@ def service_performance_panel(filters: Filters) -> None:
     metric_row(closure_metrics(summary, load_settings().closure))
     table(
         loaders.performance(filters), name=f"service-performance-{filters.first_month}-to-{filters.last_month}",
-        key="trends_performance", column_config=columns.PERFORMANCE, column_order=columns.PERFORMANCE_ORDER,
+        key="trends_performance", column_config=columns.performance(summary.acknowledge_unit),
+        column_order=columns.PERFORMANCE_ORDER,
     )  # fmt: skip
 
 
