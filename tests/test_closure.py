@@ -189,7 +189,7 @@ def test_time_to_acknowledge_is_in_hours_when_most_took_under_a_day() -> None:
     assert table.loc["Potholes", ["acknowledged", "acknowledge_median", "acknowledge_p90"]].tolist() == [3, 2.0, 63.0]
     assert table.loc["Noise", "acknowledged"] == 0
     assert table.loc["Noise", ["acknowledge_median", "acknowledge_p90"]].isna().all()  # a dash, never 0
-    card = closure_metrics(summary, ClosureRules())[1]
+    card = closure_metrics(summary, ClosureRules())[0]
     assert (card.label, card.value, card.delta) == ("Median to acknowledge", "2.0 hours", "90% within 63 hours")
     assert "3 of 5 contacts" in card.help
 
@@ -202,7 +202,7 @@ def test_time_to_acknowledge_is_in_business_days_when_most_took_longer() -> None
     ]), ["2025-03-05 11:00", "2025-03-07 10:00", "2025-03-10 11:00"])  # fmt: skip
     summary = closure_summary(closure_flags(contacts, rules=ClosureRules(), timezone=TIMEZONE))
     assert (summary.acknowledge_unit, summary.acknowledge_median, summary.acknowledge_p90) == ("business days", 2, 3)
-    card = closure_metrics(summary, ClosureRules())[1]
+    card = closure_metrics(summary, ClosureRules())[0]
     assert (card.value, card.delta) == ("2 business days", "90% within 3 business days")
 
 
@@ -210,7 +210,7 @@ def test_without_acknowledged_times_the_card_says_so_rather_than_0() -> None:
     contacts = _contacts([("Noise", "2025-03-05 09:00", None, 0, "web", "complaint", "Open")])
     summary = closure_summary(closure_flags(contacts, rules=ClosureRules(), timezone=TIMEZONE))
     assert summary.acknowledged == 0 and math.isnan(summary.acknowledge_median)
-    card = closure_metrics(summary, ClosureRules())[1]
+    card = closure_metrics(summary, ClosureRules())[0]
     assert (card.value, card.delta) == ("–", "no acknowledged times")
 
 

@@ -107,7 +107,7 @@ PERFORMANCE_ORDER = (
 
 def performance(acknowledge_unit: str) -> Columns:
     """Service performance's columns, time to acknowledge in `acknowledge_unit` (voc.contacts.closure's unit)."""
-    how = "clock hours" if acknowledge_unit == "hours" else "business days"
+    how, p90_format = ("clock hours", DECIMAL) if acknowledge_unit == "hours" else ("business days", "%.0f")
     return {
         **_PERFORMANCE,
         "acknowledged": None,
@@ -115,7 +115,7 @@ def performance(acknowledge_unit: str) -> Columns:
             f"Median to acknowledge ({acknowledge_unit})", DECIMAL,
             help=f"In {how}, over the contacts whose export says when they were acknowledged; a dash when none does",
         ),
-        "acknowledge_p90": _number(f"90% acknowledged within ({acknowledge_unit})", DECIMAL),
+        "acknowledge_p90": _number(f"90% acknowledged within ({acknowledge_unit})", p90_format),
     }  # fmt: skip
 
 

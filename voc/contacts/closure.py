@@ -380,21 +380,13 @@ def _acknowledge_metric(summary: ClosureSummary) -> Metric:
 
 
 def closure_metrics(summary: ClosureSummary, rules: ClosureRules) -> list[Metric]:
-    """Return the five headline figures of what "closed" meant, worded for the pages.
+    """Return the five headline figures of what "closed" meant, worded for the pages: how soon contacts were
+    acknowledged and closed, then whether closing fixed them.
 
     Labels and values stay short so that a card on a projected page shows them whole.
     """
     rate = "–" if math.isnan(summary.reopen_rate) else f"{summary.reopen_rate:.1%}"
     return [
-        Metric(
-            "Reopened after closure",
-            rate,
-            f"{summary.reopened:,} of {summary.closed_or_reopened:,} closed",
-            f"Reopened in the CRM ({summary.reopened_status:,}) or reported again ({summary.reported_again:,}): "
-            f"a contact of the same category within {rules.repeat_metres:,.0f} m and {rules.repeat_days:,.0f} days "
-            "after closure, by any channel. Questions are left out.",
-            delta_is_change=False,
-        ),
         _acknowledge_metric(summary),
         Metric(
             "Median to close",
@@ -409,6 +401,15 @@ def closure_metrics(summary: ClosureSummary, rules: ClosureRules) -> list[Metric
             _days(summary.business_p90_days),
             f"business days ({_days(summary.p90_days)} calendar)",
             "Nine in ten of the contacts closed were closed within this many business days.",
+            delta_is_change=False,
+        ),
+        Metric(
+            "Reopened after closure",
+            rate,
+            f"{summary.reopened:,} of {summary.closed_or_reopened:,} closed",
+            f"Reopened in the CRM ({summary.reopened_status:,}) or reported again ({summary.reported_again:,}): "
+            f"a contact of the same category within {rules.repeat_metres:,.0f} m and {rules.repeat_days:,.0f} days "
+            "after closure, by any channel. Questions are left out.",
             delta_is_change=False,
         ),
         Metric(
