@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -153,3 +154,45 @@ def test_the_demo_countys_acknowledgements_follow_the_seed(demo_county) -> None:
     pd.testing.assert_series_equal(again["acknowledged_at"], demo_county.requests["acknowledged_at"])
     other = with_acknowledgements(demo_county.requests.drop(columns="acknowledged_at"), months, 7)
     assert not other["acknowledged_at"].equals(demo_county.requests["acknowledged_at"])
+
+
+def test_voc_performance_prints_the_closure_figures_of_trends(
+    monkeypatch: pytest.MonkeyPatch, demo_store_url: str, demo_county
+) -> None:
+    from click.testing import CliRunner
+
+    from voc.cli import main
+
+    monkeypatch.setenv("VOC_DATABASE_URL", demo_store_url)
+    runner = CliRunner()
+    months = ["--from", "2026-08", "--to", "2026-10"]
+    departments = ["--department", "Code Enforcement", "--department", "Sheriff (non-emergency)"]
+    result = runner.invoke(main, ["performance", *months, *departments, "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    requests = demo_county.requests
+    chosen = requests[requests["department"].isin(["Code Enforcement", "Sheriff (non-emergency)"])]
+    flags = closure_flags(chosen[chosen["opened_month"] >= "2026-08"].reset_index(drop=True), rules=ClosureRules(),
+                          timezone=demo_county.timezone)  # fmt: skip
+    summary = closure_summary(flags)
+    assert shown["summary"]["acknowledged"] == summary.acknowledged == flags["hours_to_acknowledge"].notna().sum()
+    assert shown["summary"]["acknowledge_unit"] == summary.acknowledge_unit == "business days"
+    assert shown["summary"]["acknowledge_median"] == summary.acknowledge_median
+    assert shown["summary"]["reopened"] == summary.reopened
+    categories = {row["category"]: row for row in shown["categories"]}
+    assert categories["Parking violations"]["acknowledged"] == 0
+    assert categories["Parking violations"]["acknowledge_median"] is None  # none, not 0
+    assert (
+        categories["Noise"]["acknowledged"] == flags.loc[flags["category"] == "Noise", "acknowledged_at"].notna().sum()
+    )
+
+    text = runner.invoke(main, ["performance", *months, "--category", "Parking violations"]).stdout
+    assert "  Median to acknowledge: – · no acknowledged times\n" in text
+    assert "  Parking violations: " in text and "; no acknowledged times; half closed within " in text
+
+    refused = runner.invoke(main, ["performance", "--to", "2026-13", "--json"])
+    assert refused.exit_code == 2
+    assert json.loads(refused.stdout) == {
+        "error": "'2026-13' is not a month: write YYYY-MM, e.g. 2026-10.",
+        "kind": "input",
+    }
