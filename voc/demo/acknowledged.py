@@ -36,7 +36,10 @@ def _office_days(years: range) -> np.ndarray:
 def with_acknowledgements(requests: pd.DataFrame, months: pd.PeriodIndex, seed: int) -> pd.DataFrame:
     """Return the contacts with acknowledged_at: when each was acknowledged (UTC), NaT if never by the extract."""
     rng = np.random.default_rng([seed, 3])
-    return requests.assign(acknowledged_at=_acknowledged_times(requests, rng, extract=extract_time(months)))
+    acknowledged = requests.copy()
+    at = acknowledged.columns.get_loc("closed_at") + 1
+    acknowledged.insert(at, "acknowledged_at", _acknowledged_times(requests, rng, extract=extract_time(months)))
+    return acknowledged
 
 
 def _acknowledged_times(requests: pd.DataFrame, rng: np.random.Generator, *, extract: pd.Timestamp) -> pd.Series:
@@ -63,4 +66,5 @@ def _acknowledged_times(requests: pd.DataFrame, rng: np.random.Generator, *, ext
                                       requests["closed_at"])  # fmt: skip
     skipped = rng.random(len(requests)) < np.where(requests["closed_at"].isna(), _NEVER_WHEN_OPEN, _NEVER_WHEN_CLOSED)
     never = np.isnan(median) | skipped | (acknowledged > extract).to_numpy()
-    return acknowledged.mask(never)
+    # Whole seconds, in the unit of the other times, as a CRM writes them.
+    return acknowledged.mask(never).dt.floor("s").astype(requests["opened_at"].dtype)
