@@ -80,7 +80,8 @@ with performance:
     st.caption(
         "Closed is not fixed: contacts reopened or reported again after closure, contacts closed within five "
         "minutes of opening (questions aside) and contacts never closed are counted apart; reports of one problem "
-        "by several residents count once as an incident. Targets are set on the Data page."
+        "by several residents count once as an incident. Time to acknowledge counts only the contacts whose export "
+        "says when they were acknowledged. Targets are set on the Data page."
     )
 with words:
     categories = loaders.choices()["category"]

@@ -53,6 +53,18 @@ def nyc_records() -> list[dict[str, Any]]:
     return records
 
 
+def gainesville_records() -> list[dict[str, Any]]:
+    """Gainesville myGNV 311 as its portal's SODA 2 JSON (Socrata 78uv-94ar): text values, empty fields left out."""
+    records = []
+    for number, row in enumerate(_csv("gainesville_mygnv_311_sample5000.csv"), start=1):
+        record: dict[str, Any] = {key: value for key, value in row.items() if value}
+        changed = datetime.strptime(row["last_updated"][:16], "%m/%d/%Y %H:%M")
+        record[":id"] = f"row-{number:04d}"
+        record[":updated_at"] = _utc(changed).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        records.append(record)
+    return records
+
+
 def baltimore_features() -> list[dict[str, Any]]:
     """Baltimore 311 as ArcGIS features: attributes with epoch-millisecond dates, nulls for "NA", a point."""
     features = []

@@ -100,6 +100,7 @@ BASES: dict[str, dict[str, str]] = {
         "source_id": "id",
         "opened_at": "created",
         "closed_at": "closed",
+        "acknowledged_at": "acknowledged",
         "request_type": "request_type",
         "status": "status",
         "district": "commission_district",

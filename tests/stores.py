@@ -36,6 +36,27 @@ KEY_COLUMNS = {
 }
 
 
+def store_at_revision(url: str, revision: str, *inserts: tuple[str, list[dict[str, Any]]]) -> sa.Engine:
+    """Return an engine on a store migrated only to `revision`, holding rows written by the (SQL, rows) given.
+
+    What an older voc left behind, for testing the migrations that follow.
+    """
+    from alembic import command
+    from alembic.config import Config
+
+    from voc.store.engine import MIGRATIONS_DIR, make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+        for statement, rows in inserts:
+            connection.execute(sa.text(statement), rows)
+    return engine
+
+
 def store_state(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every table of the store, to compare before and after an upload."""
     state: dict[str, list[tuple[Any, ...]]] = {}

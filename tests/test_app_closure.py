@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from tests.apptest import only_table, open_app_page
-from voc.contacts.closure import closure_by_category, closure_flags, closure_summary
+from voc.contacts.closure import acknowledge_time, closure_by_category, closure_flags, closure_summary
 from voc.core.config import ClosureRules
 
 
@@ -47,12 +47,21 @@ def test_service_performance_shows_reopens_business_days_and_incidents(
         f"business days ({summary.p90_days:.1f} calendar)",
     )
     assert shown["Incidents"] == (f"{flags['incident'].nunique():,}", f"{len(flags):,} contacts")
+    unit = summary.acknowledge_unit
+    assert shown["Median to acknowledge"] == (
+        acknowledge_time(summary.acknowledge_median, unit),
+        f"90% within {acknowledge_time(summary.acknowledge_p90, unit)}",
+    )
 
     table = only_table(app, "reopen_rate").set_index("category")
     expected = closure_by_category(flags).set_index("category")
     for column in ("incidents", "reopened"):
         assert table[column].to_dict() == expected[column].to_dict(), column
     assert table["reopen_rate"].to_dict() == pytest.approx(expected["reopen_rate"].to_dict())
+    acknowledged = expected.index[expected["acknowledged"] > 0]
+    for column in ("acknowledge_median", "acknowledge_p90"):
+        assert table.loc[acknowledged, column].to_dict() == pytest.approx(expected.loc[acknowledged, column].to_dict())
+    assert table.loc["Parking violations", ["acknowledge_median", "acknowledge_p90"]].isna().all()  # a dash
     assert table.loc["Potholes", "incidents"] < table.loc["Potholes", "contacts"]
 
 
@@ -69,3 +78,4 @@ def test_the_district_profile_opens_with_its_closure_figures(
     shown = _metrics(app)
     assert shown["Incidents"] == (f"{summary.incidents:,}", f"{summary.contacts:,} contacts")
     assert shown["Reopened after closure"][0] == f"{summary.reopen_rate:.1%}"
+    assert shown["Median to acknowledge"][0] == acknowledge_time(summary.acknowledge_median, summary.acknowledge_unit)

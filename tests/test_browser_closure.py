@@ -9,7 +9,7 @@ from tests.browser import ARTIFACTS, chromium_page, open_page, running_app
 pytestmark = pytest.mark.browser
 
 
-def test_service_performance_shows_reopens_business_days_and_incidents(demo_store_url: str) -> None:
+def test_service_performance_shows_time_to_acknowledge_reopens_business_days_and_incidents(demo_store_url: str) -> None:
     with running_app(demo_store_url) as url, chromium_page(width=1600, height=1400) as page:
         open_page(page, f"{url}/trends?trends_tab=Service+performance", timeout_ms=180_000)
         page.wait_for_selector('[data-testid="stMetric"]:has-text("Reopened after closure")', timeout=180_000)
@@ -19,6 +19,8 @@ def test_service_performance_shows_reopens_business_days_and_incidents(demo_stor
         assert "%" in reopened and " closed" in reopened
         assert any(text.startswith("Median to close") and "business days" in text for text in shown)
         assert any(text.startswith("Incidents") and "contacts" in text for text in shown)
+        acknowledge = next(text for text in shown if text.startswith("Median to acknowledge"))
+        assert " hours" in acknowledge and "90% within " in acknowledge
         # Every card's label and figure is shown whole: an ellipsis would hide it from the back of the room.
         values = page.locator('[data-testid="stMetricValue"], [data-testid="stMetricLabel"] p')
         assert all("…" not in values.nth(index).inner_text() for index in range(values.count()))

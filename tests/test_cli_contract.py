@@ -110,9 +110,10 @@ def test_the_group_lists_every_command() -> None:
         "alerts ack",
         "watch add",
         "digest",
+        "performance",
         "pack",
     } <= set(COMMANDS)
-    assert len(COMMANDS) == 36
+    assert len(COMMANDS) == 37
     assert {
         "uploads",
         "import requests",

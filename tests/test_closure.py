@@ -9,9 +9,11 @@ import pandas as pd
 import pytest
 
 from voc.contacts.closure import (
+    acknowledge_time,
     business_days,
     closure_by_category,
     closure_flags,
+    closure_metrics,
     closure_summary,
     holiday_dates,
     incident_ids,
@@ -37,6 +39,7 @@ def _contacts(rows: list[tuple]) -> pd.DataFrame:
         "opened_month": [text[:7] for text in frame["opened"]],
         "opened_at": pd.Series([_local(text) for text in frame["opened"]], dtype="datetime64[ns, UTC]"),
         "closed_at": pd.Series([_local(t) if t else pd.NaT for t in frame["closed"]], dtype="datetime64[ns, UTC]"),
+        "acknowledged_at": pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]"),
         "category": frame["category"], "channel": frame["channel"], "contact_type": frame["contact_type"],
         "status": frame["status"], "district_code": "1", "department": "Roads",
         "latitude": 28.3 + frame["north"] * METRE, "longitude": -82.5,
@@ -143,10 +146,11 @@ def test_closure_sums_count_contacts_incidents_and_the_reopen_rate() -> None:
     assert (summary.business_median_days, summary.business_p90_days) == (1.0, 5.0)
     assert (summary.median_days, summary.p90_days) == (1.0, 7.0)
     table = closure_by_category(flags)
-    assert table.to_dict("records") == [
+    assert table.drop(columns=["acknowledge_median", "acknowledge_p90"]).to_dict("records") == [
         {"category": "Potholes", "incidents": 4, "reopened": 3, "reopen_rate": 0.75, "business_median_days": 1.0,
-         "business_p90_days": 5.0},
+         "business_p90_days": 5.0, "acknowledged": 0},
     ]  # fmt: skip
+    assert table[["acknowledge_median", "acknowledge_p90"]].isna().all(axis=None)  # none acknowledged: no 0
 
 
 def test_nothing_closed_is_nothing_reported_again() -> None:
@@ -158,3 +162,62 @@ def test_nothing_closed_is_nothing_reported_again() -> None:
     summary = closure_summary(closure_flags(contacts, rules=ClosureRules(), timezone=TIMEZONE))
     assert (summary.closed, summary.incidents) == (0, 2)
     assert math.isnan(summary.reopen_rate) and math.isnan(summary.business_median_days)
+
+
+def _acknowledged(contacts: pd.DataFrame, times: list[str | None]) -> pd.DataFrame:
+    return contacts.assign(
+        acknowledged_at=pd.Series([_local(t) if t else pd.NaT for t in times], dtype="datetime64[ns, UTC]")
+    )
+
+
+def test_time_to_acknowledge_is_in_hours_when_most_took_under_a_day() -> None:
+    contacts = _acknowledged(_contacts([
+        ("Potholes", "2025-03-07 09:00", "2025-03-12 09:00", 0, "phone", "request", "Closed"),  # a Friday
+        ("Potholes", "2025-03-07 10:00", None, 900, "web", "request", "Open"),
+        ("Potholes", "2025-03-07 16:00", None, 1800, "web", "request", "Open"),
+        ("Noise", "2025-03-07 11:00", None, 2700, "web", "complaint", "Open"),
+        ("Noise", "2025-03-07 12:00", None, 3600, "web", "complaint", "Open"),
+    ]), ["2025-03-07 09:30", "2025-03-07 12:00", "2025-03-10 08:00", None, None])  # fmt: skip
+    flags = closure_flags(contacts, rules=ClosureRules(), timezone=TIMEZONE)
+    # Friday 16:00 to Monday 8:00 is 63 hours, not 64: the clocks went forward on the Sunday.
+    assert flags["hours_to_acknowledge"].iloc[:3].tolist() == [0.5, 2.0, 63.0]
+    assert flags["business_days_to_acknowledge"].iloc[:3].tolist() == [0.0, 0.0, 1.0]
+    summary = closure_summary(flags)
+    assert (summary.acknowledged, summary.acknowledge_unit) == (3, "hours")
+    assert (summary.acknowledge_median, summary.acknowledge_p90) == (2.0, 63.0)
+    table = closure_by_category(flags).set_index("category")
+    assert table.loc["Potholes", ["acknowledged", "acknowledge_median", "acknowledge_p90"]].tolist() == [3, 2.0, 63.0]
+    assert table.loc["Noise", "acknowledged"] == 0
+    assert table.loc["Noise", ["acknowledge_median", "acknowledge_p90"]].isna().all()  # a dash, never 0
+    card = closure_metrics(summary, ClosureRules())[0]
+    assert (card.label, card.value, card.delta) == ("Median to acknowledge", "2.0 hours", "90% within 63 hours")
+    assert "3 of 5 contacts" in card.help
+
+
+def test_time_to_acknowledge_is_in_business_days_when_most_took_longer() -> None:
+    contacts = _acknowledged(_contacts([
+        ("Noise", "2025-03-05 09:00", None, 0, "web", "complaint", "Open"),  # a Wednesday
+        ("Noise", "2025-03-05 10:00", None, 900, "web", "complaint", "Open"),
+        ("Noise", "2025-03-05 11:00", None, 1800, "web", "complaint", "Open"),
+    ]), ["2025-03-05 11:00", "2025-03-07 10:00", "2025-03-10 11:00"])  # fmt: skip
+    summary = closure_summary(closure_flags(contacts, rules=ClosureRules(), timezone=TIMEZONE))
+    assert (summary.acknowledge_unit, summary.acknowledge_median, summary.acknowledge_p90) == ("business days", 2, 3)
+    card = closure_metrics(summary, ClosureRules())[0]
+    assert (card.value, card.delta) == ("2 business days", "90% within 3 business days")
+
+
+def test_without_acknowledged_times_the_card_says_so_rather_than_0() -> None:
+    contacts = _contacts([("Noise", "2025-03-05 09:00", None, 0, "web", "complaint", "Open")])
+    summary = closure_summary(closure_flags(contacts, rules=ClosureRules(), timezone=TIMEZONE))
+    assert summary.acknowledged == 0 and math.isnan(summary.acknowledge_median)
+    card = closure_metrics(summary, ClosureRules())[0]
+    assert (card.value, card.delta) == ("–", "no acknowledged times")
+
+
+@pytest.mark.parametrize(
+    ("hours", "unit", "shown"),
+    [(0.2, "hours", "12 min"), (3.25, "hours", "3.2 hours"), (57.66, "hours", "58 hours"),
+     (1.0, "business days", "1 business day"), (2.5, "business days", "2.5 business days")],
+)  # fmt: skip
+def test_acknowledge_times_read_as_a_person_says_them(hours: float, unit: str, shown: str) -> None:
+    assert acknowledge_time(hours, unit) == shown

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
 from tests.factories import SETTINGS
-from voc.contacts.closure import closure_contacts, closure_flags, closure_summary, holiday_dates
+from voc.contacts.closure import closure_by_category, closure_contacts, closure_flags, closure_summary, holiday_dates
 from voc.contacts.trends import Filters
 from voc.core.access import Role
 from voc.core.config import ClosureRules
@@ -113,5 +114,85 @@ def test_the_store_read_agrees_with_the_demo_frame(demo_store_url: str, demo_cou
     stored = stored.set_index("source_id").loc[expected.index]
     for column in ("reported_again", "reopened"):
         assert stored[column].tolist() == expected[column].tolist(), column
-    pd.testing.assert_series_equal(stored["business_days"], expected["business_days"], check_dtype=False)
+    for column in ("business_days", "hours_to_acknowledge", "business_days_to_acknowledge"):
+        pd.testing.assert_series_equal(stored[column], expected[column], check_dtype=False)
+    assert stored["hours_to_acknowledge"].notna().sum() > 1000
     assert stored["incident"].nunique() == expected["incident"].nunique()
+
+
+def test_the_demo_county_acknowledges_most_within_hours_some_departments_slower_some_never(demo_county) -> None:
+    requests = demo_county.requests
+    year = requests[requests["opened_month"] >= "2025-11"].reset_index(drop=True)
+    flags = closure_flags(year, rules=ClosureRules(), timezone=demo_county.timezone)
+    summary = closure_summary(flags)
+    assert summary.acknowledge_unit == "hours"
+    assert 0.85 < summary.acknowledged / summary.contacts < 0.97  # some contacts never acknowledged
+    assert 1 < summary.acknowledge_median < 8  # most within hours...
+    assert summary.acknowledge_p90 > 24  # ...but a weekend or a slow department stretches the tail
+    by_department = flags.groupby("department")["hours_to_acknowledge"].median()
+    assert by_department["Code Enforcement"] > 4 * by_department["Utilities"]
+    table = closure_by_category(flags).set_index("category")
+    assert table.loc["Parking violations", "acknowledged"] == 0  # the Sheriff's desk records no acknowledgement
+    assert table.loc["Parking violations", ["acknowledge_median", "acknowledge_p90"]].isna().all()
+    acknowledged = requests["acknowledged_at"]
+    assert (acknowledged >= requests["opened_at"]).where(acknowledged.notna(), True).all()
+    closed = requests["closed_at"]
+    assert (acknowledged <= closed).where(acknowledged.notna() & closed.notna(), True).all()
+    # Picked up in office hours on working days, unless the contact was closed (and so acknowledged) first.
+    local = acknowledged.dt.tz_convert(demo_county.timezone)
+    in_office = local.dt.hour.between(8, 16) & (local.dt.day_of_week < 5)
+    picked_up = acknowledged.notna() & (acknowledged != requests["closed_at"])
+    assert in_office[picked_up].all()
+
+
+def test_the_demo_countys_acknowledgements_follow_the_seed(demo_county) -> None:
+    from voc.demo.acknowledged import with_acknowledgements
+    from voc.demo.timeline import demo_months
+
+    months = demo_months(demo_county.requests["opened_month"].min(), demo_county.requests["opened_month"].max())
+    again = with_acknowledgements(demo_county.requests.drop(columns="acknowledged_at"), months, 2026)
+    pd.testing.assert_series_equal(again["acknowledged_at"], demo_county.requests["acknowledged_at"])
+    other = with_acknowledgements(demo_county.requests.drop(columns="acknowledged_at"), months, 7)
+    assert not other["acknowledged_at"].equals(demo_county.requests["acknowledged_at"])
+
+
+def test_voc_performance_prints_the_closure_figures_of_trends(
+    monkeypatch: pytest.MonkeyPatch, demo_store_url: str, demo_county
+) -> None:
+    from click.testing import CliRunner
+
+    from voc.cli import main
+
+    monkeypatch.setenv("VOC_DATABASE_URL", demo_store_url)
+    runner = CliRunner()
+    months = ["--from", "2026-08", "--to", "2026-10"]
+    departments = ["--department", "Code Enforcement", "--department", "Sheriff (non-emergency)"]
+    result = runner.invoke(main, ["performance", *months, *departments, "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    requests = demo_county.requests
+    chosen = requests[requests["department"].isin(["Code Enforcement", "Sheriff (non-emergency)"])]
+    flags = closure_flags(chosen[chosen["opened_month"] >= "2026-08"].reset_index(drop=True), rules=ClosureRules(),
+                          timezone=demo_county.timezone)  # fmt: skip
+    summary = closure_summary(flags)
+    assert shown["summary"]["acknowledged"] == summary.acknowledged == flags["hours_to_acknowledge"].notna().sum()
+    assert shown["summary"]["acknowledge_unit"] == summary.acknowledge_unit == "business days"
+    assert shown["summary"]["acknowledge_median"] == summary.acknowledge_median
+    assert shown["summary"]["reopened"] == summary.reopened
+    categories = {row["category"]: row for row in shown["categories"]}
+    assert categories["Parking violations"]["acknowledged"] == 0
+    assert categories["Parking violations"]["acknowledge_median"] is None  # none, not 0
+    assert (
+        categories["Noise"]["acknowledged"] == flags.loc[flags["category"] == "Noise", "acknowledged_at"].notna().sum()
+    )
+
+    text = runner.invoke(main, ["performance", *months, "--category", "Parking violations"]).stdout
+    assert "  Median to acknowledge: – · no acknowledged times\n" in text
+    assert "  Parking violations: " in text and "; no acknowledged times; half closed within " in text
+
+    refused = runner.invoke(main, ["performance", "--to", "2026-13", "--json"])
+    assert refused.exit_code == 2
+    assert json.loads(refused.stdout) == {
+        "error": "'2026-13' is not a month: write YYYY-MM, e.g. 2026-10.",
+        "kind": "input",
+    }

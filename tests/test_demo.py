@@ -77,12 +77,12 @@ def test_populations_are_unequal_and_sum_to_about_550k(county: DemoCounty) -> No
 def test_requests_have_the_store_columns_and_types(county: DemoCounty) -> None:
     requests = county.requests
     assert list(requests.columns) == [
-        "source", "source_id", "opened_at", "closed_at", "opened_month", "days_to_close",
+        "source", "source_id", "opened_at", "closed_at", "acknowledged_at", "opened_month", "days_to_close",
         "request_type", "category", "subcategory", "department", "contact_type", "channel",
         "status", "district_code", "address", "zip_code", "latitude", "longitude", "description",
     ]  # fmt: skip
     assert str(requests["opened_at"].dt.tz) == "UTC"
-    assert requests["closed_at"].dtype == requests["opened_at"].dtype
+    assert requests["closed_at"].dtype == requests["acknowledged_at"].dtype == requests["opened_at"].dtype
     assert (requests["source"] == "palmetto-crm").all()
     assert requests["source_id"].is_unique
     assert requests["source_id"].iloc[0] == "PC-2022-000001"

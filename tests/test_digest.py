@@ -4,6 +4,8 @@ a failed send exits non-zero and is sent again on the next run; a sent one is no
 from __future__ import annotations
 
 import json
+import math
+import statistics
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from click.testing import CliRunner
 
 from tests.mail_server import free_port, self_signed_certificate, smtp_server
 from voc.cli import main
+from voc.contacts.closure import acknowledge_time
 from voc.contacts.digest import build_digest, closed_not_fixed
 from voc.contacts.watches import SavedWatch
 from voc.core.config import DEFAULT_CLOSURE_RULES
@@ -160,16 +163,29 @@ def test_the_digest_says_how_many_closed_contacts_came_back_under_the_watch(demo
             sa.select(sa.func.count()).where(in_district_5, requests.c.status == "Reopened")
         )
         contacts = connection.scalar(sa.select(sa.func.count()).where(in_district_5, requests.c.category.is_not(None)))
+        times = connection.execute(
+            sa.select(requests.c.opened_at, requests.c.acknowledged_at).where(
+                in_district_5, requests.c.category.is_not(None), requests.c.acknowledged_at.is_not(None)
+            )
+        ).all()
+    hours = sorted((acknowledged - opened).total_seconds() / 3600 for opened, acknowledged in times)
     watch = SavedWatch("District 5", districts=("5",))
     sentences = closed_not_fixed(engine, watch, month=MONTH, rules=DEFAULT_CLOSURE_RULES, timezone="America/New_York")
 
     assert reopened_in_crm > 0
     assert f"({reopened_in_crm:,} reopened in the CRM," in sentences[0]
     assert f"{contacts:,} contacts were " in sentences[0]
+    # then how soon they were acknowledged, in hours (most within a day)
+    assert hours[len(hours) // 2] < 24
+    assert sentences[1] == (
+        f"Of the {len(hours):,} contacts whose record says when they were acknowledged, half were acknowledged "
+        f"within {acknowledge_time(statistics.median(hours), 'hours')}, nine in ten within "
+        f"{acknowledge_time(hours[math.ceil(0.9 * len(hours)) - 1], 'hours')}."
+    )
     # then the categories that came back most, each with its count and share of those closed
-    assert 1 <= len(sentences) - 1 <= 3
-    assert all(": " in line and "came back after closure" in line for line in sentences[1:])
-    counts = [int(line.split(": ")[1].split(" came back")[0].replace(",", "")) for line in sentences[1:]]
+    assert 1 <= len(sentences) - 2 <= 3
+    assert all(": " in line and "came back after closure" in line for line in sentences[2:])
+    counts = [int(line.split(": ")[1].split(" came back")[0].replace(",", "")) for line in sentences[2:]]
     assert counts == sorted(counts, reverse=True) and min(counts) > 0
 
     mail = digest_text(

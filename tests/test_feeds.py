@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import urllib.parse
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tests.apptest import open_app_page, plain_texts
-from tests.feed_server import Portal, PortalServer
+from tests.feed_server import Portal, PortalServer, gainesville_records
 from voc.cli import main
 from voc.core.access import Role
 from voc.core.config import load_settings
@@ -103,6 +103,29 @@ def test_socrata_pull_pages_remembers_its_mark_updates_a_changed_record_and_undo
     feeds = list_feeds(engine)
     assert feeds["name"].tolist() == ["New York City 311"]
     assert feeds["high_water"].iloc[0] == datetime(2024, 4, 17, 13, tzinfo=UTC)
+
+
+def test_a_socrata_pull_keeps_acknowledged_times_and_undo_puts_them_back(sqlite_url: str, portal: PortalServer) -> None:
+    engine = open_store(sqlite_url)
+    portal.portal.socrata = gainesville_records()
+    url = portal.base + SOCRATA  # the loopback portal serves its records under one dataset id
+    first = _pull(engine, "socrata", url)
+    assert first.imported.mapping["acknowledged_at"] == "acknowledged"
+    with engine.connect() as connection:
+        acknowledged = connection.execute(
+            sa.select(sa.func.count(ServiceRequest.__table__.c.acknowledged_at))
+        ).scalar_one()
+    assert acknowledged == sum("acknowledged" in r for r in portal.portal.socrata) == 126
+    changed = next(r for r in portal.portal.socrata if "acknowledged" in r)
+    before = _request(engine, changed["id"]).acknowledged_at
+    later_time = datetime.strptime(changed["acknowledged"][:16], "%m/%d/%Y %H:%M") + timedelta(hours=16, minutes=27)
+    changed["acknowledged"] = later_time.strftime("%m/%d/%Y %H:%M")
+    changed[":updated_at"] = "2024-04-17T13:00:00.000Z"
+    later = _pull(engine, "socrata", url)
+    assert (later.imported.inserted, later.imported.updated) == (0, 1)
+    assert _request(engine, changed["id"]).acknowledged_at - before == timedelta(hours=16, minutes=27)
+    undo(engine, later.imported.upload_id, user="analyst", role=Role.ANALYST)
+    assert _request(engine, changed["id"]).acknowledged_at == before
 
 
 def test_a_failure_in_the_middle_of_paging_writes_nothing(sqlite_url: str, portal: PortalServer) -> None:

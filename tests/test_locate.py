@@ -13,6 +13,7 @@ from shapely.geometry import box
 
 from tests.factories import SETTINGS
 from tests.files import REAL
+from tests.stores import store_at_revision
 from voc.core.access import Role
 from voc.ingest.boundaries import import_districts, read_boundaries
 from voc.ingest.locate import MISMATCH, OUTSIDE, locate, with_location_problems
@@ -193,24 +194,17 @@ def test_la_import_counts_mismatches_and_stores_flags_and_cells(engine: sa.Engin
 
 
 def test_the_migrations_give_stored_contacts_their_cells_and_the_cell_rollup(store_url: str) -> None:
-    from alembic import command
-    from alembic.config import Config
+    from voc.store.engine import upgrade_schema
 
-    from voc.store.engine import MIGRATIONS_DIR, make_engine, upgrade_schema
-
-    engine = make_engine(store_url)
-    with engine.begin() as connection:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0002")
-        connection.execute(
-            sa.text(
-                "INSERT INTO service_requests (source, source_id, opened_at, opened_month, request_type, row_hash, "
-                "latitude, longitude) VALUES ('crm', :id, '2026-03-02 14:00:00', '2026-03', 'POTHOLE', '', :lat, :lon)"
-            ),
+    engine = store_at_revision(
+        store_url,
+        "0002",
+        (
+            "INSERT INTO service_requests (source, source_id, opened_at, opened_month, request_type, row_hash, "
+            "latitude, longitude) VALUES ('crm', :id, '2026-03-02 14:00:00', '2026-03', 'POTHOLE', '', :lat, :lon)",
             [{"id": "1", "lat": 28.31, "lon": -82.33}, {"id": "2", "lat": None, "lon": None}],
-        )
+        ),
+    )
     upgrade_schema(engine)
     with engine.connect() as connection:
         cells = dict(connection.execute(sa.select(REQUESTS.c.source_id, REQUESTS.c.h3_cell)).all())

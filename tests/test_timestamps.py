@@ -75,7 +75,7 @@ def test_mistyped_years_are_row_problems_not_data():
     assert messages[2] == "Opened 2099-11-02 10:00 is after the upload day (2026-04-15): a mistyped year? " \
         "Correct it and upload the row again."  # fmt: skip
     assert messages[3].startswith("Opened 1800-01-05 08:00 is before 1990: a mistyped year?")
-    assert messages[4].endswith("the contact is kept as not closed.")
+    assert messages[4].endswith(" The contact is kept as not closed.")
     assert problems.set_index("row").loc[5, "severity"] == "warning"
 
 

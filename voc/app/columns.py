@@ -82,7 +82,7 @@ def mapping(file_columns: list[str]) -> Columns:
 
 
 # Trends and Map ------------------------------------------------------------------------------------
-PERFORMANCE: Columns = {
+_PERFORMANCE: Columns = {
     "category": "Category",
     "contacts": _number("Contacts", COUNT),
     "closed": _number("Closed", COUNT),
@@ -99,10 +99,26 @@ PERFORMANCE: Columns = {
     "business_p90_days": _number("90% closed within (business days)", "%.0f"),
 }
 PERFORMANCE_ORDER = (
-    "category", "contacts", "incidents", "closed", "median_days", "business_median_days", "p90_days",
-    "business_p90_days", "target_days", "within_target_share", "reopened", "reopen_rate", "closed_too_fast",
-    "still_open",
+    "category", "contacts", "incidents", "acknowledge_median", "acknowledge_p90", "closed", "median_days",
+    "business_median_days", "p90_days", "business_p90_days", "target_days", "within_target_share", "reopened",
+    "reopen_rate", "closed_too_fast", "still_open",
 )  # fmt: skip
+
+
+def performance(acknowledge_unit: str) -> Columns:
+    """Service performance's columns, time to acknowledge in `acknowledge_unit` (voc.contacts.closure's unit)."""
+    how, p90_format = ("clock hours", DECIMAL) if acknowledge_unit == "hours" else ("business days", "%.0f")
+    return {
+        **_PERFORMANCE,
+        "acknowledged": None,
+        "acknowledge_median": _number(
+            f"Median to acknowledge ({acknowledge_unit})", DECIMAL,
+            help=f"In {how}, over the contacts whose export says when they were acknowledged; a dash when none does",
+        ),
+        "acknowledge_p90": _number(f"90% acknowledged within ({acknowledge_unit})", p90_format),
+    }  # fmt: skip
+
+
 DISTRICTS: Columns = {
     "name": "District",
     "contacts": _number("Contacts", COUNT),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -89,9 +90,19 @@ def chart(figure: alt.TopLevelMixin, *, name: str, key: str, title: str | None =
     )  # fmt: skip
 
 
+# More cards than this side by side cut their labels short on a projected page: they wrap into rows.
+CARDS_IN_A_ROW = 4
+
+
 def metric_row(metrics: list[Metric]) -> None:
-    """Show headline figures side by side in bordered cards; a side-note delta is drawn without an arrow."""
-    for column, metric in zip(st.columns(len(metrics)), metrics, strict=True):
+    """Show headline figures side by side in bordered cards; a side-note delta is drawn without an arrow.
+
+    More than CARDS_IN_A_ROW figures wrap into rows of equal cards, as few rows as fit.
+    """
+    rows = math.ceil(len(metrics) / CARDS_IN_A_ROW)
+    width = math.ceil(len(metrics) / rows)
+    columns = [column for _ in range(rows) for column in st.columns(width)]
+    for column, metric in zip(columns, metrics, strict=False):
         column.metric(
             metric.label,
             metric.value,
@@ -112,7 +123,8 @@ def service_performance_panel(filters: Filters) -> None:
     metric_row(closure_metrics(summary, load_settings().closure))
     table(
         loaders.performance(filters), name=f"service-performance-{filters.first_month}-to-{filters.last_month}",
-        key="trends_performance", column_config=columns.PERFORMANCE, column_order=columns.PERFORMANCE_ORDER,
+        key="trends_performance", column_config=columns.performance(summary.acknowledge_unit),
+        column_order=columns.PERFORMANCE_ORDER,
     )  # fmt: skip
 
 

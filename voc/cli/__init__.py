@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from voc.cli.contract import ContractGroup
-from voc.cli.findings import alerts, survey
+from voc.cli.findings import alerts, performance, survey
 from voc.cli.history import action, undo, uploads
 from voc.cli.imports import import_group
 from voc.cli.pull import pull
@@ -41,6 +41,7 @@ for command in (
     pack,
     action,
     alerts,
+    performance,
     themes,
     user,
     watch,

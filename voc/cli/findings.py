@@ -1,13 +1,16 @@
-"""`voc alerts` and `voc survey compare`: what is emerging in the contacts, and what really changed in the survey."""
+"""`voc alerts`, `voc performance` and `voc survey compare`: what is emerging in the contacts, how the county
+answered them, and what really changed in the survey."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from voc.cli.common import OPERATOR, open_engine, print_json
-from voc.cli.contract import ContractGroup
+from voc.cli.contract import ContractCommand, ContractGroup
 from voc.core.config import load_settings
 from voc.core.errors import VocError
 
@@ -96,6 +99,73 @@ def alerts_ack(
                     "sentence": issue.sentence})  # fmt: skip
         return
     click.echo(f"{issue_id} is now {state}: {issue.sentence}")
+
+
+@click.command(cls=ContractCommand)
+@click.option("--from", "first_month", help="First YYYY-MM (default: 11 months before --to).")
+@click.option("--to", "last_month", help="Last YYYY-MM (default: the latest complete month).")
+@click.option("--department", "departments", multiple=True, help="Keep this department (repeatable).")
+@click.option("--category", "categories", multiple=True, help="Keep this category (repeatable).")
+@click.option("--district", "districts", multiple=True, help="Keep this district code (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: the summary and one object per category.")
+def performance(
+    first_month: str | None, last_month: str | None, departments: tuple[str, ...], categories: tuple[str, ...],
+    districts: tuple[str, ...], as_json: bool,
+) -> None:  # fmt: skip
+    """Print service performance, as on Trends: how soon contacts were acknowledged and closed, whether closing
+    fixed them, and the figures of each category."""
+    from voc.contacts.closure import (
+        closure_by_category,
+        closure_contacts,
+        closure_metrics,
+        closure_summary,
+    )
+    from voc.contacts.performance import service_performance, with_closure
+    from voc.contacts.trends import Filters
+    from voc.core.periods import month_shift
+
+    engine, settings = open_engine(), load_settings()
+    last_month = _month_or_latest(engine, _checked_month(last_month))
+    first_month = _checked_month(first_month) or month_shift(last_month, -11)
+    filters = Filters(first_month, last_month, categories=categories, departments=departments, districts=districts)
+    flags = closure_contacts(engine, filters, rules=settings.closure, timezone=settings.timezone)
+    summary = closure_summary(flags)
+    table = with_closure(service_performance(engine, filters), closure_by_category(flags))
+    if as_json:
+        figures = {key: None if value != value else value for key, value in asdict(summary).items()}
+        records = table.astype(object).where(table.notna(), None).to_dict("records")
+        print_json({"first_month": first_month, "last_month": last_month, "summary": figures, "categories": records})
+        return
+    click.echo(f"Service performance, {first_month} to {last_month}: {summary.contacts:,} contacts.")
+    for metric in closure_metrics(summary, settings.closure):
+        click.echo(f"  {metric.label}: {metric.value} · {metric.delta}")
+    click.echo("Per category:")
+    for row in table.itertuples():
+        click.echo(f"  {row.category}: " + "; ".join(_category_figures(row, summary.acknowledge_unit)))
+
+
+def _category_figures(row: Any, unit: str) -> list[str]:
+    """A category's figures in words; those its contacts do not give (nothing acknowledged, closed) left out."""
+    from voc.contacts.closure import acknowledge_time
+
+    figures = [f"{row.contacts:,} contacts, {row.incidents:,.0f} incidents"]
+    if row.acknowledged > 0:
+        median, p90 = (acknowledge_time(value, unit) for value in (row.acknowledge_median, row.acknowledge_p90))
+        figures.append(f"half acknowledged within {median}, 90% within {p90}")
+    else:
+        figures.append("no acknowledged times")
+    if row.business_median_days == row.business_median_days:
+        days = f"{row.business_median_days:g}"
+        figures.append(f"half closed within {days} business day{'' if days == '1' else 's'}")
+    if row.reopen_rate == row.reopen_rate:
+        figures.append(f"{row.reopen_rate:.1%} reopened")
+    return figures
+
+
+def _checked_month(month: str | None) -> str | None:
+    if month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise VocError(f"{month!r} is not a month: write YYYY-MM, e.g. 2026-10.")
+    return month
 
 
 @click.group(cls=ContractGroup)

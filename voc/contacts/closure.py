@@ -1,4 +1,4 @@
-"""Closed is not fixed: reopened contacts, business days to close, and reports grouped into incidents.
+"""Closed is not fixed: reopened contacts, time to acknowledge and to close, and reports grouped into incidents.
 
 A contact is reopened when its status says the CRM reopened it, or when the problem was reported
 again: a contact of the same category opened within `repeat_metres` of it and within `repeat_days`
@@ -6,7 +6,9 @@ after it was closed, whatever the channel. Questions are neither reported again 
 answering one fixes nothing on the ground. Contacts of one category within `incident_metres` and
 `incident_hours` of one another, linked in a chain, are one incident: several residents reporting
 one pothole. Distances need coordinates: a contact without them is never a repeat and is an
-incident of its own.
+incident of its own. Time to acknowledge (assigned, first answered) is counted only over the
+contacts whose export says when: in clock hours when most were acknowledged within a day, else in
+business days; never as 0 for contacts nobody acknowledged.
 """
 
 from __future__ import annotations
@@ -37,10 +39,17 @@ METRES_PER_DEGREE = math.pi * 6_371_008.8 / 180
 # Reports after closure are looked for this many months past the range besides `repeat_days`: contacts
 # closed later than that are rare, and reading further would grow every view's read.
 LATE_CLOSURE_MONTHS = 3
-FLAG_COLUMNS = ["reopened_status", "reported_again", "reopened", "incident", "business_days"]
-CATEGORY_COLUMNS = [
-    "category", "incidents", "reopened", "reopen_rate", "business_median_days", "business_p90_days",
+FLAG_COLUMNS = [
+    "reopened_status", "reported_again", "reopened", "incident", "business_days", "hours_to_acknowledge",
+    "business_days_to_acknowledge",
 ]  # fmt: skip
+CATEGORY_COLUMNS = [
+    "category", "incidents", "reopened", "reopen_rate", "business_median_days", "business_p90_days", "acknowledged",
+    "acknowledge_median", "acknowledge_p90",
+]  # fmt: skip
+HOURS, BUSINESS_DAYS = "hours", "business days"
+# Time to acknowledge is told in hours while at least half of the acknowledged contacts took under a day.
+HOURS_UNTIL = 24.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,10 @@ class ClosureSummary:
     p90_days: float
     business_median_days: float
     business_p90_days: float
+    acknowledged: int
+    acknowledge_unit: str  # HOURS or BUSINESS_DAYS: see `acknowledge_unit`
+    acknowledge_median: float  # in acknowledge_unit; NaN when none was acknowledged
+    acknowledge_p90: float
 
 
 def holiday_dates(spec: str, years: Iterable[int]) -> np.ndarray:
@@ -78,7 +91,7 @@ def holiday_dates(spec: str, years: Iterable[int]) -> np.ndarray:
 
 
 def business_days(opened: pd.Series, closed: pd.Series, *, timezone: str, holidays: np.ndarray) -> pd.Series:
-    """Return the whole business days each contact took to close, NaN while it is open.
+    """Return the whole business days each contact took to close (or to be acknowledged), NaN until it was.
 
     Counted on the county's calendar: the weekdays that are not holidays from the day it was
     opened up to, not including, the day it was closed. Closed the day it was opened: 0; opened
@@ -180,15 +193,21 @@ def closure_flags(contacts: pd.DataFrame, *, rules: ClosureRules, timezone: str)
     """Return the contacts (see voc.store.closure.CLOSURE_COLUMNS) with FLAG_COLUMNS added.
 
     reopened_status, reported_again, reopened: see `reopen_flags`; incident: see `incident_ids`;
-    business_days: see `business_days`.
+    business_days and business_days_to_acknowledge: see `business_days`; hours_to_acknowledge:
+    clock hours from opening to acknowledgement, NaN when not acknowledged (0 when acknowledged on
+    the opening day without a time).
     """
     flagged = reopen_flags(contacts, rules=rules)
     flagged["incident"] = incident_ids(contacts, metres=rules.incident_metres, hours=rules.incident_hours)
-    years = pd.concat([contacts["opened_at"], contacts["closed_at"]]).dropna().dt.tz_convert(timezone).dt.year
+    ends = ("closed_at", "acknowledged_at")
+    years = pd.concat([contacts[c] for c in ("opened_at", *ends)]).dropna().dt.tz_convert(timezone).dt.year
     calendar = holiday_dates(rules.holidays, range(years.min(), years.max() + 1)) if len(years) else np.array([])
-    flagged["business_days"] = business_days(
-        contacts["opened_at"], contacts["closed_at"], timezone=timezone, holidays=calendar.astype("datetime64[D]")
-    )
+    for end, column in zip(ends, ("business_days", "business_days_to_acknowledge"), strict=True):
+        flagged[column] = business_days(
+            contacts["opened_at"], contacts[end], timezone=timezone, holidays=calendar.astype("datetime64[D]")
+        )
+    waited = (contacts["acknowledged_at"] - contacts["opened_at"]).dt.total_seconds() / 3600
+    flagged["hours_to_acknowledge"] = waited.clip(lower=0)
     return flagged
 
 
@@ -256,10 +275,28 @@ def _could_reopen(flags: pd.DataFrame) -> pd.Series:
     return flags["closed_at"].notna() | flags["reopened_status"]
 
 
+def acknowledge_unit(flags: pd.DataFrame) -> str:
+    """Tell the unit time to acknowledge reads best in: HOURS while half or more took under a day, else BUSINESS_DAYS.
+
+    Hours also when nothing was acknowledged: there is then no figure to give a unit to.
+    """
+    median = _median(flags["hours_to_acknowledge"])
+    return BUSINESS_DAYS if median >= HOURS_UNTIL else HOURS
+
+
+def _acknowledge_times(flags: pd.DataFrame, unit: str) -> pd.Series:
+    return flags["hours_to_acknowledge" if unit == HOURS else "business_days_to_acknowledge"]
+
+
 def closure_summary(flags: pd.DataFrame) -> ClosureSummary:
-    """Sum up flagged contacts (see `closure_flags`): incidents, reopen rate, calendar and business days."""
+    """Sum up flagged contacts (see `closure_flags`): incidents, reopen rate, days to close, time to acknowledge.
+
+    Time to acknowledge is in the unit `acknowledge_unit` chooses, over the acknowledged contacts only.
+    """
     could = int(_could_reopen(flags).sum())
     reopened = int(flags["reopened"].sum())
+    unit = acknowledge_unit(flags)
+    acknowledge = _acknowledge_times(flags, unit)
     return ClosureSummary(
         contacts=len(flags),
         incidents=int(flags["incident"].nunique()),
@@ -273,6 +310,10 @@ def closure_summary(flags: pd.DataFrame) -> ClosureSummary:
         p90_days=_nearest_rank(flags["days_to_close"], 0.9),
         business_median_days=_median(flags["business_days"]),
         business_p90_days=_nearest_rank(flags["business_days"], 0.9),
+        acknowledged=int(flags["hours_to_acknowledge"].notna().sum()),
+        acknowledge_unit=unit,
+        acknowledge_median=_median(acknowledge),
+        acknowledge_p90=_nearest_rank(acknowledge, 0.9),
     )
 
 
@@ -280,15 +321,22 @@ def closure_by_category(flags: pd.DataFrame) -> pd.DataFrame:
     """Return CATEGORY_COLUMNS per category of flagged contacts, by category name.
 
     incidents: distinct incidents; reopened: contacts reopened; reopen_rate: their share of the
-    contacts closed or reopened (0-1, NaN when none); business days: median and nearest-rank p90.
+    contacts closed or reopened (0-1, NaN when none); business days: median and nearest-rank p90;
+    acknowledged: contacts with an acknowledged time; acknowledge_median and _p90: their time to
+    acknowledge in the unit `acknowledge_unit` chooses for all `flags` (one unit for the table),
+    NaN in a category none of whose contacts was acknowledged.
     """
-    groups = flags.assign(could=_could_reopen(flags)).groupby("category", sort=True)
+    acknowledge = _acknowledge_times(flags, acknowledge_unit(flags))
+    groups = flags.assign(could=_could_reopen(flags), acknowledge=acknowledge).groupby("category", sort=True)
     table = pd.DataFrame({
         "incidents": groups["incident"].nunique(),
         "reopened": groups["reopened"].sum().astype(int),
         "could": groups["could"].sum(),
         "business_median_days": groups["business_days"].agg(_median),
         "business_p90_days": groups["business_days"].agg(lambda days: _nearest_rank(days, 0.9)),
+        "acknowledged": groups["acknowledge"].count(),
+        "acknowledge_median": groups["acknowledge"].agg(_median),
+        "acknowledge_p90": groups["acknowledge"].agg(lambda times: _nearest_rank(times, 0.9)),
     })  # fmt: skip
     table["reopen_rate"] = table["reopened"] / table["could"].where(table["could"] > 0)
     return table.reset_index().reindex(columns=CATEGORY_COLUMNS)
@@ -301,22 +349,45 @@ def _days(value: float) -> str:
     return f"{value:.0f}" if value == round(value) else f"{value:.1f}"
 
 
+def acknowledge_time(value: float, unit: str) -> str:
+    """A time to acknowledge as a reader says it: "12 min", "3.5 hours", "2 business days"; a dash for NaN."""
+    if math.isnan(value):
+        return "–"
+    if unit == BUSINESS_DAYS:
+        return f"{_days(value)} business day{'' if value == 1 else 's'}"
+    if value < 1:
+        return f"{value * 60:.0f} min"
+    return f"{value:.1f} hours" if value < 10 else f"{value:.0f} hours"
+
+
+def _acknowledge_metric(summary: ClosureSummary) -> Metric:
+    if not summary.acknowledged:
+        return Metric(
+            "Median to acknowledge", "–", "no acknowledged times",
+            "The exports of these contacts do not say when the county acknowledged them (assigned or answered).",
+            delta_is_change=False,
+        )  # fmt: skip
+    unit = summary.acknowledge_unit
+    counted = "Clock hours" if unit == HOURS else "Business days (weekends and the county's holidays left out)"
+    return Metric(
+        "Median to acknowledge",
+        acknowledge_time(summary.acknowledge_median, unit),
+        f"90% within {acknowledge_time(summary.acknowledge_p90, unit)}",
+        f"{counted} from opening to the county's first acknowledgement (assigned or answered), over the "
+        f"{summary.acknowledged:,} of {summary.contacts:,} contacts whose export says when; the others are left out.",
+        delta_is_change=False,
+    )
+
+
 def closure_metrics(summary: ClosureSummary, rules: ClosureRules) -> list[Metric]:
-    """Return the four headline figures of what "closed" meant, worded for the pages.
+    """Return the five headline figures of what "closed" meant, worded for the pages: how soon contacts were
+    acknowledged and closed, then whether closing fixed them.
 
     Labels and values stay short so that a card on a projected page shows them whole.
     """
     rate = "–" if math.isnan(summary.reopen_rate) else f"{summary.reopen_rate:.1%}"
     return [
-        Metric(
-            "Reopened after closure",
-            rate,
-            f"{summary.reopened:,} of {summary.closed_or_reopened:,} closed",
-            f"Reopened in the CRM ({summary.reopened_status:,}) or reported again ({summary.reported_again:,}): "
-            f"a contact of the same category within {rules.repeat_metres:,.0f} m and {rules.repeat_days:,.0f} days "
-            "after closure, by any channel. Questions are left out.",
-            delta_is_change=False,
-        ),
+        _acknowledge_metric(summary),
         Metric(
             "Median to close",
             _days(summary.business_median_days),
@@ -330,6 +401,15 @@ def closure_metrics(summary: ClosureSummary, rules: ClosureRules) -> list[Metric
             _days(summary.business_p90_days),
             f"business days ({_days(summary.p90_days)} calendar)",
             "Nine in ten of the contacts closed were closed within this many business days.",
+            delta_is_change=False,
+        ),
+        Metric(
+            "Reopened after closure",
+            rate,
+            f"{summary.reopened:,} of {summary.closed_or_reopened:,} closed",
+            f"Reopened in the CRM ({summary.reopened_status:,}) or reported again ({summary.reported_again:,}): "
+            f"a contact of the same category within {rules.repeat_metres:,.0f} m and {rules.repeat_days:,.0f} days "
+            "after closure, by any channel. Questions are left out.",
             delta_is_change=False,
         ),
         Metric(

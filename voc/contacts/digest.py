@@ -10,7 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from voc.contacts.alert_text import district_name
-from voc.contacts.closure import closure_by_category, closure_contacts, closure_summary
+from voc.contacts.closure import acknowledge_time, closure_by_category, closure_contacts, closure_summary
 from voc.contacts.overview import current_month
 from voc.contacts.questions import opportunities
 from voc.contacts.trends import (
@@ -122,8 +122,9 @@ def closed_not_fixed(
     engine: sa.Engine, watch: SavedWatch, *, month: str, rules: ClosureRules, timezone: str
 ) -> tuple[str, ...]:
     """Sentences on the month's contacts under the watch: how many closed ones came back (reopened in the
-    CRM or reported again nearby), how long closing took in business days, how many incidents they were;
-    then the categories with the most reopened, REOPENED_CATEGORIES_SHOWN at most. Empty without contacts."""
+    CRM or reported again nearby), how long closing took in business days, how many incidents they were,
+    how soon they were acknowledged (when their records say); then the categories with the most reopened,
+    REOPENED_CATEGORIES_SHOWN at most. Empty without contacts."""
     filters = Filters(first_month=month, last_month=month, categories=watch.categories,
                       departments=watch.departments, districts=watch.districts)  # fmt: skip
     flags = closure_contacts(engine, filters, rules=rules, timezone=timezone)
@@ -137,6 +138,13 @@ def closed_not_fixed(
         f"{summary.business_median_days:,.1f} business days, nine in ten within {summary.business_p90_days:,.0f}. "
         f"{summary.contacts:,} contacts were {summary.incidents:,} incidents."
     ]
+    if summary.acknowledged:
+        unit = summary.acknowledge_unit
+        sentences.append(
+            f"Of the {summary.acknowledged:,} contacts whose record says when they were acknowledged, half were "
+            f"acknowledged within {acknowledge_time(summary.acknowledge_median, unit)}, nine in ten within "
+            f"{acknowledge_time(summary.acknowledge_p90, unit)}."
+        )
     worst = closure_by_category(flags)
     worst = worst[worst["reopened"] > 0].sort_values(["reopened", "category"], ascending=[False, True])
     sentences += [

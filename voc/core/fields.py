@@ -28,6 +28,11 @@ REQUEST_FIELDS: tuple[Field, ...] = (
     Field("opened_time", "Opened time (when in its own column)"),
     Field("closed_at", "Closed (date or date and time)"),
     Field("closed_time", "Closed time (when in its own column)"),
+    Field(
+        "acknowledged_at",
+        "Acknowledged (date or date and time)",
+        help="When the county first acknowledged, assigned or answered the contact.",
+    ),
     Field("request_type", "Request type", required=True, help="Mapped to a category."),
     Field("subcategory", "Sub-type or descriptor"),
     Field("department", "Department or agency"),

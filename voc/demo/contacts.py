@@ -8,7 +8,7 @@ import pandas as pd
 
 from voc.demo.catalogue import CATEGORIES, SEASONS, WHERE
 from voc.demo.geography import DISTRICT_CODES, sample_points
-from voc.demo.timeline import TIMEZONE, hurricane_index
+from voc.demo.timeline import TIMEZONE, extract_time, hurricane_index
 
 SOURCE = "palmetto-crm"
 _CHANNELS = ("phone", "web", "app", "e-mail", "walk-in")
@@ -222,7 +222,7 @@ def _resolution(
     slowed = (np.array([c.storm for c in CATEGORIES])[cat] > 0) & ((month == h) | (month == h + 1))
     seconds = np.round(np.where(slowed, days * 3, days) * 86400).astype("int64")
     closed = opened + pd.to_timedelta(seconds, unit="s")
-    extract = pd.Timestamp((months[-1] + 1).start_time).tz_localize(TIMEZONE).tz_convert("UTC")
+    extract = extract_time(months)
     # A backlog of harder cases lingers; the older a case, the likelier it was closed since.
     age = len(months) - 1 - month
     backlog = (kind != "question") & (rng.random(n) < 0.45 * np.exp(-age / 4))

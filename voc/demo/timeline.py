@@ -22,3 +22,8 @@ def hurricane_index(months: pd.PeriodIndex) -> int:
     """Return the index of the hurricane month: the latest October two years or more before the end."""
     latest = months[-1] - 24
     return int(np.flatnonzero((months.month == 10) & (months <= latest))[-1])
+
+
+def extract_time(months: pd.PeriodIndex) -> pd.Timestamp:
+    """Return when the demo's CRM extract was taken (UTC): the local midnight after its last month."""
+    return pd.Timestamp((months[-1] + 1).start_time).tz_localize(TIMEZONE).tz_convert("UTC")

@@ -246,6 +246,7 @@ GAINESVILLE_MYGNV = Layout(
         "source_id": "id",
         "opened_at": "created",
         "closed_at": "closed",
+        "acknowledged_at": "acknowledged",
         "request_type": "request_type",
         "status": "status",
         "district": "commission_district",

@@ -146,6 +146,7 @@ def _looks_like_districts(column: _Evidence) -> bool:
 _VALUE_CHECKS: dict[str, tuple[Callable[[_Evidence], bool], str]] = {
     "opened_at": (_looks_like_dates, "values read as dates"),
     "closed_at": (_looks_like_dates, "values read as dates"),
+    "acknowledged_at": (_looks_like_dates, "values read as dates"),
     "opened_time": (_looks_like_times, "values read as times of day"),
     "closed_time": (_looks_like_times, "values read as times of day"),
     "latitude": (_looks_like(-90, 90), "values within [-90, 90]"),

@@ -2,8 +2,9 @@
 
 An opened date that cannot be read, is empty, or falls outside the plausible range rejects the row:
 a contact without a when cannot be counted. A closed date with the same faults, or one before the
-opening, is dropped with a warning and the contact is kept as still open. A closed date written
-without a time is kept as that day, not as an invented minute.
+opening, is dropped with a warning and the contact is kept as still open; so is an acknowledged
+date, and the contact is kept as not acknowledged. A closed date written without a time is kept as
+that day, not as an invented minute.
 """
 
 from __future__ import annotations
@@ -58,28 +59,50 @@ def check_timestamps(
         never = pd.Series(pd.NaT, index=opened.index, dtype="datetime64[ns, UTC]")
         return Timestamps(opened, never, pd.Series(False, index=opened.index), pd.Series(np.nan, index=opened.index))
 
-    closed, bad_closed = parse_datetimes(closed_raw, timezone=timezone, times=times[1])
-    kept = "the contact is kept as not closed."
-    report.add(bad_closed, closed_column, lambda rows: _unreadable(closed_raw[rows]) + " " + kept, reject=False)
-    local_closed = closed.dt.tz_convert(timezone)
-    closed_day = local_closed.dt.normalize()
-    date_only = (local_closed == closed_day).fillna(False)
-    if times[1] is not None:
-        date_only &= times[1].isna() | (times[1].astype("str").str.strip() == "")
-    opened_day = opened.dt.tz_convert(timezone).dt.normalize()
-    before_opening = (closed_day < opened_day).where(date_only, closed < opened).fillna(False)
-    report.add(
-        before_opening, closed_column, lambda rows: _before_opening(opened, closed, rows, timezone), reject=False
-    )
-    dropped = before_opening.copy()
-    for mask, message in _implausible(closed, "Closed", timezone, plausible):
-        report.add(mask & ~before_opening, closed_column, lambda rows, m=message: m(rows) + " " + kept, reject=False)
-        dropped |= mask
-    closed = closed.mask(dropped)
-    date_only &= closed.notna()
+    closed, date_only = check_later_times(
+        closed_raw, opened, time=times[1], what="Closed", column=closed_column, timezone=timezone,
+        plausible=plausible, report=report,
+    )  # fmt: skip
+    local = closed.dt.tz_convert(timezone).dt.normalize(), opened.dt.tz_convert(timezone).dt.normalize()
     exact_days = (closed - opened).dt.total_seconds() / 86_400
-    whole_days = (closed_day - opened_day).dt.days.astype("float64")
+    whole_days = (local[0] - local[1]).dt.days.astype("float64")
     return Timestamps(opened, closed, date_only, exact_days.where(~date_only, whole_days))
+
+
+def check_later_times(
+    raw: pd.Series,
+    opened: pd.Series,
+    *,
+    time: pd.Series | None = None,
+    what: str,
+    column: str,
+    timezone: str,
+    plausible: DateRange,
+    report: Report,
+) -> tuple[pd.Series, pd.Series]:
+    """Parse a time that follows the opening (closed, acknowledged); return it (UTC) and whether it is a bare day.
+
+    An unreadable or implausible value, or one before the opening, is dropped with a warning
+    (`what`, such as "Closed", names it) and the contact kept without it. A bare day is its local
+    midnight and counts as before the opening only when its day is.
+    """
+    later, unreadable = parse_datetimes(raw, timezone=timezone, times=time)
+    kept = f"The contact is kept as not {what.lower()}."
+    report.add(unreadable, column, lambda rows: _unreadable(raw[rows]) + " " + kept, reject=False)
+    local = later.dt.tz_convert(timezone)
+    day = local.dt.normalize()
+    date_only = (local == day).fillna(False)
+    if time is not None:
+        date_only &= time.isna() | (time.astype("str").str.strip() == "")
+    opened_day = opened.dt.tz_convert(timezone).dt.normalize()
+    before_opening = (day < opened_day).where(date_only, later < opened).fillna(False)
+    report.add(before_opening, column, lambda rows: _before_opening(opened, later, rows, what, timezone), reject=False)
+    dropped = before_opening.copy()
+    for mask, message in _implausible(later, what, timezone, plausible):
+        report.add(mask & ~before_opening, column, lambda rows, m=message: m(rows) + " " + kept, reject=False)
+        dropped |= mask
+    later = later.mask(dropped)
+    return later, date_only & later.notna()
 
 
 def _implausible(
@@ -111,11 +134,11 @@ def _unreadable(values: pd.Series) -> pd.Series:
     return "Unreadable date " + quoted(values) + ": write it like 2026-03-31 14:05."
 
 
-def _before_opening(opened: pd.Series, closed: pd.Series, rows: np.ndarray, timezone: str) -> pd.Series:
+def _before_opening(opened: pd.Series, later: pd.Series, rows: np.ndarray, what: str, timezone: str) -> pd.Series:
     return (
-        "Closed ("
-        + _local(closed[rows], timezone)
+        f"{what} ("
+        + _local(later[rows], timezone)
         + ") before it was opened ("
         + _local(opened[rows], timezone)
-        + "): the closed date is dropped and the contact kept as not closed."
+        + f"): the {what.lower()} date is dropped and the contact kept as not {what.lower()}."
     )

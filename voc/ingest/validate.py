@@ -27,7 +27,7 @@ from voc.ingest.normalize import (
 )
 from voc.ingest.report import Report, quoted
 from voc.ingest.request_types import CATEGORY_LENGTH, guess_contact_types, normalize_contact_types, type_key
-from voc.ingest.timestamps import DateRange, check_timestamps
+from voc.ingest.timestamps import DateRange, check_later_times, check_timestamps
 from voc.store.requests import REQUEST_COLUMNS
 
 _TEXT_FIELDS = (
@@ -114,6 +114,7 @@ def prepare(raw: pd.DataFrame, row_numbers: np.ndarray, mapping: dict[str, str],
     out["opened_month"] = local_month(out["opened_at"], context.timezone)
     out["opened_week"] = local_week(out["opened_at"], context.timezone)
     out["days_to_close"] = times.days_to_close
+    out["acknowledged_at"] = _acknowledged(column("acknowledged_at"), times.opened, mapping, context, report)
 
     request_type = _text(column("request_type"), n, _MAX_TEXT["request_type"])
     report.add(request_type.isna(), mapping.get("request_type", ""), "The request type is empty.")
@@ -154,6 +155,19 @@ def prepare(raw: pd.DataFrame, row_numbers: np.ndarray, mapping: dict[str, str],
         unmapped_types=unmapped,
         unknown_channels=_counted(out.loc[unknown_channel.to_numpy() & keep, "channel"], "channel"),
     )
+
+
+def _acknowledged(
+    values: pd.Series | None, opened: pd.Series, mapping: dict[str, str], context: Context, report: Report
+) -> pd.Series:
+    """When each contact was acknowledged (UTC), NaT when it was not or the value could not stand."""
+    if values is None:
+        return pd.Series(pd.NaT, index=opened.index, dtype="datetime64[ns, UTC]")
+    acknowledged, _ = check_later_times(
+        values, opened, what="Acknowledged", column=mapping["acknowledged_at"], timezone=context.timezone,
+        plausible=context.plausible, report=report,
+    )  # fmt: skip
+    return acknowledged
 
 
 def _source_ids(values: pd.Series | None, report: Report, mapping: dict[str, str]) -> pd.Series:

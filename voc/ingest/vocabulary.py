@@ -94,6 +94,24 @@ SYNONYMS: dict[str, dict[str, float]] = {
         **dict.fromkeys(("closed", "resolved", "completed"), 0.85),
     },
     "closed_time": dict.fromkeys(("closed time", "close time", "resolved time"), 1.0),
+    "acknowledged_at": {
+        **dict.fromkeys(
+            (
+                "acknowledged date",
+                "acknowledged at",
+                "acknowledged on",
+                "date acknowledged",
+                "acknowledgement date",
+                "acknowledgment date",
+                "first response date",
+                "responded date",
+                "assigned date",
+                "date assigned",
+            ),
+            1.0,
+        ),
+        **dict.fromkeys(("acknowledged", "assigned"), 0.85),
+    },
     "request_type": {
         **dict.fromkeys(
             (
@@ -331,6 +349,8 @@ VETO_WORDS: dict[str, frozenset[str]] = {
     "opened_time": _DATE_WORDS | _CLOSING_WORDS,
     "closed_at": _DATE_WORDS | _OPENING_WORDS,
     "closed_time": _DATE_WORDS | _OPENING_WORDS,
+    # Gainesville's minutes_to_acknowledge is a duration; assigned_to a work queue.
+    "acknowledged_at": (_DATE_WORDS - {"acknowledged", "acknowledge"}) | _OPENING_WORDS | _CLOSING_WORDS | {"to"},
     "request_type": frozenset({"sub", "subtype", "code", "location", "address", "facility", "vehicle", "property"}),
     "department": frozenset({"code", "id"}),
     "channel": frozenset({"id", "code"}),

@@ -10,7 +10,8 @@ from voc.store.query import read_frame
 
 REQUESTS = ServiceRequest.__table__
 CLOSURE_COLUMNS = (
-    "id", "source_id", "opened_month", "opened_at", "closed_at", "days_to_close", "category", "department",
+    "id", "source_id", "opened_month", "opened_at", "closed_at", "acknowledged_at", "days_to_close", "category",
+    "department",
     "district_code", "channel", "contact_type", "status", "latitude", "longitude",
 )  # fmt: skip
 
@@ -45,6 +46,6 @@ def read_closure_contacts(
         .order_by(REQUESTS.c.opened_at, REQUESTS.c.id)
     )
     frame = read_frame(engine, query)
-    for column in ("opened_at", "closed_at"):
+    for column in ("opened_at", "closed_at", "acknowledged_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     return frame

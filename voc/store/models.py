@@ -91,6 +91,7 @@ class ServiceRequest(SQLModel, table=True):
         default=None,
         description="True when the export gave the closing day without a time (closed_at is its local midnight)",
     )
+    acknowledged_at: datetime | None = _timestamp(nullable=True)
     opened_month: str = Field(max_length=7, description="YYYY-MM in the county's timezone")
     opened_week: str | None = Field(
         default=None, max_length=10, index=True, description="the local Monday starting its week, YYYY-MM-DD"
