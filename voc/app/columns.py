@@ -218,7 +218,7 @@ SMALL_AREAS: Columns = {
     "code": "Area",
     "name": "Name",
     "population": _number("Residents", COUNT),
-    "income": _number("Median household income", "dollar"),
+    "income": _number("Median household income", "$%,.0f"),
     "income_tier": _number("Income fifth (1 lowest)", "%d"),
     "contacts": _number("Contacts", COUNT),
     "per_1000": _number("Contacts per 1,000 residents", DECIMAL),

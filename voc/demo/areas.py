@@ -1,4 +1,4 @@
-"""The demo county's small areas: block-group-like polygons with residents and median household incomes."""
+"""The demo county's small areas: census-tract-like polygons with residents and median household incomes."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ UNDER_CONTACT = 0.12
 
 
 def draw_small_areas(districts: gpd.GeoDataFrame, requests: pd.DataFrame, seed: int) -> gpd.GeoDataFrame:
-    """Tile the county with Voronoi block groups (code, name, population, income, geometry).
+    """Tile the county with Voronoi census tracts (code, name, population, income, geometry).
 
     Populations sum to the districts' and follow where contacts are, divided by a factor that makes
     lower-income areas contact the county less per resident. Drawn from their own seed, so the
@@ -29,11 +29,11 @@ def draw_small_areas(districts: gpd.GeoDataFrame, requests: pd.DataFrame, seed: 
     x, y = sample_points(outline, AREA_COUNT, rng)
     cells = shapely.voronoi_polygons(MultiPoint(np.column_stack([x, y])), extend_to=outline, ordered=True)
     shapes = [shapely.intersection(cell, outline) for cell in cells.geoms]
-    codes = [f"{STATE_AND_COUNTY}{number:04d}00{1}" for number in range(1, AREA_COUNT + 1)]
+    codes = [f"{STATE_AND_COUNTY}{number:04d}00" for number in range(1, AREA_COUNT + 1)]
     areas = gpd.GeoDataFrame(
         {
             "code": codes,
-            "name": [f"Block Group 1, Census Tract {number}" for number in range(1, AREA_COUNT + 1)],
+            "name": [f"Census Tract {number}" for number in range(1, AREA_COUNT + 1)],
             "income": np.round(np.exp(rng.normal(np.log(62_000), 0.38, AREA_COUNT)), -2),
         },
         geometry=shapes,

@@ -37,7 +37,7 @@ class DemoCounty:
     service_area_links: pd.DataFrame
     candidates: pd.DataFrame
     planted_rises: pd.DataFrame
-    small_areas: gpd.GeoDataFrame  # census-block-group-like areas with residents and median incomes
+    small_areas: gpd.GeoDataFrame  # census-tract-like areas with residents and median incomes
 
 
 def build_demo_county(*, seed: int = 2026, start: str = "2022-11", end: str = "2026-10") -> DemoCounty:

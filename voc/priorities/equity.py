@@ -52,7 +52,7 @@ class RateRatio:
 class Equity:
     first_month: str
     last_month: str
-    areas: pd.DataFrame  # AREA_COLUMNS, one row per small area
+    areas: pd.DataFrame  # AREA_COLUMNS, one row per small area, lowest income first (unknown last)
     tiers: pd.DataFrame  # TIER_COLUMNS, one row per income fifth (empty without incomes)
     ratio: RateRatio | None  # None without five areas with incomes and contacts in both ends
     outside: int  # located contacts in no small area
@@ -205,7 +205,7 @@ def equity_view(engine: sa.Engine, *, last_month: str, months: int = 12) -> Equi
     if len(tiers) == TIERS:
         ends = [figures[figures["income_tier"] == tier] for tier in (1, TIERS)]
         ratio = rate_ratio(ends[0], ends[1], dispersion=dispersion(figures))
-    figures = figures[AREA_COLUMNS]
+    figures = figures[AREA_COLUMNS].sort_values(["income", "code"], na_position="last").reset_index(drop=True)
     stored = read_frame(engine, sa.select(CANDIDATES.c.id, CANDIDATES.c.source_id, CANDIDATES.c.latitude,
                                           CANDIDATES.c.longitude).order_by(CANDIDATES.c.id))  # fmt: skip
     candidates = stored[["id", "source_id"]].merge(candidate_areas(stored, areas, figures), on="id")
