@@ -18,7 +18,7 @@ from voc.cli import main
 from voc.core.access import Role
 from voc.core.errors import FileRefused
 from voc.ingest.areas import import_areas
-from voc.priorities.equity import TIERS, dispersion, equity_view, income_tiers, rate_ratio
+from voc.priorities.equity import TIERS, dispersion, dispersion_df, equity_view, income_tiers, rate_ratio
 from voc.store.areas import load_areas
 from voc.store.engine import open_store
 from voc.store.uploads import undo
@@ -127,7 +127,7 @@ def test_the_rate_ratio_interval_covers_the_true_ratio_as_promised(shape: float 
     for _ in range(2000):
         areas = _simulated_areas(rng, rates, shape=shape)
         ends = [areas[areas["income_tier"] == t] for t in (1, TIERS)]
-        ratio = rate_ratio(ends[0], ends[1], dispersion=dispersion(areas))
+        ratio = rate_ratio(ends[0], ends[1], dispersion=dispersion(areas), dispersion_df=dispersion_df(areas))
         covered.append(ratio.low <= truth <= ratio.high)
     assert 0.93 <= np.mean(covered) <= 0.975
 
@@ -207,3 +207,18 @@ def test_the_demo_county_is_tiled_by_small_areas_holding_its_residents(demo_coun
     assert abs(int(areas["population"].sum()) - int(districts["population"].sum())) <= len(areas)
     again = draw_small_areas(districts, demo_county.requests, 2026)
     assert again.drop(columns="geometry").equals(areas.drop(columns="geometry"))
+
+
+def test_areas_away_from_the_contacts_are_reported_not_compared(demo_copy: str) -> None:
+    engine = open_store(demo_copy)
+    imported = _import(engine, TRACTS.read_bytes())  # Gainesville: no demo contact lies in it
+    assert imported.report(TRACTS.name)[-1] == "1 area has no median income and is left out of the income fifths."
+    view = equity_view(engine, last_month=LAST_MONTH, months=12)
+    assert view is not None and view.ratio is None and view.areas["contacts"].sum() == 0
+    assert view.sentence.startswith("No located contact of the period falls in a small area")
+    with engine.connect() as connection:
+        located = connection.execute(
+            sa.text("SELECT COUNT(*) FROM service_requests WHERE h3_cell IS NOT NULL AND opened_month >= :first"),
+            {"first": view.first_month},
+        ).scalar_one()
+    assert view.outside == located

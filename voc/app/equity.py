@@ -54,7 +54,7 @@ def equity_section(view: Equity | None) -> None:
         st.info(IMPORT_HINT)
         return
     plain.show(view.sentence, kind="body")
-    if not view.tiers.empty:
+    if view.tiers["contacts"].sum() > 0:
         bars = view.tiers.assign(
             label=view.tiers["income_tier"] + " ($" + (view.tiers["lowest_income"] / 1000).map("{:,.0f}k".format)
             + "–" + (view.tiers["highest_income"] / 1000).map("{:,.0f}k".format) + ")",
@@ -66,7 +66,10 @@ def equity_section(view: Equity | None) -> None:
         show.chart(chart, name="equity-by-income", key="priorities_equity_chart", title=heading)
     if view.outside:
         plain.show(f"{view.outside:,} located contacts fall in no small area and are not counted.", kind="caption")
-    show.table(view.areas, name="equity-areas", key="priorities_equity_areas", column_config=columns.SMALL_AREAS)
+    # The rate and the income first: the area codes, long and alike, matter least on a projected screen.
+    order = ["name", "income_tier", "income", "per_1000", "median_days", "population", "contacts", "code"]
+    show.table(view.areas, name="equity-areas", key="priorities_equity_areas", column_config=columns.SMALL_AREAS,
+               column_order=order)  # fmt: skip
 
 
 def areas_import() -> None:

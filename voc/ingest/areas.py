@@ -35,7 +35,9 @@ class ImportedAreas:
             f"They hold {self.population:,} residents.",
         ]
         if self.without_income:
-            lines.append(f"{self.without_income} areas have no median income and are left out of the income tiers.")
+            areas = "1 area has" if self.without_income == 1 else f"{self.without_income} areas have"
+            lines.append(f"{areas} no median income and {'is' if self.without_income == 1 else 'are'} left out of the "
+                         "income fifths.")  # fmt: skip
         return lines
 
     def as_json(self) -> dict[str, object]:

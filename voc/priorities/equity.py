@@ -122,19 +122,26 @@ def _median_days(placed: pd.DataFrame) -> pd.Series:
 
 
 def rate_ratio(
-    low: pd.DataFrame, high: pd.DataFrame, *, dispersion: float = 1.0, level: float = 0.95
+    low: pd.DataFrame,
+    high: pd.DataFrame,
+    *,
+    dispersion: float = 1.0,
+    dispersion_df: float = math.inf,
+    level: float = 0.95,
 ) -> RateRatio | None:
     """Compare contacts per resident of two groups of areas (columns contacts, population).
 
     The interval is the Poisson one on the log scale, widened by the square root of the
-    dispersion when areas vary more than chance would make them. None when a group made no contacts.
+    dispersion when areas vary more than chance would make them, and then taken from Student's t
+    with the dispersion's degrees of freedom (quasi-Poisson). None when a group made no contacts.
     """
     low_contacts, high_contacts = float(low["contacts"].sum()), float(high["contacts"].sum())
     if low_contacts == 0 or high_contacts == 0:
         return None
     ratio = (low_contacts / float(low["population"].sum())) / (high_contacts / float(high["population"].sum()))
+    widened = dispersion > 1.0
     spread = math.sqrt(max(dispersion, 1.0) * (1 / low_contacts + 1 / high_contacts))
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = float(stats.t.ppf(0.5 + level / 2, dispersion_df) if widened else stats.norm.ppf(0.5 + level / 2))
     return RateRatio(ratio, ratio * math.exp(-z * spread), ratio * math.exp(z * spread), level, dispersion)
 
 
@@ -150,6 +157,12 @@ def dispersion(areas: pd.DataFrame) -> float:
     expected = tiered["population"] * rate
     pearson = ((tiered["contacts"] - expected) ** 2 / expected.where(expected > 0)).sum()
     return float(pearson / (len(tiered) - TIERS))
+
+
+def dispersion_df(areas: pd.DataFrame) -> int:
+    """Return the degrees of freedom of the dispersion: areas in the fifths, less one rate per fifth."""
+    tiered = areas.dropna(subset=["income_tier"])
+    return max(int((tiered["population"] > 0).sum()) - TIERS, 1)
 
 
 def tier_table(areas: pd.DataFrame) -> pd.DataFrame:
@@ -170,6 +183,11 @@ def tier_table(areas: pd.DataFrame) -> pd.DataFrame:
 
 def equity_sentence(ratio: RateRatio | None, tiers: pd.DataFrame, months: int) -> str:
     """Say in one plain sentence whether the lowest-income fifth of areas contacts the county less per resident."""
+    if tiers.empty or tiers["contacts"].sum() == 0:
+        return (
+            "No located contact of the period falls in a small area with a median income: check that the areas "
+            "imported cover the county and give incomes."
+        )
     if ratio is None:
         return "Too few small areas have a median income and contacts to compare income fifths."
     low, high = tiers["per_1000"].iloc[0], tiers["per_1000"].iloc[-1]
@@ -204,7 +222,7 @@ def equity_view(engine: sa.Engine, *, last_month: str, months: int = 12) -> Equi
     ratio = None
     if len(tiers) == TIERS:
         ends = [figures[figures["income_tier"] == tier] for tier in (1, TIERS)]
-        ratio = rate_ratio(ends[0], ends[1], dispersion=dispersion(figures))
+        ratio = rate_ratio(ends[0], ends[1], dispersion=dispersion(figures), dispersion_df=dispersion_df(figures))
     figures = figures[AREA_COLUMNS].sort_values(["income", "code"], na_position="last").reset_index(drop=True)
     stored = read_frame(engine, sa.select(CANDIDATES.c.id, CANDIDATES.c.source_id, CANDIDATES.c.latitude,
                                           CANDIDATES.c.longitude).order_by(CANDIDATES.c.id))  # fmt: skip
