@@ -224,6 +224,16 @@ SMALL_AREAS: Columns = {
     "per_1000": _number("Contacts per 1,000 residents", DECIMAL),
     "median_days": _number("Median days to close", DECIMAL),
 }
+INCOME_FIFTHS: Columns = {
+    "income_tier": "Income fifth",
+    "areas": _number("Areas", COUNT),
+    "population": _number("Residents", COUNT),
+    "lowest_income": _number("Lowest median income", "$%,.0f"),
+    "highest_income": _number("Highest median income", "$%,.0f"),
+    "contacts": _number("Contacts", COUNT),
+    "per_1000": _number("Contacts per 1,000 residents", DECIMAL),
+    "median_days": _number("Median days to close", DECIMAL),
+}
 # Beside a candidate's own demand: the small area it lies in.
 CANDIDATE_AREA: Columns = {
     "area_per_1000": _number("Area's contacts per 1,000", DECIMAL,

@@ -64,6 +64,8 @@ def equity_section(view: Equity | None) -> None:
         heading = "Contacts per 1,000 residents by income fifth of small areas"
         chart = labelled_bars(bars, title=title, value_format=",.0f")
         show.chart(chart, name="equity-by-income", key="priorities_equity_chart", title=heading)
+        show.table(view.tiers, name="equity-income-fifths", key="priorities_equity_fifths",
+                   column_config=columns.INCOME_FIFTHS)  # fmt: skip
     if view.outside:
         plain.show(f"{view.outside:,} located contacts fall in no small area and are not counted.", kind="caption")
     # The rate and the income first: the area codes, long and alike, matter least on a projected screen.

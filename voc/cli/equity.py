@@ -36,7 +36,8 @@ def equity(months: int, as_json: bool) -> None:
     for tier in view.tiers.itertuples():
         click.echo(
             f"  {tier.income_tier:<10} {tier.areas:>3} areas  {tier.population:>10,.0f} residents  "
-            f"incomes ${tier.lowest_income:,.0f}-${tier.highest_income:,.0f}  {tier.per_1000:7.1f} per 1,000"
+            f"incomes ${tier.lowest_income:,.0f}-${tier.highest_income:,.0f}  {tier.per_1000:7.1f} per 1,000  "
+            f"median {tier.median_days:.1f} days to close"
         )
     click.echo(view.sentence)
     if view.outside:

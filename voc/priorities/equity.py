@@ -32,7 +32,9 @@ TIERS = 5
 TIER_NAMES = {1: "1 lowest", 2: "2", 3: "3", 4: "4", 5: "5 highest"}
 AREA_COLUMNS = ["code", "name", "population", "income", "income_tier", "contacts", "per_1000", "median_days"]
 CANDIDATE_COLUMNS = ["id", "source_id", "area", "area_per_1000", "income_tier"]
-TIER_COLUMNS = ["income_tier", "areas", "population", "lowest_income", "highest_income", "contacts", "per_1000"]
+TIER_COLUMNS = [
+    "income_tier", "areas", "population", "lowest_income", "highest_income", "contacts", "per_1000", "median_days",
+]  # fmt: skip
 # Days to close are rounded to quarter days in SQL: medians are exact to within three hours.
 STEPS_PER_DAY = 4
 
@@ -112,12 +114,12 @@ def income_tiers(incomes: pd.Series) -> pd.Series:
     return tiers.reindex(incomes.index).astype("float")
 
 
-def _median_days(placed: pd.DataFrame) -> pd.Series:
-    """Return each area's median days to close of its closed contacts, from quarter-day groups."""
-    closed = placed.dropna(subset=["steps"]).groupby(["code", "steps"], as_index=False)["contacts"].sum()
-    closed = closed.sort_values(["code", "steps"])
-    reached = closed.groupby("code")["contacts"].cumsum() >= closed.groupby("code")["contacts"].transform("sum") / 2
-    middle = closed[reached].groupby("code")["steps"].first()
+def median_days(placed: pd.DataFrame, by: str) -> pd.Series:
+    """Return the median days to close of the closed contacts of each value of `by`, from quarter-day groups."""
+    closed = placed.dropna(subset=["steps", by]).groupby([by, "steps"], as_index=False)["contacts"].sum()
+    closed = closed.sort_values([by, "steps"])
+    reached = closed.groupby(by)["contacts"].cumsum() >= closed.groupby(by)["contacts"].transform("sum") / 2
+    middle = closed[reached].groupby(by)["steps"].first()
     return middle / STEPS_PER_DAY
 
 
@@ -165,8 +167,8 @@ def dispersion_df(areas: pd.DataFrame) -> int:
     return max(int((tiered["population"] > 0).sum()) - TIERS, 1)
 
 
-def tier_table(areas: pd.DataFrame) -> pd.DataFrame:
-    """Sum the areas by income fifth: TIER_COLUMNS, lowest fifth first."""
+def tier_table(areas: pd.DataFrame, days: pd.Series) -> pd.DataFrame:
+    """Sum the areas by income fifth: TIER_COLUMNS, lowest fifth first; `days` is median days by fifth."""
     tiered = areas.dropna(subset=["income_tier"])
     table = tiered.groupby("income_tier").agg(
         areas=("code", "size"),
@@ -176,6 +178,7 @@ def tier_table(areas: pd.DataFrame) -> pd.DataFrame:
         contacts=("contacts", "sum"),
     )
     table["per_1000"] = table["contacts"] / table["population"].where(table["population"] > 0) * 1000
+    table["median_days"] = table.index.map(days)
     table = table.reset_index()
     table["income_tier"] = table["income_tier"].astype(int).map(TIER_NAMES)
     return table[TIER_COLUMNS]
@@ -217,8 +220,9 @@ def equity_view(engine: sa.Engine, *, last_month: str, months: int = 12) -> Equi
     figures["income_tier"] = income_tiers(figures["income"])
     figures["contacts"] = figures["code"].map(placed.groupby("code")["contacts"].sum()).fillna(0).astype(int)
     figures["per_1000"] = figures["contacts"] / figures["population"].where(figures["population"] > 0) * 1000
-    figures["median_days"] = figures["code"].map(_median_days(placed))
-    tiers = tier_table(figures)
+    figures["median_days"] = figures["code"].map(median_days(placed, "code"))
+    placed = placed.assign(income_tier=placed["code"].map(figures.set_index("code")["income_tier"]))
+    tiers = tier_table(figures, median_days(placed, "income_tier"))
     ratio = None
     if len(tiers) == TIERS:
         ends = [figures[figures["income_tier"] == tier] for tier in (1, TIERS)]
