@@ -228,3 +228,12 @@ def test_areas_away_from_the_contacts_are_reported_not_compared(demo_copy: str) 
             {"first": view.first_month},
         ).scalar_one()
     assert view.outside == located
+
+
+def test_a_geopackage_in_a_projected_crs_imports_through_the_same_reader(sqlite_url: str, tmp_path: Path) -> None:
+    tracts = gpd.read_file(TRACTS).to_crs("EPSG:2237")  # Florida State Plane North, US feet
+    tracts.to_file(tmp_path / "tracts.gpkg", driver="GPKG")
+    imported = _import(open_store(sqlite_url), (tmp_path / "tracts.gpkg").read_bytes())
+    assert imported.count == 9 and imported.source_crs == "EPSG:2237" and imported.without_income == 1
+    bounds = load_areas(open_store(sqlite_url)).total_bounds
+    assert np.allclose(bounds, gpd.read_file(TRACTS).total_bounds, atol=1e-6)
