@@ -64,8 +64,10 @@ def equity_section(view: Equity | None) -> None:
         heading = "Contacts per 1,000 residents by income fifth of small areas"
         chart = labelled_bars(bars, title=title, value_format=",.0f")
         show.chart(chart, name="equity-by-income", key="priorities_equity_chart", title=heading)
+        fifths = ["income_tier", "per_1000", "median_days", "lowest_income", "highest_income", "population",
+                  "contacts", "areas"]  # fmt: skip
         show.table(view.tiers, name="equity-income-fifths", key="priorities_equity_fifths",
-                   column_config=columns.INCOME_FIFTHS)  # fmt: skip
+                   column_config=columns.INCOME_FIFTHS, column_order=fifths)  # fmt: skip
     if view.outside:
         plain.show(f"{view.outside:,} located contacts fall in no small area and are not counted.", kind="caption")
     # The rate and the income first: the area codes, long and alike, matter least on a projected screen.
