@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from voc.app import columns, committee, frame, funding, loaders, plain, show, widgets
+from voc.app import columns, committee, equity, frame, funding, loaders, plain, show, widgets
 from voc.core.errors import VocError
 from voc.present import charts
 from voc.present.screens import SCREENS, priorities_screen
@@ -48,6 +48,8 @@ except VocError as reason:
     st.stop()
 line = funding.funded_line(view.table, rules)
 table, ranking_columns = funding.with_funding(view.table, line)
+areas = equity.equity()
+table, ranking_columns = equity.with_area_columns(table, ranking_columns, areas)
 colours = charts.criterion_colours([c.label for c in basis.criteria])
 names = dict(zip(table["source_id"], table["name"], strict=True))
 summary = results.container()  # the ranking goes above the one candidate picked below
@@ -102,5 +104,7 @@ with results:
         mime=show.XLSX, key="priorities_workbook",
     )  # fmt: skip
     right.link_button("Open the presentation view", frame.presentation_link(), key="priorities_present")
+    with st.expander("Equity: do lower-income areas contact the county less per resident?"):
+        equity.equity_section(areas)
     with st.expander("Committee weights: pairwise judgements per member (AHP)"):
         committee.committee_section("priorities", basis.criteria)

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from voc.app import frame, upload
+from voc.app import equity, frame, upload
 
 frame.require_frame()
 st.title("Upload")
-exports, feeds, survey, sessions, candidates, history = st.tabs(
+exports, feeds, survey, sessions, candidates, areas, history = st.tabs(
     ["Contacts export", "Open-data feeds", "Survey results", "Stakeholder session", "Project candidates",
-     "History and undo"]
+     "Small areas", "History and undo"]
 )  # fmt: skip
 
 with exports:
@@ -52,6 +52,9 @@ with candidates:
         "scoring columns (higher is more deserving). Importing an updated list changes only what changed."
     )
     upload.candidates_import()
+
+with areas:
+    equity.areas_import()
 
 with history:
     upload.upload_history()

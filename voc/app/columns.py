@@ -230,6 +230,32 @@ RANKING: Columns = {
     "status": "Status",
     "source_id": "Id",
 }
+SMALL_AREAS: Columns = {
+    "code": "Area",
+    "name": "Name",
+    "population": _number("Residents", COUNT),
+    "income": _number("Median household income", "$%,.0f"),
+    "income_tier": _number("Income fifth (1 lowest)", "%d"),
+    "contacts": _number("Contacts", COUNT),
+    "per_1000": _number("Contacts per 1,000 residents", DECIMAL),
+    "median_days": _number("Median days to close", DECIMAL),
+}
+INCOME_FIFTHS: Columns = {
+    "income_tier": "Income fifth",
+    "areas": _number("Areas", COUNT),
+    "population": _number("Residents", COUNT),
+    "lowest_income": _number("Lowest median income", "$%,.0f"),
+    "highest_income": _number("Highest median income", "$%,.0f"),
+    "contacts": _number("Contacts", COUNT),
+    "per_1000": _number("Contacts per 1,000 residents", DECIMAL),
+    "median_days": _number("Median days to close", DECIMAL),
+}
+# Beside a candidate's own demand: the small area it lies in.
+CANDIDATE_AREA: Columns = {
+    "area_per_1000": _number("Area's contacts per 1,000", DECIMAL,
+                             help="Contacts per 1,000 residents of the small area the candidate lies in"),
+    "income_tier": "Area's income fifth",
+}  # fmt: skip
 # The figures first, so the long explanations never push the points off a projected screen.
 BREAKDOWN_ORDER = ["criterion", "value", "score", "weight_share", "points", "meaning", "scale"]
 BREAKDOWN: Columns = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from voc.cli.contract import ContractGroup
+from voc.cli.equity import equity
 from voc.cli.findings import alerts, performance, survey
 from voc.cli.history import action, undo, uploads
 from voc.cli.imports import import_group
@@ -39,6 +40,7 @@ for command in (
     survey,
     rank,
     pack,
+    equity,
     action,
     alerts,
     performance,

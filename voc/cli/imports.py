@@ -1,4 +1,4 @@
-"""`voc import ...`: service requests, stakeholder sessions, surveys, candidate projects and districts."""
+"""`voc import ...`: service requests, stakeholder sessions, surveys, candidate projects, districts, small areas."""
 
 from __future__ import annotations
 
@@ -183,6 +183,34 @@ def import_districts_command(
         open_engine(), path.read_bytes(), path.name, user=load_settings().user, role=OPERATOR,
         name_field=name_field, population_field=population_field, code_field=code_field,
     )  # fmt: skip
+    first, *more = result.report(path.name)
+    click.echo(first)
+    for line in more:
+        click.echo(f"  {line}")
+
+
+@import_group.command("areas")
+@click.argument("file", type=INPUT_FILE)
+@click.option("--code-field", help="Field holding area codes (default: guessed, e.g. 'GEOID').")
+@click.option("--name-field", help="Field holding area names (default: guessed, e.g. 'NAME').")
+@click.option("--population-field", help="Field holding residents (default: guessed, e.g. 'B01003_001E').")
+@click.option("--income-field", help="Field holding median household income (default: guessed, e.g. 'B19013_001E').")
+@click.option("--json", "as_json", is_flag=True, help="Print the import as one JSON object.")
+def import_areas_command(
+    file: str, code_field: str | None, name_field: str | None, population_field: str | None,
+    income_field: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Import small areas (census tracts or block groups with residents and income) for `voc equity`."""
+    from voc.ingest.areas import import_areas
+
+    path = Path(file)
+    result = import_areas(
+        open_engine(), path.read_bytes(), path.name, user=load_settings().user, role=OPERATOR,
+        code_field=code_field, name_field=name_field, population_field=population_field, income_field=income_field,
+    )  # fmt: skip
+    if as_json:
+        print_json(result.as_json())
+        return
     first, *more = result.report(path.name)
     click.echo(first)
     for line in more:

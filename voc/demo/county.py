@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from voc.demo.acknowledged import with_acknowledgements
+from voc.demo.areas import draw_small_areas
 from voc.demo.candidates import draw_candidates
 from voc.demo.catalogue import request_types
 from voc.demo.contacts import draw_requests, planted_rises, with_rising_phrases
@@ -38,6 +39,7 @@ class DemoCounty:
     service_area_links: pd.DataFrame
     candidates: pd.DataFrame
     planted_rises: pd.DataFrame
+    small_areas: gpd.GeoDataFrame  # census-tract-like areas with residents and median incomes
 
 
 def build_demo_county(*, seed: int = 2026, start: str = "2022-11", end: str = "2026-10") -> DemoCounty:
@@ -50,20 +52,20 @@ def build_demo_county(*, seed: int = 2026, start: str = "2022-11", end: str = "2
     months = demo_months(start, end)
     rng = np.random.default_rng(seed)
     districts = draw_districts(rng)
+    requests = with_acknowledgements(
+        with_repeat_reports(with_rising_phrases(draw_requests(rng, months, districts), months, seed), districts, seed),
+        months,
+        seed,
+    )
     return DemoCounty(
         name=NAME,
         timezone=TIMEZONE,
         districts=districts,
         request_types=request_types(),
-        requests=with_acknowledgements(
-            with_repeat_reports(
-                with_rising_phrases(draw_requests(rng, months, districts), months, seed), districts, seed
-            ),
-            months,
-            seed,
-        ),
+        requests=requests,
         survey=draw_survey(rng, months),
         service_area_links=service_area_links(),
         candidates=draw_candidates(rng, districts),
         planted_rises=planted_rises(months),
+        small_areas=draw_small_areas(districts, requests, seed),
     )

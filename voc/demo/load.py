@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from voc.core.periods import local_week
 from voc.demo.county import DemoCounty, build_demo_county
 from voc.ingest.locate import locate
+from voc.store.areas import save_areas
 from voc.store.bulk import frame_records
 from voc.store.districts import replace_districts
 from voc.store.engine import record_audit, write_transaction
@@ -64,6 +65,7 @@ def load_demo(engine: sa.Engine, *, user: str, county: DemoCounty | None = None)
             sa.insert(Candidate.__table__),
             frame_records(county.candidates.assign(upload_id=upload_id)),
         )
+        save_areas(connection, county.small_areas, upload_id=upload_id)
         record_counts(
             connection,
             upload_id,

@@ -37,10 +37,16 @@ FORMATS = "GeoJSON (.geojson), a zipped shapefile (.zip holding .shp, .shx, .dbf
 # Field names tried in order when none is given; case is ignored.
 CODE_FIELDS = (
     "district", "district_code", "district_id", "district_no", "dist", "dist_no", "council_district",
-    "councildistrict", "council_dist", "cd", "ward", "nc_id", "code", "id", "external_id", "number", "num", "name",
+    "councildistrict", "council_dist", "cd", "ward", "nc_id", "geoid", "code", "id", "external_id", "number", "num",
+    "name",
 )  # fmt: skip
 NAME_FIELDS = ("name", "district_name", "label", "nc_name", "ncname", "nameshort", "title")
-POPULATION_FIELDS = ("population", "pop", "total_pop", "pop_total", "tot_pop", "totpop", "residents")
+POPULATION_FIELDS = (
+    "population", "pop", "total_pop", "pop_total", "tot_pop", "totpop", "residents",
+    "b01003_001e", "pop100", "p1_001n", "dp05_0001e",  # census: ACS total population, decennial P1 total
+)  # fmt: skip
+# Median household income: ACS table B19013 first, then names GIS offices give it.
+INCOME_FIELDS = ("b19013_001e", "median_income", "medhhinc", "med_hh_inc", "mhi", "median_hh_income", "medinc")
 _SYSTEM_FIELD_PREFIXES = ("objectid", "fid", "ogc_fid", "gid", "globalid", "shape_", "shape__")
 _SHAPEFILE_PARTS = frozenset({".shp", ".shx", ".dbf", ".prj", ".cpg"})
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -83,6 +89,7 @@ def read_boundaries(
     name_field: str | None,
     population_field: str | None,
     code_field: str | None = None,
+    income_field: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read district polygons as parse_boundaries does, in a child process with memory and time limits.
 
@@ -96,6 +103,7 @@ def read_boundaries(
         name_field=name_field,
         population_field=population_field,
         code_field=code_field,
+        income_field=income_field,
     )
 
 
@@ -106,12 +114,14 @@ def parse_boundaries(
     name_field: str | None,
     population_field: str | None,
     code_field: str | None = None,
+    income_field: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read district polygons (code, name, population, geometry in WGS84) from GeoJSON, a zipped shapefile or GPKG.
+    """Read polygons (code, name, population, income, geometry in WGS84) from GeoJSON, a zipped shapefile or GPKG.
 
-    A field left as None is guessed; without a population field, populations stay empty. Invalid
+    A field left as None is guessed; without a population field, populations stay empty, and so do
+    median household incomes without an income field (negative census sentinels read as missing). Invalid
     geometry is repaired and features sharing a code are merged. `attrs` holds the fields chosen
-    ("code_field", "name_field", "population_field"), all "fields", "source_crs", "repaired" and
+    ("code_field", "name_field", "population_field", "income_field"), all "fields", "source_crs", "repaired" and
     "merged". Raises FileRefused for a file that holds no usable polygons or names an unknown field.
     """
     raw = _to_wgs84(_read_layer(data, file_name), file_name)
@@ -119,6 +129,7 @@ def parse_boundaries(
     code_field, name_field, population_field = _choose_fields(
         raw, fields, file_name, code_field=code_field, name_field=name_field, population_field=population_field
     )
+    income_field = _field(fields, income_field, file_name) if income_field else _guess(fields, INCOME_FIELDS, "")
     codes = _codes(raw[code_field], code_field, file_name)
     features = gpd.GeoDataFrame(
         {
@@ -126,6 +137,9 @@ def parse_boundaries(
             "name": _names(raw[name_field] if name_field else None, codes),
             "population": _populations(raw[population_field], population_field, file_name)
             if population_field
+            else pd.Series(np.nan, index=raw.index),
+            "income": _incomes(raw[income_field], income_field, file_name)
+            if income_field
             else pd.Series(np.nan, index=raw.index),
         },
         geometry=raw.geometry.make_valid(),
@@ -136,11 +150,14 @@ def parse_boundaries(
         kinds = ", ".join(sorted(set(raw.geom_type.dropna())))
         raise FileRefused(f"{file_name!r} holds no polygons (only {kinds}): district boundaries must be areas.")
     # Features sharing a code are parts of one district, which keeps its first name and population.
-    districts = parts.dissolve(by="code", aggfunc="first", as_index=False)[["code", "name", "population", "geometry"]]
+    districts = parts.dissolve(by="code", aggfunc="first", as_index=False)[
+        ["code", "name", "population", "income", "geometry"]
+    ]
     districts.attrs = {
         "code_field": code_field,
         "name_field": name_field,
         "population_field": population_field,
+        "income_field": income_field,
         "fields": fields,
         "source_crs": raw.attrs["source_crs"],
         "repaired": int((~raw.geometry.is_valid).sum()),
@@ -374,6 +391,14 @@ def _populations(values: pd.Series, field: str, file_name: str) -> pd.Series:
     if not _holds_populations(values):
         raise FileRefused(f"The field {field!r} of {file_name!r} does not hold populations (whole numbers, 0 or more).")
     return pd.to_numeric(values, errors="coerce").round()
+
+
+def _incomes(values: pd.Series, field: str, file_name: str) -> pd.Series:
+    """Read incomes in dollars; the census's negative sentinels (-666666666: too few sampled) are missing."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.isna().all() and values.notna().any():
+        raise FileRefused(f"The field {field!r} of {file_name!r} does not hold incomes (amounts in dollars).")
+    return numbers.where(numbers >= 0)
 
 
 def import_districts(

@@ -100,13 +100,14 @@ def undo(engine: sa.Engine, upload_id: int, *, user: str, role: Role) -> UndoRes
 
     Raises NotAllowed unless the role is analyst or admin.
     """
+    from voc.store.areas import undo_areas
     from voc.store.candidates import undo_candidates
     from voc.store.requests import undo_upload
 
     require(role, Role.ANALYST, doing="undo an upload")
     with write_transaction(engine) as connection:
         kind = connection.execute(sa.select(UPLOADS.c.kind).where(UPLOADS.c.id == upload_id)).scalar()
-        undo_kind = undo_candidates if kind == "candidates" else undo_upload
+        undo_kind = {"candidates": undo_candidates, "areas": undo_areas}.get(kind, undo_upload)
         result = undo_kind(connection, upload_id, user=user)
         if kind == "pull":
             rewind_feed(connection, upload_id)
