@@ -169,9 +169,17 @@ def scenario_controls(
     page: str, criteria: tuple[Criterion, ...], weights: dict[str, float], funding: FundingRules | None
 ) -> None:
     """Offer saved scenarios to load, and a name to save the current weights and funding rules under."""
+    load, save = st.columns(2)
+    # The right column is filled first: a scenario saved in this run is then in the list on the left at once.
+    if not allows(role(), Role.ANALYST):
+        save.caption("Analysts save named scenarios; share these weights by copying the page's address.")
+    else:
+        name = save.text_input("Save the weights above as", key=f"{page}_scenario_name", max_chars=100)
+        if save.button("Save scenario", key=f"{page}_scenario_save", disabled=not name.strip()):
+            with save:
+                act(save_scenario, name, weights, funding=funding, done=f"Saved “{name.strip()}”.")
     saved = loaders.scenarios()
     keys = {c.key for c in criteria}
-    load, save = st.columns(2)
     chosen = load.selectbox("Saved scenarios", list(saved), index=None, key=f"{page}_scenario",
                             placeholder="Choose one to load")  # fmt: skip
     load.button(
@@ -179,13 +187,6 @@ def scenario_controls(
         args=(page, {k: v for k, v in saved.get(chosen or "", {}).items() if k in keys},
               loaders.scenario_funding().get(chosen or "")),
     )  # fmt: skip
-    if not allows(role(), Role.ANALYST):
-        save.caption("Analysts save named scenarios; share these weights by copying the page's address.")
-        return
-    name = save.text_input("Save the weights above as", key=f"{page}_scenario_name", max_chars=100)
-    if save.button("Save scenario", key=f"{page}_scenario_save", disabled=not name.strip()):
-        with save:
-            act(save_scenario, name, weights, funding=funding, done=f"Saved “{name.strip()}”.")
 
 
 def action_form(choices: dict[str, list[str]]) -> None:

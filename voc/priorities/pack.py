@@ -17,11 +17,14 @@ from voc.priorities.funding import (
     MANDATED,
     FundingLine,
     budget_moves,
+    describe_limits,
     describe_move,
+    fiscal_label,
     funding_line,
     funding_status,
     funding_steps,
     funding_summary,
+    limit_spending,
 )
 from voc.priorities.ranking import RankingBasis, breakdown
 from voc.priorities.stability import removal_summary
@@ -55,7 +58,8 @@ def meeting_pack(
     return MeetingPack(
         title="Priorities for the budget meeting",
         subtitle=f"Scenario “{scenario}”; {window}; made {made_at:%d %B %Y, %H:%M}.",
-        funding=[funding_summary(line), *(describe_move(m) for m in budget_moves(view.table, line))],
+        funding=[funding_summary(line), *filter(None, [describe_limits(limit_spending(view.table, line))]),
+                 *(describe_move(m) for m in budget_moves(view.table, line))],
         budget=line.rules.budget, steps=funding_steps(view.table, line), ranking=ranking, weights=weights,
         stability=[s for s in stability if s],
         projects=[_evidence(view, row, basis.last_month) for row in table[funded].to_dict("records")],
@@ -65,8 +69,10 @@ def meeting_pack(
 
 def _evidence(view: RankView, row: dict, last_month: str | None) -> ProjectEvidence:
     cost = row["estimated_cost"]
+    year = "none" if _missing(row["fiscal_year"]) else fiscal_label(row["fiscal_year"])
     facts = [("Id", row["source_id"]), ("Kind", row["kind"]), ("Category", _text(row["category"])),
              ("District", _text(row["district_code"])), ("Estimated cost", f"${cost:,.0f}"),
+             ("Fund", _text(row["fund"])), ("Fiscal year", year),
              ("Score", f"{row['total']:.1f} of 100"), ("Funding", row["funding"]),
              ("Rank", f"{row['rank']} ({row['best_rank']} to {row['worst_rank']} with weights ±10%)")]  # fmt: skip
     until = f" to {month_label(last_month)}" if last_month else ""
@@ -80,14 +86,28 @@ def _evidence(view: RankView, row: dict, last_month: str | None) -> ProjectEvide
                    f"(linked {_text(row['linked_by'])})"),
         ("Trend", f"{change} on the 12 months before ({int(row['contacts_before'] or 0):,} contacts)"),
         ("Repeat places", f"{int(row['repeat_places'] or 0)} places nearby with 3 or more linked contacts"),
+        ("Reopens", _reopens(row)),
         ("Survey priority", survey),
     ]  # fmt: skip
     parts = breakdown(view.ranking, int(row["id"]))[["criterion", "value", "score", "weight_share", "points"]]
     return ProjectEvidence(facts, evidence, parts, str(row["name"]))
 
 
+def _reopens(row: dict) -> str:
+    """Say how many of the linked contacts came back after the county closed them: fixes that did not hold."""
+    reopened, contacts = int(row["reopened"] or 0), int(row["contacts"] or 0)
+    if not contacts:
+        return "no linked contacts, so none reopened"
+    if not reopened:
+        return f"none of the {contacts:,} linked contacts came back after being closed"
+    return (
+        f"{reopened:,} of the {contacts:,} linked contacts ({reopened / contacts:.0%}) came back after being closed "
+        "(reopened, or the same problem reported again nearby): the fix did not hold"
+    )
+
+
 def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
 
 
 def _text(value: object) -> str:
