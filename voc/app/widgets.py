@@ -12,6 +12,7 @@ import streamlit as st
 from voc.app import columns, loaders, plain
 from voc.app.actions import act
 from voc.app.frame import role
+from voc.app.funding import part_budget_key
 from voc.contacts.actions import add_action
 from voc.contacts.trends import Filters
 from voc.core.access import Role, allows
@@ -163,6 +164,12 @@ def _load_scenario(page: str, weights: dict[str, float], funding: FundingRules |
         st.session_state[f"{page}_budget"] = int(funding.budget)
         st.session_state[f"{page}_mandated"] = list(funding.mandated)
         st.session_state[f"{page}_excluded"] = list(funding.excluded)
+        parts = {part_budget_key(page, "fund", fund): money for fund, money in funding.fund_budgets}
+        parts |= {part_budget_key(page, "year", year): money for year, money in funding.year_budgets}
+        for key in [k for k in st.session_state if str(k).startswith((f"{page}_fund_budget_", f"{page}_year_budget_"))]:
+            st.session_state[key] = None
+        for key, money in parts.items():
+            st.session_state[key] = int(money)
 
 
 def scenario_controls(
