@@ -222,3 +222,39 @@ def test_a_fund_budget_keeps_its_candidates_within_it_and_the_others_count_only_
     spending = limit_spending(table, line)
     assert spending.to_dict("records") == [{"limit": "Gas tax", "budget": 3e6, "spent": 0.0}]
     assert describe_limits(spending) == "Within the budgets by fund and fiscal year: Gas tax $0 of $3,000,000."
+
+
+def test_voc_rank_keeps_each_fund_and_year_within_its_budget(
+    monkeypatch: pytest.MonkeyPatch, demo_store_url: str
+) -> None:
+    monkeypatch.setenv("VOC_DATABASE_URL", demo_store_url)
+    runner = CliRunner()
+    arguments = ["rank", "--budget", "30000000", "--fund-budget", "Stormwater utility=5,000,000",
+                 "--year-budget", "FY2027=8000000", "--json"]  # fmt: skip
+    printed = runner.invoke(main, arguments)
+    assert printed.exit_code == 0, printed.output
+    result = json.loads(printed.output)
+    funded = [c for c in result["candidates"] if c["funded"]]
+    storm = sum(c["estimated_cost"] for c in funded if c["fund"] == "Stormwater utility")
+    first_year = sum(c["estimated_cost"] for c in funded if c["fiscal_year"] == 2027)
+    assert result["funding"]["limits"] == [
+        {"limit": "Stormwater utility", "budget": 5e6, "spent": storm}, {"limit": "FY2027", "budget": 8e6,
+                                                                         "spent": first_year},
+    ]  # fmt: skip
+    assert storm <= 5e6 and first_year <= 8e6 and sum(c["estimated_cost"] for c in funded) <= 30e6
+    assert (result["funding"]["fund_budgets"], result["funding"]["year_budgets"]) == (
+        {"Stormwater utility": 5e6}, {"2027": 8e6},
+    )  # fmt: skip
+    unlimited = json.loads(runner.invoke(main, ["rank", "--budget", "30000000", "--json"]).output)
+    assert unlimited["funding"]["score"] > result["funding"]["score"]  # the limits cost the committee points
+    refused = runner.invoke(main, ["rank", "--budget", "30000000", "--fund-budget", "Stormwater", "--json"])
+    assert refused.exit_code == 2
+    assert json.loads(refused.output)["error"] == (
+        "--fund-budget 'Stormwater': give NAME=AMOUNT in dollars, e.g. --fund-budget \"General Fund=2000000\"."
+    )
+    unknown = runner.invoke(main, ["rank", "--budget", "30000000", "--fund-budget", "Parks=1", "--json"])
+    assert json.loads(unknown.output)["error"].startswith(
+        "No candidate ranked is in Parks, so it cannot have a budget."
+    )
+    plain = runner.invoke(main, arguments[:-1])
+    assert "Within the budgets by fund and fiscal year: Stormwater utility $" in plain.output
