@@ -50,6 +50,7 @@ def test_the_html_pack_holds_the_funded_projects_escaped_and_offline(wall: CliRu
     assert sum(c["estimated_cost"] for c in chosen if c["fiscal_year"] == 2027) <= 5e6
     assert "Within the budgets by fund and fiscal year: Penny for Pasco $" in html and "of $5,000,000." in html
     assert html.count("<dt>Reopens</dt>") == html.count("<dt>Fund</dt>") == len(funded)
+    assert "<th>Fund, year</th>" in html and "<td>Gas tax, FY2027</td>" in html
     most = max(chosen, key=lambda c: c["reopened"])
     assert most["reopened"] > 0  # the demo's fixes do not all hold: the committee reads how many came back
     assert f"{most['reopened']:,} of the {most['contacts']:,} linked contacts" in html

@@ -26,7 +26,7 @@ class MeetingPack:
     funding: list[str]  # what the budget funds and the next dollar buys, any fund and year budgets, the -10%/+10%
     budget: float
     steps: pd.DataFrame  # voc.priorities.funding.funding_steps
-    ranking: pd.DataFrame  # rank, name, source_id, funding, total, estimated_cost, best_rank, worst_rank, in rank order
+    ranking: pd.DataFrame  # rank, name, source_id, funding, fund_year, total, estimated_cost, best_rank, worst_rank
     weights: pd.DataFrame  # criterion, weight, share
     stability: list[str]  # how solid the order is as weights move and candidates are removed
     projects: list[ProjectEvidence]  # the funded, in rank order

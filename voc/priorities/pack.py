@@ -31,7 +31,9 @@ from voc.priorities.stability import removal_summary
 from voc.priorities.view import RankView, stored_funding_rules, stored_rank_view
 from voc.store.uploads import upload_provenance
 
-RANKING_FIELDS = ["rank", "name", "source_id", "funding", "total", "estimated_cost", "best_rank", "worst_rank"]
+RANKING_FIELDS = [
+    "rank", "name", "source_id", "funding", "fund_year", "total", "estimated_cost", "best_rank", "worst_rank",
+]  # fmt: skip
 
 
 def meeting_pack(
@@ -39,7 +41,7 @@ def meeting_pack(
     made_at: datetime,
 ) -> MeetingPack:  # fmt: skip
     """Gather the pack of a ranking and its funding line; `scenario` names the weights in the title."""
-    table = view.table.assign(funding=funding_status(view.table, line))
+    table = view.table.assign(funding=funding_status(view.table, line), fund_year=_fund_year(view.table))
     funded = table["funding"].isin([FUNDED, MANDATED])
     ranking = pd.concat([table[funded], table[~funded]])[RANKING_FIELDS].reset_index(drop=True)
     window = "no contacts stored yet"
@@ -91,6 +93,13 @@ def _evidence(view: RankView, row: dict, last_month: str | None) -> ProjectEvide
     ]  # fmt: skip
     parts = breakdown(view.ranking, int(row["id"]))[["criterion", "value", "score", "weight_share", "points"]]
     return ProjectEvidence(facts, evidence, parts, str(row["name"]))
+
+
+def _fund_year(table: pd.DataFrame) -> pd.Series:
+    """Say which fund pays for each candidate and in which fiscal year ("Gas tax, FY2027"; "" when neither is known)."""
+    years = table["fiscal_year"].map(lambda year: "" if _missing(year) else fiscal_label(year))
+    funds = table["fund"].map(lambda fund: "" if _missing(fund) else str(fund))
+    return (funds + ", " + years).str.strip(", ")
 
 
 def _reopens(row: dict) -> str:
