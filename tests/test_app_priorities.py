@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest import open_app_page, plain_texts
@@ -70,8 +71,8 @@ def test_scenarios_save_and_load(monkeypatch: pytest.MonkeyPatch, demo_copy: str
     app.button(key="priorities_scenario_save").click().run()
     assert not app.exception
     assert plain_texts(app, "success") == ["Saved “Demand first”."]
+    assert "Demand first" in app.selectbox(key="priorities_scenario").options  # in the list at once, no rerun
     app.slider(key="priorities_w_demand").set_value(5).run()
-    assert "Demand first" in app.selectbox(key="priorities_scenario").options
     app.selectbox(key="priorities_scenario").set_value("Demand first").run()
     app.button(key="priorities_scenario_load").click().run()
     assert not app.exception
@@ -164,3 +165,39 @@ def test_members_pairwise_weights_save_and_combine_into_the_committees(
     app.selectbox(key="priorities_scenario").set_value("Committee").run()
     app.button(key="priorities_scenario_load").click().run()
     assert app.slider(key="priorities_w_demand").value == 50
+
+
+def test_a_fund_budget_holds_its_candidates_and_a_scenario_keeps_it(
+    monkeypatch: pytest.MonkeyPatch, demo_copy: str
+) -> None:
+    app = _priorities(monkeypatch, demo_copy)
+    app.number_input(key="priorities_budget").set_value(30_000_000).run()
+    table = _table(app, "best_rank")
+    funded = table[table["funding"].str.startswith("Funded")]
+    gas_tax = funded.loc[funded["fund"] == "Gas tax", "estimated_cost"].sum()
+    assert gas_tax > 1_000_000  # the gas tax pays for some of the best set without a limit of its own
+    app.number_input(key="priorities_fund_budget_Gas tax").set_value(1_000_000).run()
+    assert not app.exception
+    table = _table(app, "best_rank")
+    funded = table[table["funding"].str.startswith("Funded")]
+    assert 0 < funded.loc[funded["fund"] == "Gas tax", "estimated_cost"].sum() <= 1_000_000
+    assert funded["estimated_cost"].sum() <= 30_000_000
+    said = [t.value for t in app.text if t.value.startswith("Within the budgets by fund")]
+    assert said and said[0].startswith("Within the budgets by fund and fiscal year: Gas tax $")
+
+    app.text_input(key="priorities_scenario_name").input("Roads capped").run()
+    app.button(key="priorities_scenario_save").click().run()
+    app.number_input(key="priorities_fund_budget_Gas tax").set_value(None).run()
+    app.selectbox(key="priorities_scenario").set_value("Roads capped").run()
+    app.button(key="priorities_scenario_load").click().run()
+    assert not app.exception
+    assert app.number_input(key="priorities_fund_budget_Gas tax").value == 1_000_000
+
+
+def test_no_fund_or_year_controls_for_candidates_without_them(monkeypatch: pytest.MonkeyPatch, demo_copy: str) -> None:
+    engine = sa.create_engine(demo_copy)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE candidates SET fund = NULL, fiscal_year = NULL"))
+    app = _priorities(monkeypatch, demo_copy)
+    assert not [e for e in app.expander if e.label == "Budgets by fund and fiscal year"]
+    assert not [n for n in app.number_input if n.key.startswith("priorities_fund_budget_")]

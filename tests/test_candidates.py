@@ -34,8 +34,8 @@ def test_pittsburgh_capital_projects_import(engine: sa.Engine) -> None:
     report = _import(engine, PITTSBURGH)
     assert report.mapping == {
         "source_id": "id", "name": "name", "category": "asset_type", "district": "council_district",
-        "latitude": "latitude", "longitude": "longitude", "estimated_cost": "budgeted_amount", "status": "status",
-        "description": "task_description",
+        "latitude": "latitude", "longitude": "longitude", "estimated_cost": "budgeted_amount",
+        "fiscal_year": "fiscal_year", "status": "status", "description": "task_description",
     }  # fmt: skip
     assert (report.rows_read, report.inserted, report.updated, report.rejected) == (153, 150, 0, 3)
     rejected = report.problems[report.problems["severity"] == "rejected"]
@@ -52,6 +52,7 @@ def test_pittsburgh_capital_projects_import(engine: sa.Engine) -> None:
     kept = source.iloc[:150]
     assert stored["latitude"].notna().sum() == (kept["latitude"] != "").sum()
     assert stored["district_code"].isna().sum() == (kept["council_district"] == "").sum()
+    assert stored["fiscal_year"].tolist() == kept["fiscal_year"].astype(int).tolist()
     assert list_uploads(engine).loc[0, ["kind", "file_name", "inserted"]].tolist() == [
         "candidates", PITTSBURGH.name, 150,
     ]  # fmt: skip
@@ -67,7 +68,8 @@ def test_dc_capital_improvement_plans_keep_each_projects_latest_plan(engine: sa.
     report = _import(engine, DC)
     assert report.mapping == {
         "source_id": "project_no", "name": "title", "category": "agency", "district": "ward",
-        "estimated_cost": "est_cost", "status": "status", "description": "description",
+        "estimated_cost": "est_cost", "fund": "funding_sources", "fiscal_year": "cip_fy", "status": "status",
+        "description": "description",
     }  # fmt: skip
     assert (report.rows_read, report.inserted, report.rejected) == (107, 30, 0)
     assert "77 rows gave an id a later row repeats" in report.message
@@ -79,6 +81,8 @@ def test_dc_capital_improvement_plans_keep_each_projects_latest_plan(engine: sa.
         assert stored.loc[project, "name"] == plan["title"]
         assert stored.loc[project, "district_code"] == (plan["ward"] or None)
         assert stored.loc[project, "estimated_cost"] == (float(plan["est_cost"]) if plan["est_cost"] else None)
+        assert stored.loc[project, "fund"] == (plan["funding_sources"] or None)  # "GO Bonds - New (0300)"
+        assert stored.loc[project, "fiscal_year"] == 2000 + int(plan["cip_fy"])  # the plan of "FY 10" to "FY 17"
     assert set(stored["kind"]) == {"capital"}
 
 
@@ -200,6 +204,7 @@ RENAMED = {
     "latitude": "Lat.",
     "longitude": "Long.",
     "task_description": "Scope",
+    "fiscal_year": "FY",
 }
 
 
@@ -218,6 +223,7 @@ def test_a_cip_list_with_other_headers_is_mapped_by_words_and_values(monkeypatch
         "latitude": "Lat.",
         "longitude": "Long.",
         "estimated_cost": "Total Cost",
+        "fiscal_year": "FY",
         "status": "Project Status",
         "description": "Scope",
     }
@@ -225,3 +231,23 @@ def test_a_cip_list_with_other_headers_is_mapped_by_words_and_values(monkeypatch
     assert explained["source_id"] == "name resembles 'cip no' (100%)"
     assert (report["dry_run"], report["inserted"], report["rejected"]) == (True, 150, 3)
     assert len(list_uploads(sa.create_engine(sqlite_url))) == 0  # a dry run writes nothing
+
+
+def test_a_fund_and_a_fiscal_year_are_read_as_budget_books_write_them(engine: sa.Engine, tmp_path: Path) -> None:
+    listing = tmp_path / "cip.csv"
+    listing.write_text(
+        "Project ID,Project Name,Funding Source,Year Funded,Cost\n"
+        "R-1,Resurface Main St,Gas Tax,FY2027,1200000\n"
+        "R-2,New library,Penny for Pasco,2026-27,9000000\n"
+        "R-3,Culvert at Elm Creek,Stormwater utility,FY 28,250000\n"
+        "R-4,Pond expansion,,when funded,4000000\n"
+    )
+    report = _import(engine, listing)
+    assert (report.mapping["fund"], report.mapping["fiscal_year"]) == ("Funding Source", "Year Funded")
+    stored = load_candidates(engine).set_index("source_id").astype(object)
+    assert stored["fund"].where(stored["fund"].notna(), None).tolist() == [
+        "Gas Tax", "Penny for Pasco", "Stormwater utility", None,
+    ]  # fmt: skip
+    assert stored["fiscal_year"].tolist()[:3] == [2027, 2027, 2028] and pd.isna(stored.loc["R-4", "fiscal_year"])
+    warned = report.problems[report.problems["column"] == "Year Funded"]
+    assert warned["message"].tolist() == ["Not a fiscal year (FY2027, 2027 or 2026-27): left blank."]

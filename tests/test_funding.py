@@ -14,7 +14,15 @@ from click.testing import CliRunner
 from voc.cli import main
 from voc.core.access import Role
 from voc.core.errors import VocError
-from voc.priorities.funding import FundingRules, best_set, budget_moves, describe_move, funding_line
+from voc.priorities.funding import (
+    FundingRules,
+    best_set,
+    budget_moves,
+    describe_limits,
+    describe_move,
+    funding_line,
+    limit_spending,
+)
 from voc.priorities.scenarios import delete_scenario, load_funding, save_scenario
 from voc.priorities.view import stored_funding_rules
 
@@ -147,3 +155,106 @@ def test_voc_rank_marks_the_funded_set_within_the_budget(monkeypatch: pytest.Mon
     plain = runner.invoke(main, ["rank", "--budget", "20000000"])
     assert plain.exit_code == 0 and "A budget of $20,000,000 funds " in plain.output
     assert "funded  Stormwater pond expansion near Moon Lake" in plain.output
+
+
+def _brute_force_within(
+    scores: np.ndarray, costs: np.ndarray, budget: float, groups: list[tuple[np.ndarray, float]], forced: np.ndarray
+) -> float:
+    best = -np.inf
+    for choice in itertools.product((False, True), repeat=len(scores)):
+        taken = np.array(choice)
+        if (forced & ~taken).any() or (taken & np.isnan(costs)).any():
+            continue
+        spent = np.nan_to_num(costs) * taken
+        if spent.sum() <= budget and all(spent[members].sum() <= money for members, money in groups):
+            best = max(best, scores[taken].sum())
+    return best
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_optimiser_with_fund_and_year_budgets_finds_what_brute_force_finds(seed: int) -> None:
+    rng = np.random.default_rng(1000 + seed)
+    size = int(rng.integers(2, 12))
+    table = pd.DataFrame({
+        "source_id": [f"P{i}" for i in range(size)], "name": [f"Project {i}" for i in range(size)],
+        "total": np.round(rng.uniform(0, 100, size), 1),
+        "estimated_cost": rng.integers(1, 50, size).astype(float) * 100_000,
+        "fund": pd.Series(rng.choice(["General Fund", "Stormwater", "Impact fees", None], size), dtype="object"),
+        "fiscal_year": pd.Series(rng.choice([2027, 2028, 0], size)).replace(0, pd.NA).astype("Int64"),
+    })  # fmt: skip
+    table.loc[rng.random(size) < 0.1, "estimated_cost"] = np.nan
+    costs = table["estimated_cost"].to_numpy(float)
+    forced = (rng.random(size) < 0.15) & ~np.isnan(costs)
+    share = lambda: float(rng.uniform(0.2, 0.9))  # noqa: E731
+    funds = [
+        (f, share() * np.nansum(np.where(table["fund"] == f, costs, 0))) for f in sorted(set(table["fund"].dropna()))
+    ]
+    in_year = {int(y): (table["fiscal_year"] == y).fillna(False).to_numpy(bool) for y in table["fiscal_year"].dropna()}
+    years = [(y, share() * np.nansum(np.where(members, costs, 0))) for y, members in sorted(in_year.items())]
+    rules = FundingRules(share() * np.nansum(costs), fund_budgets=tuple(funds), year_budgets=tuple(years),
+                         mandated=tuple(table["source_id"][forced]))  # fmt: skip
+    groups = [((table["fund"] == f).to_numpy(), m) for f, m in funds]
+    groups += [(in_year[y], m) for y, m in years]
+    best = _brute_force_within(table["total"].to_numpy(), costs, rules.budget, groups, forced)
+    if best == -np.inf:  # the mandated alone break a budget: refused, and saying which
+        with pytest.raises(VocError, match="mandated candidates"):
+            funding_line(table, rules)
+        return
+    line = funding_line(table, rules)
+    taken = line.funded.to_numpy()
+    assert line.score == pytest.approx(best)
+    spent = np.nan_to_num(costs) * taken
+    assert spent.sum() <= rules.budget and all(spent[members].sum() <= money for members, money in groups)
+    assert taken[forced].all()
+
+
+def test_a_fund_budget_keeps_its_candidates_within_it_and_the_others_count_only_against_the_total() -> None:
+    table = _table().assign(fund=["Bonds", "Gas tax", "Gas tax", None, None])
+    # B + C + D (180 points, $7M) is best overall; with Gas tax capped at $3M only one of B, C fits.
+    line = funding_line(table, FundingRules(7e6, fund_budgets=(("Gas tax", 3e6),)))
+    assert line.funded[line.funded].index.tolist() == ["A", "D"]  # 130 points: B + D (120) would leave $3M unspent
+    assert line.next_buy is not None and line.next_buy.source_id == "B"
+    assert line.next_buy.extra == pytest.approx(3e6)  # the total is spent: B needs its whole $3M more
+    with pytest.raises(VocError, match=r"No candidate ranked is in Parks, so it cannot have a budget. Known: Bonds"):
+        funding_line(table, FundingRules(7e6, fund_budgets=(("Parks", 1e6),)))
+    with pytest.raises(VocError, match=r"mandated candidates in Gas tax alone cost \$6,000,000, more than the budget"):
+        funding_line(table, FundingRules(9e6, mandated=("B", "C"), fund_budgets=(("Gas tax", 3e6),)))
+    spending = limit_spending(table, line)
+    assert spending.to_dict("records") == [{"limit": "Gas tax", "budget": 3e6, "spent": 0.0}]
+    assert describe_limits(spending) == "Within the budgets by fund and fiscal year: Gas tax $0 of $3,000,000."
+
+
+def test_voc_rank_keeps_each_fund_and_year_within_its_budget(
+    monkeypatch: pytest.MonkeyPatch, demo_store_url: str
+) -> None:
+    monkeypatch.setenv("VOC_DATABASE_URL", demo_store_url)
+    runner = CliRunner()
+    arguments = ["rank", "--budget", "30000000", "--fund-budget", "Stormwater utility=5,000,000",
+                 "--year-budget", "FY2027=8000000", "--json"]  # fmt: skip
+    printed = runner.invoke(main, arguments)
+    assert printed.exit_code == 0, printed.output
+    result = json.loads(printed.output)
+    funded = [c for c in result["candidates"] if c["funded"]]
+    storm = sum(c["estimated_cost"] for c in funded if c["fund"] == "Stormwater utility")
+    first_year = sum(c["estimated_cost"] for c in funded if c["fiscal_year"] == 2027)
+    assert result["funding"]["limits"] == [
+        {"limit": "Stormwater utility", "budget": 5e6, "spent": storm}, {"limit": "FY2027", "budget": 8e6,
+                                                                         "spent": first_year},
+    ]  # fmt: skip
+    assert storm <= 5e6 and first_year <= 8e6 and sum(c["estimated_cost"] for c in funded) <= 30e6
+    assert (result["funding"]["fund_budgets"], result["funding"]["year_budgets"]) == (
+        {"Stormwater utility": 5e6}, {"2027": 8e6},
+    )  # fmt: skip
+    unlimited = json.loads(runner.invoke(main, ["rank", "--budget", "30000000", "--json"]).output)
+    assert unlimited["funding"]["score"] > result["funding"]["score"]  # the limits cost the committee points
+    refused = runner.invoke(main, ["rank", "--budget", "30000000", "--fund-budget", "Stormwater", "--json"])
+    assert refused.exit_code == 2
+    assert json.loads(refused.output)["error"] == (
+        "--fund-budget 'Stormwater': give NAME=AMOUNT in dollars, e.g. --fund-budget \"General Fund=2000000\"."
+    )
+    unknown = runner.invoke(main, ["rank", "--budget", "30000000", "--fund-budget", "Parks=1", "--json"])
+    assert json.loads(unknown.output)["error"].startswith(
+        "No candidate ranked is in Parks, so it cannot have a budget."
+    )
+    plain = runner.invoke(main, arguments[:-1])
+    assert "Within the budgets by fund and fiscal year: Stormwater utility $" in plain.output

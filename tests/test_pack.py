@@ -25,7 +25,8 @@ HOSTILE = '<script>alert("x")</script> & <b>Co</b>'
 def wall(monkeypatch: pytest.MonkeyPatch, demo_copy: str) -> CliRunner:
     """The demo county with a scenario "Wall" saved with a budget, and a candidate named like markup."""
     engine = open_store(demo_copy)
-    rules = FundingRules(25e6, mandated=("CIP-026",), excluded=("CIP-014",))
+    rules = FundingRules(25e6, mandated=("CIP-026",), excluded=("CIP-014",),
+                         fund_budgets=(("Penny for Pasco", 4e6),), year_budgets=((2027, 5e6),))  # fmt: skip
     save_scenario(engine, "Wall", {"demand": 40, "condition": 20}, funding=rules, user="ana", role=Role.ANALYST)
     save_scenario(engine, "Sliders", {"demand": 40}, user="ana", role=Role.ANALYST)
     with engine.begin() as connection:
@@ -44,6 +45,15 @@ def test_the_html_pack_holds_the_funded_projects_escaped_and_offline(wall: CliRu
     assert sorted(json.loads(written.output)["funded"]) == sorted(funded)
     html = out.read_text()
     assert html.count('<section class="project">') == len(funded)
+    chosen = [c for c in ranked["candidates"] if c["funded"]]
+    assert sum(c["estimated_cost"] for c in chosen if c["fund"] == "Penny for Pasco") <= 4e6
+    assert sum(c["estimated_cost"] for c in chosen if c["fiscal_year"] == 2027) <= 5e6
+    assert "Within the budgets by fund and fiscal year: Penny for Pasco $" in html and "of $5,000,000." in html
+    assert html.count("<dt>Reopens</dt>") == html.count("<dt>Fund</dt>") == len(funded)
+    assert "<th>Fund, year</th>" in html and "<td>Gas tax, FY2027</td>" in html
+    most = max(chosen, key=lambda c: c["reopened"])
+    assert most["reopened"] > 0  # the demo's fixes do not all hold: the committee reads how many came back
+    assert f"{most['reopened']:,} of the {most['contacts']:,} linked contacts" in html
     assert "Funding line: $25,000,000. Below it, not funded." in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;Co&lt;/b&gt;" in html
     assert "<script" not in html and "<b>" not in html

@@ -224,6 +224,8 @@ RANKING: Columns = {
     "reopened": _number("Reopened after closure", COUNT, help="Linked contacts reported again nearby after closure"),
     "is_rating": _number("Survey I-S", "%.3f"),
     "estimated_cost": _number("Estimated cost", "dollar"),
+    "fund": "Fund",
+    "fiscal_year": _number("Fiscal year", "%d"),
     "cost_per_resident": _number("Cost per resident", "dollar"),
     "contacts_per_million": _number("Contacts per $1M", DECIMAL),
     "linked_by": "Contacts linked",

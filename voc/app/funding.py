@@ -18,11 +18,14 @@ from voc.priorities.funding import (
     FundingLine,
     FundingRules,
     budget_moves,
+    describe_limits,
     describe_move,
+    fiscal_label,
     funding_line,
     funding_status,
     funding_steps,
     funding_summary,
+    limit_spending,
 )
 from voc.priorities.pack import meeting_pack
 from voc.priorities.ranking import RankingBasis
@@ -50,9 +53,38 @@ def funding_controls(page: str, candidates: pd.DataFrame) -> FundingRules | None
             f"Candidates {what}", list(names), format_func=lambda i: f"{names[i]} ({i})", key=f"{page}_{what}",
             placeholder="None", help=help_text, bind="query-params",
         )  # fmt: skip
+    fund_budgets, year_budgets = part_budgets(page, candidates)
     if budget is None:
         return None
-    return FundingRules(float(budget), tuple(chosen["mandated"]), tuple(chosen["excluded"]))
+    return FundingRules(float(budget), tuple(chosen["mandated"]), tuple(chosen["excluded"]), fund_budgets, year_budgets)
+
+
+def part_budgets(
+    page: str, candidates: pd.DataFrame
+) -> tuple[tuple[tuple[str, float], ...], tuple[tuple[int, float], ...]]:
+    """Lay out a budget per fund and per fiscal year, when the candidates carry them; return those set."""
+    funds = sorted(candidates["fund"].dropna().astype(str).unique())
+    years = sorted(int(year) for year in candidates["fiscal_year"].dropna().unique())
+    if not funds and not years:
+        return (), ()
+    chosen: dict[str, list] = {"fund": [], "year": []}
+    with st.expander("Budgets by fund and fiscal year"):
+        st.caption("Leave one blank for no limit of its own; a candidate without a fund or year counts only "
+                   "against the total budget.")  # fmt: skip
+        for what, keys, label in (("fund", funds, str), ("year", years, fiscal_label)):
+            for slot, key in zip(st.columns(4) * len(keys), keys, strict=False):
+                money = slot.number_input(
+                    f"{label(key)} ($)", min_value=0, value=None, step=BUDGET_STEP, format="%d",
+                    key=part_budget_key(page, what, key), placeholder="No limit",
+                )  # fmt: skip
+                if money is not None:
+                    chosen[what].append((key, float(money)))
+    return tuple(chosen["fund"]), tuple(chosen["year"])
+
+
+def part_budget_key(page: str, what: str, key: object) -> str:
+    """The session key of one fund's or fiscal year's budget (what: "fund" or "year")."""
+    return f"{page}_{what}_budget_{key}"
 
 
 def funded_line(table: pd.DataFrame, rules: FundingRules | None) -> FundingLine | None:
@@ -70,6 +102,8 @@ def funding_panel(table: pd.DataFrame, line: FundingLine, *, key: str) -> None:
     """Show the funding line: what the budget funds, the next dollar, the ±10% budgets and the steps chart."""
     st.subheader("The funding line")
     st.text(funding_summary(line))
+    if within := describe_limits(limit_spending(table, line)):
+        st.text(within)
     for move in budget_moves(table, line):
         st.text(describe_move(move))
     show.chart(

@@ -12,6 +12,7 @@ import streamlit as st
 from voc.app import columns, loaders, plain
 from voc.app.actions import act
 from voc.app.frame import role
+from voc.app.funding import part_budget_key
 from voc.contacts.actions import add_action
 from voc.contacts.trends import Filters
 from voc.core.access import Role, allows
@@ -163,15 +164,29 @@ def _load_scenario(page: str, weights: dict[str, float], funding: FundingRules |
         st.session_state[f"{page}_budget"] = int(funding.budget)
         st.session_state[f"{page}_mandated"] = list(funding.mandated)
         st.session_state[f"{page}_excluded"] = list(funding.excluded)
+        parts = {part_budget_key(page, "fund", fund): money for fund, money in funding.fund_budgets}
+        parts |= {part_budget_key(page, "year", year): money for year, money in funding.year_budgets}
+        for key in [k for k in st.session_state if str(k).startswith((f"{page}_fund_budget_", f"{page}_year_budget_"))]:
+            st.session_state[key] = None
+        for key, money in parts.items():
+            st.session_state[key] = int(money)
 
 
 def scenario_controls(
     page: str, criteria: tuple[Criterion, ...], weights: dict[str, float], funding: FundingRules | None
 ) -> None:
     """Offer saved scenarios to load, and a name to save the current weights and funding rules under."""
+    load, save = st.columns(2)
+    # The right column is filled first: a scenario saved in this run is then in the list on the left at once.
+    if not allows(role(), Role.ANALYST):
+        save.caption("Analysts save named scenarios; share these weights by copying the page's address.")
+    else:
+        name = save.text_input("Save the weights above as", key=f"{page}_scenario_name", max_chars=100)
+        if save.button("Save scenario", key=f"{page}_scenario_save", disabled=not name.strip()):
+            with save:
+                act(save_scenario, name, weights, funding=funding, done=f"Saved “{name.strip()}”.")
     saved = loaders.scenarios()
     keys = {c.key for c in criteria}
-    load, save = st.columns(2)
     chosen = load.selectbox("Saved scenarios", list(saved), index=None, key=f"{page}_scenario",
                             placeholder="Choose one to load")  # fmt: skip
     load.button(
@@ -179,13 +194,6 @@ def scenario_controls(
         args=(page, {k: v for k, v in saved.get(chosen or "", {}).items() if k in keys},
               loaders.scenario_funding().get(chosen or "")),
     )  # fmt: skip
-    if not allows(role(), Role.ANALYST):
-        save.caption("Analysts save named scenarios; share these weights by copying the page's address.")
-        return
-    name = save.text_input("Save the weights above as", key=f"{page}_scenario_name", max_chars=100)
-    if save.button("Save scenario", key=f"{page}_scenario_save", disabled=not name.strip()):
-        with save:
-            act(save_scenario, name, weights, funding=funding, done=f"Saved “{name.strip()}”.")
 
 
 def action_form(choices: dict[str, list[str]]) -> None:

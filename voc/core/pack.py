@@ -12,7 +12,7 @@ class ProjectEvidence:
     """One funded project's page: who it is, and the evidence and points behind its score."""
 
     facts: list[tuple[str, str]]  # (label, value as text): id, kind, category, district, cost, score, rank...
-    evidence: list[tuple[str, str]]  # (label, value as text): demand, trend, repeat places, survey priority
+    evidence: list[tuple[str, str]]  # (label, value as text): demand, trend, repeat places, reopens, survey priority
     breakdown: pd.DataFrame  # criterion, value, score, weight_share, points (voc.priorities.ranking.breakdown)
     name: str
 
@@ -23,10 +23,10 @@ class MeetingPack:
 
     title: str
     subtitle: str  # the scenario, the demand window, when it was made
-    funding: list[str]  # what the budget funds and the next dollar buys, then the -10%/+10% budgets
+    funding: list[str]  # what the budget funds and the next dollar buys, any fund and year budgets, the -10%/+10%
     budget: float
     steps: pd.DataFrame  # voc.priorities.funding.funding_steps
-    ranking: pd.DataFrame  # rank, name, source_id, funding, total, estimated_cost, best_rank, worst_rank, in rank order
+    ranking: pd.DataFrame  # rank, name, source_id, funding, fund_year, total, estimated_cost, best_rank, worst_rank
     weights: pd.DataFrame  # criterion, weight, share
     stability: list[str]  # how solid the order is as weights move and candidates are removed
     projects: list[ProjectEvidence]  # the funded, in rank order

@@ -66,6 +66,27 @@ _PROJECTS = (
     ("maintenance", "Downed trees / limbs", "Right-of-way tree trimming along {road}", (80e3, 600e3), 3, 0,
      "Trim and remove hazard trees ahead of the hurricane season."),
 )  # fmt: skip
+# Which fund pays for each kind of work, as a Florida county budgets it: road work from the gas taxes,
+# widening from impact fees, drainage from the stormwater assessment, pipes from the utility's rates,
+# parks, libraries and community buildings from the voter-approved local sales tax (Penny for Pasco).
+_FUNDS = {
+    "Potholes": "Gas tax", "Sidewalk repair": "Gas tax", "Streetlight out": "Gas tax",
+    "Traffic signal malfunction": "Gas tax", "Downed trees / limbs": "Gas tax",
+    "Speeding / traffic calming": "Transportation impact fees",
+    "Flooding / standing water": "Stormwater utility", "Drainage ditch / culvert": "Stormwater utility",
+    "Water leak / main break": "Utilities enterprise", "Sewer backup / odor": "Utilities enterprise",
+    "Missed garbage pickup": "Solid waste enterprise",
+    "Library services": "Penny for Pasco", "Programs & reservations": "Penny for Pasco",
+    "Park maintenance": "Penny for Pasco", "Pools & splash pads": "Penny for Pasco",
+    "Boat ramps & beaches": "Penny for Pasco",
+    "Illegal dumping": "General Fund", "Stray animals": "General Fund", "Mosquito spraying": "General Fund",
+}  # fmt: skip
+FIRST_FISCAL_YEAR = 2027
+
+
+def fiscal_year(kind: str, position: int) -> int:
+    """Spread the plan over three fiscal years: maintenance from the first, capital (designed first) from the second."""
+    return FIRST_FISCAL_YEAR + (position % 3 if kind == "maintenance" else 1 + position % 2)
 
 
 def draw_candidates(rng: np.random.Generator, districts: gpd.GeoDataFrame, n: int = 40) -> pd.DataFrame:
@@ -92,6 +113,8 @@ def draw_candidates(rng: np.random.Generator, districts: gpd.GeoDataFrame, n: in
                 "latitude": float(lat[0]),
                 "longitude": float(lon[0]),
                 "estimated_cost": float(np.round(np.exp(rng.uniform(np.log(low), np.log(high))), -3)),
+                "fund": _FUNDS[category],
+                "fiscal_year": fiscal_year(kind, i),
                 "condition": float(round(condition)),
                 "criteria": {
                     "health_safety": int(np.clip(safety + rng.integers(-1, 2), 0, 5)),

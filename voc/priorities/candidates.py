@@ -51,6 +51,8 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "longitude": ("longitude", "lon", "long", "lng", "x"),
     "estimated_cost": ("estimated cost", "est cost", "cost", "total cost", "project cost", "budgeted amount",
                        "budget", "amount"),
+    "fund": ("fund", "funding source", "fund source", "source of funds", "fund name", "funding"),
+    "fiscal_year": ("fiscal year", "fy", "year funded", "funding year", "budget year", "fiscal year funded"),
     "condition": ("condition", "condition score", "condition index", "pci"),
     "status": ("status", "project status", "phase"),
     "description": ("description", "task description", "summary", "scope", "details"),
@@ -71,7 +73,9 @@ _NUMBER_RANGES = {
     "latitude": (-90, 90),
     "longitude": (-180, 180),
 }
-_MAX_LENGTHS = {"name": 300, "category": 200, "district_code": 40, "status": 100}
+_MAX_LENGTHS = {"name": 300, "category": 200, "district_code": 40, "status": 100, "fund": 200}
+# "FY2027", "FY 27", "2027", "2026-27" and "FY2026/27" (a year named by the calendar year it ends in).
+_FISCAL_YEAR = re.compile(r"^(?:fy\s*)?(\d{4}|\d{2})(?:\s*[-/]\s*(\d{4}|\d{2}))?(?:\.0)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -166,11 +170,27 @@ def _values_suit(name: str, values: pd.Series, share: float) -> bool:
         return float((~unreadable).mean()) >= share
     if name == "district":
         return present.nunique() <= 100
+    if name == "fiscal_year":
+        return float(fiscal_years(present).notna().mean()) >= share
     if name in _NUMBER_RANGES:
         numbers, unreadable = _numbers(present)
         low, high = _NUMBER_RANGES[name]
         return float((~unreadable & numbers.between(low, high)).mean()) >= share
     return True
+
+
+def fiscal_years(values: pd.Series) -> pd.Series:
+    """Read fiscal years ("FY2027", "FY27", "2027", "2026-27": 2027); unreadable or blank values are NA."""
+
+    def year(text: object) -> int | None:
+        match = _FISCAL_YEAR.match(str(text).strip())
+        if not match:
+            return None
+        digits = match.group(2) or match.group(1)
+        number = int(digits) + (2000 if len(digits) == 2 else 0)
+        return number if 1900 <= number <= 2200 else None
+
+    return _text(values).map(year, na_action="ignore").astype("Int64")
 
 
 def propose_mapping(data: bytes, file_name: str, options: CandidateOptions) -> tuple[list[str], CandidateMapping]:
@@ -235,7 +255,7 @@ def prepare_candidates(
     report.add(rows["name"].isna(), cols["name"], "No project name.")
     rows["kind"], bad_kind = _kinds(column("kind"), frame.index, default_kind)
     report.add(bad_kind, cols.get("kind", ""), "The kind must say maintenance or capital.")
-    for name in ("category", "status", "description"):
+    for name in ("category", "status", "description", "fund"):
         values = column(name)
         rows[name] = _text(values) if values is not None else pd.Series(pd.NA, index=frame.index, dtype="str")
     districts = column("district")
@@ -245,6 +265,15 @@ def prepare_candidates(
         rows["district_code"], unknown = normalize_districts(districts, district_codes or None)
         report.add(unknown, cols["district"], "Not a stored district: kept, its demand is counted there.", reject=False)
     _numeric(rows, report, frame, cols, mapping)
+    years = column("fiscal_year")
+    rows["fiscal_year"] = (
+        fiscal_years(years) if years is not None else pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    )
+    if years is not None:
+        unread = _text(years).notna() & rows["fiscal_year"].isna()
+        report.add(
+            unread, cols["fiscal_year"], "Not a fiscal year (FY2027, 2027 or 2026-27): left blank.", reject=False
+        )
     for name, limit in _MAX_LENGTHS.items():
         long = rows[name].str.len() > limit
         report.add(

@@ -41,7 +41,7 @@ EARTH_RADIUS_M = 6_371_008.8
 METRES_PER_DEGREE = math.pi * EARTH_RADIUS_M / 180
 CANDIDATE_COLUMNS = [
     "id", "source_id", "name", "kind", "category", "district_code", "status", "latitude", "longitude",
-    "estimated_cost", "condition", "criteria", "description",
+    "estimated_cost", "fund", "fiscal_year", "condition", "criteria", "description",
 ]  # fmt: skip
 EVIDENCE_COLUMNS = [
     "id", "linked_by", "contact_category", "contacts", "contacts_before", "residents", "per_1000", "change_pct",

@@ -2,14 +2,17 @@
 
 A 0-1 knapsack solved exactly by mixed-integer programming (scipy.optimize.milp, HiGHS, with no
 optimality gap): maximise the sum of the funded candidates' scores with their estimated costs
-within the budget. Mandated candidates are forced in, excluded ones kept out, and a candidate
+within the budget, and within any budget set for a fund or a fiscal year (one more constraint
+each: the costs of that fund's or year's candidates; a candidate without a fund or year counts
+only against the total). Mandated candidates are forced in, excluded ones kept out, and a candidate
 without an estimated cost cannot be placed against a budget, so it is never funded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -18,6 +21,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from voc.core.errors import VocError
 
 BUDGET_MOVE = 0.10
+LIMIT_EXAMPLES = {"--fund-budget": '"General Fund=2000000"', "--year-budget": "2027=5000000"}
+Key = TypeVar("Key", str, int)
 
 
 @dataclass(frozen=True)
@@ -27,9 +32,25 @@ class FundingRules:
     budget: float  # dollars
     mandated: tuple[str, ...] = ()  # candidate source ids funded whatever their score
     excluded: tuple[str, ...] = ()  # candidate source ids never funded
+    fund_budgets: tuple[tuple[str, float], ...] = ()  # (fund, dollars): the most its candidates may cost
+    year_budgets: tuple[tuple[int, float], ...] = ()  # (fiscal year, dollars)
 
     def moved(self, factor: float) -> FundingRules:
-        return FundingRules(self.budget * factor, self.mandated, self.excluded)
+        """The same rules with all the money, total and per fund or year, moved by `factor`."""
+        return FundingRules(
+            self.budget * factor, self.mandated, self.excluded,
+            tuple((fund, money * factor) for fund, money in self.fund_budgets),
+            tuple((year, money * factor) for year, money in self.year_budgets),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A budget for part of the candidates (one fund's, or one fiscal year's): a constraint beside the total."""
+
+    label: str  # "General Fund", "FY2027"
+    members: np.ndarray  # bool per candidate
+    budget: float  # dollars
 
 
 @dataclass(frozen=True)
@@ -66,52 +87,102 @@ class BudgetMove:
 
 
 def best_set(
-    scores: np.ndarray, costs: np.ndarray, budget: float, *, forced: np.ndarray, barred: np.ndarray
-) -> np.ndarray:
+    scores: np.ndarray, costs: np.ndarray, budget: float, *, forced: np.ndarray, barred: np.ndarray,
+    limits: Sequence[Limit] = (),
+) -> np.ndarray:  # fmt: skip
     """Return which items to take (bool) for the most total score with total cost within `budget`.
 
-    `forced` items are taken, `barred` ones left, items with a NaN cost never taken. Raises VocError
-    when the forced items alone cost more than the budget or have no cost. Exact: no optimality gap.
+    Each of `limits` also caps the cost of the items it covers. `forced` items are taken, `barred`
+    ones left, items with a NaN cost never taken. Raises VocError when the forced items alone cost
+    more than the budget or a limit, or have no cost. Exact: no optimality gap.
     """
     costs = np.asarray(costs, dtype=float)
     forced, barred = np.asarray(forced, dtype=bool), np.asarray(barred, dtype=bool)
     unknown = np.isnan(costs)
     if (forced & unknown).any():
         raise VocError("A mandated candidate has no estimated cost: give it one, or stop marking it mandated.")
-    committed = costs[forced].sum()
-    if committed > budget:
-        raise VocError(
-            f"The mandated candidates alone cost ${committed:,.0f}, more than the budget of ${budget:,.0f}: "
-            "raise the budget or mark fewer candidates mandated."
-        )
+    every = [Limit("", np.ones(len(costs), dtype=bool), budget), *limits]
+    for limit in every:
+        committed = costs[forced & limit.members].sum()
+        if committed > limit.budget:
+            within, which = (
+                (f" in {limit.label}", f"the budget of {limit.label}") if limit.label else ("", "the budget")
+            )
+            raise VocError(
+                f"The mandated candidates{within} alone cost ${committed:,.0f}, more than the budget of "
+                f"${limit.budget:,.0f}: raise {which} or mark fewer candidates mandated."
+            )
     if not len(costs):
         return np.zeros(0, dtype=bool)
-    # Costs in units of the budget keep the constraint well scaled whatever the currency's size.
+    # Costs in units of the budget keep the constraints well scaled whatever the currency's size.
     unit = budget if budget > 0 else 1.0
-    known = np.nan_to_num(costs, nan=0.0) / unit
+    known = np.nan_to_num(costs, nan=0.0)
+    rows = np.array([np.where(limit.members, known, 0.0) for limit in every]) / unit
     upper = np.where(barred | unknown, 0.0, 1.0)
     result = milp(
         c=-np.asarray(scores, dtype=float),
         integrality=np.ones(len(costs)),
         bounds=Bounds(forced.astype(float), upper),
-        constraints=LinearConstraint(known[None, :], -np.inf, budget / unit),
+        constraints=LinearConstraint(rows, -np.inf, np.array([limit.budget for limit in every]) / unit),
         options={"mip_rel_gap": 0.0},
     )
     if result.x is None:
         raise RuntimeError(f"The funding optimiser failed: {result.message}")
     taken = result.x > 0.5
     # The solver's feasibility tolerance could admit a set a few dollars over: drop the cheapest-scoring then.
-    return _within(taken, np.asarray(scores, dtype=float), np.nan_to_num(costs, nan=0.0), budget, forced)
+    return _within(taken, np.asarray(scores, dtype=float), known, every, forced)
 
 
-def _within(taken: np.ndarray, scores: np.ndarray, costs: np.ndarray, budget: float, forced: np.ndarray) -> np.ndarray:
+def _within(
+    taken: np.ndarray, scores: np.ndarray, costs: np.ndarray, limits: Sequence[Limit], forced: np.ndarray
+) -> np.ndarray:
     taken = taken.copy()
-    for position in np.argsort(scores, kind="stable"):
-        if costs[taken].sum() <= budget:
-            break
-        if taken[position] and not forced[position]:
-            taken[position] = False
+    for limit in limits:
+        for position in np.argsort(scores, kind="stable"):
+            if costs[taken & limit.members].sum() <= limit.budget:
+                break
+            if taken[position] and limit.members[position] and not forced[position]:
+                taken[position] = False
     return taken
+
+
+def budget_limits(table: pd.DataFrame, rules: FundingRules) -> list[Limit]:
+    """Return the rules' per-fund and per-year budgets as limits over the table's candidates.
+
+    Raises VocError for a fund or year that no candidate of the table has (a mistyped name).
+    """
+    limits = []
+    for column, given, label in (("fund", rules.fund_budgets, str), ("fiscal_year", rules.year_budgets, fiscal_label)):
+        values = table[column] if column in table else pd.Series(pd.NA, index=table.index)
+        for key, money in given:
+            members = (values == key).fillna(False).to_numpy(bool)
+            if not members.any():
+                known = ", ".join(sorted({label(v) for v in values.dropna()})) or "none"
+                raise VocError(f"No candidate ranked is in {label(key)}, so it cannot have a budget. Known: {known}.")
+            if not money >= 0:
+                raise VocError(f"The budget of {label(key)} must be 0 dollars or more.")
+            limits.append(Limit(label(key), members, float(money)))
+    return limits
+
+
+def parse_limits(given: Sequence[str], option: str, key: Callable[[str], Key]) -> tuple[tuple[Key, float], ...]:
+    """Read "NAME=AMOUNT" budgets ("General Fund=2000000", "2027=5e6", "FY2027=5e6"); VocError for one unreadable."""
+    limits = []
+    for text in given:
+        name, _, amount = text.rpartition("=")
+        name = name.strip().removeprefix("FY") if key is int else name.strip()
+        try:
+            limits.append((key(name), float(amount.replace(",", "").replace("$", ""))))
+        except ValueError:
+            name = ""
+        if not name:
+            raise VocError(f"{option} {text!r}: give NAME=AMOUNT in dollars, e.g. {option} {LIMIT_EXAMPLES[option]}.")
+    return tuple(limits)
+
+
+def fiscal_label(year: object) -> str:
+    """Name a fiscal year as budgets do: FY2027."""
+    return f"FY{int(year)}"
 
 
 def funding_line(table: pd.DataFrame, rules: FundingRules) -> FundingLine:
@@ -130,18 +201,30 @@ def funding_line(table: pd.DataFrame, rules: FundingRules) -> FundingLine:
         raise VocError(f"{both[0]} is both mandated and excluded: choose one.")
     costs = pd.to_numeric(table["estimated_cost"]).to_numpy(float)
     totals = table["total"].to_numpy(float)
+    limits = budget_limits(table, rules)
     taken = best_set(totals, costs, rules.budget, forced=ids.isin(rules.mandated).to_numpy(),
-                     barred=ids.isin(rules.excluded).to_numpy())  # fmt: skip
+                     barred=ids.isin(rules.excluded).to_numpy(), limits=limits)  # fmt: skip
     funded = pd.Series(taken, index=ids.to_numpy(), name="funded")
     spent = float(np.nan_to_num(costs)[taken].sum())
-    left = table[~taken & ~ids.isin(rules.excluded).to_numpy() & ~np.isnan(costs)]
+    left = np.flatnonzero(~taken & ~ids.isin(rules.excluded).to_numpy() & ~np.isnan(costs))
     next_buy = None
-    if not left.empty:
-        best = left.iloc[0]
+    if left.size:
+        best, position = table.iloc[left[0]], left[0]
         cost = float(best["estimated_cost"])
-        next_buy = NextBuy(str(best["source_id"]), str(best["name"]), float(best["total"]), cost,
-                           max(0.0, cost - (rules.budget - spent)))  # fmt: skip
+        # What the tightest budget it counts against (the total, its fund's, its year's) lacks to fund it too.
+        room = min([rules.budget - spent, *(limit.budget - float(costs[taken & limit.members].sum())
+                                            for limit in limits if limit.members[position])])  # fmt: skip
+        next_buy = NextBuy(str(best["source_id"]), str(best["name"]), float(best["total"]), cost, max(0.0, cost - room))
     return FundingLine(rules, funded, spent, float(totals[taken].sum()), next_buy)
+
+
+def limit_spending(table: pd.DataFrame, line: FundingLine) -> pd.DataFrame:
+    """Return each per-fund and per-year budget and what the funded set spends of it: limit, budget, spent."""
+    costs = pd.to_numeric(table["estimated_cost"]).fillna(0.0).to_numpy(float)
+    taken = line.funded.to_numpy(bool)
+    rows = [(limit.label, limit.budget, float(costs[taken & limit.members].sum()))
+            for limit in budget_limits(table, line.rules)]  # fmt: skip
+    return pd.DataFrame(rows, columns=["limit", "budget", "spent"])
 
 
 def _check_ids(known: set[str], given: Sequence[str], what: str) -> None:
@@ -194,12 +277,24 @@ def funding_summary(line: FundingLine) -> str:
     )
 
 
-def funding_record(line: FundingLine, moves: Sequence[BudgetMove]) -> dict:
-    """Return the funding line as plain values for JSON: budget, spent, score, mandated, excluded, next_buy, moves."""
+def describe_limits(spending: pd.DataFrame) -> str:
+    """Say what the funded set spends of each per-fund and per-year budget ("" without any)."""
+    if spending.empty:
+        return ""
+    parts = [f"{row.limit} ${row.spent:,.0f} of ${row.budget:,.0f}" for row in spending.itertuples()]
+    return "Within the budgets by fund and fiscal year: " + "; ".join(parts) + "."
+
+
+def funding_record(line: FundingLine, moves: Sequence[BudgetMove], spending: pd.DataFrame) -> dict:
+    """Return the funding line as plain values for JSON: budget, spent, score, mandated, excluded, next_buy, moves,
+    and each per-fund or per-year budget with what is spent of it (limits)."""
     buy = line.next_buy
     return {
         "budget": line.rules.budget, "spent": line.spent, "score": line.score, "mandated": list(line.rules.mandated),
         "excluded": list(line.rules.excluded),
+        "fund_budgets": dict(line.rules.fund_budgets),
+        "year_budgets": {str(year): money for year, money in line.rules.year_budgets},
+        "limits": spending.to_dict("records"),
         "next_buy": buy and {"source_id": buy.source_id, "name": buy.name, "total": buy.total, "cost": buy.cost,
                              "extra": buy.extra},
         "moves": [{"budget": m.budget, "entering": list(m.entering), "leaving": list(m.leaving),

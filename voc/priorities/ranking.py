@@ -32,7 +32,18 @@ NEUTRAL = 50.0
 STABILITY_CHANGE = 0.10
 # Weights moving together: every combination of each weight down or up, or this many drawn at random.
 MAX_COMBINATIONS = 1024
-IDENTITY_COLUMNS = ["id", "source_id", "name", "kind", "category", "district_code", "status", "estimated_cost"]
+IDENTITY_COLUMNS = [
+    "id",
+    "source_id",
+    "name",
+    "kind",
+    "category",
+    "district_code",
+    "status",
+    "estimated_cost",
+    "fund",
+    "fiscal_year",
+]
 
 
 @dataclass(frozen=True)

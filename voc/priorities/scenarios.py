@@ -39,7 +39,7 @@ def save_scenario(
         if funding is not None:
             connection.execute(sa.insert(SCENARIO_FUNDING).values(
                 scenario=name, budget=float(funding.budget), mandated=list(funding.mandated),
-                excluded=list(funding.excluded)))  # fmt: skip
+                excluded=list(funding.excluded), limits=_limits(funding)))  # fmt: skip
         record_audit(connection, user=user, action="save weights", detail=name)
 
 
@@ -54,7 +54,24 @@ def load_funding(engine: sa.Engine) -> dict[str, FundingRules]:
     """Return the funding rules saved with scenarios, by scenario name (a scenario saved without a budget has none)."""
     with engine.connect() as connection:
         rows = connection.execute(sa.select(SCENARIO_FUNDING)).all()
-    return {row.scenario: FundingRules(row.budget, tuple(row.mandated), tuple(row.excluded)) for row in rows}
+    return {row.scenario: _rules(row) for row in rows}
+
+
+def _limits(funding: FundingRules) -> dict[str, dict[str, float]] | None:
+    """The per-fund and per-year budgets as JSON ({"funds": {fund: $}, "years": {"2027": $}}), None without any."""
+    if not funding.fund_budgets and not funding.year_budgets:
+        return None
+    return {"funds": {fund: float(money) for fund, money in funding.fund_budgets},
+            "years": {str(year): float(money) for year, money in funding.year_budgets}}  # fmt: skip
+
+
+def _rules(row: sa.Row) -> FundingRules:
+    limits = row.limits or {}
+    return FundingRules(
+        row.budget, tuple(row.mandated), tuple(row.excluded),
+        tuple((fund, float(money)) for fund, money in limits.get("funds", {}).items()),
+        tuple((int(year), float(money)) for year, money in limits.get("years", {}).items()),
+    )  # fmt: skip
 
 
 def delete_scenario(engine: sa.Engine, name: str, *, user: str, role: Role) -> None:

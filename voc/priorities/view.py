@@ -91,6 +91,8 @@ def stored_funding_rules(
     budget: float | None = None,
     mandated: tuple[str, ...] = (),
     excluded: tuple[str, ...] = (),
+    fund_budgets: tuple[tuple[str, float], ...] = (),
+    year_budgets: tuple[tuple[int, float], ...] = (),
 ) -> FundingRules | None:
     """Return the funding rules of a ranking: those saved with `scenario`, each part replaced when given.
 
@@ -98,10 +100,13 @@ def stored_funding_rules(
     """
     saved = load_funding(engine).get(scenario or "")
     if budget is None and saved is None:
-        if mandated or excluded:
-            raise VocError("Mandated and excluded candidates need a budget: give one with --budget.")
+        if mandated or excluded or fund_budgets or year_budgets:
+            raise VocError(
+                "Mandated and excluded candidates, and budgets by fund or year, need a budget: give one with --budget."
+            )
         return None
     start = saved or FundingRules(0.0)
     return FundingRules(
-        start.budget if budget is None else budget, mandated or start.mandated, excluded or start.excluded
-    )
+        start.budget if budget is None else budget, mandated or start.mandated, excluded or start.excluded,
+        fund_budgets or start.fund_budgets, year_budgets or start.year_budgets,
+    )  # fmt: skip

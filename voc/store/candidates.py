@@ -16,8 +16,8 @@ from voc.store.requests import UndoResult
 CANDIDATES = Candidate.__table__
 CHANGES = CandidateChange.__table__
 UPLOADS = Upload.__table__
-COMPARED = ("name", "kind", "category", "district_code", "latitude", "longitude", "estimated_cost", "condition",
-            "criteria", "description", "status")  # fmt: skip
+COMPARED = ("name", "kind", "category", "district_code", "latitude", "longitude", "estimated_cost", "fund",
+            "fiscal_year", "condition", "criteria", "description", "status")  # fmt: skip
 
 
 def save_candidates(connection: sa.Connection, rows: pd.DataFrame, upload_id: int | None) -> tuple[int, int, int]:

@@ -1,4 +1,4 @@
-"""A saved scenario's funding rules: the budget, and the candidates mandated or excluded whatever they score."""
+"""A saved scenario's funding rules: the budget (and any per fund or year), and the candidates mandated or excluded."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ class ScenarioFunding(SQLModel, table=True):
     budget: float = Field(description="dollars")
     mandated: list[Any] = Field(sa_type=sa.JSON, description="candidate source ids funded whatever they score")
     excluded: list[Any] = Field(sa_type=sa.JSON, description="candidate source ids never funded")
+    limits: dict[str, Any] | None = Field(
+        default=None, sa_type=sa.JSON, description='{"funds": {fund: dollars}, "years": {"2027": dollars}}'
+    )
 
 
 SCENARIO_FUNDING = ScenarioFunding.__table__

@@ -319,6 +319,8 @@ class Candidate(SQLModel, table=True):
     latitude: float | None = None
     longitude: float | None = None
     estimated_cost: float | None = None
+    fund: str | None = Field(default=None, max_length=200, description="the fund paying for it: General Fund, ...")
+    fiscal_year: int | None = Field(default=None, description="the fiscal year it is funded in (FY2027: 2027)")
     condition: float | None = Field(default=None, description="0 (failed) to 100 (as new)")
     criteria: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     description: str | None = Field(default=None, sa_type=sa.Text)
