@@ -41,6 +41,7 @@ from voc.core.config import Settings
 from voc.demo.county import DemoCounty, build_demo_county
 from voc.demo.load import load_demo
 from voc.ingest.pipeline import ImportOptions, import_requests
+from voc.ingest.read import read_table
 from voc.store.districts import replace_districts
 from voc.store.engine import open_store, write_transaction
 from voc.store.models import RequestType
@@ -222,6 +223,9 @@ def main() -> None:
     commands = {} if arguments.upload_only else {size: command_times(url) for size, url in urls.items()}
     data = monthly_upload(county, arguments.large)
     source = str(county.requests["source"].iloc[0])
+    # The app starts the parse child's forkserver when it starts: without this, the first upload timed
+    # (into the large store) also waited for it to import the readers, seconds on this machine.
+    read_table(b"\n".join(data.split(b"\n", 100)[:100]), "warm-up.csv")
     trial = out / "pages_upload_trial.db"
     shutil.copy(urls[arguments.large].removeprefix("sqlite:///"), trial)
     into_large = upload(f"sqlite:///{trial}", data, source)
