@@ -406,6 +406,51 @@ def child(kind: str, path: str, url: str) -> None:
     print(json.dumps(result))
 
 
+def _tree_memory(root: int) -> tuple[int, int]:
+    """Return the summed RSS and PSS of a process and all its descendants (the parse child included), in bytes.
+
+    RSS counts the pages children share with their parent (libraries, the forkserver's imports) once per
+    process; PSS splits them between the processes sharing them, so its sum is the memory really used.
+    """
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) if entry.name.isdigit() else None
+        except OSError:  # the process ended while being read
+            continue
+        if parent is not None:
+            children.setdefault(parent, []).append(int(entry.name))
+    rss = pss = 0
+    pending = [root]
+    while pending:
+        pid = pending.pop()
+        pending.extend(children.get(pid, []))
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+        except OSError:
+            continue
+        sizes = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in rollup[1:]}
+        rss, pss = rss + sizes.get("Rss", 0), pss + sizes.get("Pss", 0)
+    return rss, pss
+
+
+def cli_import_peak(path: Path, url: str) -> dict[str, float]:
+    """Run `voc import requests FILE` in a new process; return its wall time and its process tree's peak RSS and PSS."""
+    limit_mb = str(SETTINGS.max_upload_bytes // 1024**2)
+    environment = {**os.environ, "VOC_DATABASE_URL": url, "VOC_USER": "bench", "VOC_MAX_UPLOAD_MB": limit_mb}
+    command = [sys.executable, "-m", "voc.cli", "import", "requests", str(path), "--json"]
+    started = time.perf_counter()
+    with subprocess.Popen(command, env=environment, stdout=subprocess.PIPE) as process:
+        peak_rss = peak_pss = 0
+        while process.poll() is None:
+            rss, pss = _tree_memory(process.pid)
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+            time.sleep(0.05)
+        if process.returncode:
+            raise RuntimeError(f"voc import failed: {process.stdout.read().decode() if process.stdout else ''}")
+    return {"seconds": time.perf_counter() - started, "peak_rss": peak_rss, "peak_pss": peak_pss}
+
+
 # --- report -------------------------------------------------------------------------------------
 
 
@@ -493,6 +538,16 @@ def bench_csv(rows: int, workdir: Path) -> None:
         f"{'met' if rss < TARGET_RSS_BYTES else 'MISSED'}"
     )
     _ratio("voc import / pandas read_csv alone", voc["seconds"] / read["seconds"], voc["cpu"] / read["cpu"], "", None)
+    _print_cli_peak(cli_import_peak(path, f"sqlite:///{workdir / 'voc_cli.db'}"))
+
+
+def _print_cli_peak(cli: dict[str, float]) -> None:
+    for measure in ("rss", "pss"):
+        peak = cli[f"peak_{measure}"]
+        print(
+            f"  {f'`voc import requests`, tree peak {measure.upper()}':<44} {peak / GB:7.2f} GB   target < "
+            f"{TARGET_RSS_BYTES / GB:.1f} GB: {'met' if peak < TARGET_RSS_BYTES else 'MISSED'} ({cli['seconds']:.1f} s)"
+        )
 
 
 def main() -> None:
@@ -504,10 +559,15 @@ def main() -> None:
     parser.add_argument("--no-pandas", action="store_true", help="skip the slow pandas/openpyxl baseline")
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL runs")
     parser.add_argument("--no-csv", action="store_true", help="skip the large CSV")
+    parser.add_argument("--cli-peak", metavar="CSV", type=Path, help="only measure `voc import requests CSV`'s peak")
     parser.add_argument("--child", nargs=3, metavar=("KIND", "PATH", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
+        return
+    if args.cli_peak:
+        with tempfile.TemporaryDirectory(prefix="cli-", dir=OUT) as work:
+            _print_cli_peak(cli_import_peak(args.cli_peak, f"sqlite:///{Path(work) / 'voc_cli.db'}"))
         return
     load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
     print(f"import bench: {os.cpu_count()} cores, load average {load} (other work skews the figures)")

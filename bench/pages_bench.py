@@ -41,6 +41,7 @@ from voc.core.config import Settings
 from voc.demo.county import DemoCounty, build_demo_county
 from voc.demo.load import load_demo
 from voc.ingest.pipeline import ImportOptions, import_requests
+from voc.ingest.read import read_table
 from voc.store.districts import replace_districts
 from voc.store.engine import open_store, write_transaction
 from voc.store.models import RequestType
@@ -87,9 +88,9 @@ def sampled_county(county: DemoCounty, n: int) -> DemoCounty:
     return dataclasses.replace(county, requests=rows)
 
 
-def store(county: DemoCounty, n: int) -> str:
-    """Return the URL of the kept store of n contacts, building it first when missing."""
-    path = OUT / f"pages_{n}_v{STORE_VERSION}.db"
+def store(county: DemoCounty, n: int, out: Path) -> str:
+    """Return the URL of the kept store of n contacts under `out`, building it first when missing."""
+    path = out / f"pages_{n}_v{STORE_VERSION}.db"
     if not path.exists():
         building = path.with_suffix(".building.db")
         building.unlink(missing_ok=True)
@@ -205,27 +206,33 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=50_000, help="contacts in the small store")
     parser.add_argument("--large", type=int, default=5_000_000, help="contacts in the large store")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--upload-only", action="store_true", help="time the uploads only")
+    parser.add_argument("--out", type=Path, default=OUT, help="where the stores are built and kept (default bench/out)")
     arguments = parser.parse_args()
+    out = arguments.out
     load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
     print(f"pages bench: {os.cpu_count()} cores, load average {load}", file=sys.stderr, flush=True)
-    OUT.mkdir(exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     # The open demo mode (no users file, served on loopback): every page is routable, as for an admin.
-    os.environ["VOC_USERS_FILE"] = str(OUT / "pages_bench_users.toml")
+    os.environ["VOC_USERS_FILE"] = str(out / "pages_bench_users.toml")
     config.set_option("server.address", "127.0.0.1")
     set_log_level("error")  # clearing the caches outside a server warns once per page
     county = build_demo_county()
-    urls = {size: store(county, size) for size in (arguments.small, arguments.large)}
-    pages = {size: page_times(url) for size, url in urls.items()}
-    commands = {size: command_times(url) for size, url in urls.items()}
+    urls = {size: store(county, size, out) for size in (arguments.small, arguments.large)}
+    pages = {} if arguments.upload_only else {size: page_times(url) for size, url in urls.items()}
+    commands = {} if arguments.upload_only else {size: command_times(url) for size, url in urls.items()}
     data = monthly_upload(county, arguments.large)
     source = str(county.requests["source"].iloc[0])
-    trial = OUT / "pages_upload_trial.db"
+    # The app starts the parse child's forkserver when it starts: without this, the first upload timed
+    # (into the large store) also waited for it to import the readers, seconds on this machine.
+    read_table(b"\n".join(data.split(b"\n", 100)[:100]), "warm-up.csv")
+    trial = out / "pages_upload_trial.db"
     shutil.copy(urls[arguments.large].removeprefix("sqlite:///"), trial)
     into_large = upload(f"sqlite:///{trial}", data, source)
-    into_empty = upload(empty_store(county, OUT / "pages_upload_empty.db"), data, source)
+    into_empty = upload(empty_store(county, out / "pages_upload_empty.db"), data, source)
     result = {
-        "pages": compared(pages[arguments.small], pages[arguments.large]),
-        "commands": compared(commands[arguments.small], commands[arguments.large]),
+        "pages": compared(pages[arguments.small], pages[arguments.large]) if pages else {},
+        "commands": compared(commands[arguments.small], commands[arguments.large]) if commands else {},
         "upload_into_large_s": round(into_large.wall, 3),
         "upload_into_empty_s": round(into_empty.wall, 3),
     }

@@ -31,6 +31,7 @@ from voc.contacts.themes import (
 from voc.contacts.theming import alert_themes, stored_themes
 from voc.core.access import Role
 from voc.demo.catalogue import WHERE
+from voc.ingest import embedding
 from voc.ingest.embedding import DIMENSIONS, MODEL, description_vectors, embed
 from voc.ingest.pipeline import ImportOptions, import_requests
 from voc.store.models import DescriptionEmbedding, MonthlyThemeCount, ServiceRequest
@@ -260,6 +261,21 @@ def test_an_import_embeds_new_and_changed_descriptions_only_and_undo_drops_them(
     undo(engine, second, user="test", role=Role.ANALYST)
     undo(engine, first, user="test", role=Role.ANALYST)
     assert _embedded(engine) == {}
+
+
+def test_an_import_embeds_in_parts_each_description_as_alone(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Parts of 7 descriptions: the 240 of the file take 35 parts, the last one short.
+    monkeypatch.setattr(embedding, "_TEXTS_PER_SAVE", 7)
+    _import(engine, GAINESVILLE.read_bytes())
+    requests, vectors = ServiceRequest.__table__, DescriptionEmbedding.__table__
+    query = sa.select(requests.c.description, vectors.c.vector).join(vectors, vectors.c.request_id == requests.c.id)
+    with engine.connect() as connection:
+        stored = connection.execute(query.order_by(requests.c.id)).all()
+    assert len(stored) == 240
+    alone = description_vectors(pd.Series([row.description for row in stored])).astype("<f2")
+    assert [row.vector for row in stored] == [vector.tobytes() for vector in alone]
 
 
 def _request_id(engine: sa.Engine, source_id: str) -> int:

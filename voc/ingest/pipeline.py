@@ -224,6 +224,8 @@ def import_requests(
         progress("Reading the file", 0.05)
     raw = read_table(data, file_name, sheet=options.sheet, max_bytes=settings.max_upload_bytes)
     origin = Origin(name=Path(file_name).name, sha256=sha256_of(data))
+    # A large file's bytes are not needed any more: freed here unless the caller keeps them.
+    del data
     return import_table(engine, raw, origin, settings, options, role=role, progress=progress)
 
 
