@@ -258,3 +258,23 @@ def test_voc_rank_keeps_each_fund_and_year_within_its_budget(
     )
     plain = runner.invoke(main, arguments[:-1])
     assert "Within the budgets by fund and fiscal year: Stormwater utility $" in plain.output
+
+
+def test_what_the_solver_prints_from_c_never_reaches_standard_output(monkeypatch, capfd) -> None:
+    import os
+
+    from voc.priorities import funding
+
+    solve = funding.milp
+
+    def printing_solver(*args, **options):  # as HiGHS does now and then (ERGO-Code/HiGHS#2783)
+        os.write(1, b"HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();\n")
+        return solve(*args, **options)
+
+    monkeypatch.setattr(funding, "milp", printing_solver)
+    taken = best_set(np.array([10.0, 20.0]), np.array([1e6, 2e6]), 2e6, forced=np.zeros(2, bool),
+                     barred=np.zeros(2, bool))  # fmt: skip
+    print("after the solve")
+    printed = capfd.readouterr()
+    assert taken.tolist() == [False, True]
+    assert printed.out == "after the solve\n" and "tmpSolver" in printed.err

@@ -10,7 +10,10 @@ without an estimated cost cannot be placed against a budget, so it is never fund
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -119,18 +122,36 @@ def best_set(
     known = np.nan_to_num(costs, nan=0.0)
     rows = np.array([np.where(limit.members, known, 0.0) for limit in every]) / unit
     upper = np.where(barred | unknown, 0.0, 1.0)
-    result = milp(
-        c=-np.asarray(scores, dtype=float),
-        integrality=np.ones(len(costs)),
-        bounds=Bounds(forced.astype(float), upper),
-        constraints=LinearConstraint(rows, -np.inf, np.array([limit.budget for limit in every]) / unit),
-        options={"mip_rel_gap": 0.0},
-    )
+    with _solver_output_to_stderr():
+        result = milp(
+            c=-np.asarray(scores, dtype=float),
+            integrality=np.ones(len(costs)),
+            bounds=Bounds(forced.astype(float), upper),
+            constraints=LinearConstraint(rows, -np.inf, np.array([limit.budget for limit in every]) / unit),
+            options={"mip_rel_gap": 0.0},
+        )
     if result.x is None:
         raise RuntimeError(f"The funding optimiser failed: {result.message}")
     taken = result.x > 0.5
     # The solver's feasibility tolerance could admit a set a few dollars over: drop the cheapest-scoring then.
     return _within(taken, np.asarray(scores, dtype=float), known, every, forced)
+
+
+@contextmanager
+def _solver_output_to_stderr() -> Iterator[None]:
+    """Send what the solver prints to standard error while it runs.
+
+    HiGHS sometimes prints a stray line straight to file descriptor 1 from C (ERGO-Code/HiGHS#2783),
+    which would break `voc rank --json`; Python's sys.stdout cannot catch it, so the descriptor moves.
+    """
+    sys.stdout.flush()
+    kept = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        os.dup2(kept, 1)
+        os.close(kept)
 
 
 def _within(
