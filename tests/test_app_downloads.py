@@ -47,7 +47,7 @@ def _downloads_beside(elements: list[tuple[str, str | None]]) -> tuple[int, int]
         ("pages/trends.py", 3, 5),
         ("pages/map.py", 0, 1),
         ("pages/surveys.py", 4, 3),
-        ("pages/priorities.py", 1, 3),
+        ("pages/priorities.py", 2, 5),
     ],
     ids=["overview", "trends", "map", "surveys", "priorities"],
 )
