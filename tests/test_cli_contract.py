@@ -103,6 +103,7 @@ def test_the_group_lists_every_command() -> None:
         "serve",
         "uploads",
         "import requests",
+        "import satisfaction",
         "pull socrata",
         "survey compare",
         "action add",
@@ -113,10 +114,11 @@ def test_the_group_lists_every_command() -> None:
         "performance",
         "pack",
     } <= set(COMMANDS)
-    assert len(COMMANDS) == 37
+    assert len(COMMANDS) == 38
     assert {
         "uploads",
         "import requests",
+        "import satisfaction",
         "pull saved",
         "alerts",
         "alerts ack",
