@@ -102,7 +102,7 @@ def test_unreadable_and_mistyped_acknowledged_times_are_dropped_with_a_warning()
 
 
 def test_the_migration_adds_an_empty_acknowledged_at_to_stored_contacts(store_url: str) -> None:
-    from voc.store.engine import upgrade_schema
+    from voc.store.engine import schema_is_current, upgrade_schema
 
     engine = store_at_revision(
         store_url,
@@ -116,7 +116,7 @@ def test_the_migration_adds_an_empty_acknowledged_at_to_stored_contacts(store_ur
     upgrade_schema(engine)
     with engine.connect() as connection:
         stored = connection.execute(sa.select(REQUESTS.c.source_id, REQUESTS.c.acknowledged_at)).all()
-        version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+    current = schema_is_current(engine)
     engine.dispose()
     assert [tuple(row) for row in stored] == [("1", None)]
-    assert version == "0019"
+    assert current
