@@ -119,7 +119,9 @@ def test_satisfaction_figures_match_an_independent_computation(demo_store_url: s
     assert summary.satisfaction.answers == len(rated)
     assert summary.satisfaction.share == pytest.approx(rated["satisfied"].mean())
     card = {metric.label: metric for metric in closure_metrics(summary, ClosureRules())}["Satisfied after closure"]
-    assert card.value == f"{rated['satisfied'].mean():.0%}" and card.delta == f"{len(rated):,} answers"
+    county_low, county_high = proportion_confint(rated["satisfied"].sum(), len(rated), alpha=0.10, method="wilson")
+    assert card.value == f"{rated['satisfied'].mean():.0%}"
+    assert card.delta == f"{county_low:.0%}–{county_high:.0%} · {len(rated):,} answers"
     # In the demo county, slow and reopened contacts were rated lower.
     assert summary.satisfaction_reopened.share < summary.satisfaction_not_reopened.share
 

@@ -160,11 +160,7 @@ def _category_figures(row: Any, unit: str) -> list[str]:
     if row.reopen_rate == row.reopen_rate:
         figures.append(f"{row.reopen_rate:.1%} reopened")
     if row.answers > 0:
-        rated = "too few answers" if row.satisfied_share != row.satisfied_share else (
-            f"{row.satisfied_share:.0%} satisfied after closure (90% interval {row.satisfied_low:.0%}–"
-            f"{row.satisfied_high:.0%})"
-        )  # fmt: skip
-        figures.append(f"{rated}, {row.answers:,.0f} answers")
+        figures.append(f"satisfied after closure {row.satisfied_after_closure} of {row.answers:,.0f} answers")
     return figures
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from scipy import stats
@@ -22,7 +21,7 @@ from voc.survey.stats import wilson_interval
 MIN_ANSWERS = 30
 Z_90 = float(stats.norm.ppf(0.95))
 TOO_FEW = "too few answers"
-SATISFACTION_COLUMNS = ["answers", "satisfied_share", "satisfied_low", "satisfied_high"]
+SATISFACTION_COLUMNS = ["answers", "satisfied_share", "satisfied_low", "satisfied_high", "satisfied_after_closure"]
 
 
 @dataclass(frozen=True)
@@ -59,17 +58,25 @@ def satisfaction_of(satisfied: pd.Series) -> Satisfaction:
 
 
 def satisfaction_by(flags: pd.DataFrame, key: str | pd.Series) -> pd.DataFrame:
-    """Return SATISFACTION_COLUMNS per group of contacts with a `satisfied` column; shares NaN below MIN_ANSWERS."""
+    """Return SATISFACTION_COLUMNS per group of contacts with a `satisfied` column; shares NaN below MIN_ANSWERS.
+
+    satisfied_after_closure is the share as a reader sees it (see `Satisfaction.text`), empty without answers.
+    """
     groups = flags.groupby(key, sort=True)["satisfied"]
     table = pd.DataFrame({"answers": groups.count(), "share": groups.mean()})
     enough = table["answers"] >= MIN_ANSWERS
     low, high = wilson_interval(table["share"], table["answers"], z=Z_90)
-    return pd.DataFrame({
+    figures = pd.DataFrame({
         "answers": table["answers"].astype(int),
         "satisfied_share": table["share"].where(enough),
         "satisfied_low": low.where(enough),
         "satisfied_high": high.where(enough),
     })  # fmt: skip
+    texts = [Satisfaction(row.answers, row.satisfied_share, row.satisfied_low, row.satisfied_high).text
+             for row in figures.itertuples()]  # fmt: skip
+    return figures.assign(satisfied_after_closure=texts).assign(
+        satisfied_after_closure=lambda f: f["satisfied_after_closure"].where(f["answers"] > 0, "")
+    )
 
 
 def reopened_against_rest(flags: pd.DataFrame) -> tuple[Satisfaction, Satisfaction]:
@@ -77,6 +84,16 @@ def reopened_against_rest(flags: pd.DataFrame) -> tuple[Satisfaction, Satisfacti
     rated = flags[flags["satisfied"].notna()]
     reopened = rated["reopened"].astype(bool)
     return satisfaction_of(rated.loc[reopened, "satisfied"]), satisfaction_of(rated.loc[~reopened, "satisfied"])
+
+
+def reopened_sentence(reopened: Satisfaction, rest: Satisfaction) -> str | None:
+    """Whether reopened contacts were rated lower, in words; None when either group has too few answers."""
+    if math.isnan(reopened.share) or math.isnan(rest.share):
+        return None
+    return (
+        f"Residents whose contact was reopened or reported again after closure: {reopened.text} satisfied "
+        f"({reopened.answers:,} answers), against {rest.text} of the others ({rest.answers:,} answers)."
+    )
 
 
 def satisfaction_metric(county: Satisfaction, reopened: Satisfaction, rest: Satisfaction) -> Metric:
@@ -87,18 +104,15 @@ def satisfaction_metric(county: Satisfaction, reopened: Satisfaction, rest: Sati
             "No post-closure survey answers are stored for these contacts: `voc import satisfaction` loads them.",
             delta_is_change=False,
         )  # fmt: skip
-    value = TOO_FEW if math.isnan(county.share) else f"{county.share:.0%}"
-    interval = "" if math.isnan(county.share) else f", 90% interval {county.low:.0%}–{county.high:.0%}"
-    compared = (
-        f" Reopened contacts: {reopened.text} satisfied, against {rest.text} of the others."
-        if not (np.isnan(reopened.share) or np.isnan(rest.share))
-        else ""
-    )
+    few = math.isnan(county.share)
+    value = TOO_FEW if few else f"{county.share:.0%}"
+    interval = "" if few else f"{county.low:.0%}–{county.high:.0%} · "
     return Metric(
         "Satisfied after closure",
         value,
-        f"{county.answers:,} answers",
-        f"Residents answering a survey after their contact was closed who chose one of the top two answers of five"
-        f"{interval}. Shares of fewer than {MIN_ANSWERS} answers are not shown.{compared}",
+        f"{interval}{county.answers:,} answers",
+        "Residents answering a survey after their contact was closed who chose one of the top two answers of five; "
+        f"the range is the 90% interval. Shares of fewer than {MIN_ANSWERS} answers are not shown. "
+        + (reopened_sentence(reopened, rest) or ""),
         delta_is_change=False,
     )
