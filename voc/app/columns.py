@@ -59,6 +59,7 @@ def _default(name: str, values: pd.Series) -> Any:
 # Upload --------------------------------------------------------------------------------------------
 ROW_PROBLEMS: Columns = {"row": "Row", "column": "Column", "message": "Problem", "severity": "Outcome"}
 SURVEY_PROBLEMS: Columns = {"row": "Row", "column": "Column", "message": "Problem"}
+SATISFACTION_LEFT_OUT: Columns = {"row": "Row", "record_id": "Record id", "reason": "Left out because"}
 UNMAPPED_TYPES: Columns = {"raw_type": "Raw request type", "contacts": _number("Contacts", COUNT)}
 SUGGESTIONS: Columns = {
     "raw_type": "Raw request type",
