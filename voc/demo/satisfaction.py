@@ -28,9 +28,9 @@ def draw_closure_ratings(requests: pd.DataFrame, seed: int) -> pd.DataFrame:
     slowness = np.log2((answering["days_to_close"] + 1) / (answering["category"].map(usual) + 1)).clip(lower=0)
     reopened = (answering["status"] == "Reopened").to_numpy()
     latent = _CONTENT - _SLOWNESS * slowness.to_numpy() - _REOPENED * reopened + rng.normal(0, _SPREAD, len(answering))
-    answered = answering["closed_at"].dt.tz_convert(TIMEZONE).dt.normalize() + pd.to_timedelta(
-        rng.integers(1, 15, len(answering)), unit="D"
-    )
+    # Whole local days after the closing day: adding 24 hours to a local midnight would miss the day after a DST change.
+    closed_on = answering["closed_at"].dt.tz_convert(TIMEZONE).dt.tz_localize(None).to_numpy().astype("datetime64[D]")
+    answered = pd.Series(closed_on + rng.integers(1, 15, len(answering)).astype("timedelta64[D]"))
     return pd.DataFrame({
         "source": answering["source"].to_numpy(),
         "source_id": answering["source_id"].to_numpy(),
