@@ -16,7 +16,7 @@ from voc.contacts.satisfaction import MIN_ANSWERS, TOO_FEW, satisfaction_of
 from voc.contacts.trends import Filters
 from voc.core.access import Role
 from voc.core.config import ClosureRules
-from voc.core.errors import FileRefused
+from voc.core.errors import FileRefused, VocError
 from voc.store.engine import open_store
 from voc.store.uploads import undo
 from voc.survey.satisfaction import import_satisfaction
@@ -188,3 +188,25 @@ def test_the_migration_adds_closure_ratings_that_go_with_their_contact(store_url
         connection.execute(sa.text("DELETE FROM service_requests"))
         assert connection.execute(sa.text("SELECT count(*) FROM closure_ratings")).scalar_one() == 0
     engine.dispose()
+
+
+def test_reimport_and_undo_on_a_real_export_in_both_stores(engine: sa.Engine) -> None:
+    from tests.files import REAL
+    from voc.core.config import load_settings
+    from voc.ingest.pipeline import import_requests
+
+    baltimore = REAL / "baltimore311_2019-10_sample.csv"
+    import_requests(engine, baltimore.read_bytes(), baltimore.name, load_settings(), role=Role.ANALYST)
+    ids = pd.read_csv(baltimore, dtype=str)["ServiceRequestNum"].head(3).tolist()
+    first = import_satisfaction(engine, _survey_file(ids, [5, 2, 4]), "a.csv", user="ana", role=Role.ANALYST)
+    second = import_satisfaction(engine, _survey_file(ids, [1, 2, 4]), "b.csv", user="ana", role=Role.ANALYST)
+    third = import_satisfaction(engine, _survey_file(ids, [3, 2, 4]), "c.csv", user="ana", role=Role.ANALYST)
+    assert (first.inserted, second.updated, third.updated, third.unchanged) == (3, 1, 1, 2)
+    with pytest.raises(VocError, match="later upload"):
+        undo(engine, second.upload_id, user="ana", role=Role.ANALYST)
+    undo(engine, third.upload_id, user="ana", role=Role.ANALYST)
+    assert sorted(_ratings(engine)["score"]) == [1, 2, 4]
+    undo(engine, second.upload_id, user="ana", role=Role.ANALYST)
+    assert sorted(_ratings(engine)["score"]) == [2, 4, 5]
+    undo(engine, first.upload_id, user="ana", role=Role.ANALYST)
+    assert _ratings(engine).empty
