@@ -208,5 +208,6 @@ def test_reimport_and_undo_on_a_real_export_in_both_stores(engine: sa.Engine) ->
     assert sorted(_ratings(engine)["score"]) == [1, 2, 4]
     undo(engine, second.upload_id, user="ana", role=Role.ANALYST)
     assert sorted(_ratings(engine)["score"]) == [2, 4, 5]
-    undo(engine, first.upload_id, user="ana", role=Role.ANALYST)
+    undone = undo(engine, first.upload_id, user="ana", role=Role.ANALYST)
+    assert (undone.deleted, undone.restored, undone.records) == (3, 0, "ratings")
     assert _ratings(engine).empty

@@ -109,7 +109,7 @@ def undo(engine: sa.Engine, upload_id: int, *, user: str, role: Role) -> UndoRes
         kind = connection.execute(sa.select(UPLOADS.c.kind).where(UPLOADS.c.id == upload_id)).scalar()
         if kind == "satisfaction":
             deleted, restored = undo_ratings(connection, upload_id, user=user)
-            result = UndoResult(upload_id=upload_id, deleted=deleted, restored=restored)
+            result = UndoResult(upload_id=upload_id, deleted=deleted, restored=restored, records="ratings")
         else:
             undo_kind = undo_candidates if kind == "candidates" else undo_upload
             result = undo_kind(connection, upload_id, user=user)
