@@ -35,6 +35,13 @@ with survey:
         "published summary table (service area, wave, district, percent satisfied or mean, importance, n)."
     )
     upload.survey_import()
+    st.divider()
+    st.markdown(
+        "**After closure.** A post-closure survey: one row per answer with the contact's record id (ticket, case or "
+        "service request number) and a score (1-5, 1-10 or *very satisfied* to *very dissatisfied*). Answers are "
+        "joined to the stored contacts; those matching none are listed and not stored."
+    )
+    upload.satisfaction_import()
 
 with sessions:
     st.markdown(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.apptest import only_table, open_app_page
+from tests.apptest import only_table, open_app_page, plain_texts
 from voc.contacts.closure import acknowledge_time, closure_by_category, closure_flags, closure_summary
 from voc.core.config import ClosureRules
 
@@ -63,6 +63,45 @@ def test_service_performance_shows_reopens_business_days_and_incidents(
         assert table.loc[acknowledged, column].to_dict() == pytest.approx(expected.loc[acknowledged, column].to_dict())
     assert table.loc["Parking violations", ["acknowledge_median", "acknowledge_p90"]].isna().all()  # a dash
     assert table.loc["Potholes", "incidents"] < table.loc["Potholes", "contacts"]
+
+
+def test_service_performance_shows_satisfaction_after_closure(
+    monkeypatch: pytest.MonkeyPatch, demo_store_url: str
+) -> None:
+    from voc.contacts.closure import closure_contacts
+    from voc.contacts.trends import Filters
+    from voc.store.engine import open_store
+
+    app = open_app_page(monkeypatch, demo_store_url, "pages/trends.py", timeout=240)
+    first, last = app.select_slider(key="trends_months").value
+    flags = closure_contacts(
+        open_store(demo_store_url), Filters(first, last), rules=ClosureRules(), timezone="America/New_York"
+    )
+    summary = closure_summary(flags)
+    rating = summary.satisfaction
+    assert _metrics(app)["Satisfied after closure"] == (
+        f"{rating.share:.0%}",
+        f"{rating.low:.0%}–{rating.high:.0%} · {rating.answers:,} answers",
+    )
+    reopened, rest = summary.satisfaction_reopened, summary.satisfaction_not_reopened
+    assert any(
+        text.startswith(f"Residents whose contact was reopened or reported again after closure: {reopened.text}")
+        and f"against {rest.text} of the others" in text
+        for text in plain_texts(app, "caption")
+    )
+    table = only_table(app, "reopen_rate").set_index("category")
+    expected = closure_by_category(flags).set_index("category")
+    assert table["satisfied_after_closure"].to_dict() == expected["satisfied_after_closure"].to_dict()
+    # One month: most categories have fewer than 30 answers, told as such, never as a bare share.
+    app.select_slider(key="trends_months").set_value((last, last)).run()
+    table = only_table(app, "reopen_rate").set_index("category")
+    month = closure_by_category(
+        closure_contacts(
+            open_store(demo_store_url), Filters(last, last), rules=ClosureRules(), timezone="America/New_York"
+        )
+    ).set_index("category")
+    few = month.index[(month["answers"] > 0) & (month["answers"] < 30)]
+    assert len(few) > 10 and (table.loc[few, "satisfied_after_closure"] == "too few answers").all()
 
 
 def test_the_district_profile_opens_with_its_closure_figures(

@@ -179,3 +179,32 @@ def test_trends_label_the_raw_types_not_yet_mapped(monkeypatch: pytest.MonkeyPat
     [caption] = [c for c in plain_texts(app, "caption") if c.startswith("Not yet mapped: ")]
     assert caption.startswith("Not yet mapped: BGE-StLight(s) Out, ")  # as typed
     assert "counts as a category of its own" in caption
+
+
+def test_a_post_closure_survey_is_joined_to_a_real_export_and_reports_what_matched(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    from voc.core.config import load_settings
+    from voc.ingest.pipeline import import_requests
+
+    engine = open_store(sqlite_url)
+    import_requests(engine, BALTIMORE.read_bytes(), BALTIMORE.name, load_settings(), role=Role.ANALYST)
+    ids = pd.read_csv(BALTIMORE, dtype=str)["ServiceRequestNum"].head(4).tolist()
+    survey = "Case Number,Rating,Comments\n" + "\n".join(
+        f"{i},{s},ok" for i, s in zip([*ids, "19-99999999"], ["Very satisfied", 2, 4, "Neutral", 5], strict=True)
+    )
+    app = _page(monkeypatch, sqlite_url, "pages/upload.py")
+    app.file_uploader(key="upload_satisfaction_file").set_value(("after closure.csv", survey.encode(), "text/csv"))
+    app.run()
+    app.button(key="upload_satisfaction_import").click().run()
+    assert not app.exception
+    assert (
+        plain_texts(app, "success")[-1]
+        == "4 of 5 answers matched a contact (4 new, 0 changed, 0 unchanged); 1 left out."
+    )
+    left_out = next(t.value for t in app.dataframe if "record_id" in t.value.columns)
+    assert left_out[["row", "record_id"]].to_dict("records") == [{"row": 6, "record_id": "19-99999999"}]
+    with engine.connect() as connection:
+        stored = connection.execute(sa.text("SELECT score, satisfied FROM closure_ratings ORDER BY score")).all()
+    engine.dispose()
+    assert [(score, bool(satisfied)) for score, satisfied in stored] == [(2, False), (3, False), (4, True), (5, True)]

@@ -21,6 +21,8 @@ def test_service_performance_shows_time_to_acknowledge_reopens_business_days_and
         assert any(text.startswith("Incidents") and "contacts" in text for text in shown)
         acknowledge = next(text for text in shown if text.startswith("Median to acknowledge"))
         assert " hours" in acknowledge and "90% within " in acknowledge
+        satisfied = next(text for text in shown if text.startswith("Satisfied after closure"))
+        assert "%" in satisfied and " answers" in satisfied
         # Every card's label and figure is shown whole: an ellipsis would hide it from the back of the room.
         values = page.locator('[data-testid="stMetricValue"], [data-testid="stMetricLabel"] p')
         assert all("…" not in values.nth(index).inner_text() for index in range(values.count()))

@@ -103,6 +103,7 @@ def test_the_group_lists_every_command() -> None:
         "serve",
         "uploads",
         "import requests",
+        "import satisfaction",
         "pull socrata",
         "survey compare",
         "action add",
@@ -115,10 +116,11 @@ def test_the_group_lists_every_command() -> None:
         "import areas",
         "equity",
     } <= set(COMMANDS)
-    assert len(COMMANDS) == 39
+    assert len(COMMANDS) == 40
     assert {
         "uploads",
         "import requests",
+        "import satisfaction",
         "pull saved",
         "alerts",
         "alerts ack",

@@ -30,6 +30,7 @@ def test_same_seed_gives_identical_frames(county: DemoCounty) -> None:
     pd.testing.assert_frame_equal(again.requests, county.requests)
     pd.testing.assert_frame_equal(again.survey, county.survey)
     pd.testing.assert_frame_equal(again.candidates, county.candidates)
+    pd.testing.assert_frame_equal(again.closure_ratings, county.closure_ratings)
     assert again.districts.geometry.equals(county.districts.geometry)
 
 
@@ -301,3 +302,20 @@ def test_candidates(county: DemoCounty) -> None:
         assert set(criteria) == {"health_safety", "regulatory", "equity"}
         assert 0 <= criteria["health_safety"] <= 5 and criteria["regulatory"] in (0, 1)
         assert 0 <= criteria["equity"] <= 5
+
+
+def test_a_post_closure_survey_of_about_8_percent_rates_slow_and_reopened_contacts_lower(county: DemoCounty) -> None:
+    closed = county.requests[county.requests["closed_at"].notna()]
+    rated = county.closure_ratings.merge(closed, on=["source", "source_id"], validate="one_to_one")
+    assert len(rated) == len(county.closure_ratings)  # every answer is about a closed contact
+    assert len(rated) / len(closed) == pytest.approx(0.08, abs=0.005)
+    assert set(rated["score"]) == {1, 2, 3, 4, 5}
+    assert (
+        pd.to_datetime(rated["answered_on"]).dt.date > rated["closed_at"].dt.tz_convert(county.timezone).dt.date
+    ).all()
+    satisfied = rated["score"] >= 4
+    reopened = rated["status"] == "Reopened"
+    assert satisfied[reopened].mean() < satisfied[~reopened].mean() - 0.2
+    usual = closed.groupby("category")["days_to_close"].median()
+    slow = rated["days_to_close"] > 4 * rated["category"].map(usual) + 1
+    assert satisfied[slow & ~reopened].mean() < satisfied[~slow & ~reopened].mean() - 0.1

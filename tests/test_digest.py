@@ -19,7 +19,7 @@ from voc.contacts.digest import build_digest, closed_not_fixed
 from voc.contacts.watches import SavedWatch
 from voc.core.config import DEFAULT_CLOSURE_RULES
 from voc.present.digest_mail import digest_text
-from voc.store.models import ServiceRequest
+from voc.store.models import ClosureRating, ServiceRequest
 from voc.store.proactive_tables import DigestSend
 
 MONTH = "2026-10"  # the demo county's latest complete month
@@ -154,6 +154,18 @@ def test_dry_run_sends_nothing_and_html_writes_a_page_with_its_charts(voc, tmp_p
     assert both.exit_code == 2 and "Give --month or --week, not both." in both.stderr
 
 
+def rated_count(engine: sa.Engine, condition: sa.ColumnElement[bool]) -> int:
+    """How many contacts under the condition, with a category, a resident rated after closure."""
+    requests, ratings = ServiceRequest.__table__, ClosureRating.__table__
+    query = (
+        sa.select(sa.func.count())
+        .select_from(ratings.join(requests, requests.c.id == ratings.c.request_id))
+        .where(condition, requests.c.category.is_not(None))
+    )
+    with engine.connect() as connection:
+        return connection.scalar(query)
+
+
 def test_the_digest_says_how_many_closed_contacts_came_back_under_the_watch(demo_copy: str) -> None:
     engine = sa.create_engine(demo_copy)
     requests = ServiceRequest.__table__
@@ -182,10 +194,17 @@ def test_the_digest_says_how_many_closed_contacts_came_back_under_the_watch(demo
         f"within {acknowledge_time(statistics.median(hours), 'hours')}, nine in ten within "
         f"{acknowledge_time(hours[math.ceil(0.9 * len(hours)) - 1], 'hours')}."
     )
+    # then how residents rated the closure (the demo's post-closure survey: about 8% of the closed contacts)
+    rated = rated_count(engine, in_district_5)
+    assert rated > 0 and sentences[2].startswith(
+        f"{rated:,} residents answered the survey after closure: too few for a share."
+        if rated < 30
+        else f"Of {rated:,} residents who answered the survey after closure, "
+    )
     # then the categories that came back most, each with its count and share of those closed
-    assert 1 <= len(sentences) - 2 <= 3
-    assert all(": " in line and "came back after closure" in line for line in sentences[2:])
-    counts = [int(line.split(": ")[1].split(" came back")[0].replace(",", "")) for line in sentences[2:]]
+    assert 1 <= len(sentences) - 3 <= 3
+    assert all(": " in line and "came back after closure" in line for line in sentences[3:])
+    counts = [int(line.split(": ")[1].split(" came back")[0].replace(",", "")) for line in sentences[3:]]
     assert counts == sorted(counts, reverse=True) and min(counts) > 0
 
     mail = digest_text(

@@ -61,7 +61,7 @@ def act(
 def undo_upload(upload_id: int) -> UndoResult | None:
     """Put the store back as it was before an upload (see voc.store.uploads.undo), then regroup the themes."""
     result = act(undo, upload_id, done=lambda result: (
-        f"Undid upload {upload_id}: removed {result.deleted:,} contacts, restored {result.restored:,}."
+        f"Undid upload {upload_id}: removed {result.deleted:,} {result.records}, restored {result.restored:,}."
     ))  # fmt: skip
     if result is not None:
         regroup_themes()

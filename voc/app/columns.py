@@ -59,6 +59,7 @@ def _default(name: str, values: pd.Series) -> Any:
 # Upload --------------------------------------------------------------------------------------------
 ROW_PROBLEMS: Columns = {"row": "Row", "column": "Column", "message": "Problem", "severity": "Outcome"}
 SURVEY_PROBLEMS: Columns = {"row": "Row", "column": "Column", "message": "Problem"}
+SATISFACTION_LEFT_OUT: Columns = {"row": "Row", "record_id": "Record id", "reason": "Left out because"}
 UNMAPPED_TYPES: Columns = {"raw_type": "Raw request type", "contacts": _number("Contacts", COUNT)}
 SUGGESTIONS: Columns = {
     "raw_type": "Raw request type",
@@ -97,11 +98,19 @@ _PERFORMANCE: Columns = {
     "reopen_rate": _percent("Reopen rate"),
     "business_median_days": _number("Median business days", DECIMAL),
     "business_p90_days": _number("90% closed within (business days)", "%.0f"),
+    "answers": _number("Survey answers", COUNT, help="Residents who answered the survey after closure"),
+    "satisfied_after_closure": st.column_config.TextColumn(
+        "Satisfied after closure (90% interval)",
+        help="Top two answers of five; not shown below 30 answers, when sampling alone moves a share too much",
+    ),
+    "satisfied_share": None,
+    "satisfied_low": None,
+    "satisfied_high": None,
 }
 PERFORMANCE_ORDER = (
     "category", "contacts", "incidents", "acknowledge_median", "acknowledge_p90", "closed", "median_days",
     "business_median_days", "p90_days", "business_p90_days", "target_days", "within_target_share", "reopened",
-    "reopen_rate", "closed_too_fast", "still_open",
+    "reopen_rate", "satisfied_after_closure", "answers", "closed_too_fast", "still_open",
 )  # fmt: skip
 
 

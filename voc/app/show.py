@@ -15,10 +15,11 @@ import streamlit as st
 
 from voc.app import columns, loaders, plain
 from voc.app.cache import engine
-from voc.contacts.closure import closure_metrics
+from voc.contacts.closure import ClosureSummary, closure_metrics
 from voc.contacts.forecast import forecast_caption
 from voc.contacts.overview import Metric
 from voc.contacts.regrouping import BuildStatus, build_status, status_sentence
+from voc.contacts.satisfaction import reopened_sentence
 from voc.contacts.trends import Filters, forecast_fits, per_thousand
 from voc.core.access import RoleRules
 from voc.core.config import load_settings
@@ -121,11 +122,19 @@ def service_performance_panel(filters: Filters) -> None:
         st.info("No contacts match these filters.")
         return
     metric_row(closure_metrics(summary, load_settings().closure))
+    _reopened_rating(summary)
     table(
         loaders.performance(filters), name=f"service-performance-{filters.first_month}-to-{filters.last_month}",
         key="trends_performance", column_config=columns.performance(summary.acknowledge_unit),
         column_order=columns.PERFORMANCE_ORDER,
     )  # fmt: skip
+
+
+def _reopened_rating(summary: ClosureSummary) -> None:
+    """Say whether reopened contacts were rated lower after closure, when both groups answered enough."""
+    compared = reopened_sentence(summary.satisfaction_reopened, summary.satisfaction_not_reopened)
+    if compared:
+        plain.show(compared, kind="caption")
 
 
 def trend_chart(
@@ -324,6 +333,7 @@ def district_profile_panel(code: str, filters: Filters) -> None:
     plain.show(f"{found.name} ({residents})", kind="heading")
     if found.closure.contacts:
         metric_row(closure_metrics(found.closure, load_settings().closure))
+        _reopened_rating(found.closure)
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown("**Top categories**, with the change on the same months a year earlier")

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from voc.app import loaders, plain, show, widgets
+from voc.app import columns, loaders, plain, show, widgets
 from voc.app.actions import act, check_contacts, import_contacts, pull, refusals, regroup_themes, undo_upload
 from voc.app.frame import settings
 from voc.ingest.mapping import NOT_IMPORTED, column_roles, mapping_doubts
@@ -15,6 +15,7 @@ from voc.ingest.pull import FeedSpec
 from voc.ingest.sessions import one_session, read_sessions, save_sessions
 from voc.priorities.candidates import CandidateOptions, import_candidates, propose_mapping
 from voc.priorities.candidates import mapping_table as candidate_mapping_table
+from voc.survey.satisfaction import import_satisfaction
 from voc.survey.store import import_survey
 
 COUNTY_WIDE = "(county-wide)"
@@ -97,6 +98,30 @@ def survey_import() -> None:
             st.session_state["upload_survey_report"] = report
     if "upload_survey_report" in st.session_state:
         show.survey_import_report(st.session_state["upload_survey_report"], "upload_survey")
+
+
+def satisfaction_import() -> None:
+    """Offer a post-closure survey file to import, joined to the stored contacts, and show the last import's report."""
+    answers = st.file_uploader("Post-closure survey file", type=["csv", "xlsx", "xls", "ods", "txt"],
+                               key="upload_satisfaction_file")  # fmt: skip
+    source_box, scale_box = st.columns(2)
+    source = source_box.text_input("Source system (blank: any)", key="upload_satisfaction_source")
+    scale_max = scale_box.number_input("Best score (blank: 5, or the file's top)", min_value=2, max_value=100,
+                                       value=None, key="upload_satisfaction_scale")  # fmt: skip
+    if st.button("Import the answers", key="upload_satisfaction_import", type="primary", disabled=answers is None):
+        report = act(
+            import_satisfaction, answers.getvalue(), answers.name,
+            refused=f"{answers.name} was refused and nothing was written.", source=source.strip() or None,
+            scale_max=int(scale_max) if scale_max else None,
+        )  # fmt: skip
+        if report is not None:
+            st.session_state["upload_satisfaction_report"] = report
+    if "upload_satisfaction_report" in st.session_state:
+        report = st.session_state["upload_satisfaction_report"]
+        plain.show(report.message, kind="success" if report.upload_id else "info")
+        if len(report.left_out):
+            show.table(report.left_out, name="satisfaction-left-out", key="upload_satisfaction_left_out",
+                       column_config=columns.SATISFACTION_LEFT_OUT)  # fmt: skip
 
 
 def session_form() -> None:

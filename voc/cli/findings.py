@@ -132,7 +132,7 @@ def performance(
     summary = closure_summary(flags)
     table = with_closure(service_performance(engine, filters), closure_by_category(flags))
     if as_json:
-        figures = {key: None if value != value else value for key, value in asdict(summary).items()}
+        figures = _without_nan(asdict(summary))
         records = table.astype(object).where(table.notna(), None).to_dict("records")
         print_json({"first_month": first_month, "last_month": last_month, "summary": figures, "categories": records})
         return
@@ -159,7 +159,17 @@ def _category_figures(row: Any, unit: str) -> list[str]:
         figures.append(f"half closed within {days} business day{'' if days == '1' else 's'}")
     if row.reopen_rate == row.reopen_rate:
         figures.append(f"{row.reopen_rate:.1%} reopened")
+    if row.answers > 0:
+        figures.append(f"satisfied after closure {row.satisfied_after_closure} of {row.answers:,.0f} answers")
     return figures
+
+
+def _without_nan(figures: dict[str, Any]) -> dict[str, Any]:
+    """Figures as JSON holds them: NaN (no figure) as null, nested figures too."""
+    return {
+        key: _without_nan(value) if isinstance(value, dict) else None if value != value else value
+        for key, value in figures.items()
+    }
 
 
 def _checked_month(month: str | None) -> str | None:

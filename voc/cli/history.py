@@ -37,7 +37,7 @@ def undo(upload_id: int, themes_in_background: bool) -> None:
 
     result = undo_upload(open_engine(), upload_id, user=load_settings().user, role=OPERATOR)
     click.echo(
-        f"Undid upload {upload_id}: removed {result.deleted:,} contacts it added and restored "
+        f"Undid upload {upload_id}: removed {result.deleted:,} {result.records} it added and restored "
         f"{result.restored:,} it had changed."
     )
     click.echo(regroup_message(in_background=themes_in_background))

@@ -1,4 +1,4 @@
-"""`voc import ...`: service requests, stakeholder sessions, surveys, candidate projects, districts, small areas."""
+"""`voc import ...`: requests, stakeholder sessions, surveys, post-closure ratings, candidates, districts, areas."""
 
 from __future__ import annotations
 
@@ -123,6 +123,29 @@ def import_survey_command(
         click.echo(f"  {note}")
     for problem in report.problems.itertuples():
         click.echo(f"  row {problem.row}, {problem.column}: {problem.message} (left out)")
+
+
+@import_group.command("satisfaction")
+@click.argument("file", type=INPUT_FILE)
+@click.option("--source", help="Join only to this source system's contacts (default: any source).")
+@click.option("--scale-max", type=click.IntRange(2, 100), help="The best score (default: 5, or the top one).")
+@click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+def import_satisfaction_command(file: str, source: str | None, scale_max: int | None, as_json: bool) -> None:
+    """Import post-closure survey answers (ticket id, score; answered date and comment optional), joined by id."""
+    from voc.survey.satisfaction import import_satisfaction
+
+    path = Path(file)
+    report = import_satisfaction(
+        open_engine(), path.read_bytes(), path.name, user=load_settings().user, role=OPERATOR, source=source,
+        scale_max=scale_max,
+    )  # fmt: skip
+    if as_json:
+        print_json(report.as_json())
+        return
+    upload = f" Stored as upload {report.upload_id}." if report.upload_id else " Nothing stored."
+    click.echo(f"{path.name}: {report.message}{upload}")
+    for problem in report.left_out.itertuples():
+        click.echo(f"  row {problem.row}, {problem.record_id or 'no id'}: {problem.reason} (left out)")
 
 
 @import_group.command("candidates")

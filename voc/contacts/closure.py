@@ -27,6 +27,15 @@ from scipy.spatial import cKDTree
 
 from voc.contacts.mapdata import month_span
 from voc.contacts.overview import Metric
+from voc.contacts.satisfaction import (
+    SATISFACTION_COLUMNS,
+    Satisfaction,
+    reopened_against_rest,
+    satisfaction_by,
+    satisfaction_metric,
+    satisfaction_of,
+    with_ratings,
+)
 from voc.contacts.trends import Filters
 from voc.core.config import ClosureRules
 from voc.core.errors import VocError
@@ -45,7 +54,7 @@ FLAG_COLUMNS = [
 ]  # fmt: skip
 CATEGORY_COLUMNS = [
     "category", "incidents", "reopened", "reopen_rate", "business_median_days", "business_p90_days", "acknowledged",
-    "acknowledge_median", "acknowledge_p90",
+    "acknowledge_median", "acknowledge_p90", *SATISFACTION_COLUMNS,
 ]  # fmt: skip
 HOURS, BUSINESS_DAYS = "hours", "business days"
 # Time to acknowledge is told in hours while at least half of the acknowledged contacts took under a day.
@@ -72,6 +81,9 @@ class ClosureSummary:
     acknowledge_unit: str  # HOURS or BUSINESS_DAYS: see `acknowledge_unit`
     acknowledge_median: float  # in acknowledge_unit; NaN when none was acknowledged
     acknowledge_p90: float
+    satisfaction: Satisfaction  # rated after closure: see voc.contacts.satisfaction
+    satisfaction_reopened: Satisfaction
+    satisfaction_not_reopened: Satisfaction
 
 
 def holiday_dates(spec: str, years: Iterable[int]) -> np.ndarray:
@@ -247,8 +259,8 @@ def closure_contacts(engine: sa.Engine, filters: Filters, *, rules: ClosureRules
     """
     read = _with_later_reports(engine, filters, rules)
     if read is None:
-        return pd.DataFrame(columns=[*CLOSURE_COLUMNS, *FLAG_COLUMNS])
-    return _kept(closure_flags(read[0], rules=rules, timezone=timezone), filters, read[1])
+        return pd.DataFrame(columns=[*CLOSURE_COLUMNS, *FLAG_COLUMNS, "satisfied"])
+    return with_ratings(engine, _kept(closure_flags(read[0], rules=rules, timezone=timezone), filters, read[1]))
 
 
 def reopened_contacts(engine: sa.Engine, filters: Filters, *, rules: ClosureRules) -> pd.DataFrame:
@@ -288,11 +300,19 @@ def _acknowledge_times(flags: pd.DataFrame, unit: str) -> pd.Series:
     return flags["hours_to_acknowledge" if unit == HOURS else "business_days_to_acknowledge"]
 
 
+def _rated(flags: pd.DataFrame) -> pd.DataFrame:
+    """Flags with `satisfied` (see voc.contacts.satisfaction.with_ratings), all NaN when ratings were not read."""
+    return flags if "satisfied" in flags else flags.assign(satisfied=np.nan)
+
+
 def closure_summary(flags: pd.DataFrame) -> ClosureSummary:
-    """Sum up flagged contacts (see `closure_flags`): incidents, reopen rate, days to close, time to acknowledge.
+    """Sum up flagged contacts (see `closure_flags`): incidents, reopen rate, days to close, time to acknowledge,
+    and satisfaction after closure where `flags` holds ratings (see `closure_contacts`).
 
     Time to acknowledge is in the unit `acknowledge_unit` chooses, over the acknowledged contacts only.
     """
+    flags = _rated(flags)
+    reopened_rating, rest_rating = reopened_against_rest(flags)
     could = int(_could_reopen(flags).sum())
     reopened = int(flags["reopened"].sum())
     unit = acknowledge_unit(flags)
@@ -314,6 +334,9 @@ def closure_summary(flags: pd.DataFrame) -> ClosureSummary:
         acknowledge_unit=unit,
         acknowledge_median=_median(acknowledge),
         acknowledge_p90=_nearest_rank(acknowledge, 0.9),
+        satisfaction=satisfaction_of(flags["satisfied"]),
+        satisfaction_reopened=reopened_rating,
+        satisfaction_not_reopened=rest_rating,
     )
 
 
@@ -324,8 +347,10 @@ def closure_by_category(flags: pd.DataFrame) -> pd.DataFrame:
     contacts closed or reopened (0-1, NaN when none); business days: median and nearest-rank p90;
     acknowledged: contacts with an acknowledged time; acknowledge_median and _p90: their time to
     acknowledge in the unit `acknowledge_unit` chooses for all `flags` (one unit for the table),
-    NaN in a category none of whose contacts was acknowledged.
+    NaN in a category none of whose contacts was acknowledged; answers, satisfied_share, _low and _high:
+    see voc.contacts.satisfaction.satisfaction_by.
     """
+    flags = _rated(flags)
     acknowledge = _acknowledge_times(flags, acknowledge_unit(flags))
     groups = flags.assign(could=_could_reopen(flags), acknowledge=acknowledge).groupby("category", sort=True)
     table = pd.DataFrame({
@@ -339,6 +364,7 @@ def closure_by_category(flags: pd.DataFrame) -> pd.DataFrame:
         "acknowledge_p90": groups["acknowledge"].agg(lambda times: _nearest_rank(times, 0.9)),
     })  # fmt: skip
     table["reopen_rate"] = table["reopened"] / table["could"].where(table["could"] > 0)
+    table = table.join(satisfaction_by(flags, "category"))
     return table.reset_index().reindex(columns=CATEGORY_COLUMNS)
 
 
@@ -380,8 +406,8 @@ def _acknowledge_metric(summary: ClosureSummary) -> Metric:
 
 
 def closure_metrics(summary: ClosureSummary, rules: ClosureRules) -> list[Metric]:
-    """Return the five headline figures of what "closed" meant, worded for the pages: how soon contacts were
-    acknowledged and closed, then whether closing fixed them.
+    """Return the six headline figures of what "closed" meant, worded for the pages: how soon contacts were
+    acknowledged and closed, then whether closing fixed them and satisfied the residents.
 
     Labels and values stay short so that a card on a projected page shows them whole.
     """
@@ -420,4 +446,5 @@ def closure_metrics(summary: ClosureSummary, rules: ClosureRules) -> list[Metric
             "one another are one incident: several residents reporting one problem.",
             delta_is_change=False,
         ),
+        satisfaction_metric(summary.satisfaction, summary.satisfaction_reopened, summary.satisfaction_not_reopened),
     ]

@@ -10,9 +10,16 @@ import pandas as pd
 import sqlalchemy as sa
 
 from voc.contacts.alert_text import district_name
-from voc.contacts.closure import acknowledge_time, closure_by_category, closure_contacts, closure_summary
+from voc.contacts.closure import (
+    ClosureSummary,
+    acknowledge_time,
+    closure_by_category,
+    closure_contacts,
+    closure_summary,
+)
 from voc.contacts.overview import current_month
 from voc.contacts.questions import opportunities
+from voc.contacts.satisfaction import reopened_sentence
 from voc.contacts.trends import (
     Filters,
     category_departments,
@@ -145,6 +152,8 @@ def closed_not_fixed(
             f"acknowledged within {acknowledge_time(summary.acknowledge_median, unit)}, nine in ten within "
             f"{acknowledge_time(summary.acknowledge_p90, unit)}."
         )
+    if summary.satisfaction.answers:
+        sentences.append(_satisfaction_sentence(summary))
     worst = closure_by_category(flags)
     worst = worst[worst["reopened"] > 0].sort_values(["reopened", "category"], ascending=[False, True])
     sentences += [
@@ -152,6 +161,16 @@ def closed_not_fixed(
         for row in worst.head(REOPENED_CATEGORIES_SHOWN).itertuples()
     ]
     return tuple(sentences)
+
+
+def _satisfaction_sentence(summary: ClosureSummary) -> str:
+    """How residents rated the closure; whether reopened contacts were rated lower when both groups answered enough."""
+    rating = summary.satisfaction
+    if rating.share != rating.share:
+        return f"{rating.answers:,} residents answered the survey after closure: too few for a share."
+    said = f"Of {rating.answers:,} residents who answered the survey after closure, {rating.text} were satisfied."
+    compared = reopened_sentence(summary.satisfaction_reopened, summary.satisfaction_not_reopened)
+    return f"{said} {compared}" if compared else said
 
 
 def _under(watch: SavedWatch, categories: pd.Series, districts: pd.Series, departments: dict[str, str]) -> pd.Series:

@@ -15,6 +15,7 @@ from voc.store.bulk import frame_records
 from voc.store.districts import replace_districts
 from voc.store.engine import record_audit, write_transaction
 from voc.store.models import Candidate, RequestType, ServiceAreaLink, ServiceRequest, SurveyResult
+from voc.store.ratings import rate_contacts
 from voc.store.requests import REQUEST_COLUMNS, save_requests
 from voc.store.uploads import record_counts, start_upload
 
@@ -66,6 +67,7 @@ def load_demo(engine: sa.Engine, *, user: str, county: DemoCounty | None = None)
             frame_records(county.candidates.assign(upload_id=upload_id)),
         )
         save_areas(connection, county.small_areas, upload_id=upload_id)
+        rate_contacts(connection, county.closure_ratings, scale_max=5, upload_id=upload_id)
         record_counts(
             connection,
             upload_id,

@@ -442,3 +442,25 @@ class MonthlyThemeCount(SQLModel, table=True):
     category: str = Field(primary_key=True, max_length=200)
     district_code: str = Field(primary_key=True, max_length=40)
     contacts: int = 0
+
+
+class ClosureRating(SQLModel, table=True):
+    """A resident's answer to a post-closure survey about one contact: one row per contact, the latest import wins."""
+
+    __tablename__ = "closure_ratings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("service_requests.id", ondelete="CASCADE"), nullable=False, unique=True
+        )
+    )
+    upload_id: int = Field(foreign_key="uploads.id", index=True)
+    score: float = Field(description="the answer on the survey's own scale, 1 = worst")
+    scale_max: int = Field(description="the scale's best answer (5 on a 1-5 scale)")
+    satisfied: bool = Field(description="in the top 40% of the scale: 4 or 5 of 5")
+    answered_on: date | None = None
+    comment: str | None = Field(default=None, sa_type=sa.Text)
+    previous: dict[str, Any] | None = Field(
+        default=None, sa_type=sa.JSON, description="the rating this upload replaced, put back by undo"
+    )

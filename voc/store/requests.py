@@ -64,6 +64,7 @@ class UndoResult:
     upload_id: int
     deleted: int
     restored: int
+    records: str = "contacts"  # what was removed and restored: "ratings" for a post-closure survey
 
 
 def row_hashes(rows: pd.DataFrame) -> pd.Series:
