@@ -10,30 +10,15 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
 
 from voc.core.errors import NotFound, VocError
+from voc.store.area_tables import AREAS
 from voc.store.districts import WGS84
 from voc.store.models import Upload, utc_now
 from voc.store.requests import UndoResult
 
 UPLOADS = Upload.__table__
 AREA_COLUMNS = ["code", "name", "population", "income", "geometry"]
-
-
-class SmallArea(SQLModel, table=True):
-    __tablename__ = "small_areas"
-
-    id: int | None = Field(default=None, primary_key=True)
-    upload_id: int = Field(foreign_key="uploads.id", index=True)
-    code: str = Field(max_length=40)
-    name: str = Field(max_length=200)
-    population: int | None = None
-    median_income: float | None = Field(default=None, description="median household income, dollars")
-    geometry: str = Field(sa_type=sa.Text, description="GeoJSON, WGS84")
-
-
-AREAS = SmallArea.__table__
 
 
 def save_areas(connection: sa.Connection, areas: gpd.GeoDataFrame, *, upload_id: int) -> None:

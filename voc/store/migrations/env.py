@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import voc.store.areas  # noqa: F401  (registers the tables on SQLModel.metadata)
+import voc.store.area_tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 import voc.store.closing_days  # noqa: F401
 import voc.store.funding  # noqa: F401
 import voc.store.models  # noqa: F401
