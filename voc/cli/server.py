@@ -14,6 +14,8 @@ from voc.cli.themes import regroup_message
 from voc.core.config import PROJECT_ROOT, load_settings
 from voc.core.errors import VocError
 
+STREAMLIT_FOLDER = PROJECT_ROOT / ".streamlit"  # the settings and secrets voc serves with, wherever it starts
+
 
 @click.command(cls=ContractCommand)
 @click.option("--port", default=8501, show_default=True, help="Port to serve on.")
@@ -23,7 +25,7 @@ def serve(port: int, address: str) -> None:
     from voc.core.access import access_mode
     from voc.core.users import load_users
 
-    oidc = _secrets_have_auth(PROJECT_ROOT / ".streamlit" / "secrets.toml")
+    oidc = _secrets_have_auth(STREAMLIT_FOLDER / "secrets.toml")
     users = load_users(load_settings().users_file)
     mode = access_mode(oidc_configured=oidc, local_users=len(users.users), address=address)
     click.echo(f"Sign-in: {mode.value}.", err=True)
@@ -41,14 +43,13 @@ def project_settings_flags() -> list[str]:
     """
     import tomllib
 
-    folder = PROJECT_ROOT / ".streamlit"
-    settings = tomllib.loads((folder / "config.toml").read_text(encoding="utf-8"))
+    settings = tomllib.loads((STREAMLIT_FOLDER / "config.toml").read_text(encoding="utf-8"))
     flags = [
         f"--{section}.{name}={str(value).lower() if isinstance(value, bool) else value}"
         for section, options in settings.items()
         for name, value in options.items()
     ]
-    return [*flags, f"--secrets.files={folder / 'secrets.toml'}"]
+    return [*flags, f"--secrets.files={STREAMLIT_FOLDER / 'secrets.toml'}"]
 
 
 def _secrets_have_auth(path: Path) -> bool:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from voc.core.errors import NotFound, VocError
 from voc.store.models import ClosureRating, ServiceRequest, Upload, utc_now
 from voc.store.query import read_frame
+from voc.store.requests import UndoResult
 
 RATINGS = ClosureRating.__table__
 REQUESTS = ServiceRequest.__table__
@@ -101,8 +102,8 @@ def save_ratings(connection: sa.Connection, ratings: pd.DataFrame, upload_id: in
     return counts
 
 
-def undo_ratings(connection: sa.Connection, upload_id: int, *, user: str) -> tuple[int, int]:
-    """Put the ratings back as they were before a satisfaction upload; return (deleted, restored).
+def undo_ratings(connection: sa.Connection, upload_id: int, *, user: str) -> UndoResult:
+    """Put the ratings back as they were before a satisfaction upload; return the ratings deleted and restored.
 
     Refused while a later upload replaced some of its ratings: those are undone first, newest first.
     """
@@ -134,7 +135,7 @@ def undo_ratings(connection: sa.Connection, upload_id: int, *, user: str) -> tup
     connection.execute(
         sa.update(UPLOADS).where(UPLOADS.c.id == upload_id).values(status="undone", undone_at=utc_now(), undone_by=user)
     )
-    return deleted, len(restored)
+    return UndoResult(upload_id=upload_id, deleted=deleted, restored=len(restored), records="ratings")
 
 
 def read_ratings(engine: sa.Engine, request_ids: pd.Series | None = None) -> pd.DataFrame:

@@ -103,17 +103,13 @@ def undo(engine: sa.Engine, upload_id: int, *, user: str, role: Role) -> UndoRes
     from voc.store.areas import undo_areas
     from voc.store.candidates import undo_candidates
     from voc.store.ratings import undo_ratings
-    from voc.store.requests import UndoResult, undo_upload
+    from voc.store.requests import undo_upload
 
     require(role, Role.ANALYST, doing="undo an upload")
     with write_transaction(engine) as connection:
         kind = connection.execute(sa.select(UPLOADS.c.kind).where(UPLOADS.c.id == upload_id)).scalar()
-        if kind == "satisfaction":
-            deleted, restored = undo_ratings(connection, upload_id, user=user)
-            result = UndoResult(upload_id=upload_id, deleted=deleted, restored=restored, records="ratings")
-        else:
-            undo_kind = {"candidates": undo_candidates, "areas": undo_areas}.get(kind, undo_upload)
-            result = undo_kind(connection, upload_id, user=user)
+        writers = {"candidates": undo_candidates, "areas": undo_areas, "satisfaction": undo_ratings}
+        result = writers.get(kind, undo_upload)(connection, upload_id, user=user)
         if kind == "pull":
             rewind_feed(connection, upload_id)
         record_audit(connection, user=user, action="undo", detail=f"upload {upload_id}")
