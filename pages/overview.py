@@ -1,5 +1,7 @@
 """Overview: the latest complete month at a glance."""
 
+from functools import partial
+
 import streamlit as st
 
 from voc.app import frame, loaders, plain, show, triage
@@ -33,7 +35,7 @@ triage.emerging_panel(overview.month, page="overview")
 
 st.subheader("Contacts per month")
 show.chart(
-    charts.monthly_bars(overview.monthly, highlight=overview.month),
+    partial(charts.monthly_bars, overview.monthly, highlight=overview.month),
     name=f"contacts-per-month-{overview.month}",
     key="overview_monthly",
     title="Contacts per month",
@@ -43,7 +45,7 @@ left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader(f"Top categories in {month}")
     show.chart(
-        charts.category_bars(overview.categories),
+        partial(charts.category_bars, overview.categories),
         name=f"top-categories-{overview.month}",
         key="overview_categories",
         title=f"Top categories in {month}",
@@ -51,7 +53,7 @@ with left:
 with right:
     st.subheader("How residents got in touch")
     show.chart(
-        charts.channel_bars(overview.channels),
+        partial(charts.channel_bars, overview.channels),
         name=f"channels-{overview.month}",
         key="overview_channels",
         title=f"How residents got in touch, {month}",

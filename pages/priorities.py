@@ -1,5 +1,7 @@
 """Priorities: maintenance and capital candidates ranked by customer demand beside the county's own criteria."""
 
+from functools import partial
+
 import streamlit as st
 
 from voc.app import columns, committee, equity, frame, funding, loaders, plain, show, widgets
@@ -80,7 +82,7 @@ if present:
 with summary:
     plain.show(f"{view.about[0]}. {view.about[1]}", kind="caption")
     show.chart(
-        charts.score_bars(ranking.points_long(view.ranking, top=15), colours), name="priorities",
+        partial(charts.score_bars, ranking.points_long(view.ranking, top=15), colours), name="priorities",
         key="priorities_chart", title="The fifteen strongest candidates",
     )  # fmt: skip
     st.caption(solid)

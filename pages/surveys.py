@@ -1,5 +1,7 @@
 """Surveys: satisfaction with its margin of error, real changes only, districts, priorities, complaints beside."""
 
+from functools import partial
+
 import streamlit as st
 
 from voc.app import columns, frame, loaders, plain, show
@@ -48,7 +50,7 @@ compared = compare_waves(
 )
 plain.show(f"How satisfied residents are, {wave} ({area.lower() if district is None else 'district ' + area})",
            kind="heading")  # fmt: skip
-show.chart(survey_charts.satisfaction_chart(compared), name=f"satisfaction-{wave}", key="surveys_satisfaction",
+show.chart(partial(survey_charts.satisfaction_chart, compared), name=f"satisfaction-{wave}", key="surveys_satisfaction",
            title=f"{survey}: residents satisfied, {wave}")  # fmt: skip
 st.caption(
     "Each dot is the share rating the item 4 or 5 out of 5 (don't know and skipped answers left out); the bar is its "
@@ -65,8 +67,10 @@ if district is None and len(areas) > 1:
     st.subheader("Each district against the rest of the county")
     by_district = districts_against_county(results, survey=survey, wave=wave, battery=battery)
     names = dict(loaders.district_populations_table()[["code", "name"]].itertuples(index=False))
-    show.chart(survey_charts.district_heatmap(by_district, names), name=f"districts-{wave}", key="surveys_districts",
-               title=f"{survey} {wave}: each district against the rest of the county")  # fmt: skip
+    show.chart(
+        partial(survey_charts.district_heatmap, by_district, names), name=f"districts-{wave}", key="surveys_districts",
+        title=f"{survey} {wave}: each district against the rest of the county",
+    )  # fmt: skip
     st.caption(
         "Each cell is shaded by how far the district's share lies above (blue) or below (orange) the rest of the "
         "county. With this many cells compared, some differences look real by chance alone, so each test is corrected "
@@ -82,7 +86,7 @@ if ranked.empty:
 else:
     derived = ranked["importance_source"].iloc[0] == "derived"
     title = "Derived importance (correlation with overall)" if derived else "Named among the most important"
-    show.chart(survey_charts.quadrant_chart(ranked, importance_title=title, derived=derived),
+    show.chart(partial(survey_charts.quadrant_chart, ranked, importance_title=title, derived=derived),
                name=f"importance-satisfaction-{wave}", key="surveys_quadrant",
                title=f"{survey} {wave}: importance and satisfaction")  # fmt: skip
     st.caption(
@@ -106,8 +110,8 @@ if beside.empty:
 else:
     shown = beside[beside["district_code"].isna()] if district is None else beside
     show.chart(
-        survey_charts.complaints_chart(shown), name=f"complaints-beside-opinions-{wave}", key="surveys_complaints",
-        title=f"{survey} {wave}: satisfaction and contacts per 1,000 residents",
+        partial(survey_charts.complaints_chart, shown), name=f"complaints-beside-opinions-{wave}",
+        key="surveys_complaints", title=f"{survey} {wave}: satisfaction and contacts per 1,000 residents",
     )  # fmt: skip
     st.caption(
         "Contacts of the linked categories over the last 12 months, per 1,000 residents; the trend compares them with "

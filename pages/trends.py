@@ -1,6 +1,7 @@
 """Trends: contacts over time by category, department, district, channel or type, and what sits behind them."""
 
 from dataclasses import replace
+from functools import partial
 
 import streamlit as st
 
@@ -70,11 +71,12 @@ yoy, mix, performance, words, themes_tab, actions_tab, questions = st.tabs(
 )  # fmt: skip
 with yoy:
     monthly_all = loaders.trend_series(replace(filters, first_month=None, last_month=None), None, "month")
-    show.chart(charts.year_over_year_lines(year_over_year(monthly_all)), name="year-over-year", key="trends_yoy",
-               title="Contacts per month, year over year")  # fmt: skip
+    show.chart(partial(charts.year_over_year_lines, year_over_year(monthly_all)), name="year-over-year",
+               key="trends_yoy", title="Contacts per month, year over year")  # fmt: skip
 with mix:
     channels = shares(loaders.trend_series(filters, "channel", period_choice))
-    show.chart(charts.channel_mix(channels), name="channel-mix", key="trends_mix", title="Share of contacts by channel")
+    show.chart(partial(charts.channel_mix, channels), name="channel-mix", key="trends_mix",
+               title="Share of contacts by channel")  # fmt: skip
 with performance:
     show.service_performance_panel(filters)
     st.caption(

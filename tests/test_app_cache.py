@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
+import altair as alt
+import pandas as pd
 import pytest
 import sqlalchemy as sa
+import streamlit as st
 
 from tests.apptest import open_app_page
 from voc.app import cache
 from voc.app.cache import by_data_version, one_data_version_per_run
 from voc.contacts.actions import add_action
 from voc.core.access import Role
+from voc.present import charts
 from voc.store.engine import data_version, open_store
 
 calls: list[str] = []
@@ -82,3 +87,25 @@ def test_a_change_committed_during_a_run_is_seen_by_the_rest_of_the_run(
         add_action(cache.engine(), action_date=date(2026, 1, 5), description="New crew", user="t", role=Role.ANALYST)
         kind_of_store("pools")
     assert calls == ["pools", "pools"]
+
+
+def test_a_chart_is_built_once_for_the_same_data_however_many_people_open_the_page(
+    monkeypatch: pytest.MonkeyPatch, demo_store_url: str
+) -> None:
+    built: list[int] = []
+    monthly_bars = charts.monthly_bars
+
+    @functools.wraps(monthly_bars)
+    def counted(monthly: pd.DataFrame, **options: object) -> alt.TopLevelMixin:
+        built.append(len(monthly))
+        return monthly_bars(monthly, **options)
+
+    monkeypatch.setattr(charts, "monthly_bars", counted)
+    st.cache_data.clear()
+    first = open_app_page(monkeypatch, demo_store_url)
+    second = open_app_page(monkeypatch, demo_store_url)  # a second person: a new session
+    second.run()
+    assert len(built) == 1 and built[0] >= 12
+    drawn = [chart.proto.spec for app in (first, second) for chart in app.get("vega_lite_chart")]
+    assert len(drawn) == 2 * len(first.get("vega_lite_chart")) >= 6
+    assert drawn[: len(drawn) // 2] == drawn[len(drawn) // 2 :]

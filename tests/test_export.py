@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from voc.present import charts
-from voc.present.export import PNG_TITLE_SIZE, PNG_WIDTH, chart_png, csv_bytes, xlsx_bytes
+from voc.present.export import PNG_TITLE_SIZE, PNG_WIDTH, chart_png, csv_bytes, vega_lite_spec, xlsx_bytes
 
 HOSTILE = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "plain", "<img src=x onerror=alert(1)>"]
 
@@ -88,3 +88,16 @@ def test_chart_png_refuses_to_fetch_anything() -> None:
     remote = alt.Chart(alt.Data(url="https://example.org/contacts.csv")).mark_bar().encode(x="contacts:Q")
     with pytest.raises(ValueError, match="External data url not allowed"):
         chart_png(remote)
+
+
+def test_a_charts_spec_carries_its_data_frames_by_content_and_no_default_view_size() -> None:
+    monthly = pd.DataFrame({"month": [f"2025-{m:02d}" for m in range(1, 13)], "contacts": range(1000, 1600, 50)})
+    spec = vega_lite_spec(charts.monthly_bars(monthly, highlight="2025-12", height=320))
+    again = vega_lite_spec(charts.monthly_bars(monthly.copy(), highlight="2025-12", height=320))
+    other = vega_lite_spec(charts.monthly_bars(monthly.assign(contacts=monthly["contacts"] + 1), highlight="2025-12"))
+    [(name, frame)] = spec["datasets"].items()
+    pd.testing.assert_frame_equal(frame[list(monthly.columns)], monthly)
+    assert list(again["datasets"]) == [name] and list(other["datasets"]) != [name]
+    assert "continuousWidth" not in str(spec.get("config", {}))
+    # Altair's own settings are left as they were: a PNG still gets its data inline.
+    assert alt.data_transformers.active == "default" and alt.theme.active == "default"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import pandas as pd
 import sqlalchemy as sa
@@ -62,7 +63,7 @@ def equity_section(view: Equity | None) -> None:
         )  # fmt: skip
         title = f"Contacts per 1,000 residents, {view.first_month} to {view.last_month}"
         heading = "Contacts per 1,000 residents by income fifth of small areas"
-        chart = labelled_bars(bars, title=title, value_format=",.0f")
+        chart = partial(labelled_bars, bars, title=title, value_format=",.0f")
         show.chart(chart, name="equity-by-income", key="priorities_equity_chart", title=heading)
         fifths = ["income_tier", "per_1000", "median_days", "lowest_income", "highest_income", "population",
                   "contacts", "areas"]  # fmt: skip

@@ -107,7 +107,7 @@ def funding_panel(table: pd.DataFrame, line: FundingLine, *, key: str) -> None:
     for move in budget_moves(table, line):
         st.text(describe_move(move))
     show.chart(
-        charts.funding_line(funding_steps(table, line), budget=line.rules.budget), name="priorities-funding",
+        partial(charts.funding_line, funding_steps(table, line), budget=line.rules.budget), name="priorities-funding",
         key=key, title=f"What a budget of ${line.rules.budget:,.0f} funds",
     )  # fmt: skip
     st.caption(

@@ -28,7 +28,7 @@ from voc.core.periods import month_label
 from voc.core.users import LocalUser
 from voc.ingest.pipeline import ImportReport
 from voc.present import charts
-from voc.present.export import chart_png, csv_bytes, local_times, xlsx_bytes
+from voc.present.export import chart_png, csv_bytes, local_times, vega_lite_spec, xlsx_bytes
 from voc.present.maps import legend
 from voc.survey.store import SurveyImport
 
@@ -76,19 +76,37 @@ def table(
         download_buttons(frame, name, key)
 
 
-def chart(figure: alt.TopLevelMixin, *, name: str, key: str, title: str | None = None) -> None:
-    """Show an Altair chart full width with a "Download PNG" button under it: the way every page shows a chart.
+def chart(build: partial[alt.TopLevelMixin], *, name: str, key: str, title: str | None = None) -> None:
+    """Show a chart full width with a "Download PNG" button under it: the way every page shows a chart.
 
-    Build the chart in voc.present.charts; `key` (`<page>_<thing>`) is the chart's key, its button's is
-    `<key>_png`; `name` is the file name without extension; `title` is printed on the PNG, since
-    the page's heading does not travel with a picture pasted into slides. The PNG (see
+    `build` is a functools.partial of a voc.present chart function and its data: the chart is built
+    and checked once per distinct data and shared by every session (with eight people browsing,
+    building charts was half of a page's time). `key` (`<page>_<thing>`) is the chart's key, its
+    button's is `<key>_png`; `name` is the file name without extension; `title` is printed on the
+    PNG, since the page's heading does not travel with a picture pasted into slides. The PNG (see
     voc.present.export.chart_png) is rendered only when clicked: about 0.2 s a chart.
     """
-    st.altair_chart(figure, theme=None, width="stretch", key=key)
+    st.vega_lite_chart(spec=_spec_of(build), theme=None, width="stretch", key=key)
     deferred_download(
-        st, "Download PNG", partial(chart_png, figure, title=title),
+        st, "Download PNG", partial(_png, build, title),
         file_name=f"{name}.png", mime="image/png", key=f"{key}_png", icon=":material/image:",
     )  # fmt: skip
+
+
+def _spec_of(build: partial[alt.TopLevelMixin]) -> dict[str, object]:
+    return _spec(f"{build.func.__module__}.{build.func.__qualname__}", build.args, build.keywords, build)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _spec(
+    builder: str, args: tuple[object, ...], keywords: dict[str, object], _build: partial[alt.TopLevelMixin]
+) -> dict[str, object]:
+    """The chart's spec, keyed by its builder's name and the data it is given (hashed by content)."""
+    return vega_lite_spec(_build())
+
+
+def _png(build: partial[alt.TopLevelMixin], title: str | None) -> bytes:
+    return chart_png(build(), title=title)
 
 
 # More cards than this side by side cut their labels short on a projected page: they wrap into rows.
@@ -151,7 +169,7 @@ def trend_chart(
         shown = tuple(sorted(set(series["group"])))
         ahead = loaders.forecast_for(latest, shown).rename(columns={"month": "period", "category": "group"})
     chart(
-        charts.trend_lines(series, colours, value=value, title=title, actions=actions, forecast=ahead),
+        partial(charts.trend_lines, series, colours, value=value, title=title, actions=actions, forecast=ahead),
         name=f"trends-by-{by or 'total'}-{filters.first_month}-to-{filters.last_month}",
         key="trends_chart",
         title=f"{title} by {label(by).lower()}" if by else title,
@@ -216,7 +234,7 @@ def _themes_panel(filters: Filters, build: BuildStatus, *, latest: str, key: str
     if view.themes.empty:
         st.info("No described contacts match these filters.")
         return
-    chart(charts.theme_lines(view.monthly), name=f"themes-{name}", key=f"{key}_chart",
+    chart(partial(charts.theme_lines, view.monthly), name=f"themes-{name}", key=f"{key}_chart",
           title="Contacts per month by theme")  # fmt: skip
     if len(view.themes) > charts.MAX_THEME_LINES:
         st.caption(f"The {charts.MAX_THEME_LINES} largest themes here; the table lists {len(view.themes)}.")
@@ -314,7 +332,8 @@ def map_legend(figures: gpd.GeoDataFrame, cells: pd.DataFrame | None, *, measure
         classes, title = legend(figures["value"], measure=measure), label(measure)
     else:
         classes, title = legend(cells["contacts"], measure="contacts"), "Contacts per hexagon"
-    st.altair_chart(charts.map_legend(classes, title=title), theme=None, width="content", key="map_legend")
+    st.vega_lite_chart(spec=_spec_of(partial(charts.map_legend, classes, title=title)), theme=None, width="content",
+                       key="map_legend")  # fmt: skip
 
 
 def selected_district(event: object) -> str | None:
@@ -342,15 +361,15 @@ def district_profile_panel(code: str, filters: Filters) -> None:
         else:
             top = found.categories.rename(columns={"change_pct": "change_vs_last_year"})
             chart(
-                charts.category_bars(top, height=320), name=f"top-categories-{code}", key="map_profile_categories",
-                title=f"Top categories in {found.name}",
+                partial(charts.category_bars, top, height=320), name=f"top-categories-{code}",
+                key="map_profile_categories", title=f"Top categories in {found.name}",
             )  # fmt: skip
     with right:
         st.markdown("**Contacts per month**")
         monthly = found.trend.rename(columns={"period": "month"})
         last = monthly["month"].max() if len(monthly) else ""
         chart(
-            charts.monthly_bars(monthly, highlight=last, height=320), name=f"contacts-per-month-{code}",
+            partial(charts.monthly_bars, monthly, highlight=last, height=320), name=f"contacts-per-month-{code}",
             key="map_profile_trend", title=f"Contacts per month in {found.name}",
         )  # fmt: skip
     left, right = st.columns(2, gap="large")

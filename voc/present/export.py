@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import pickle
 import re
+import threading
 
 import altair as alt
 import pandas as pd
@@ -19,6 +22,8 @@ _FORMULA_AFTER_BREAK = re.compile(r"(\r\n|\r|\n)(?=[=+\-@\t])")
 PNG_WIDTH = 1200
 PNG_SCALE = 2
 PNG_TITLE_SIZE = 24
+# Altair's active theme and data transformer are settings of the whole process: one conversion at a time.
+_ALTAIR_SETTINGS = threading.Lock()
 
 
 def neutralise(value: object) -> object:
@@ -96,4 +101,32 @@ def chart_png(chart: alt.TopLevelMixin, *, title: str | None = None, width: int 
     sized = chart.properties(width=width, background="white", padding=16).configure_axisQuantitative(tickCount=8)
     if title:
         sized = sized.properties(title=alt.TitleParams(title, fontSize=PNG_TITLE_SIZE, anchor="start", offset=12))
-    return vl_convert.vegalite_to_png(sized.to_dict(), scale=PNG_SCALE, allowed_base_urls=[])
+    with _ALTAIR_SETTINGS:
+        spec = sized.to_dict()
+    return vl_convert.vegalite_to_png(spec, scale=PNG_SCALE, allowed_base_urls=[])
+
+
+def vega_lite_spec(chart: alt.TopLevelMixin) -> dict[str, object]:
+    """Return the chart's Vega-Lite spec, checked against the schema, its data frames as named "datasets".
+
+    Without Altair's default 300-pixel view, as Streamlit draws an Altair chart; the frames are
+    kept as they are (a page sends them as Arrow), named by their content.
+    """
+    frames: dict[str, pd.DataFrame] = {}
+    with (
+        _ALTAIR_SETTINGS,
+        alt.theme.enable("none"),
+        alt.data_transformers.enable("voc_named_frames", frames=frames),
+    ):
+        spec = chart.to_dict()
+    spec["datasets"] = {**spec.get("datasets", {}), **frames}
+    return spec
+
+
+def _named_frame(data: pd.DataFrame, frames: dict[str, pd.DataFrame]) -> dict[str, str]:
+    name = "frame_" + hashlib.sha256(pickle.dumps(data)).hexdigest()[:16]
+    frames[name] = data
+    return {"name": name}
+
+
+alt.data_transformers.register("voc_named_frames", _named_frame)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import altair as alt
 import pandas as pd
 
@@ -15,8 +17,8 @@ PRESENTATION_SIZE = 26  # label size that reads from the back of a meeting room
 def priorities_screen(
     screen: str, *, table: pd.DataFrame, points: pd.DataFrame, parts: pd.DataFrame, picked: str,
     colours: dict[str, str], size: int = PRESENTATION_SIZE,
-) -> tuple[str, alt.TopLevelMixin]:  # fmt: skip
-    """Return a presentation screen's heading and chart; an unknown screen is the ranking.
+) -> tuple[str, partial[alt.TopLevelMixin]]:  # fmt: skip
+    """Return a presentation screen's heading and its chart's builder; an unknown screen is the ranking.
 
     `table` is the ranking table (rank order, with rank ranges), `points` the top ten's points
     (voc.priorities.ranking.points_long), `parts` the picked candidate's breakdown, its last row the total.
@@ -25,17 +27,18 @@ def priorities_screen(
     if screen == "value":
         value = table.dropna(subset=["contacts_per_million"]).nlargest(10, "contacts_per_million")
         frame = value.assign(label=value["name"], value=value["contacts_per_million"])[["label", "value"]]
-        chart = charts.labelled_bars(frame, title="Contacts per $1 million", value_format=",.1f", size=size)
+        chart = partial(charts.labelled_bars, frame, title="Contacts per $1 million", value_format=",.1f", size=size)
         return "Linked contacts per $1 million", chart
     if screen == "stability":
         top10 = table.head(10)
         frame = top10.assign(candidate=top10["rank"].astype(str) + ". " + top10["name"])
         heading = f"{int(top10['solid'].sum())} of the top {len(top10)} hold their rank"
-        return heading, charts.rank_range_chart(frame, size=size)
+        return heading, partial(charts.rank_range_chart, frame, size=size)
     if screen == "candidate":
-        chart = charts.labelled_bars(bars[["label", "value"]], title="Points", value_format=".1f", size=size)
+        chart = partial(charts.labelled_bars, bars[["label", "value"]], title="Points", value_format=".1f", size=size)
         return f"{picked}: {parts['points'].iloc[-1]:.0f} points", chart
     if screen == "weights":
         frame = bars.assign(value=bars["weight_share"])[["label", "value"]]
-        return "The weights", charts.labelled_bars(frame, title="Share of the score", value_format=".0%", size=size)
-    return "The ten strongest candidates", charts.score_bars(points, colours, size=size)
+        chart = partial(charts.labelled_bars, frame, title="Share of the score", value_format=".0%", size=size)
+        return "The weights", chart
+    return "The ten strongest candidates", partial(charts.score_bars, points, colours, size=size)
