@@ -11,7 +11,6 @@ from voc.present.screens import SCREENS, priorities_screen
 from voc.priorities import ranking
 from voc.priorities.evidence import DEFAULT_RADIUS_M
 from voc.priorities.stability import removal_summary
-from voc.priorities.view import rank_view
 from voc.priorities.workbook import ranking_workbook
 
 frame.require_frame()
@@ -44,7 +43,7 @@ with controls:
     rules = funding.funding_controls("priorities", basis.inputs)
     widgets.scenario_controls("priorities", basis.criteria, weights, rules)
 try:
-    view = rank_view(basis, filters, weights)
+    view = loaders.priorities_view(float(radius), filters, weights)
 except VocError as reason:
     plain.show(reason, kind="info", where=results)
     st.stop()

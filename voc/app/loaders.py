@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import geopandas as gpd
@@ -38,8 +39,9 @@ from voc.ingest.pipeline import ImportOptions, Preview, preview, rejected_rows
 from voc.ingest.request_types import categories_in_use, type_table, unmapped_types
 from voc.ingest.taxonomy import type_suggestions
 from voc.priorities.funding import FundingRules
-from voc.priorities.ranking import RankingBasis, ranking_basis
+from voc.priorities.ranking import CandidateFilters, RankingBasis, ranking_basis
 from voc.priorities.scenarios import load_funding, load_scenarios
+from voc.priorities.view import RankView, rank_view
 from voc.store.cells import cell_resolution
 from voc.store.districts import load_districts
 from voc.store.feeds import list_feeds
@@ -326,6 +328,21 @@ def _ranking_basis(engine: sa.Engine, last_month: str | None, radius_m: float, r
 def priorities_basis(radius_m: float) -> RankingBasis:
     """Return the candidates, their demand evidence and scores, recomputed only when the data or radius change."""
     return _ranking_basis(latest_month(), radius_m, load_settings().closure)
+
+
+@by_data_version(max_entries=64)
+def _rank_view(
+    engine: sa.Engine, radius_m: float, filters: CandidateFilters, weights: tuple[tuple[str, float], ...]
+) -> RankView:
+    return rank_view(priorities_basis(radius_m), filters, dict(weights))
+
+
+def priorities_view(radius_m: float, filters: CandidateFilters, weights: Mapping[str, float]) -> RankView:
+    """Return the ranking under these filters and weights: ranked once, shared by every session asking the same.
+
+    Raises VocError as voc.priorities.view.rank_view does.
+    """
+    return _rank_view(radius_m, filters, tuple(sorted(weights.items())))
 
 
 @by_data_version()

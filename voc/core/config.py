@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 from dataclasses import dataclass
@@ -62,6 +63,12 @@ def database_url_from(raw: str | None) -> str:
     return raw
 
 
+@functools.cache
+def _login_name() -> str:
+    """The process's login name, looked up once: a page run reads the settings a dozen times."""
+    return getpass.getuser()
+
+
 def load_settings() -> Settings:
     """Read the settings from the environment (see README, "Settings")."""
     env = os.environ
@@ -70,7 +77,7 @@ def load_settings() -> Settings:
         timezone=env.get("VOC_TIMEZONE", "America/New_York"),
         max_upload_bytes=int(float(env.get("VOC_MAX_UPLOAD_MB", "200")) * 1024 * 1024),
         redact_personal=_flag(env.get("VOC_REDACT_PERSONAL", "1")),
-        user=env.get("VOC_USER") or getpass.getuser(),
+        user=env.get("VOC_USER") or _login_name(),
         basemap_style=env.get("VOC_BASEMAP_STYLE") or None,
         users_file=Path(env["VOC_USERS_FILE"]) if env.get("VOC_USERS_FILE") else DEFAULT_USERS_FILE,
         parse_memory_bytes=int(float(env.get("VOC_PARSE_MEMORY_MB", DEFAULT_PARSE_MEMORY_MB)) * 1024 * 1024),
