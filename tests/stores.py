@@ -13,7 +13,9 @@ from sqlmodel import SQLModel
 
 from voc.store.closing_days import BUCKETS, CLOSING, CLOSING_DIMENSIONS, QUICK_CLOSE_DAYS
 from voc.store.models import MonthlyCount, ServiceRequest, Upload
+from voc.store.place_counts import PLACES
 from voc.store.query import read_frame
+from voc.store.type_counts import TYPE_COUNTS
 
 
 def fresh_postgres_schema(server_url: str) -> Iterator[str]:
@@ -95,6 +97,8 @@ def assert_consistent(engine: sa.Engine) -> None:
         assert upload.inserted + upload.updated + upload.unchanged + upload.rejected == upload.rows_read
     assert orphans == 0, "stored requests whose upload is missing or undone"
     assert closing_days(engine) == recounted_closing_days(engine)
+    assert place_counts(engine) == recounted_place_counts(engine)
+    assert type_counts(engine) == recounted_type_counts(engine)
 
 
 def closing_days(engine: sa.Engine) -> dict[tuple[Any, ...], tuple[int, int]]:
@@ -121,6 +125,51 @@ def recounted_closing_days(engine: sa.Engine) -> dict[tuple[Any, ...], tuple[int
     closed[list(CLOSING_DIMENSIONS)] = closed[list(CLOSING_DIMENSIONS)].fillna("")
     counts = closed.groupby(["month", *CLOSING_DIMENSIONS, "bucket"])["quick"].agg(["size", "sum"])
     return {key: (int(size), int(quick)) for key, (size, quick) in pd.DataFrame(counts).iterrows()}
+
+
+def place_counts(engine: sa.Engine) -> dict[tuple[Any, ...], tuple[Any, int]]:
+    """The place roll-up as stored: (month, category, district, latitude, longitude) -> (cell, contacts)."""
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(PLACES)).all()
+    return {(r.month, r.category, r.district_code, r.latitude, r.longitude): (r.cell, r.contacts) for r in rows}
+
+
+def recounted_place_counts(engine: sa.Engine) -> dict[tuple[Any, ...], tuple[Any, int]]:
+    """The place roll-up counted afresh in Python from every stored request, independently of the store's SQL.
+
+    Plain rows, not a frame: H3 cells are 64-bit integers a float column would round.
+    """
+    requests = ServiceRequest.__table__
+    columns = ("opened_month", "category", "district_code", "latitude", "longitude", "h3_cell")
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(*(requests.c[name] for name in columns))).all()
+    counts: dict[tuple[Any, ...], tuple[Any, int]] = {}
+    for month, category, district, latitude, longitude, cell in rows:
+        if category is None or latitude is None or longitude is None:
+            continue
+        key = (month, category, district or "", latitude, longitude)
+        stored_cell, contacts = counts.get(key, (None, 0))
+        cells = [c for c in (stored_cell, cell) if c is not None]
+        counts[key] = (max(cells) if cells else None, contacts + 1)
+    return counts
+
+
+def type_counts(engine: sa.Engine) -> dict[tuple[str, str], int]:
+    """The raw-type roll-up as stored: (month, raw type) -> contacts."""
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(TYPE_COUNTS)).all()
+    return {(row.month, row.request_type): row.contacts for row in rows}
+
+
+def recounted_type_counts(engine: sa.Engine) -> dict[tuple[str, str], int]:
+    """The raw-type roll-up counted afresh in Python from every stored request."""
+    requests = ServiceRequest.__table__
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(requests.c.opened_month, requests.c.request_type)).all()
+    counts: dict[tuple[str, str], int] = {}
+    for month, raw_type in rows:
+        counts[(month, raw_type)] = counts.get((month, raw_type), 0) + 1
+    return counts
 
 
 def stored_requests(engine: sa.Engine) -> dict[tuple[str, str], Any]:

@@ -15,6 +15,7 @@ from voc.store.engine import record_audit, write_transaction
 from voc.store.models import RequestType, ServiceRequest
 from voc.store.query import read_frame
 from voc.store.requests import refresh_rollup
+from voc.store.type_counts import TYPE_COUNTS
 
 TYPES = RequestType.__table__
 REQUESTS = ServiceRequest.__table__
@@ -136,17 +137,19 @@ def _recategorise(connection: sa.Connection, type_map: pd.DataFrame) -> tuple[in
 def unmapped_types(connection: sa.Connection, *, limit: int = 500) -> pd.DataFrame:
     """Return raw request types of stored contacts that the mapping does not list yet, most frequent first.
 
-    Their contacts count under the raw type as category until they are mapped.
+    Their contacts count under the raw type as category until they are mapped. Counted from the
+    raw-type roll-up (voc.store.type_counts), whose size follows months and types, not contacts.
     """
     mapped = sa.select(sa.func.lower(sa.func.trim(TYPES.c.raw_type)))
+    contacts = sa.func.sum(TYPE_COUNTS.c.contacts)
     query = (
-        sa.select(REQUESTS.c.request_type.label("raw_type"), sa.func.count().label("contacts"))
-        .where(sa.func.lower(sa.func.trim(REQUESTS.c.request_type)).not_in(mapped))
-        .group_by(REQUESTS.c.request_type)
-        .order_by(sa.text("contacts DESC"), REQUESTS.c.request_type)
+        sa.select(TYPE_COUNTS.c.request_type.label("raw_type"), contacts.label("contacts"))
+        .where(sa.func.lower(sa.func.trim(TYPE_COUNTS.c.request_type)).not_in(mapped))
+        .group_by(TYPE_COUNTS.c.request_type)
+        .order_by(contacts.desc(), TYPE_COUNTS.c.request_type)
         .limit(limit)
     )
-    return read_frame(connection, query)
+    return read_frame(connection, query, dtypes={"contacts": "int64"})
 
 
 def type_table(engine: sa.Engine) -> pd.DataFrame:
@@ -154,14 +157,11 @@ def type_table(engine: sa.Engine) -> pd.DataFrame:
 
     Unmapped types come with blank category and department and a guessed contact type.
     """
+    key = sa.func.lower(sa.func.trim(TYPE_COUNTS.c.request_type))
     with engine.connect() as connection:
         mapped = load_type_map(connection)
         unmapped = unmapped_types(connection)
-        counts = connection.execute(
-            sa.select(sa.func.lower(sa.func.trim(REQUESTS.c.request_type)), sa.func.count()).group_by(
-                sa.func.lower(sa.func.trim(REQUESTS.c.request_type))
-            )
-        ).all()
+        counts = connection.execute(sa.select(key, sa.func.sum(TYPE_COUNTS.c.contacts)).group_by(key)).all()
     contacts = dict(counts)
     new = unmapped[~type_key(unmapped["raw_type"]).isin(set(type_key(mapped["raw_type"])))]
     new = new.assign(category="", department="", contact_type=guess_contact_types(new["raw_type"]))

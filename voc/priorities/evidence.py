@@ -16,25 +16,26 @@ import math
 from dataclasses import dataclass
 
 import geopandas as gpd
-import h3
+import h3.api.basic_int as h3_int
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from voc.contacts.closure import reopened_contacts
-from voc.contacts.mapdata import repeat_locations
 from voc.contacts.trends import Filters
 from voc.core.config import DEFAULT_CLOSURE_RULES, ClosureRules
 from voc.core.periods import month_range, month_shift
 from voc.ingest.locate import locate
 from voc.store.districts import EQUAL_AREA, load_districts
-from voc.store.models import Candidate, MonthlyCount, ServiceRequest
+from voc.store.models import Candidate, MonthlyCount
+from voc.store.place_counts import PLACES
 from voc.store.query import read_frame
 from voc.survey import category_priorities
 
 CANDIDATES = Candidate.__table__
-REQUESTS = ServiceRequest.__table__
 ROLLUP = MonthlyCount.__table__
+# As voc.contacts.mapdata.repeat_locations' default: a place with this many contacts is a repeat place.
+REPEAT_CONTACTS = 3
 # About a mile: the service area planners draw around a neighbourhood project.
 DEFAULT_RADIUS_M = 1600
 EARTH_RADIUS_M = 6_371_008.8
@@ -186,30 +187,36 @@ def _nearby_counts(
 ) -> dict[int, tuple[int, int]]:
     """Count each point's contacts of its category within the radius, now and the 12 months before.
 
-    One query per category fetches the contacts inside the box around its candidates (an indexed
-    month and category range); exact great-circle distances are then taken in numpy.
+    One query per category sums the place roll-up (voc.store.place_counts) by point inside the box
+    around its candidates, now and before; exact great-circle distances are then taken in numpy.
+    Its rows follow the places in the box, not the contacts made from them.
     """
     counts: dict[int, tuple[int, int]] = {}
+    recent = PLACES.c.month.between(window.first, window.last)
     with engine.connect() as connection:
         for category, group in points[categories.notna()].groupby(categories.dropna(), sort=True):
             south, north, west, east = _bounding_box(group["latitude"], group["longitude"], radius_m)
-            located_contacts = (
-                REQUESTS.c.opened_month.label("month"),
-                REQUESTS.c.latitude.label("lat"),
-                REQUESTS.c.longitude.label("lon"),
+            query = (
+                sa.select(
+                    PLACES.c.latitude.label("lat"),
+                    PLACES.c.longitude.label("lon"),
+                    sa.func.sum(sa.case((recent, PLACES.c.contacts), else_=0)).label("now"),
+                    sa.func.sum(sa.case((recent, 0), else_=PLACES.c.contacts)).label("before"),
+                )
+                .where(
+                    PLACES.c.category == category,
+                    PLACES.c.month.between(window.before_first, window.last),
+                    PLACES.c.latitude.between(south, north),
+                    PLACES.c.longitude.between(west, east),
+                )
+                .group_by(PLACES.c.latitude, PLACES.c.longitude)
             )
-            query = sa.select(*located_contacts).where(
-                REQUESTS.c.category == category,
-                REQUESTS.c.opened_month.between(window.before_first, window.last),
-                REQUESTS.c.latitude.between(south, north),
-                REQUESTS.c.longitude.between(west, east),
-            )
-            contacts = read_frame(connection, query)
-            recent = contacts["month"].between(window.first, window.last).to_numpy()
-            lat, lon = contacts["lat"].to_numpy(float), contacts["lon"].to_numpy(float)
+            places = read_frame(connection, query)
+            lat, lon = places["lat"].to_numpy(float), places["lon"].to_numpy(float)
+            now, before = places["now"].to_numpy("int64"), places["before"].to_numpy("int64")
             for index, candidate in group.iterrows():
                 near = haversine_m(lat, lon, candidate["latitude"], candidate["longitude"]) <= radius_m
-                counts[index] = (int((near & recent).sum()), int((near & ~recent).sum()))
+                counts[index] = (int(now[near].sum()), int(before[near].sum()))
     return counts
 
 
@@ -235,16 +242,23 @@ def _repeat_places(
     window: Window,
     radius_m: float,
 ) -> pd.Series:
-    """Count each candidate's repeat places: within the radius of its point, else in its district or county."""
+    """Count each candidate's repeat places: within the radius of its point, else in its district or county.
+
+    A repeat place is a stored H3 cell with REPEAT_CONTACTS or more contacts of the category in the
+    window (in the district, for a district's), as voc.contacts.mapdata.repeat_locations finds them by
+    cell; counted from the place roll-up, whose size follows places, not contacts.
+    """
+    placed = _cell_counts(engine, sorted(contact_category.dropna().unique()), window)
     cells: dict[tuple[str, str | None], pd.DataFrame] = {}
 
     def repeat_cells(category: str, district: str | None) -> pd.DataFrame:
         if (category, district) not in cells:
-            filters = Filters(
-                window.first, window.last, categories=(category,), districts=(district,) if district else ()
-            )
-            places = repeat_locations(engine, filters, by="cell", limit=None)["place"]
-            centres = np.array([h3.cell_to_latlng(cell) for cell in places]).reshape(-1, 2)
+            kept = placed[placed["category"] == category]
+            if district:
+                kept = kept[kept["district_code"] == district]
+            per_cell = kept.groupby("cell")["contacts"].sum()
+            places = per_cell.index[per_cell >= REPEAT_CONTACTS]
+            centres = np.array([h3_int.cell_to_latlng(int(cell)) for cell in places]).reshape(-1, 2)
             cells[(category, district)] = pd.DataFrame(centres, columns=["lat", "lon"])
         return cells[(category, district)]
 
@@ -262,6 +276,21 @@ def _repeat_places(
                 len(repeat_cells(category, candidate.district_code if pd.notna(candidate.district_code) else None))
             )
     return pd.Series(counts, index=located.index, dtype="int64")
+
+
+def _cell_counts(engine: sa.Engine, categories: list[str], window: Window) -> pd.DataFrame:
+    """Sum the place roll-up over the window by category, district and stored cell."""
+    keys = (PLACES.c.category, PLACES.c.district_code, PLACES.c.cell)
+    query = (
+        sa.select(*keys, sa.func.sum(PLACES.c.contacts).label("contacts"))
+        .where(
+            PLACES.c.category.in_(categories),
+            PLACES.c.month.between(window.first, window.last),
+            PLACES.c.cell.is_not(None),
+        )
+        .group_by(*keys)
+    )
+    return read_frame(engine, query, dtypes={"contacts": "int64"})
 
 
 def _reopened(

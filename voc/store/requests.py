@@ -29,6 +29,8 @@ from voc.store.models import (
     WeeklyCount,
     utc_now,
 )
+from voc.store.place_counts import refresh_place_counts
+from voc.store.type_counts import refresh_type_counts
 
 REQUESTS = ServiceRequest.__table__
 CHANGES = RequestChange.__table__
@@ -196,7 +198,7 @@ def _update_changed(connection: sa.Connection, changed: pd.DataFrame, upload_id:
 
 
 def refresh_rollup(connection: sa.Connection, months: Iterable[str]) -> None:
-    """Recount the monthly, weekly, cell and days-to-close roll-ups for the given months from the stored requests.
+    """Recount every roll-up (monthly, weekly, cell, place, raw type, days to close) of the given months from the rows.
 
     A week that straddles a month boundary is recounted whole.
     """
@@ -214,6 +216,8 @@ def refresh_rollup(connection: sa.Connection, months: Iterable[str]) -> None:
         )
         connection.execute(sa.insert(CELL_TOTALS).from_select(["month", "cell", "contacts"], totals))
         refresh_closing_days(connection, list(chunk))
+        refresh_place_counts(connection, list(chunk))
+        refresh_type_counts(connection, list(chunk))
     for first, last in _runs(months):
         first_monday, last_day = _weeks_touching(first)[0], _weeks_touching(last)[1]
         connection.execute(sa.delete(WEEKLY).where(WEEKLY.c.week.between(first_monday, last_day)))

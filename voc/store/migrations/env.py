@@ -7,8 +7,10 @@ import voc.store.area_tables  # noqa: F401  (registers the tables on SQLModel.me
 import voc.store.closing_days  # noqa: F401
 import voc.store.funding  # noqa: F401
 import voc.store.models  # noqa: F401
+import voc.store.place_counts  # noqa: F401
 import voc.store.proactive_tables  # noqa: F401
 import voc.store.theme_builds  # noqa: F401
+import voc.store.type_counts  # noqa: F401
 
 connection = context.config.attributes["connection"]
 context.configure(
