@@ -184,11 +184,10 @@ def print_null(null: pd.DataFrame) -> None:
         runs_flagged=("any_flag", "mean"), p_0001=("p_under_0.001", "mean"), p_005=("p_under_0.05", "mean")
     )
     print(by_month.to_string(float_format=lambda v: f"{v:.4f}"))
-    farrington = null.groupby("calendar_month")["any_flag Farrington"].mean()
-    print(
-        f"  Farrington Flexible, runs with a (false) flag: {null['any_flag Farrington'].mean():.1%}; by calendar month:"
-    )
-    print("  " + " ".join(f"{v:.2f}" for v in farrington))
+    for name in DETECTORS[1:]:
+        flagged = null.groupby("calendar_month")[f"any_flag {name}"].mean()
+        print(f"  {name}, runs with a (false) flag: {flagged.mean():.1%}; by calendar month:")
+        print("  " + " ".join(f"{v:.2f}" for v in flagged))
 
 
 def print_rises(detector: str, per_run: pd.DataFrame, detections: pd.DataFrame) -> None:

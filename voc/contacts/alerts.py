@@ -21,7 +21,7 @@ chance of any flag is at most alpha; with rises, the expected share of false fla
 On simulated counties (bench/alerts_bench.py: strongly seasonal, overdispersed, every category
 peaking in July) the earlier design, county-wide and district tests as two families at alpha each
 with districts tested only where the county-wide total was up (p <= 0.2), flagged something in 7%
-of the months without a rise and 14% at the peak; this one in 1.5% overall and at most 6% (3 of 50)
+of the months without a rise and 14% at the peak; this one in 1.8% overall and at most 6% (3 of 50)
 in any calendar month, the peak's excess coming from county-wide predictive tails still a little
 too light there (p < 0.001 two or three times as often as promised in some months). As districts
 no longer wait for the county-wide total to be up, a rise in one district is found more often
