@@ -174,7 +174,7 @@ def test_representatives_are_nearest_the_centre_distinct_and_redacted() -> None:
     texts = pd.Series(["Pothole on Main St", "pothole on main st", "Pothole, call 352-555-0143", "Dog barking"])
     vectors = np.array([[1.0, 0], [1.0, 0], [0.8, 0.6], [0, 1.0]], dtype=np.float32)
     grouping = Grouping(labels=np.array([0, 0, 0, 1]), centres=np.array([[1.0, 0], [0, 1.0]]))
-    assert representatives(vectors, texts, grouping, per_theme=3) == [[0, 2], [3]]
+    assert representatives(vectors, lambda at: texts.iloc[at], grouping, per_theme=3) == [[0, 2], [3]]
 
 
 COUNTS = pd.DataFrame(
@@ -387,3 +387,41 @@ def test_canned_texts_group_into_no_more_themes_than_they_have_distinct_wordings
     assert np.bincount(grouping.labels).tolist() == [40, 20]
     same = description_vectors(pd.Series([f"Pothole reported at {n} Main St" for n in range(30)]))
     assert len(group_vectors(same, themes=3, seed=0).centres) == 1
+
+
+def _three_clusters(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return n float16 unit vectors (as the store keeps them) around three directions, and each one's direction."""
+    rng = np.random.default_rng(7)
+    directions = np.eye(16)[[0, 5, 11]]
+    truth = np.arange(n) % 3
+    vectors = directions[truth] + rng.normal(0, 0.15, (n, 16))
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float16), truth
+
+
+def test_more_vectors_than_the_fit_sample_are_all_placed_a_part_at_a_time_deterministically(monkeypatch) -> None:
+    from voc.contacts import themes
+
+    vectors, truth = _three_clusters(900)
+    monkeypatch.setattr(themes, "FIT_SAMPLE", 150)  # k-means learns from 150 of the 900
+    monkeypatch.setattr(themes, "PART_ROWS", 100)  # and places them 100 at a time
+    grouping = group_vectors(vectors, themes=3, seed=0)
+    assert len(grouping.labels) == 900 and np.bincount(grouping.labels).tolist() == [300, 300, 300]
+    assert (pd.crosstab(truth, grouping.labels) > 0).sum(axis=1).tolist() == [1, 1, 1]  # each direction one theme
+    assert np.array_equal(group_vectors(vectors, themes=3, seed=0).labels, grouping.labels)
+    monkeypatch.setattr(themes, "PART_ROWS", 10_000)  # all at once: the same themes
+    assert np.array_equal(group_vectors(vectors, themes=3, seed=0).labels, grouping.labels)
+
+
+def test_representatives_read_only_the_texts_nearest_each_centre() -> None:
+    vectors, _ = _three_clusters(3_000)
+    grouping = group_vectors(vectors, themes=3, seed=0)
+    asked: list[int] = []
+
+    def texts_at(positions: np.ndarray) -> pd.Series:
+        asked.extend(positions.tolist())
+        return pd.Series([f"text {p}" for p in positions])
+
+    examples = representatives(vectors, texts_at, grouping, per_theme=2)
+    assert [len(found) for found in examples] == [2, 2, 2]
+    assert len(asked) == 3 * 20 * 2  # the nearest 40 of each theme's 1,000, not 3,000 texts
+    assert all(grouping.labels[p] == theme for theme, found in enumerate(examples) for p in found)

@@ -48,7 +48,7 @@ def name_themes(
     """
     texts = texts.reset_index(drop=True)
     known = categories.reset_index(drop=True).fillna("") if categories is not None else pd.Series("", index=texts.index)
-    chosen = _sample(len(texts), seed)
+    chosen = naming_sample(len(texts), seed)
     texts, labels, known = texts.iloc[chosen].reset_index(drop=True), labels[chosen], known.iloc[chosen]
     themes = int(labels.max()) + 1 if len(labels) else 0
     by_theme = _documents_by_group(texts, labels)
@@ -68,7 +68,8 @@ def theme_name(terms: list[str]) -> str:
     return " · ".join(terms) if terms else "(no distinctive words)"
 
 
-def _sample(n: int, seed: int) -> np.ndarray:
+def naming_sample(n: int, seed: int) -> np.ndarray:
+    """Return the positions (ascending) of the texts name_themes counts terms in, out of n: all, or NAMING_SAMPLE."""
     if n <= NAMING_SAMPLE:
         return np.arange(n)
     return np.sort(np.random.default_rng(seed).choice(n, NAMING_SAMPLE, replace=False))

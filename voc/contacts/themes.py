@@ -6,6 +6,7 @@ writes the store around them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,8 @@ from voc.ingest.normalize import redact_personal
 # with n x k x iterations, placing only with n x k.
 FIT_SAMPLE = 20_000
 MAX_THEMES = 30
+# Vectors widened to float32 at once when placing them: 50,000 x 128 is 25 MB (a million at once, 0.5 GB).
+PART_ROWS = 50_000
 COUNT_COLUMNS = ["month", "theme", "category", "district_code", "contacts"]
 RISING_COLUMNS = ["theme", "name", "current", "previous", "current_share", "previous_share", "ratio", "z"]
 TOP_COLUMNS = ["theme", "name", "contacts", "share", "contacts_year_earlier"]
@@ -57,6 +60,7 @@ def group_vectors(vectors: np.ndarray, *, themes: int, seed: int = 0) -> Groupin
     """
     rng = np.random.default_rng(seed)
     sample = vectors[rng.choice(len(vectors), FIT_SAMPLE, replace=False)] if len(vectors) > FIT_SAMPLE else vectors
+    sample = sample.astype(np.float32, copy=False)
     # Identical texts (a form's canned wording) give identical vectors: never look for more themes than
     # there are distinct vectors, or k-means leaves some empty. Fewer themes than asked can come back.
     themes = min(themes, distinct_rows(sample))
@@ -64,7 +68,8 @@ def group_vectors(vectors: np.ndarray, *, themes: int, seed: int = 0) -> Groupin
     # descriptions in 5.5 s against 0.2 s single-threaded (measured). The work is small either way.
     with threadpool_limits(1):
         model = KMeans(n_clusters=themes, n_init=4, random_state=seed).fit(sample)
-        labels = model.predict(vectors.astype(model.cluster_centers_.dtype, copy=False))
+        dtype = model.cluster_centers_.dtype
+        labels = np.concatenate([model.predict(part.astype(dtype, copy=False)) for part in _parts(vectors)])
     by_size = np.argsort(-np.bincount(labels, minlength=themes), kind="stable")
     renumber = np.empty(themes, dtype=np.int64)
     renumber[by_size] = np.arange(themes)
@@ -74,21 +79,31 @@ def group_vectors(vectors: np.ndarray, *, themes: int, seed: int = 0) -> Groupin
 
 
 def representatives(
-    vectors: np.ndarray, texts: pd.Series, grouping: Grouping, *, per_theme: int = 3
+    vectors: np.ndarray, texts_at: Callable[[np.ndarray], pd.Series], grouping: Grouping, *, per_theme: int = 3
 ) -> list[list[int]]:
     """Return, for each theme, the positions of up to per_theme texts nearest its centre, distinct texts only.
 
-    Texts are compared after PII redaction, so two that differ only in a phone number count once.
+    texts_at returns the texts at the positions given (a Series in their order): only the nearest
+    few of each theme are asked for, so a large store's texts need not be read. Texts are compared
+    after PII redaction, so two that differ only in a phone number count once.
     """
-    closeness = np.einsum("ij,ij->i", vectors, grouping.centres[grouping.labels])
+    closeness = np.concatenate([
+        np.einsum("ij,ij->i", part.astype(np.float32, copy=False), grouping.centres[labels])
+        for part, labels in zip(_parts(vectors), _parts(grouping.labels), strict=True)
+    ])  # fmt: skip
     order = pd.DataFrame({"theme": grouping.labels, "closeness": closeness})
     order = order.sort_values(["theme", "closeness"], ascending=[True, False], kind="stable")
     # Only the nearest few of each theme can be shown: redact those, not every text.
     order = order.groupby("theme").head(20 * per_theme)
-    order["text"] = redact_personal(texts.iloc[order.index]).str.strip().str.lower().to_numpy()
+    order["text"] = redact_personal(texts_at(order.index.to_numpy())).str.strip().str.lower().to_numpy()
     order = order[~order.duplicated(["theme", "text"])].groupby("theme").head(per_theme)
     found = order.groupby("theme").apply(lambda rows: rows.index.tolist(), include_groups=False)
     return [found.get(theme, []) for theme in range(len(grouping.centres))]
+
+
+def _parts(rows: np.ndarray) -> list[np.ndarray]:
+    """Split rows into consecutive parts of at most PART_ROWS rows (float16 vectors are widened a part at a time)."""
+    return [rows[start : start + PART_ROWS] for start in range(0, len(rows), PART_ROWS)] or [rows]
 
 
 def rising_themes(
@@ -148,6 +163,15 @@ def theme_counts(frame: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
     frame has one row per described contact with month, category and district_code (None for
     unknown, stored as ""); labels is each row's theme.
     """
-    keyed = frame[["month", "category", "district_code"]].fillna("").assign(theme=labels)
-    counted = keyed.groupby(["month", "theme", "category", "district_code"], sort=True).size()
-    return counted.rename("contacts").reset_index()[COUNT_COLUMNS]
+    keys = ["month", "category", "district_code"]
+    keyed = pd.DataFrame({key: _filled(frame[key]) for key in keys}).assign(theme=labels)
+    counted = keyed.groupby(["month", "theme", "category", "district_code"], observed=True).size()
+    counted = counted.rename("contacts").reset_index().astype(dict.fromkeys(keys, object))
+    return counted.sort_values(COUNT_COLUMNS[:-1], kind="stable", ignore_index=True)[COUNT_COLUMNS]
+
+
+def _filled(column: pd.Series) -> pd.Series:
+    """Return the column with "" for unknown; a categorical one (as read_embeddings gives) stays categorical."""
+    if isinstance(column.dtype, pd.CategoricalDtype) and "" not in column.cat.categories:
+        column = column.cat.add_categories([""])
+    return column.fillna("")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from voc.contacts.theme_names import name_themes, theme_name
+from voc.contacts.theme_names import name_themes, naming_sample, theme_name
 from voc.contacts.themes import (
     TOP_COLUMNS,
     group_vectors,
@@ -20,6 +21,7 @@ from voc.contacts.themes import (
     top_themes,
 )
 from voc.contacts.trends import Filters
+from voc.core.memory import give_back_freed_memory
 from voc.core.periods import month_shift
 from voc.ingest.embedding import MODEL, embed_new_descriptions
 from voc.ingest.normalize import redact_personal
@@ -47,20 +49,27 @@ def store_themes(engine: sa.Engine, *, version: int, user: str, seed: int = 0) -
     store and seed give the same themes.
     """
     started = time.perf_counter()
+    give_back_freed_memory()  # an import's, when the build runs in its process: or the build's memory adds to it
     with write_transaction(engine) as connection:  # usually nothing: imports embed their own texts
         embedded = embed_new_descriptions(connection)
     # Clustering takes seconds: it runs outside the write lock, so imports never wait behind it.
     with engine.connect() as connection:
         contacts, vectors = read_embeddings(connection, model=MODEL)
-    themes, counts = _themes(contacts, vectors, seed)
+    themes, counts = _themes(contacts, vectors, seed, _texts_of(engine, contacts["request_id"].to_numpy()))
     with write_transaction(engine) as connection:
         replace_themes(connection, themes, counts, built_at=utc_now(), version=version)
         record_audit(connection, user=user, action="build themes", detail=f"{len(themes)} themes")
     return ThemeBuild(len(themes), len(contacts), embedded, time.perf_counter() - started)
 
 
-def _themes(contacts: pd.DataFrame, vectors: np.ndarray, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the themes (id, name, terms, contacts, example_ids) and their roll-up rows."""
+def _themes(
+    contacts: pd.DataFrame, vectors: np.ndarray, seed: int, texts_at: Callable[[np.ndarray], pd.Series]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the themes (id, name, terms, contacts, example_ids) and their roll-up rows.
+
+    texts_at returns the descriptions at the positions given: naming and examples read a bounded
+    number of texts, however many contacts there are.
+    """
     nothing = pd.DataFrame(), pd.DataFrame(columns=["month", "theme", "category", "district_code", "contacts"])
     if theme_count(len(contacts)) < 2:
         return nothing
@@ -68,8 +77,10 @@ def _themes(contacts: pd.DataFrame, vectors: np.ndarray, seed: int) -> tuple[pd.
     k = len(grouping.centres)
     if k < 2:  # every text the same once its place words are left out: nothing to tell apart
         return nothing
-    terms = name_themes(contacts["description"], grouping.labels, categories=contacts["category"], seed=seed)
-    examples = representatives(vectors, contacts["description"], grouping, per_theme=EXAMPLES_PER_THEME)
+    named = naming_sample(len(contacts), seed)  # name_themes would sample the same positions again
+    categories = contacts["category"].iloc[named].astype(object).reset_index(drop=True)
+    terms = name_themes(texts_at(named), grouping.labels[named], categories=categories, seed=seed)
+    examples = representatives(vectors, texts_at, grouping, per_theme=EXAMPLES_PER_THEME)
     ids = contacts["request_id"].to_numpy()
     themes = pd.DataFrame(
         {
@@ -81,6 +92,17 @@ def _themes(contacts: pd.DataFrame, vectors: np.ndarray, seed: int) -> tuple[pd.
         }
     )
     return themes, theme_counts(contacts, grouping.labels)
+
+
+def _texts_of(engine: sa.Engine, request_ids: np.ndarray) -> Callable[[np.ndarray], pd.Series]:
+    """Return a reader of the descriptions at positions of request_ids ("" for a contact removed since)."""
+
+    def texts_at(positions: np.ndarray) -> pd.Series:
+        wanted = request_ids[positions]
+        found = descriptions_of(engine, wanted.tolist())
+        return found.reindex(wanted).fillna("").reset_index(drop=True)
+
+    return texts_at
 
 
 @dataclass(frozen=True)

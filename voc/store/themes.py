@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import numpy as np
@@ -41,12 +41,24 @@ def descriptions_to_embed(
     ).select_from(joined)
     if upload_id is not None:
         query = query.where(REQUESTS.c.upload_id == upload_id)
-    rows = read_frame(connection, query, dtypes={"request_id": "int64", "description": "str", "stored_hash": "str"})
-    empty = rows["description"].fillna("").str.strip() == ""
-    dropped = rows.loc[empty & rows["stored_hash"].notna(), "request_id"].tolist()
-    rows = rows[~empty].assign(text_hash=lambda r: fingerprints(r["description"]))
-    stale = rows["text_hash"] != rows["stored_hash"]
-    return rows.loc[stale, ["request_id", "description", "text_hash"]].reset_index(drop=True), dropped
+    result = connection.execute(query)
+    names = list(result.keys())
+    stale: list[pd.DataFrame] = [pd.DataFrame(columns=["request_id", "description", "text_hash"])]
+    dropped: list[int] = []
+    # A part at a time, keeping only what is stale: the check of every contact (each theme build
+    # makes it) held a million descriptions and their hashes at once, 0.25 GB (measured).
+    for part in result.partitions(_READ_CHUNK):
+        rows = pd.DataFrame([tuple(row) for row in part], columns=names).astype(_TO_EMBED_TYPES)
+        empty = rows["description"].fillna("").str.strip() == ""
+        dropped.extend(rows.loc[empty & rows["stored_hash"].notna(), "request_id"].tolist())
+        rows = rows[~empty].assign(text_hash=lambda r: fingerprints(r["description"]))
+        stale.append(rows.loc[rows["text_hash"] != rows["stored_hash"], ["request_id", "description", "text_hash"]])
+    texts = pd.concat(stale, ignore_index=True).astype(_EMBED_TYPES)
+    return texts, dropped
+
+
+_TO_EMBED_TYPES = {"request_id": "int64", "description": "str", "stored_hash": "str"}
+_EMBED_TYPES = {"request_id": "int64", "description": "str", "text_hash": "str"}
 
 
 def save_embeddings(
@@ -68,36 +80,75 @@ def save_embeddings(
 
 
 def read_embeddings(connection: sa.Connection, *, model: str) -> tuple[pd.DataFrame, np.ndarray]:
-    """Return every embedded contact (request_id, month, category, district_code, description) and its vector.
+    """Return every embedded contact (request_id, month, category, district_code) and its vector.
 
-    Rows are in request id order; vectors are float32, one row each (a (0, 0) array without rows).
+    Rows are in request id order; month, category and district_code are categoricals ("" for
+    unknown); the texts are left in the store (descriptions_of reads the few a build needs).
+    Vectors are float16 as stored, one row each (a (0, 0) array without rows).
     """
+    joined = REQUESTS.join(EMBEDDINGS, EMBEDDINGS.c.request_id == REQUESTS.c.id)
+    expected = connection.execute(
+        sa.select(sa.func.count()).select_from(joined).where(EMBEDDINGS.c.model == model)
+    ).scalar_one()
     query = (
-        sa.select(
-            REQUESTS.c.id.label("request_id"),
-            REQUESTS.c.opened_month.label("month"),
-            REQUESTS.c.category,
-            REQUESTS.c.district_code,
-            REQUESTS.c.description,
-            EMBEDDINGS.c.vector,
-        )
-        .join(EMBEDDINGS, EMBEDDINGS.c.request_id == REQUESTS.c.id)
+        sa.select(REQUESTS.c.id, *(REQUESTS.c[column] for column in _KEY_COLUMNS.values()), EMBEDDINGS.c.vector)
+        .select_from(joined)
         .where(EMBEDDINGS.c.model == model)
         .order_by(REQUESTS.c.id)
     )
-    result = connection.execute(query)
-    names = list(result.keys())[:-1]  # the vector is selected last
-    # Read a part at a time, each part's vectors unpacked at once: a million contacts' vectors as
-    # bytes objects, joined, then widened took 1 GB beside the float32 array they end as.
-    rows: list[tuple] = []
-    packed: list[np.ndarray] = []
-    for part in result.partitions(_READ_CHUNK):
-        rows.extend(tuple(row)[:-1] for row in part)
-        packed.append(np.frombuffer(b"".join(row[-1] for row in part), dtype=_VECTOR_TYPE))
-    contacts = pd.DataFrame(rows, columns=names)
-    if not rows:
-        return contacts, np.empty((0, 0), dtype=np.float32)
-    return contacts, np.concatenate(packed, dtype=np.float32).reshape(len(rows), -1)
+    # A part at a time, into arrays sized once: a million contacts as row tuples and strings, and
+    # their vectors widened to float32, took 0.8 GB beside the 256 MB of float16 they end as.
+    ids, keys, vectors = _Growing(np.int64), {name: _Codes() for name in _KEY_COLUMNS}, _Growing(_VECTOR_TYPE)
+    for part in connection.execute(query).partitions(_READ_CHUNK):
+        ids.add(np.fromiter((row[0] for row in part), dtype=np.int64, count=len(part)), expected)
+        for position, name in enumerate(_KEY_COLUMNS, start=1):
+            keys[name].add(row[position] for row in part)
+        packed = np.frombuffer(b"".join(row[-1] for row in part), dtype=_VECTOR_TYPE)
+        vectors.add(packed.reshape(len(part), -1), expected)
+    contacts = pd.DataFrame({"request_id": ids.array(), **{name: codes.column() for name, codes in keys.items()}})
+    if contacts.empty:
+        return contacts, np.empty((0, 0), dtype=_VECTOR_TYPE)
+    return contacts, vectors.array()
+
+
+_KEY_COLUMNS = {"month": "opened_month", "category": "category", "district_code": "district_code"}
+
+
+class _Growing:
+    """Rows appended into one array allocated for the rows expected (grown if more come)."""
+
+    def __init__(self, dtype: np.dtype | type) -> None:
+        self._rows = np.empty(0, dtype=dtype)
+        self._filled = 0
+
+    def add(self, block: np.ndarray, expected: int) -> None:
+        end = self._filled + len(block)
+        if end > len(self._rows):
+            grown = np.empty((max(expected, end), *block.shape[1:]), dtype=self._rows.dtype)
+            if self._filled:
+                grown[: self._filled] = self._rows[: self._filled]
+            self._rows = grown
+        self._rows[self._filled : end] = block
+        self._filled = end
+
+    def array(self) -> np.ndarray:
+        return self._rows[: self._filled]
+
+
+class _Codes:
+    """A text column kept as codes into its distinct values: a few hundred strings for a million rows."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, int] = {}
+        self._codes: list[np.ndarray] = []
+
+    def add(self, texts: Iterable[str | None]) -> None:
+        values = self._values
+        self._codes.append(np.fromiter((values.setdefault(t or "", len(values)) for t in texts), dtype=np.int32))
+
+    def column(self) -> pd.Categorical:
+        codes = np.concatenate(self._codes) if self._codes else np.empty(0, dtype=np.int32)
+        return pd.Categorical.from_codes(codes, categories=list(self._values))
 
 
 def replace_themes(
