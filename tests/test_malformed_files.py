@@ -41,7 +41,7 @@ EXCEL_ROWS = 1_048_576
 # saves (voc.ingest.profiles) may change; every other table stays as it was.
 # description_embeddings: an accepted row with a new description gains its vector in the same transaction.
 GROWS = {"service_requests", "rejected_rows", "uploads", "audit_log", "request_types", "description_embeddings"}
-RECOUNTED = {"monthly_counts", "weekly_counts", "mapping_profiles"}
+RECOUNTED = {"monthly_counts", "weekly_counts", "monthly_type_counts", "monthly_place_counts", "mapping_profiles"}
 
 
 def row(case: str, number: int, **values: str) -> list[str]:
