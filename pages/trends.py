@@ -23,8 +23,9 @@ with st.expander(f"Emerging issues in {month_label(latest)}", expanded=True):
     triage.emerging_panel(latest, page="trends", limit=12)
     st.caption(
         "Each category is compared with what its own history predicts for the same months (a seasonal model with "
-        "a trend, as in public-health surveillance), then the districts of those up at all with their usual share; "
-        "an issue means a count above the upper bound after correcting for every series tested."
+        "a trend, as in public-health surveillance), and each district with its usual share of the category; an issue "
+        "means a count above the upper bound after correcting for every series tested, category by category: in a "
+        "month with no real rise anywhere, this list stays empty at least 19 times in 20."
     )
 
 filters = widgets.trend_filters("trends")

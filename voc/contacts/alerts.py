@@ -113,7 +113,7 @@ def detect_emerging(
     settings: AlertSettings = AlertSettings(),
     labels: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Test every category county-wide, and the districts of those up at all, for a rise above expectation.
+    """Test every category county-wide and in each district for a rise above expectation, category by category.
 
     counts has columns month ("YYYY-MM"), category, district_code ("" or missing for none) and
     contacts; months after `month` are ignored and months without a row count as zero. Each tested
