@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from statsmodels.stats.proportion import proportion_confint
 
 from tests.stores import store_at_revision
-from voc.contacts.closure import closure_by_category, closure_contacts, closure_metrics, closure_summary
+from voc.contacts.closure import closure_metrics
+from voc.contacts.closure_months import closure_figures
 from voc.contacts.satisfaction import MIN_ANSWERS, TOO_FEW, satisfaction_of
 from voc.contacts.trends import Filters
 from voc.core.access import Role
@@ -94,7 +95,7 @@ def test_a_file_without_a_score_column_is_refused(demo_copy: str) -> None:
 def test_satisfaction_figures_match_an_independent_computation(demo_store_url: str) -> None:
     engine = open_store(demo_store_url)
     filters = Filters("2025-11", "2026-10")
-    flags = closure_contacts(engine, filters, rules=ClosureRules(), timezone="America/New_York")
+    figures = closure_figures(engine, filters, rules=ClosureRules(), timezone="America/New_York")
     with engine.connect() as connection:
         rated = pd.read_sql(
             sa.text(
@@ -105,7 +106,7 @@ def test_satisfaction_figures_match_an_independent_computation(demo_store_url: s
         )
     rated["satisfied"] = rated["satisfied"].astype(bool)
     expected = rated.groupby("category")["satisfied"].agg(["count", "sum"])
-    table = closure_by_category(flags).set_index("category")
+    table = figures.by_category.set_index("category")
     assert table["answers"].to_dict() == expected["count"].to_dict()
     enough = expected[expected["count"] >= MIN_ANSWERS]
     assert len(enough) > 20 and (expected["count"] < MIN_ANSWERS).any()
@@ -115,7 +116,7 @@ def test_satisfaction_figures_match_an_independent_computation(demo_store_url: s
     assert table.loc[enough.index, "satisfied_high"].to_numpy() == pytest.approx(high.to_numpy())
     assert table.loc[expected.index[expected["count"] < MIN_ANSWERS], "satisfied_share"].isna().all()
 
-    summary = closure_summary(flags)
+    summary = figures.summary
     assert summary.satisfaction.answers == len(rated)
     assert summary.satisfaction.share == pytest.approx(rated["satisfied"].mean())
     card = {metric.label: metric for metric in closure_metrics(summary, ClosureRules())}["Satisfied after closure"]
@@ -127,12 +128,11 @@ def test_satisfaction_figures_match_an_independent_computation(demo_store_url: s
 
 
 def test_the_wilson_interval_is_statsmodels_and_too_few_answers_show_no_share() -> None:
-    answers = pd.Series([1.0] * 23 + [0.0] * 17)
-    figure = satisfaction_of(answers)
+    figure = satisfaction_of(40, 23)
     low, high = proportion_confint(23, 40, alpha=0.10, method="wilson")
     assert (figure.low, figure.high) == pytest.approx((low, high))
     assert figure.text == f"{23 / 40:.0%} ({low:.0%}–{high:.0%})"
-    assert satisfaction_of(answers[: MIN_ANSWERS - 1]).text == TOO_FEW
+    assert satisfaction_of(MIN_ANSWERS - 1, 23).text == TOO_FEW
 
 
 def test_the_cli_imports_as_json_and_reports_errors_as_json(

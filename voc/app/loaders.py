@@ -12,7 +12,8 @@ import streamlit as st
 
 from voc.app.cache import by_data_version, county_today, engine
 from voc.contacts.actions import list_actions
-from voc.contacts.closure import ClosureSummary, closure_by_category, closure_contacts, closure_summary
+from voc.contacts.closure import ClosureSummary
+from voc.contacts.closure_months import closure_figures
 from voc.contacts.mapdata import district_figures, hex_cells, repeat_locations
 from voc.contacts.overview import Overview, current_month, load_overview
 from voc.contacts.performance import load_targets, service_performance, with_closure
@@ -157,8 +158,8 @@ def ranked_groups(engine: sa.Engine, dimension: str) -> list[str]:
 def _closure(
     engine: sa.Engine, filters: Filters, rules: ClosureRules, timezone: str
 ) -> tuple[ClosureSummary, pd.DataFrame]:
-    flags = closure_contacts(engine, filters, rules=rules, timezone=timezone)
-    return closure_summary(flags), closure_by_category(flags)
+    figures = closure_figures(engine, filters, rules=rules, timezone=timezone)
+    return figures.summary, figures.by_category
 
 
 def closure(filters: Filters) -> tuple[ClosureSummary, pd.DataFrame]:
@@ -321,13 +322,16 @@ def complaints_beside(*, survey: str, wave: str, district: str | None, battery: 
 
 
 @by_data_version(max_entries=8)
-def _ranking_basis(engine: sa.Engine, last_month: str | None, radius_m: float, rules: ClosureRules) -> RankingBasis:
-    return ranking_basis(engine, last_month=last_month, radius_m=radius_m, rules=rules)
+def _ranking_basis(
+    engine: sa.Engine, last_month: str | None, radius_m: float, rules: ClosureRules, timezone: str
+) -> RankingBasis:
+    return ranking_basis(engine, last_month=last_month, radius_m=radius_m, rules=rules, timezone=timezone)
 
 
 def priorities_basis(radius_m: float) -> RankingBasis:
     """Return the candidates, their demand evidence and scores, recomputed only when the data or radius change."""
-    return _ranking_basis(latest_month(), radius_m, load_settings().closure)
+    settings = load_settings()
+    return _ranking_basis(latest_month(), radius_m, settings.closure, settings.timezone)
 
 
 @by_data_version(max_entries=64)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +15,9 @@ from voc.cli.contract import ContractCommand, ContractGroup
 from voc.cli.themes import regroup_message
 from voc.core.config import PROJECT_ROOT, load_settings
 from voc.core.errors import VocError
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 STREAMLIT_FOLDER = PROJECT_ROOT / ".streamlit"  # the settings and secrets voc serves with, wherever it starts
 
@@ -83,8 +88,21 @@ def demo(if_empty: bool) -> None:
         f"{loaded.months} months, {loaded.categories} categories in {loaded.departments} departments, "
         f"in {loaded.seconds:.1f} s."
     )
+    _count_closure(engine)
     # In the background: `make run` serves the county at once, and its pages show the themes when grouped.
     click.echo(regroup_message(in_background=True))
+
+
+def _count_closure(engine: sa.Engine) -> None:
+    """Count the closure figures of every month not yet counted under the county's rules, so no page waits for it."""
+    from voc.contacts.closure_months import count_months
+    from voc.contacts.trends import Filters
+
+    settings = load_settings()
+    started = time.perf_counter()
+    counted = count_months(engine, Filters(), rules=settings.closure, timezone=settings.timezone)
+    if counted:
+        click.echo(f"Counted the closure figures of {counted} months in {time.perf_counter() - started:.1f} s.")
 
 
 @click.group(cls=ContractGroup)
@@ -94,6 +112,7 @@ def db() -> None:
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Bring the store's schema to the newest version."""
-    open_engine()
+    """Bring the store's schema to the newest version, and count the closure figures of months not yet counted."""
+    engine = open_engine()
     click.echo("The store's schema is up to date.")
+    _count_closure(engine)

@@ -2,13 +2,19 @@
 
 A contact is reopened when its status says the CRM reopened it, or when the problem was reported
 again: a contact of the same category opened within `repeat_metres` of it and within `repeat_days`
-after it was closed, whatever the channel. Questions are neither reported again nor reports again:
-answering one fixes nothing on the ground. Contacts of one category within `incident_metres` and
-`incident_hours` of one another, linked in a chain, are one incident: several residents reporting
-one pothole. Distances need coordinates: a contact without them is never a repeat and is an
+after it was closed, whatever the channel (closures more than LATE_CLOSURE_DAYS after opening are
+not looked at). Questions are neither reported again nor reports again: answering one fixes
+nothing on the ground. Contacts of one category within `incident_metres` and `incident_hours` of
+one another in one month, linked in a chain, are one incident: several residents reporting one
+pothole. Distances need coordinates: a contact without them is never a repeat and is an
 incident of its own. Time to acknowledge (assigned, first answered) is counted only over the
 contacts whose export says when: in clock hours when most were acknowledged within a day, else in
 business days; never as 0 for contacts nobody acknowledged.
+
+The figures a page shows come from roll-ups (voc.store.closure_counts) counted month by month on
+first use, so a view's cost follows its months and groups, not its contacts: times to acknowledge are
+kept to the precision they are shown in (business days exactly), and an incident is
+counted in the month and place of its first report.
 """
 
 from __future__ import annotations
@@ -20,38 +26,36 @@ from dataclasses import dataclass
 import holidays as holiday_calendars
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from voc.contacts.mapdata import month_span
 from voc.contacts.overview import Metric
 from voc.contacts.satisfaction import (
     SATISFACTION_COLUMNS,
     Satisfaction,
-    reopened_against_rest,
     satisfaction_by,
     satisfaction_metric,
     satisfaction_of,
-    with_ratings,
 )
-from voc.contacts.trends import Filters
 from voc.core.config import ClosureRules
 from voc.core.errors import VocError
-from voc.core.periods import month_shift
-from voc.store.closure import CLOSURE_COLUMNS, read_closure_contacts
+from voc.store.closure_counts import (
+    CLOSURE_DIMENSIONS,
+    COUNT_MEASURES,
+)
 
 # A status such as "Reopened", "Re-opened" or "REOPEN": the CRM itself reopened the contact.
 REOPENED_STATUS = r"(?i)\bre-?open"
 METRES_PER_DEGREE = math.pi * 6_371_008.8 / 180
-# Reports after closure are looked for this many months past the range besides `repeat_days`: contacts
-# closed later than that are rare, and reading further would grow every view's read.
-LATE_CLOSURE_MONTHS = 3
+# A contact closed more than this many days after it was opened is not looked at for reports again:
+# such closures are rare, and a month's reports again must be found within a bounded read of later months.
+LATE_CLOSURE_DAYS = 90
 FLAG_COLUMNS = [
-    "reopened_status", "reported_again", "reopened", "incident", "business_days", "hours_to_acknowledge",
-    "business_days_to_acknowledge",
+    "reopened_status", "reported_again", "reopened", "incident", "first_report", "business_days",
+    "hours_to_acknowledge", "business_days_to_acknowledge",
 ]  # fmt: skip
+TIME_MEASURES = ("business_days", "business_days_to_acknowledge", "hours_to_acknowledge")
 CATEGORY_COLUMNS = [
     "category", "incidents", "reopened", "reopen_rate", "business_median_days", "business_p90_days", "acknowledged",
     "acknowledge_median", "acknowledge_p90", *SATISFACTION_COLUMNS,
@@ -130,14 +134,15 @@ def _planar(latitude: np.ndarray, longitude: np.ndarray) -> tuple[np.ndarray, np
 
 
 def _located(
-    contacts: pd.DataFrame, *, without_questions: bool = False
+    contacts: pd.DataFrame, groups: list[str], *, without_questions: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return the rows with coordinates, their category codes spread apart, and their x and y in metres."""
+    """Return the rows with coordinates, the codes of their groups (of the `groups` columns) spread apart, and
+    their x and y in metres."""
     kept = contacts["latitude"].notna() & contacts["longitude"].notna()
     if without_questions:
         kept &= contacts["contact_type"].ne("question")
     rows = np.flatnonzero(kept.to_numpy())
-    codes = pd.factorize(contacts["category"])[0][rows].astype(float) * 4
+    codes = contacts.groupby(groups, sort=False, dropna=False).ngroup().to_numpy()[rows].astype(float) * 4
     x, y = _planar(contacts["latitude"].to_numpy(float)[rows], contacts["longitude"].to_numpy(float)[rows])
     return rows, codes, x, y
 
@@ -149,16 +154,17 @@ def _seconds(times: pd.Series) -> np.ndarray:
 def reported_again(contacts: pd.DataFrame, *, metres: float, days: float) -> pd.Series:
     """Tell which closed contacts had a contact of their category opened within `metres` and `days` after closing.
 
-    A k-d tree over (category, x, y, time) finds the candidate pairs in a box; the exact distance
-    and the window (after the closure, at most `days`) are then checked on those pairs only.
+    Contacts closed more than LATE_CLOSURE_DAYS after they were opened are not looked at. A k-d
+    tree over (category, x, y, time) finds the candidate pairs in a box; the exact distance and the
+    window (after the closure, at most `days`) are then checked on those pairs only.
     """
     flagged = pd.Series(False, index=contacts.index)
-    rows, codes, x, y = _located(contacts, without_questions=True)
+    rows, codes, x, y = _located(contacts, ["category"], without_questions=True)
     if rows.size == 0 or metres <= 0 or days <= 0:
         return flagged
     half = days * 86400 / 2
     closed_at, opened_at = _seconds(contacts["closed_at"])[rows], _seconds(contacts["opened_at"])[rows]
-    closed = np.flatnonzero(~np.isnan(closed_at))
+    closed = np.flatnonzero(closed_at - opened_at <= LATE_CLOSURE_DAYS * 86400)
     # Each closure's window (closed, closed + days] centred on one point, so that a box of radius 1 covers it.
     windows = cKDTree(np.column_stack([codes, x / metres, y / metres, (closed_at + half) / half])[closed])
     openings = cKDTree(np.column_stack([codes, x / metres, y / metres, opened_at / half]))
@@ -172,7 +178,7 @@ def reported_again(contacts: pd.DataFrame, *, metres: float, days: float) -> pd.
 
 
 def incident_ids(contacts: pd.DataFrame, *, metres: float, hours: float) -> pd.Series:
-    """Number the incidents: contacts of one category within `metres` and `hours` of another share a number.
+    """Number the incidents: contacts of one category and month within `metres` and `hours` of another share a number.
 
     Linked in a chain (single linkage), so three reports along a block an hour apart are one
     incident. Numbers run from 0 in no meaningful order; the index is the contacts'.
@@ -180,7 +186,7 @@ def incident_ids(contacts: pd.DataFrame, *, metres: float, hours: float) -> pd.S
     n = len(contacts)
     if n == 0:
         return pd.Series(np.zeros(0, dtype=int), index=contacts.index)
-    rows, codes, x, y = _located(contacts)
+    rows, codes, x, y = _located(contacts, ["category", "opened_month"])
     edges = np.empty((0, 2), dtype=np.intp)
     if rows.size > 1 and metres > 0 and hours > 0:
         opened_at = _seconds(contacts["opened_at"])[rows]
@@ -205,12 +211,14 @@ def closure_flags(contacts: pd.DataFrame, *, rules: ClosureRules, timezone: str)
     """Return the contacts (see voc.store.closure.CLOSURE_COLUMNS) with FLAG_COLUMNS added.
 
     reopened_status, reported_again, reopened: see `reopen_flags`; incident: see `incident_ids`;
-    business_days and business_days_to_acknowledge: see `business_days`; hours_to_acknowledge:
-    clock hours from opening to acknowledgement, NaN when not acknowledged (0 when acknowledged on
-    the opening day without a time).
+    first_report: the incident's earliest contact; business_days and business_days_to_acknowledge:
+    see `business_days`; hours_to_acknowledge: clock hours from opening to acknowledgement, NaN when
+    not acknowledged (0 when acknowledged on the opening day without a time).
     """
     flagged = reopen_flags(contacts, rules=rules)
     flagged["incident"] = incident_ids(contacts, metres=rules.incident_metres, hours=rules.incident_hours)
+    earliest_first = flagged["opened_at"].sort_values(kind="stable").index
+    flagged["first_report"] = ~flagged.loc[earliest_first, "incident"].duplicated().reindex(flagged.index)
     ends = ("closed_at", "acknowledged_at")
     years = pd.concat([contacts[c] for c in ("opened_at", *ends)]).dropna().dt.tz_convert(timezone).dt.year
     calendar = holiday_dates(rules.holidays, range(years.min(), years.max() + 1)) if len(years) else np.array([])
@@ -223,149 +231,155 @@ def closure_flags(contacts: pd.DataFrame, *, rules: ClosureRules, timezone: str)
     return flagged
 
 
-def _with_later_reports(
-    engine: sa.Engine, filters: Filters, rules: ClosureRules
-) -> tuple[pd.DataFrame, tuple[str, str]] | None:
-    """Read the filter's contacts and those opened up to the reach of a report after closure; None without contacts.
+def time_buckets(hours: pd.Series) -> pd.Series:
+    """Round times in hours to the precision `acknowledge_time` shows them: whole minutes within the first hour,
+    tenths of an hour up to 10 hours, whole hours beyond.
 
-    Later reports come from contacts opened up to `repeat_days` plus LATE_CLOSURE_MONTHS months
-    after the range, across channels and types, in the filter's districts: a report just across a
-    district line is not counted, which keeps a district's read to its own contacts.
+    Business days are whole numbers and are kept exact; this keeps the roll-up of clock times to a few
+    hundred values per group however many contacts there are.
     """
-    with engine.connect() as connection:
-        span = month_span(connection, filters)
-    if span is None:
-        return None
-    reach = month_shift(span[1], math.ceil(rules.repeat_days / 28) + LATE_CLOSURE_MONTHS)
-    read = read_closure_contacts(
-        engine, first_month=span[0], last_month=reach, categories=filters.categories,
-        departments=filters.departments, districts=filters.districts,
-    )  # fmt: skip
-    return read, span
+    minutes = (hours * 60).round() / 60
+    return minutes.where(hours < 1, hours.round(1).where(hours < 10, hours.round())).round(6)
 
 
-def _kept(flagged: pd.DataFrame, filters: Filters, span: tuple[str, str]) -> pd.DataFrame:
-    keep = flagged["opened_month"].between(*span)
-    for dimension, values in filters.by_dimension().items():
-        if values:
-            keep &= flagged[dimension].isin(values)
-    return flagged[keep].reset_index(drop=True)
+def closure_rollups(flags: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Count flagged contacts (`closure_flags` with `satisfied`: see with_ratings) into rows of the closure roll-ups.
 
-
-def closure_contacts(engine: sa.Engine, filters: Filters, *, rules: ClosureRules, timezone: str) -> pd.DataFrame:
-    """Return the contacts the filter keeps, flagged as in `closure_flags`; empty without contacts.
-
-    Repeats and incidents are looked for as `_with_later_reports` reads them.
+    Returns rows of voc.store.closure_counts' MonthlyClosure, MonthlyClosureTime and MonthlyReopenedPlace.
     """
-    read = _with_later_reports(engine, filters, rules)
-    if read is None:
-        return pd.DataFrame(columns=[*CLOSURE_COLUMNS, *FLAG_COLUMNS, "satisfied"])
-    return with_ratings(engine, _kept(closure_flags(read[0], rules=rules, timezone=timezone), filters, read[1]))
+    keyed = flags.assign(**{d: flags[d].fillna("") for d in CLOSURE_DIMENSIONS}).rename(
+        columns={"opened_month": "month"}
+    )
+    keys = ["month", *CLOSURE_DIMENSIONS]
+    rated, satisfied, reopened = keyed["satisfied"].notna(), keyed["satisfied"].eq(1.0), keyed["reopened"]
+    measures = pd.DataFrame({
+        "contacts": 1,
+        "incidents": keyed["first_report"],
+        "closed": keyed["closed_at"].notna(),
+        "closed_or_reopened": keyed["closed_at"].notna() | keyed["reopened_status"],
+        "reopened": reopened,
+        "reopened_status": keyed["reopened_status"],
+        "reported_again": keyed["reported_again"],
+        "acknowledged": keyed["hours_to_acknowledge"].notna(),
+        "answers": rated,
+        "satisfied": satisfied,
+        "answers_reopened": rated & reopened,
+        "satisfied_reopened": satisfied & reopened,
+    }, index=keyed.index)  # fmt: skip
+    counts = measures.groupby([keyed[k] for k in keys]).sum().astype("int64").reset_index()
+    times = []
+    for measure in TIME_MEASURES:
+        values = keyed[measure] if measure.startswith("business") else time_buckets(keyed[measure])
+        timed = keyed.loc[values.notna(), keys].assign(measure=measure, value=values.dropna())
+        times.append(timed.groupby([*keys, "measure", "value"]).size().rename("contacts").reset_index())
+    located = reopened & keyed["latitude"].notna() & keyed["longitude"].notna()
+    place_keys = ["month", "category", "district_code", "latitude", "longitude"]
+    places = keyed.loc[located, place_keys].groupby(place_keys).size().rename("reopened").reset_index()
+    return counts, pd.concat(times, ignore_index=True), places
 
 
-def reopened_contacts(engine: sa.Engine, filters: Filters, *, rules: ClosureRules) -> pd.DataFrame:
-    """Return the contacts the filter keeps, flagged as in `reopen_flags`; empty without contacts."""
-    read = _with_later_reports(engine, filters, rules)
-    if read is None:
-        return pd.DataFrame(columns=[*CLOSURE_COLUMNS, "reopened_status", "reported_again", "reopened"])
-    return _kept(reopen_flags(read[0], rules=rules), filters, read[1])
+def _ranks(values: np.ndarray, counts: np.ndarray) -> tuple[float, float]:
+    """The median (the mean of the middle pair) and nearest-rank 90th percentile of values repeated `counts` times."""
+    total = int(counts.sum())
+    if total == 0:
+        return math.nan, math.nan
+    order = np.argsort(values, kind="stable")
+    values, cumulative = values[order], counts[order].cumsum()
+    middle = values[np.searchsorted(cumulative, [(total + 1) // 2, (total + 2) // 2])]
+    return float(middle.mean()), float(values[np.searchsorted(cumulative, (9 * total + 9) // 10)])
 
 
-def _nearest_rank(values: pd.Series, share: float) -> float:
-    """The nearest-rank percentile, as service performance reports it; NaN without values."""
-    kept = values.dropna().to_numpy()
-    return float(np.quantile(kept, share, method="inverted_cdf")) if kept.size else math.nan
+def _time_ranks(times: pd.DataFrame, measure: str) -> tuple[float, float]:
+    chosen = times[times["measure"] == measure]
+    return _ranks(chosen["value"].to_numpy(float), chosen["contacts"].to_numpy("int64"))
 
 
-def _median(values: pd.Series) -> float:
-    kept = values.dropna()
-    return float(kept.median()) if len(kept) else math.nan
-
-
-def _could_reopen(flags: pd.DataFrame) -> pd.Series:
-    """Closed, or reopened by the CRM (and so perhaps open again): the contacts a reopen rate is a share of."""
-    return flags["closed_at"].notna() | flags["reopened_status"]
-
-
-def acknowledge_unit(flags: pd.DataFrame) -> str:
-    """Tell the unit time to acknowledge reads best in: HOURS while half or more took under a day, else BUSINESS_DAYS.
+def _acknowledge_measure(times: pd.DataFrame) -> tuple[str, str]:
+    """The unit time to acknowledge reads best in, and its measure: HOURS while half or more took under a day.
 
     Hours also when nothing was acknowledged: there is then no figure to give a unit to.
     """
-    median = _median(flags["hours_to_acknowledge"])
-    return BUSINESS_DAYS if median >= HOURS_UNTIL else HOURS
+    median = _time_ranks(times, "hours_to_acknowledge")[0]
+    if median >= HOURS_UNTIL:
+        return BUSINESS_DAYS, "business_days_to_acknowledge"
+    return HOURS, "hours_to_acknowledge"
 
 
-def _acknowledge_times(flags: pd.DataFrame, unit: str) -> pd.Series:
-    return flags["hours_to_acknowledge" if unit == HOURS else "business_days_to_acknowledge"]
-
-
-def _rated(flags: pd.DataFrame) -> pd.DataFrame:
-    """Flags with `satisfied` (see voc.contacts.satisfaction.with_ratings), all NaN when ratings were not read."""
-    return flags if "satisfied" in flags else flags.assign(satisfied=np.nan)
-
-
-def closure_summary(flags: pd.DataFrame) -> ClosureSummary:
-    """Sum up flagged contacts (see `closure_flags`): incidents, reopen rate, days to close, time to acknowledge,
-    and satisfaction after closure where `flags` holds ratings (see `closure_contacts`).
-
-    Time to acknowledge is in the unit `acknowledge_unit` chooses, over the acknowledged contacts only.
-    """
-    flags = _rated(flags)
-    reopened_rating, rest_rating = reopened_against_rest(flags)
-    could = int(_could_reopen(flags).sum())
-    reopened = int(flags["reopened"].sum())
-    unit = acknowledge_unit(flags)
-    acknowledge = _acknowledge_times(flags, unit)
+def rollup_summary(counts: pd.DataFrame, times: pd.DataFrame, calendar: tuple[float, float]) -> ClosureSummary:
+    total = counts[list(COUNT_MEASURES)].sum()
+    unit, acknowledge = _acknowledge_measure(times)
+    could = int(total["closed_or_reopened"])
+    business = _time_ranks(times, "business_days")
+    acknowledge_ranks = _time_ranks(times, acknowledge)
     return ClosureSummary(
-        contacts=len(flags),
-        incidents=int(flags["incident"].nunique()),
-        closed=int(flags["closed_at"].notna().sum()),
+        contacts=int(total["contacts"]),
+        incidents=int(total["incidents"]),
+        closed=int(total["closed"]),
         closed_or_reopened=could,
-        reopened=reopened,
-        reopened_status=int(flags["reopened_status"].sum()),
-        reported_again=int(flags["reported_again"].sum()),
-        reopen_rate=reopened / could if could else math.nan,
-        median_days=_median(flags["days_to_close"]),
-        p90_days=_nearest_rank(flags["days_to_close"], 0.9),
-        business_median_days=_median(flags["business_days"]),
-        business_p90_days=_nearest_rank(flags["business_days"], 0.9),
-        acknowledged=int(flags["hours_to_acknowledge"].notna().sum()),
+        reopened=int(total["reopened"]),
+        reopened_status=int(total["reopened_status"]),
+        reported_again=int(total["reported_again"]),
+        reopen_rate=int(total["reopened"]) / could if could else math.nan,
+        median_days=calendar[0],
+        p90_days=calendar[1],
+        business_median_days=business[0],
+        business_p90_days=business[1],
+        acknowledged=int(total["acknowledged"]),
         acknowledge_unit=unit,
-        acknowledge_median=_median(acknowledge),
-        acknowledge_p90=_nearest_rank(acknowledge, 0.9),
-        satisfaction=satisfaction_of(flags["satisfied"]),
-        satisfaction_reopened=reopened_rating,
-        satisfaction_not_reopened=rest_rating,
+        acknowledge_median=acknowledge_ranks[0],
+        acknowledge_p90=acknowledge_ranks[1],
+        satisfaction=satisfaction_of(int(total["answers"]), int(total["satisfied"])),
+        satisfaction_reopened=satisfaction_of(int(total["answers_reopened"]), int(total["satisfied_reopened"])),
+        satisfaction_not_reopened=satisfaction_of(
+            int(total["answers"] - total["answers_reopened"]), int(total["satisfied"] - total["satisfied_reopened"])
+        ),
     )
 
 
-def closure_by_category(flags: pd.DataFrame) -> pd.DataFrame:
-    """Return CATEGORY_COLUMNS per category of flagged contacts, by category name.
+def rollup_by_category(counts: pd.DataFrame, times: pd.DataFrame) -> pd.DataFrame:
+    """CATEGORY_COLUMNS per category (see `ClosureFigures.by_category`)."""
+    unit_measure = _acknowledge_measure(times)[1]
+    table = counts.set_index("category")
+    ranks = {
+        measure: pd.DataFrame(
+            {category: _ranks(group["value"].to_numpy(float), group["contacts"].to_numpy("int64"))
+             for category, group in times[times["measure"] == measure].groupby("category")},
+            index=["median", "p90"],
+        ).T.reindex(table.index)
+        for measure in ("business_days", unit_measure)
+    }  # fmt: skip
+    figures = pd.DataFrame({
+        "incidents": table["incidents"],
+        "reopened": table["reopened"],
+        "reopen_rate": table["reopened"] / table["closed_or_reopened"].where(table["closed_or_reopened"] > 0),
+        "business_median_days": ranks["business_days"]["median"],
+        "business_p90_days": ranks["business_days"]["p90"],
+        "acknowledged": table["acknowledged"],
+        "acknowledge_median": ranks[unit_measure]["median"],
+        "acknowledge_p90": ranks[unit_measure]["p90"],
+    }, index=table.index)  # fmt: skip
+    figures = figures.join(satisfaction_by(table["answers"], table["satisfied"]))
+    return figures.rename_axis("category").reset_index().reindex(columns=CATEGORY_COLUMNS)
 
-    incidents: distinct incidents; reopened: contacts reopened; reopen_rate: their share of the
-    contacts closed or reopened (0-1, NaN when none); business days: median and nearest-rank p90;
-    acknowledged: contacts with an acknowledged time; acknowledge_median and _p90: their time to
-    acknowledge in the unit `acknowledge_unit` chooses for all `flags` (one unit for the table),
-    NaN in a category none of whose contacts was acknowledged; answers, satisfied_share, _low and _high:
-    see voc.contacts.satisfaction.satisfaction_by.
-    """
-    flags = _rated(flags)
-    acknowledge = _acknowledge_times(flags, acknowledge_unit(flags))
-    groups = flags.assign(could=_could_reopen(flags), acknowledge=acknowledge).groupby("category", sort=True)
-    table = pd.DataFrame({
-        "incidents": groups["incident"].nunique(),
-        "reopened": groups["reopened"].sum().astype(int),
-        "could": groups["could"].sum(),
-        "business_median_days": groups["business_days"].agg(_median),
-        "business_p90_days": groups["business_days"].agg(lambda days: _nearest_rank(days, 0.9)),
-        "acknowledged": groups["acknowledge"].count(),
-        "acknowledge_median": groups["acknowledge"].agg(_median),
-        "acknowledge_p90": groups["acknowledge"].agg(lambda times: _nearest_rank(times, 0.9)),
-    })  # fmt: skip
-    table["reopen_rate"] = table["reopened"] / table["could"].where(table["could"] > 0)
-    table = table.join(satisfaction_by(flags, "category"))
-    return table.reset_index().reindex(columns=CATEGORY_COLUMNS)
+
+def _summed(flags: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Flagged contacts counted as the closure roll-ups count them, summed per category as `_read_rollups` sums."""
+    rated = flags if "satisfied" in flags else flags.assign(satisfied=np.nan)
+    counts, times, _ = closure_rollups(rated)
+    counts = counts.groupby("category", as_index=False)[list(COUNT_MEASURES)].sum()
+    return counts, times.groupby(["category", "measure", "value"], as_index=False)["contacts"].sum()
+
+
+def closure_summary(flags: pd.DataFrame) -> ClosureSummary:
+    """Sum up flagged contacts (`closure_flags`, with `satisfied` where ratings were read) as the roll-ups do;
+    calendar days to close exactly."""
+    days = flags["days_to_close"].dropna().to_numpy(float)
+    return rollup_summary(*_summed(flags), _ranks(days, np.ones(days.size, dtype="int64")))
+
+
+def closure_by_category(flags: pd.DataFrame) -> pd.DataFrame:
+    """Return CATEGORY_COLUMNS per category of flagged contacts (see `ClosureFigures.by_category`)."""
+    return rollup_by_category(*_summed(flags))
 
 
 def _days(value: float) -> str:

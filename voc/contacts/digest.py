@@ -10,13 +10,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from voc.contacts.alert_text import district_name
-from voc.contacts.closure import (
-    ClosureSummary,
-    acknowledge_time,
-    closure_by_category,
-    closure_contacts,
-    closure_summary,
-)
+from voc.contacts.closure import ClosureSummary, acknowledge_time
+from voc.contacts.closure_months import closure_figures
 from voc.contacts.overview import current_month
 from voc.contacts.questions import opportunities
 from voc.contacts.satisfaction import reopened_sentence
@@ -134,10 +129,10 @@ def closed_not_fixed(
     REOPENED_CATEGORIES_SHOWN at most. Empty without contacts."""
     filters = Filters(first_month=month, last_month=month, categories=watch.categories,
                       departments=watch.departments, districts=watch.districts)  # fmt: skip
-    flags = closure_contacts(engine, filters, rules=rules, timezone=timezone)
-    if flags.empty:
+    figures = closure_figures(engine, filters, rules=rules, timezone=timezone)
+    summary = figures.summary
+    if not summary.contacts:
         return ()
-    summary = closure_summary(flags)
     sentences = [
         f"Of {summary.closed_or_reopened:,} contacts of {month_label(month)} closed, {summary.reopened:,} came back "
         f"({summary.reopened_status:,} reopened in the CRM, {summary.reported_again:,} reported again within "
@@ -154,7 +149,7 @@ def closed_not_fixed(
         )
     if summary.satisfaction.answers:
         sentences.append(_satisfaction_sentence(summary))
-    worst = closure_by_category(flags)
+    worst = figures.by_category
     worst = worst[worst["reopened"] > 0].sort_values(["reopened", "category"], ascending=[False, True])
     sentences += [
         f"{row.category}: {row.reopened:,} came back after closure ({row.reopen_rate:.1%} of those closed)."

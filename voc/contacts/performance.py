@@ -18,7 +18,7 @@ ROLLUP = MonthlyCount.__table__
 TARGETS = CategoryTarget.__table__
 
 
-def _histogram(connection: sa.Connection, filters: Filters) -> pd.DataFrame:
+def closing_histogram(connection: sa.Connection, filters: Filters) -> pd.DataFrame:
     """Return closed contacts per category and bucket of days (lower, upper], ordered, and the quick closes.
 
     `closed_too_fast` counts quick closes (voc.store.closing_days) of contacts that are not questions.
@@ -93,7 +93,7 @@ def service_performance(engine: sa.Engine, filters: Filters) -> pd.DataFrame:
     `closed_too_fast` counts non-question contacts closed within five minutes; `still_open` those never closed.
     """
     with engine.connect() as connection:
-        histogram = _histogram(connection, filters)
+        histogram = closing_histogram(connection, filters)
         counts = _contacts(connection, filters)
     figures = histogram_figures(histogram, counts.set_index("category")["target_days"])
     table = counts.merge(figures, on="category", how="left")

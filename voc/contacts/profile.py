@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 import pandas as pd
 import sqlalchemy as sa
 
-from voc.contacts.closure import ClosureSummary, closure_contacts, closure_summary
+from voc.contacts.closure import ClosureSummary
+from voc.contacts.closure_months import closure_figures
 from voc.contacts.mapdata import month_span, span_counts
 from voc.contacts.trends import Filters, series
 from voc.core.config import ClosureRules
@@ -49,7 +50,7 @@ def district_profile(
 ) -> DistrictProfile | None:
     """Return the profile of district `code` under the filter (its own district choice is replaced); None if unknown.
 
-    `rules` and `timezone` decide its closure figures (see voc.contacts.closure.closure_contacts).
+    `rules` and `timezone` decide its closure figures (see voc.contacts.closure.closure_figures).
     """
     districts = District.__table__
     with engine.connect() as connection:
@@ -72,7 +73,7 @@ def district_profile(
         trend=series(engine, own),
         survey=survey,
         candidates=candidates,
-        closure=closure_summary(closure_contacts(engine, own, rules=rules, timezone=timezone)),
+        closure=closure_figures(engine, own, rules=rules, timezone=timezone).summary,
     )
 
 

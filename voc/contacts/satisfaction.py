@@ -47,43 +47,35 @@ def with_ratings(engine: sa.Engine, flags: pd.DataFrame) -> pd.DataFrame:
     return flags.assign(satisfied=flags["id"].map(ratings).astype(float))
 
 
-def satisfaction_of(satisfied: pd.Series) -> Satisfaction:
-    """Sum up a `satisfied` column (NaN where not rated)."""
-    answers = int(satisfied.notna().sum())
+def satisfaction_of(answers: int, satisfied: int) -> Satisfaction:
+    """Sum up `answers` ratings of which `satisfied` were satisfied."""
     if answers < MIN_ANSWERS:
         return Satisfaction(answers, math.nan, math.nan, math.nan)
-    share = float(satisfied.mean())
+    share = satisfied / answers
     low, high = wilson_interval(share, answers, z=Z_90)
-    return Satisfaction(answers, share, low, high)
+    return Satisfaction(answers, share, float(low), float(high))
 
 
-def satisfaction_by(flags: pd.DataFrame, key: str | pd.Series) -> pd.DataFrame:
-    """Return SATISFACTION_COLUMNS per group of contacts with a `satisfied` column; shares NaN below MIN_ANSWERS.
+def satisfaction_by(answers: pd.Series, satisfied: pd.Series) -> pd.DataFrame:
+    """Return SATISFACTION_COLUMNS per group from its answers and satisfied counts (aligned Series, by group);
+    shares NaN below MIN_ANSWERS.
 
     satisfied_after_closure is the share as a reader sees it (see `Satisfaction.text`), empty without answers.
     """
-    groups = flags.groupby(key, sort=True)["satisfied"]
-    table = pd.DataFrame({"answers": groups.count(), "share": groups.mean()})
-    enough = table["answers"] >= MIN_ANSWERS
-    low, high = wilson_interval(table["share"], table["answers"], z=Z_90)
+    share = satisfied / answers.where(answers > 0)
+    enough = answers >= MIN_ANSWERS
+    low, high = wilson_interval(share, answers, z=Z_90)
     figures = pd.DataFrame({
-        "answers": table["answers"].astype(int),
-        "satisfied_share": table["share"].where(enough),
-        "satisfied_low": low.where(enough),
-        "satisfied_high": high.where(enough),
+        "answers": answers.astype(int),
+        "satisfied_share": share.where(enough),
+        "satisfied_low": pd.Series(low, index=answers.index).where(enough),
+        "satisfied_high": pd.Series(high, index=answers.index).where(enough),
     })  # fmt: skip
     texts = [Satisfaction(row.answers, row.satisfied_share, row.satisfied_low, row.satisfied_high).text
              for row in figures.itertuples()]  # fmt: skip
     return figures.assign(satisfied_after_closure=texts).assign(
         satisfied_after_closure=lambda f: f["satisfied_after_closure"].where(f["answers"] > 0, "")
     )
-
-
-def reopened_against_rest(flags: pd.DataFrame) -> tuple[Satisfaction, Satisfaction]:
-    """Return (reopened, not reopened) satisfaction among the rated contacts that were closed or reopened."""
-    rated = flags[flags["satisfied"].notna()]
-    reopened = rated["reopened"].astype(bool)
-    return satisfaction_of(rated.loc[reopened, "satisfied"]), satisfaction_of(rated.loc[~reopened, "satisfied"])
 
 
 def reopened_sentence(reopened: Satisfaction, rest: Satisfaction) -> str | None:

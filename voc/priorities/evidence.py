@@ -21,8 +21,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from voc.contacts.closure import reopened_contacts
-from voc.contacts.trends import Filters
+from voc.contacts.closure_months import reopened_counts
 from voc.core.config import DEFAULT_CLOSURE_RULES, ClosureRules
 from voc.core.periods import month_range, month_shift
 from voc.ingest.locate import locate
@@ -86,6 +85,7 @@ def demand_evidence(
     last_month: str,
     radius_m: float = DEFAULT_RADIUS_M,
     rules: ClosureRules = DEFAULT_CLOSURE_RULES,
+    timezone: str = "UTC",
 ) -> pd.DataFrame:
     """Return each candidate's demand evidence (EVIDENCE_COLUMNS), in the candidates' order.
 
@@ -93,7 +93,8 @@ def demand_evidence(
     residents: the linked area's population (a radius takes its district's density times the
     circle's area; NaN without populations). per_1000 = contacts per 1,000 residents. change_pct
     is NaN when contacts_before is 0. reopened: linked contacts of the 12 months reopened after
-    closure under `rules`. A candidate whose category no contact has gets 0 contacts
+    closure under `rules` (counted in `timezone`: see voc.contacts.closure.reopened_counts). A candidate
+    whose category no contact has gets 0 contacts
     and says so in linked_by. is_rating (0-1) and tier are NaN/None without a linked survey area.
     """
     window = Window.ending(last_month)
@@ -128,7 +129,9 @@ def demand_evidence(
     evidence["change_pct"] = (evidence["contacts"] - earlier) / earlier * 100
     evidence["repeat_places"] = _repeat_places(engine, located, contact_category, has_point, window, radius_m)
     linked = located.assign(contact_category=contact_category, has_point=has_point)
-    evidence["reopened"] = _reopened(engine, linked, window, radius_m=radius_m, rules=rules).to_numpy()
+    evidence["reopened"] = _reopened(
+        engine, linked, window, radius_m=radius_m, rules=rules, timezone=timezone
+    ).to_numpy()
     survey = category_priorities(engine).assign(key=lambda f: f["category"].str.casefold()).set_index("key")
     key = contact_category.fillna(located["category"]).astype("str").str.casefold().to_numpy()
     evidence["survey_area"] = survey["service_area"].reindex(key).to_numpy()
@@ -294,7 +297,7 @@ def _cell_counts(engine: sa.Engine, categories: list[str], window: Window) -> pd
 
 
 def _reopened(
-    engine: sa.Engine, linked: pd.DataFrame, window: Window, *, radius_m: float, rules: ClosureRules
+    engine: sa.Engine, linked: pd.DataFrame, window: Window, *, radius_m: float, rules: ClosureRules, timezone: str
 ) -> pd.Series:
     """Count each candidate's linked contacts reopened after closure: near its point, else in its district or county.
 
@@ -302,17 +305,18 @@ def _reopened(
     """
     counts = pd.Series(0, index=linked.index, dtype="int64")
     for category in linked["contact_category"].dropna().unique():
-        flags = reopened_contacts(engine, Filters(window.first, window.last, categories=(category,)), rules=rules)
-        again = flags[flags["reopened"]]
-        lat, lon = again["latitude"].to_numpy(float), again["longitude"].to_numpy(float)
+        located, by_district = reopened_counts(
+            engine, category, window.first, window.last, rules=rules, timezone=timezone
+        )
+        lat, lon, reopened = (located[c].to_numpy() for c in ("latitude", "longitude", "reopened"))
         for candidate in linked[linked["contact_category"] == category].itertuples():
             if candidate.has_point:
                 near = haversine_m(lat, lon, candidate.latitude, candidate.longitude) <= radius_m
-                counts[candidate.Index] = int(near.sum())
+                counts[candidate.Index] = int(reopened[near].sum())
             elif pd.notna(candidate.district_code):
-                counts[candidate.Index] = int((again["district_code"] == candidate.district_code).sum())
+                counts[candidate.Index] = int(by_district.get(candidate.district_code, 0))
             else:
-                counts[candidate.Index] = len(again)
+                counts[candidate.Index] = int(by_district.sum())
     return counts
 
 

@@ -209,11 +209,12 @@ def ranking_basis(
     last_month: str | None,
     radius_m: float = DEFAULT_RADIUS_M,
     rules: ClosureRules = DEFAULT_CLOSURE_RULES,
+    timezone: str = "UTC",
 ) -> RankingBasis:
     """Load the candidates, their demand evidence over the 12 months up to `last_month`, and the county's history.
 
     Without contacts (`last_month` None) every candidate has 0 linked contacts. `rules` say what
-    counts as reopened after closure.
+    counts as reopened after closure; `timezone` is the county's (the closure roll-ups are counted in it).
     """
     candidates = load_candidates(engine)
     if last_month is None or candidates.empty:
@@ -221,7 +222,9 @@ def ranking_basis(
         evidence[["contacts", "contacts_before", "repeat_places", "reopened"]] = 0
         history = pd.DataFrame(columns=HISTORY_COLUMNS)
     else:
-        evidence = demand_evidence(engine, candidates, last_month=last_month, radius_m=radius_m, rules=rules)
+        evidence = demand_evidence(
+            engine, candidates, last_month=last_month, radius_m=radius_m, rules=rules, timezone=timezone
+        )
         history = demand_history(engine, last_month=last_month)
     inputs = ranking_inputs(candidates, evidence)
     reference = demand_reference(history)

@@ -72,7 +72,7 @@ def stored_rank_view(
     without candidates, for an unknown scenario, and as rank_view does.
     """
     last_month = current_month(engine, today=today, timezone=timezone)
-    basis = ranking_basis(engine, last_month=last_month, radius_m=radius_m, rules=rules)
+    basis = ranking_basis(engine, last_month=last_month, radius_m=radius_m, rules=rules, timezone=timezone)
     if basis.inputs.empty:
         raise VocError("No candidates yet: import a list with `voc import candidates FILE`.")
     start: dict[str, float] = {}

@@ -14,6 +14,7 @@ CLOSURE_COLUMNS = (
     "department",
     "district_code", "channel", "contact_type", "status", "latitude", "longitude",
 )  # fmt: skip
+TIME_COLUMNS = ("opened_at", "closed_at", "acknowledged_at")
 
 
 def read_closure_contacts(
@@ -40,12 +41,14 @@ def read_closure_contacts(
         conditions.append(REQUESTS.c.department.in_(departments))
     if districts:
         conditions.append(REQUESTS.c.district_code.in_(districts))
-    query = (
-        sa.select(*(REQUESTS.c[name] for name in CLOSURE_COLUMNS))
-        .where(*conditions)
-        .order_by(REQUESTS.c.opened_at, REQUESTS.c.id)
+    # Times as the database gives them, converted in one vectorised step: SQLite's text parsed value by value
+    # took most of a read.
+    columns = (
+        sa.type_coerce(REQUESTS.c[name], sa.String).label(name) if name in TIME_COLUMNS else REQUESTS.c[name]
+        for name in CLOSURE_COLUMNS
     )
+    query = sa.select(*columns).where(*conditions).order_by(REQUESTS.c.opened_at, REQUESTS.c.id)
     frame = read_frame(engine, query)
-    for column in ("opened_at", "closed_at", "acknowledged_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
+    for column in TIME_COLUMNS:
+        frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
     return frame

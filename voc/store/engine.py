@@ -86,7 +86,12 @@ def record_audit(connection: sa.Connection, *, user: str, action: str, detail: s
 def data_version(engine: sa.Engine) -> int:
     """Return a number that changes whenever the store's content changes."""
     with engine.connect() as connection:
-        return connection.execute(sa.select(sa.func.max(AuditEntry.id))).scalar() or 0
+        return data_version_in(connection)
+
+
+def data_version_in(connection: sa.Connection) -> int:
+    """Return the store's data version (see `data_version`) as a connection's transaction sees it."""
+    return connection.execute(sa.select(sa.func.max(AuditEntry.id))).scalar() or 0
 
 
 def _alembic_config(connection: sa.Connection) -> Config:

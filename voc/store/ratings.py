@@ -9,6 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from voc.core.errors import NotFound, VocError
+from voc.store.closure_counts import forget_counts
 from voc.store.models import ClosureRating, ServiceRequest, Upload, utc_now
 from voc.store.query import read_frame
 from voc.store.requests import UndoResult
@@ -99,7 +100,20 @@ def save_ratings(connection: sa.Connection, ratings: pd.DataFrame, upload_id: in
     if new:
         connection.execute(sa.insert(RATINGS), new)
     counts["inserted"] = len(new)
+    if counts["inserted"] or counts["updated"]:
+        _forget_rated_months(connection, [int(i) for i in ratings["request_id"]])
     return counts
+
+
+def _forget_rated_months(connection: sa.Connection, request_ids: list[int]) -> None:
+    """Have the closure roll-ups of the rated contacts' months count their satisfaction again on next use."""
+    query = sa.select(REQUESTS.c.opened_month).distinct().where(REQUESTS.c.id.in_(sa.bindparam("ids", expanding=True)))
+    months = {
+        month
+        for start in range(0, len(request_ids), 5_000)
+        for month in connection.execute(query, {"ids": request_ids[start : start + 5_000]}).scalars()
+    }
+    forget_counts(connection, months)
 
 
 def undo_ratings(connection: sa.Connection, upload_id: int, *, user: str) -> UndoResult:
@@ -135,6 +149,7 @@ def undo_ratings(connection: sa.Connection, upload_id: int, *, user: str) -> Und
     connection.execute(
         sa.update(UPLOADS).where(UPLOADS.c.id == upload_id).values(status="undone", undone_at=utc_now(), undone_by=user)
     )
+    _forget_rated_months(connection, [row.request_id for row in rows])
     return UndoResult(upload_id=upload_id, deleted=deleted, restored=len(restored), records="ratings")
 
 

@@ -18,6 +18,7 @@ from voc.core.periods import month_shift
 from voc.store.bulk import bulk_insert, bulk_update
 from voc.store.cells import ROLLUP_CELL_RESOLUTION, cell_parent
 from voc.store.closing_days import refresh_closing_days
+from voc.store.closure_counts import forget_counts
 from voc.store.models import (
     MonthlyCellCount,
     MonthlyCellTotal,
@@ -200,9 +201,11 @@ def _update_changed(connection: sa.Connection, changed: pd.DataFrame, upload_id:
 def refresh_rollup(connection: sa.Connection, months: Iterable[str]) -> None:
     """Recount every roll-up (monthly, weekly, cell, place, raw type, days to close) of the given months from the rows.
 
-    A week that straddles a month boundary is recounted whole.
+    A week that straddles a month boundary is recounted whole. The closure roll-ups whose reads reached
+    these months are forgotten, to be counted again on their next use (voc.store.closure_counts).
     """
     months = sorted(set(months))
+    forget_counts(connection, months)
     for chunk in _chunks(months, 500):
         connection.execute(sa.delete(ROLLUP).where(ROLLUP.c.month.in_(chunk)))
         _recount(connection, ROLLUP, REQUESTS.c.opened_month, REQUESTS.c.opened_month.in_(chunk))

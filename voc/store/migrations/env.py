@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 import voc.store.area_tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 import voc.store.closing_days  # noqa: F401
+import voc.store.closure_counts  # noqa: F401
 import voc.store.funding  # noqa: F401
 import voc.store.models  # noqa: F401
 import voc.store.place_counts  # noqa: F401
