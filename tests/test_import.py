@@ -15,10 +15,10 @@ from tests.factories import SETTINGS
 from tests.files import REAL
 from voc.core.access import Role
 from voc.core.errors import FileRefused, VocError
-from voc.ingest.pipeline import ImportOptions, import_requests, rejected_rows
+from voc.ingest.pipeline import ImportOptions, import_file, import_requests, rejected_rows
 from voc.ingest.request_types import load_type_map, save_type_map
 from voc.store.models import MonthlyCount, RejectedRow, RequestType, ServiceRequest, Upload
-from voc.store.uploads import undo
+from voc.store.uploads import sha256_of, undo
 
 TABLES = [ServiceRequest, Upload, MonthlyCount, RejectedRow, RequestType]
 
@@ -247,6 +247,24 @@ def test_a_file_over_the_size_limit_is_refused(engine: sa.Engine) -> None:
     settings = replace(SETTINGS, max_upload_bytes=1_000)
     with pytest.raises(FileRefused, match="limit"):
         import_requests(engine, _csv(MONTH) * 20, "big.csv", settings, ImportOptions(), role=Role.ANALYST)
+
+
+def test_a_file_imported_from_its_path_is_imported_as_its_bytes_are(engine: sa.Engine, tmp_path: Path) -> None:
+    source = REAL / "nyc311_2024-04_sample.csv"
+    from_path = import_file(engine, source, SETTINGS, ImportOptions(), role=Role.ANALYST)
+    undo(engine, from_path.upload_id, user="test", role=Role.ANALYST)
+    from_bytes = _import(engine, source.read_bytes(), source.name)
+    # The second import maps by the profile the first remembered: the same columns, said otherwise.
+    same_apart_from_upload = {"upload_id": None, "message": "", "mapping_explained": None}
+    assert from_path.inserted > 0
+    assert from_path.as_json() | same_apart_from_upload == from_bytes.as_json() | same_apart_from_upload
+    with engine.connect() as connection:
+        hashes = connection.execute(sa.select(Upload.__table__.c.sha256).order_by(Upload.__table__.c.id)).scalars()
+        assert list(hashes) == [sha256_of(source.read_bytes())] * 2
+    too_big = tmp_path / "big.csv"
+    too_big.write_bytes(_csv(MONTH) * 20)
+    with pytest.raises(FileRefused, match="limit"):
+        import_file(engine, too_big, replace(SETTINGS, max_upload_bytes=1_000), ImportOptions(), role=Role.ANALYST)
 
 
 def test_phones_and_emails_in_free_text_are_redacted_and_names_not_stored(engine: sa.Engine) -> None:

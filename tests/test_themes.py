@@ -31,9 +31,9 @@ from voc.contacts.themes import (
 from voc.contacts.theming import alert_themes, stored_themes
 from voc.core.access import Role
 from voc.demo.catalogue import WHERE
-from voc.ingest import embedding
 from voc.ingest.embedding import DIMENSIONS, MODEL, description_vectors, embed
 from voc.ingest.pipeline import ImportOptions, import_requests
+from voc.store import themes as store_themes
 from voc.store.models import DescriptionEmbedding, MonthlyThemeCount, ServiceRequest
 from voc.store.uploads import undo
 
@@ -266,8 +266,8 @@ def test_an_import_embeds_new_and_changed_descriptions_only_and_undo_drops_them(
 def test_an_import_embeds_in_parts_each_description_as_alone(
     engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Parts of 7 descriptions: the 240 of the file take 35 parts, the last one short.
-    monkeypatch.setattr(embedding, "_TEXTS_PER_SAVE", 7)
+    # Parts of 7 rows read: the file's 240 descriptions are embedded in dozens of parts.
+    monkeypatch.setattr(store_themes, "_READ_CHUNK", 7)
     _import(engine, GAINESVILLE.read_bytes())
     requests, vectors = ServiceRequest.__table__, DescriptionEmbedding.__table__
     query = sa.select(requests.c.description, vectors.c.vector).join(vectors, vectors.c.request_id == requests.c.id)

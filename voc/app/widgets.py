@@ -17,7 +17,8 @@ from voc.contacts.actions import add_action
 from voc.contacts.trends import Filters
 from voc.core.access import Role, allows
 from voc.core.periods import month_label
-from voc.ingest.pipeline import NOT_MAPPED, Preview, mapping_rows, overrides_from_rows
+from voc.ingest.mapping import NOT_MAPPED, mapping_rows, overrides_from_rows
+from voc.ingest.pipeline import Preview
 from voc.priorities.funding import FundingRules
 from voc.priorities.ranking import CandidateFilters, Criterion
 from voc.priorities.scenarios import save_scenario

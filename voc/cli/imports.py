@@ -46,7 +46,7 @@ def import_requests_command(
 ) -> None:
     """Import service-request exports (xlsx, xlsm, xls, ods, csv, txt)."""
     from voc.core.fields import REQUEST_FIELD_NAMES
-    from voc.ingest.pipeline import ImportOptions, import_requests
+    from voc.ingest.pipeline import ImportOptions, import_file
 
     overrides = parse_pairs(pairs, REQUEST_FIELD_NAMES)
     options = ImportOptions(sheet=sheet, overrides=overrides, profile=profile, source=source, dry_run=dry_run)
@@ -56,7 +56,7 @@ def import_requests_command(
     for name in files:
         path = Path(name)
         try:
-            report = import_requests(engine, path.read_bytes(), path.name, settings, options, role=OPERATOR)
+            report = import_file(engine, path, settings, options, role=OPERATOR)
         except (VocError, OSError) as error:
             failed = True
             if as_json:

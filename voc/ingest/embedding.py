@@ -34,9 +34,6 @@ MODEL = "wordllama-l2_supercat-128-noplaces"
 DIMENSIONS = 128
 # Token vectors gathered at once: 50,000 x 256 float32 is 50 MB.
 _TOKENS_PER_STEP = 50_000
-# Descriptions embedded and saved at once: a 1,000,000-row upload's tokens, vectors and driver rows
-# all at once took 0.8 GB more than the rest of the import.
-_TEXTS_PER_SAVE = 50_000
 
 
 @cache
@@ -96,12 +93,14 @@ def embed_new_descriptions(connection: sa.Connection, *, upload_id: int | None =
 
     upload_id limits the work to the rows that upload wrote (the import path); None checks every
     stored contact (after an undo, or a load that wrote rows another way). Runs in the caller's
-    transaction.
+    transaction. The parts of at most 50,000 texts descriptions_to_embed returns are embedded and
+    saved one at a time: a 1,000,000-row upload's tokens, vectors and driver rows all at once took
+    0.8 GB more than the rest of the import.
     """
-    texts, dropped = descriptions_to_embed(connection, model=MODEL, upload_id=upload_id)
+    parts, dropped = descriptions_to_embed(connection, model=MODEL, upload_id=upload_id)
     if dropped:
-        save_embeddings(connection, texts.iloc[:0], np.empty((0, DIMENSIONS), np.float32), model=MODEL, dropped=dropped)
-    for start in range(0, len(texts), _TEXTS_PER_SAVE):
-        part = texts.iloc[start : start + _TEXTS_PER_SAVE]
+        nothing = pd.DataFrame({"request_id": pd.Series(dtype="int64"), "text_hash": pd.Series(dtype="str")})
+        save_embeddings(connection, nothing, np.empty((0, DIMENSIONS), np.float32), model=MODEL, dropped=dropped)
+    for part in parts:
         save_embeddings(connection, part, description_vectors(part["description"]), model=MODEL)
-    return len(texts)
+    return sum(len(part) for part in parts)

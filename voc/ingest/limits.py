@@ -29,13 +29,13 @@ def size_text(n_bytes: int) -> str:
     return f"{n_bytes:,} bytes"
 
 
-def check_size(data: bytes, max_bytes: int) -> None:
-    """Refuse an empty file or one over the size limit."""
-    if not data:
+def check_size(n_bytes: int, max_bytes: int) -> None:
+    """Refuse an empty file or one over the size limit, given its size in bytes."""
+    if not n_bytes:
         raise FileRefused("The file is empty (0 bytes). Export the records again and upload the new file.")
-    if len(data) > max_bytes:
+    if n_bytes > max_bytes:
         raise FileRefused(
-            f"The file is {size_text(len(data))}; the limit is {size_text(max_bytes)}. "
+            f"The file is {size_text(n_bytes)}; the limit is {size_text(max_bytes)}. "
             "Split it by month and upload the parts."
         )
 

@@ -344,3 +344,39 @@ def mapping_doubts(mapping: ProposedMapping) -> list[str]:
             "the file has one."
         )
     return doubts
+
+
+NOT_MAPPED = "(not mapped)"
+
+
+def mapping_rows(mapping: ProposedMapping) -> pd.DataFrame:
+    """Return one row per field for the mapping editor: field, label, column, confidence, reason.
+
+    Least confident first, so the rows to check lead: required fields without a column, then the mapped
+    ones by rising confidence, then the optional fields without a column.
+    """
+    rows = []
+    for spec in REQUEST_FIELDS:
+        match = mapping.matches.get(spec.name)
+        rows.append(
+            {
+                "field": spec.name,
+                "label": spec.label + (" (required)" if spec.required else ""),
+                "column": match.column if match else NOT_MAPPED,
+                "confidence": match.confidence if match else None,
+                "reason": match.reason if match else "",
+                "order": match.confidence if match else (-1.0 if spec.required else 2.0),
+            }
+        )
+    return pd.DataFrame(rows).sort_values("order", kind="stable").drop(columns="order").reset_index(drop=True)
+
+
+def overrides_from_rows(edited: pd.DataFrame, proposed: ProposedMapping) -> dict[str, str | None]:
+    """Return the analyst's changes in an edited mapping table as field -> column (None: unmapped)."""
+    current = proposed.columns()
+    changes: dict[str, str | None] = {}
+    for field_name, column in zip(edited["field"], edited["column"], strict=True):
+        chosen = None if column in (None, "", NOT_MAPPED) else str(column)
+        if chosen != current.get(field_name):
+            changes[field_name] = chosen
+    return changes

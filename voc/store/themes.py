@@ -26,12 +26,12 @@ _READ_CHUNK = 50_000
 
 def descriptions_to_embed(
     connection: sa.Connection, *, model: str, upload_id: int | None = None
-) -> tuple[pd.DataFrame, list[int]]:
+) -> tuple[list[pd.DataFrame], list[int]]:
     """Return the descriptions without a vector of `model` for their current text, and the vectors to drop.
 
-    The first frame has request_id, description and text_hash; the list holds the request ids whose
-    description is now empty but still has a vector. upload_id limits both to the rows an upload
-    wrote (inserted or updated); None looks at every stored contact.
+    The frames (parts of at most 50,000 rows) have request_id, description and text_hash; the list
+    holds the request ids whose description is now empty but still has a vector. upload_id limits
+    both to the rows an upload wrote (inserted or updated); None looks at every stored contact.
     """
     joined = REQUESTS.outerjoin(
         EMBEDDINGS, sa.and_(EMBEDDINGS.c.request_id == REQUESTS.c.id, EMBEDDINGS.c.model == model)
@@ -43,22 +43,23 @@ def descriptions_to_embed(
         query = query.where(REQUESTS.c.upload_id == upload_id)
     result = connection.execute(query)
     names = list(result.keys())
-    stale: list[pd.DataFrame] = [pd.DataFrame(columns=["request_id", "description", "text_hash"])]
+    stale: list[pd.DataFrame] = []
     dropped: list[int] = []
     # A part at a time, keeping only what is stale: the check of every contact (each theme build
-    # makes it) held a million descriptions and their hashes at once, 0.25 GB (measured).
+    # makes it) held a million descriptions and their hashes at once, 0.25 GB (measured). The parts
+    # are left apart: joined, a 1,000,000-row upload's were held twice at once, the import's peak.
     for part in result.partitions(_READ_CHUNK):
         rows = pd.DataFrame([tuple(row) for row in part], columns=names).astype(_TO_EMBED_TYPES)
         empty = rows["description"].fillna("").str.strip() == ""
         dropped.extend(rows.loc[empty & rows["stored_hash"].notna(), "request_id"].tolist())
         rows = rows[~empty].assign(text_hash=lambda r: fingerprints(r["description"]))
-        stale.append(rows.loc[rows["text_hash"] != rows["stored_hash"], ["request_id", "description", "text_hash"]])
-    texts = pd.concat(stale, ignore_index=True).astype(_EMBED_TYPES)
-    return texts, dropped
+        changed = rows.loc[rows["text_hash"] != rows["stored_hash"], ["request_id", "description", "text_hash"]]
+        if len(changed):
+            stale.append(changed)
+    return stale, dropped
 
 
 _TO_EMBED_TYPES = {"request_id": "int64", "description": "str", "stored_hash": "str"}
-_EMBED_TYPES = {"request_id": "int64", "description": "str", "text_hash": "str"}
 
 
 def save_embeddings(

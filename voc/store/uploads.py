@@ -13,6 +13,8 @@ from voc.store.feeds import rewind_feed
 from voc.store.models import ServiceRequest, Upload, utc_now
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
 
     from voc.store.requests import UndoResult
@@ -29,6 +31,12 @@ HISTORY_COLUMNS = (
 
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def sha256_of_file(path: Path) -> str:
+    """Return sha256_of the file's bytes, read a block at a time."""
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def start_upload(
