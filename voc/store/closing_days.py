@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from voc.store.models import ServiceRequest
+from voc.store.rollups import Rollup
 
 REQUESTS = ServiceRequest.__table__
 # A contact closed within five minutes of opening: unless it was a question, a sign it was closed unfixed.
@@ -54,9 +55,8 @@ BUCKETS = ClosingDayBucket.__table__
 CLOSING = MonthlyClosingDays.__table__
 
 
-def refresh_closing_days(connection: sa.Connection, months: list[str]) -> None:
-    """Recount the histogram of the given months from the stored requests."""
-    connection.execute(sa.delete(CLOSING).where(CLOSING.c.month.in_(months)))
+def _closing_day_counts(rows: sa.ColumnElement[bool]) -> sa.Select:
+    """The histogram of the requests `rows` selects."""
     days = REQUESTS.c.days_to_close
     # The first bucket reaching the value: one probe of the unique index on `upper` per closed contact.
     bucket = sa.select(BUCKETS.c.bucket).where(BUCKETS.c.upper >= days).order_by(BUCKETS.c.upper).limit(1)
@@ -68,10 +68,15 @@ def refresh_closing_days(connection: sa.Connection, months: list[str]) -> None:
             bucket.scalar_subquery().label("bucket"),
             sa.case((quick, 1), else_=0).label("quick"),
         )
-        .where(REQUESTS.c.opened_month.in_(months), days.is_not(None))
+        .where(rows, days.is_not(None))
         .subquery()
     )
     keys = [closes.c.month, *(closes.c[d] for d in CLOSING_DIMENSIONS), closes.c.bucket]
-    counts = sa.select(*keys, sa.func.count(), sa.func.sum(closes.c.quick)).group_by(*keys)
-    columns = ["month", *CLOSING_DIMENSIONS, "bucket", "closed", "quick_closes"]
-    connection.execute(sa.insert(CLOSING).from_select(columns, counts))
+    return sa.select(
+        *keys, sa.func.count().label("closed"), sa.func.sum(closes.c.quick).label("quick_closes")
+    ).group_by(*keys)
+
+
+CLOSING_DAYS_ROLLUP = Rollup(
+    CLOSING, "month", REQUESTS.c.opened_month, measures=("closed", "quick_closes"), counts=_closing_day_counts
+)

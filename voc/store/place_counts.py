@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from voc.store.models import ServiceRequest
+from voc.store.rollups import Rollup
 
 REQUESTS = ServiceRequest.__table__
 
@@ -35,20 +36,27 @@ class MonthlyPlaceCount(SQLModel, table=True):
 PLACES = MonthlyPlaceCount.__table__
 
 
-def refresh_place_counts(connection: sa.Connection, months: list[str]) -> None:
-    """Recount the place roll-up of the given months from the stored requests."""
-    connection.execute(sa.delete(PLACES).where(PLACES.c.month.in_(months)))
-    district = sa.func.coalesce(REQUESTS.c.district_code, "")
-    keys = [REQUESTS.c.opened_month, REQUESTS.c.category, district, REQUESTS.c.latitude, REQUESTS.c.longitude]
-    counts = (
-        sa.select(*keys, sa.func.max(REQUESTS.c.h3_cell), sa.func.count())
+def _place_counts(rows: sa.ColumnElement[bool]) -> sa.Select:
+    """The located, categorised contacts among the requests `rows` selects, per month, category, district and point."""
+    keys = [
+        REQUESTS.c.opened_month.label("month"),
+        REQUESTS.c.category,
+        sa.func.coalesce(REQUESTS.c.district_code, "").label("district_code"),
+        REQUESTS.c.latitude,
+        REQUESTS.c.longitude,
+    ]
+    return (
+        sa.select(*keys, sa.func.max(REQUESTS.c.h3_cell).label("cell"), sa.func.count().label("contacts"))
         .where(
-            REQUESTS.c.opened_month.in_(months),
+            rows,
             REQUESTS.c.category.is_not(None),
             REQUESTS.c.latitude.is_not(None),
             REQUESTS.c.longitude.is_not(None),
         )
         .group_by(*keys)
     )
-    columns = ["month", "category", "district_code", "latitude", "longitude", "cell", "contacts"]
-    connection.execute(sa.insert(PLACES).from_select(columns, counts))
+
+
+PLACE_ROLLUP = Rollup(
+    PLACES, "month", REQUESTS.c.opened_month, measures=("contacts",), counts=_place_counts, kept=("cell",)
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -17,7 +17,7 @@ from voc.core.errors import NotFound, VocError
 from voc.core.periods import month_shift
 from voc.store.bulk import bulk_insert, bulk_update
 from voc.store.cells import ROLLUP_CELL_RESOLUTION, cell_parent
-from voc.store.closing_days import refresh_closing_days
+from voc.store.closing_days import CLOSING_DAYS_ROLLUP
 from voc.store.closure_counts import forget_counts
 from voc.store.models import (
     MonthlyCellCount,
@@ -30,8 +30,9 @@ from voc.store.models import (
     WeeklyCount,
     utc_now,
 )
-from voc.store.place_counts import refresh_place_counts
-from voc.store.type_counts import refresh_type_counts
+from voc.store.place_counts import PLACE_ROLLUP
+from voc.store.rollups import Rollup, Within
+from voc.store.type_counts import TYPE_ROLLUP
 
 REQUESTS = ServiceRequest.__table__
 CHANGES = RequestChange.__table__
@@ -130,10 +131,11 @@ def _from_snapshot(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def save_requests(connection: sa.Connection, rows: pd.DataFrame, *, upload_id: int) -> WriteCounts:
-    """Upsert rows by (source, source_id) inside the caller's transaction and refresh the roll-up.
+    """Upsert rows by (source, source_id) inside the caller's transaction and update the roll-ups.
 
-    `rows` holds REQUEST_COLUMNS with unique (source, source_id). Rows whose values have not
-    changed are left alone; changed rows keep their previous version for undo.
+    `rows` holds REQUEST_COLUMNS with unique (source, source_id); this is the upload's only write.
+    Rows whose values have not changed are left alone; changed rows keep their previous version for
+    undo. The roll-ups lose the counts of the previous versions and gain those of the rows written.
     """
     # Copy-on-write: the columns added below leave the caller's frame as it was, without a copy.
     rows = rows.loc[:, list(REQUEST_COLUMNS)]
@@ -151,7 +153,9 @@ def save_requests(connection: sa.Connection, rows: pd.DataFrame, *, upload_id: i
             months.update(_update_changed(connection, changed, upload_id))
         inserted += len(new)
         updated += len(changed)
-    refresh_rollup(connection, months)
+    _add_to_rollups(connection, REQUESTS.c.upload_id == upload_id, sign=1)
+    _drop_empty_rollups(connection, months)
+    forget_counts(connection, months)
     return WriteCounts(inserted=inserted, updated=updated, unchanged=unchanged)
 
 
@@ -177,7 +181,10 @@ def _new_and_changed(group: pd.DataFrame, existing: pd.DataFrame) -> tuple[pd.Da
 
 
 def _update_changed(connection: sa.Connection, changed: pd.DataFrame, upload_id: int) -> set[str]:
-    """Keep each changed row's previous version, then overwrite it; return the months touched."""
+    """Keep each changed row's previous version and take it out of the roll-ups, then overwrite it.
+
+    Returns the months touched.
+    """
     ids = changed["id"].astype(int).tolist()
     previous = _snapshot(connection, ids)
     connection.execute(
@@ -193,9 +200,70 @@ def _update_changed(connection: sa.Connection, changed: pd.DataFrame, upload_id:
             for row in previous
         ],
     )
+    for chunk in _chunks(ids):
+        _add_to_rollups(connection, REQUESTS.c.id.in_(chunk), sign=-1)
     values = changed.drop(columns=["row_hash_stored"]).astype({"id": "int64"})
     bulk_update(connection, REQUESTS, values)
     return set(changed["opened_month"]) | {row["opened_month"] for row in previous}
+
+
+def _period_counts(opened: sa.Column, period: str, *, closing: bool) -> Callable[[sa.ColumnElement[bool]], sa.Select]:
+    """Return the GROUP BY of the monthly (closing measures too) or weekly roll-up, by its period `opened`."""
+
+    def counts(rows: sa.ColumnElement[bool]) -> sa.Select:
+        keys = [opened.label(period), *(sa.func.coalesce(REQUESTS.c[d], "").label(d) for d in _ROLLUP_DIMENSIONS)]
+        measures = [sa.func.count().label("contacts")]
+        if closing:
+            measures += [
+                sa.func.count(REQUESTS.c.closed_at).label("closed"),
+                sa.func.coalesce(sa.func.sum(REQUESTS.c.days_to_close), 0.0).label("days_to_close_sum"),
+            ]
+        return sa.select(*keys, *measures).where(rows).group_by(*keys)
+
+    return counts
+
+
+def _cell_counts(rows: sa.ColumnElement[bool]) -> sa.Select:
+    keys = [
+        REQUESTS.c.opened_month.label("month"),
+        cell_parent(REQUESTS.c.h3_cell, ROLLUP_CELL_RESOLUTION).label("cell"),
+        *(sa.func.coalesce(REQUESTS.c[d], "").label(d) for d in _CELL_DIMENSIONS),
+    ]
+    located = REQUESTS.c.h3_cell.is_not(None)
+    return sa.select(*keys, sa.func.count().label("contacts")).where(rows, located).group_by(*keys)
+
+
+def _cell_totals(cell_counts: sa.Select) -> sa.Select:
+    """Sum cell counts (shaped as _cell_counts selects them) over their dimensions."""
+    cells = cell_counts.subquery()
+    keys = [cells.c.month, cells.c.cell]
+    return sa.select(*keys, sa.func.sum(cells.c.contacts).label("contacts")).group_by(*keys)
+
+
+MONTHLY_ROLLUP = Rollup(
+    ROLLUP,
+    "month",
+    REQUESTS.c.opened_month,
+    measures=("contacts", "closed", "days_to_close_sum"),
+    counts=_period_counts(REQUESTS.c.opened_month, "month", closing=True),
+)
+WEEKLY_ROLLUP = Rollup(
+    WEEKLY,
+    "week",
+    REQUESTS.c.opened_week,
+    measures=("contacts",),
+    counts=_period_counts(REQUESTS.c.opened_week, "week", closing=False),
+)
+CELL_ROLLUP = Rollup(CELLS, "month", REQUESTS.c.opened_month, measures=("contacts",), counts=_cell_counts)
+CELL_TOTALS_ROLLUP = Rollup(
+    CELL_TOTALS,
+    "month",
+    REQUESTS.c.opened_month,
+    measures=("contacts",),
+    counts=lambda rows: _cell_totals(_cell_counts(rows)),
+)
+# Every roll-up keyed by month, cell totals after the cells they sum.
+MONTH_ROLLUPS = (MONTHLY_ROLLUP, CELL_ROLLUP, CELL_TOTALS_ROLLUP, CLOSING_DAYS_ROLLUP, PLACE_ROLLUP, TYPE_ROLLUP)
 
 
 def refresh_rollup(connection: sa.Connection, months: Iterable[str]) -> None:
@@ -207,24 +275,45 @@ def refresh_rollup(connection: sa.Connection, months: Iterable[str]) -> None:
     months = sorted(set(months))
     forget_counts(connection, months)
     for chunk in _chunks(months, 500):
-        connection.execute(sa.delete(ROLLUP).where(ROLLUP.c.month.in_(chunk)))
-        _recount(connection, ROLLUP, REQUESTS.c.opened_month, REQUESTS.c.opened_month.in_(chunk))
-        connection.execute(sa.delete(CELLS).where(CELLS.c.month.in_(chunk)))
-        _recount_cells(connection, REQUESTS.c.opened_month.in_(chunk))
-        connection.execute(sa.delete(CELL_TOTALS).where(CELL_TOTALS.c.month.in_(chunk)))
-        totals = (
-            sa.select(CELLS.c.month, CELLS.c.cell, sa.func.sum(CELLS.c.contacts))
-            .where(CELLS.c.month.in_(chunk))
-            .group_by(CELLS.c.month, CELLS.c.cell)
-        )
-        connection.execute(sa.insert(CELL_TOTALS).from_select(["month", "cell", "contacts"], totals))
-        refresh_closing_days(connection, list(chunk))
-        refresh_place_counts(connection, list(chunk))
-        refresh_type_counts(connection, list(chunk))
-    for first, last in _runs(months):
-        first_monday, last_day = _weeks_touching(first)[0], _weeks_touching(last)[1]
-        connection.execute(sa.delete(WEEKLY).where(WEEKLY.c.week.between(first_monday, last_day)))
-        _recount(connection, WEEKLY, REQUESTS.c.opened_week, REQUESTS.c.opened_week.between(first_monday, last_day))
+        within = _one_of(chunk)
+        for rollup in MONTH_ROLLUPS:
+            if rollup is CELL_TOTALS_ROLLUP:
+                # Summing the cells just recounted is cheaper than grouping the requests again.
+                rollup.clear(connection, within)
+                rollup.fill(connection, _cell_totals(sa.select(CELLS).where(within(CELLS.c.month))))
+            else:
+                rollup.recount(connection, within)
+    for within in _weeks_of(months):
+        WEEKLY_ROLLUP.recount(connection, within)
+
+
+def _add_to_rollups(connection: sa.Connection, rows: sa.ColumnElement[bool], *, sign: int) -> None:
+    """Add the requests `rows` selects to every roll-up as they are now, or take them out (sign -1)."""
+    for rollup in (*MONTH_ROLLUPS, WEEKLY_ROLLUP):
+        rollup.add(connection, rollup.counts(rows), sign=sign)
+
+
+def _drop_empty_rollups(connection: sa.Connection, months: Iterable[str]) -> None:
+    """Delete the roll-ups' rows of the given months that count no request any more."""
+    months = sorted(set(months))
+    for chunk in _chunks(months, 500):
+        for rollup in MONTH_ROLLUPS:
+            rollup.drop_empty(connection, _one_of(chunk))
+    for within in _weeks_of(months):
+        WEEKLY_ROLLUP.drop_empty(connection, within)
+
+
+def _one_of(months: Sequence[str]) -> Within:
+    return lambda period: period.in_(months)
+
+
+def _between(first: str, last: str) -> Within:
+    return lambda period: period.between(first, last)
+
+
+def _weeks_of(months: list[str]) -> list[Within]:
+    """Conditions selecting every week touching the sorted months, one per run of consecutive months."""
+    return [_between(_weeks_touching(first)[0], _weeks_touching(last)[1]) for first, last in _runs(months)]
 
 
 def _runs(months: list[str]) -> list[tuple[str, str]]:
@@ -243,28 +332,6 @@ def _weeks_touching(month: str) -> tuple[str, str]:
     first = date.fromisoformat(f"{month}-01")
     last = date(first.year, first.month, calendar.monthrange(first.year, first.month)[1])
     return (first - timedelta(days=first.weekday())).isoformat(), last.isoformat()
-
-
-def _recount(connection: sa.Connection, table: sa.Table, key: sa.Column, rows: sa.ColumnElement[bool]) -> None:
-    dimensions = [sa.func.coalesce(REQUESTS.c[d], "").label(d) for d in _ROLLUP_DIMENSIONS]
-    measures: list[sa.ColumnElement] = [sa.func.count()]
-    columns = ["month" if table is ROLLUP else "week", *_ROLLUP_DIMENSIONS, "contacts"]
-    if table is ROLLUP:
-        measures += [sa.func.count(REQUESTS.c.closed_at), sa.func.coalesce(sa.func.sum(REQUESTS.c.days_to_close), 0.0)]
-        columns += ["closed", "days_to_close_sum"]
-    counts = sa.select(key, *dimensions, *measures).where(rows).group_by(key, *dimensions)
-    connection.execute(sa.insert(table).from_select(columns, counts))
-
-
-def _recount_cells(connection: sa.Connection, rows: sa.ColumnElement[bool]) -> None:
-    cell = cell_parent(REQUESTS.c.h3_cell, ROLLUP_CELL_RESOLUTION)
-    dimensions = [sa.func.coalesce(REQUESTS.c[d], "").label(d) for d in _CELL_DIMENSIONS]
-    counts = (
-        sa.select(REQUESTS.c.opened_month, cell, *dimensions, sa.func.count())
-        .where(rows, REQUESTS.c.h3_cell.is_not(None))
-        .group_by(REQUESTS.c.opened_month, cell, *dimensions)
-    )
-    connection.execute(sa.insert(CELLS).from_select(["month", "cell", *_CELL_DIMENSIONS, "contacts"], counts))
 
 
 def _later_dependents(connection: sa.Connection, upload_id: int) -> list[int]:

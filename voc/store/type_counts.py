@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from voc.store.models import ServiceRequest
+from voc.store.rollups import Rollup
 
 REQUESTS = ServiceRequest.__table__
 
@@ -27,12 +28,10 @@ class MonthlyTypeCount(SQLModel, table=True):
 TYPE_COUNTS = MonthlyTypeCount.__table__
 
 
-def refresh_type_counts(connection: sa.Connection, months: list[str]) -> None:
-    """Recount the raw-type roll-up of the given months from the stored requests."""
-    connection.execute(sa.delete(TYPE_COUNTS).where(TYPE_COUNTS.c.month.in_(months)))
-    counts = (
-        sa.select(REQUESTS.c.opened_month, REQUESTS.c.request_type, sa.func.count())
-        .where(REQUESTS.c.opened_month.in_(months))
-        .group_by(REQUESTS.c.opened_month, REQUESTS.c.request_type)
-    )
-    connection.execute(sa.insert(TYPE_COUNTS).from_select(["month", "request_type", "contacts"], counts))
+def _type_counts(rows: sa.ColumnElement[bool]) -> sa.Select:
+    """The requests `rows` selects, per month and raw request type."""
+    keys = [REQUESTS.c.opened_month.label("month"), REQUESTS.c.request_type]
+    return sa.select(*keys, sa.func.count().label("contacts")).where(rows).group_by(*keys)
+
+
+TYPE_ROLLUP = Rollup(TYPE_COUNTS, "month", REQUESTS.c.opened_month, measures=("contacts",), counts=_type_counts)
