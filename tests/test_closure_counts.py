@@ -125,3 +125,19 @@ def test_a_view_with_a_channel_is_refused_rather_than_counted_without_it(engine:
 def test_times_to_acknowledge_are_kept_to_the_precision_they_are_shown_in() -> None:
     hours = pd.Series([0.0, 0.2041, 0.99, 1.04, 2.0, 3.66, 9.96, 10.4, 63.0, 63.6])
     assert time_buckets(hours).tolist() == [0.0, 0.2, 0.983333, 1.0, 2.0, 3.7, 10.0, 10.0, 63.0, 64.0]
+
+
+def test_the_job_the_app_starts_after_a_write_counts_the_months_it_changed(
+    store_url: str, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from voc.cli import main
+
+    saved_upload(engine, located(request_frame(JANUARY_ROWS)), "january.csv")
+    monkeypatch.setenv("VOC_DATABASE_URL", store_url)
+    monkeypatch.setenv("VOC_TIMEZONE", SETTINGS.timezone)
+    result = CliRunner().invoke(main, ["themes", "build", "--if-requested"])
+    assert result.exit_code == 0, result.output
+    assert "Counted the closure figures of 1 month in " in result.output
+    assert list(_counted(engine)) == ["2026-01"]

@@ -7,6 +7,7 @@ the rest of the library are imported inside the commands that use them.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -70,3 +71,16 @@ def echo_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> Non
     widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
     for line in cells:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
+
+
+def count_closure_figures(engine: sa.Engine) -> None:
+    """Count the closure figures of every month not yet counted under the county's rules, so no page waits for it."""
+    from voc.contacts.closure_months import count_months
+    from voc.contacts.trends import Filters
+
+    settings = load_settings()
+    started = time.perf_counter()
+    counted = count_months(engine, Filters(), rules=settings.closure, timezone=settings.timezone)
+    if counted:
+        months = f"{counted} month" + ("" if counted == 1 else "s")
+        click.echo(f"Counted the closure figures of {months} in {time.perf_counter() - started:.1f} s.")

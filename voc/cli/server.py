@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from voc.cli.common import open_engine
+from voc.cli.common import count_closure_figures, open_engine
 from voc.cli.contract import ContractCommand, ContractGroup
 from voc.cli.themes import regroup_message
 from voc.core.config import PROJECT_ROOT, load_settings
 from voc.core.errors import VocError
-
-if TYPE_CHECKING:
-    import sqlalchemy as sa
 
 STREAMLIT_FOLDER = PROJECT_ROOT / ".streamlit"  # the settings and secrets voc serves with, wherever it starts
 
@@ -88,21 +83,9 @@ def demo(if_empty: bool) -> None:
         f"{loaded.months} months, {loaded.categories} categories in {loaded.departments} departments, "
         f"in {loaded.seconds:.1f} s."
     )
-    _count_closure(engine)
+    count_closure_figures(engine)
     # In the background: `make run` serves the county at once, and its pages show the themes when grouped.
     click.echo(regroup_message(in_background=True))
-
-
-def _count_closure(engine: sa.Engine) -> None:
-    """Count the closure figures of every month not yet counted under the county's rules, so no page waits for it."""
-    from voc.contacts.closure_months import count_months
-    from voc.contacts.trends import Filters
-
-    settings = load_settings()
-    started = time.perf_counter()
-    counted = count_months(engine, Filters(), rules=settings.closure, timezone=settings.timezone)
-    if counted:
-        click.echo(f"Counted the closure figures of {counted} months in {time.perf_counter() - started:.1f} s.")
 
 
 @click.group(cls=ContractGroup)
@@ -115,4 +98,4 @@ def db_upgrade() -> None:
     """Bring the store's schema to the newest version, and count the closure figures of months not yet counted."""
     engine = open_engine()
     click.echo("The store's schema is up to date.")
-    _count_closure(engine)
+    count_closure_figures(engine)

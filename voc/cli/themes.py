@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from voc.cli.common import open_engine, print_json
+from voc.cli.common import count_closure_figures, open_engine, print_json
 from voc.cli.contract import ContractGroup
 from voc.core.config import load_settings
 
@@ -32,7 +32,11 @@ def themes_build(if_requested: bool) -> None:
     if if_requested:
         from voc.contacts.regrouping import run_requested_builds
 
-        ran = run_requested_builds(open_engine(), user=load_settings().user, wait=False)
+        engine = open_engine()
+        # The app starts this after every write: the closure figures the write changed are counted here too,
+        # so the first page showing them after an upload finds them counted.
+        count_closure_figures(engine)
+        ran = run_requested_builds(engine, user=load_settings().user, wait=False)
         if ran is not None:
             click.echo(_built(ran.themes, ran.described, ran.seconds))
         return
