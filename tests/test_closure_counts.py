@@ -141,3 +141,15 @@ def test_the_job_the_app_starts_after_a_write_counts_the_months_it_changed(
     assert result.exit_code == 0, result.output
     assert "Counted the closure figures of 1 month in " in result.output
     assert list(_counted(engine)) == ["2026-01"]
+
+
+def test_a_later_upload_forgets_only_the_months_whose_reports_again_it_can_hold(engine: sa.Engine) -> None:
+    saved_upload(engine, located(request_frame(JANUARY_ROWS + FEBRUARY_ROWS)), "both.csv")
+    closure_figures(engine, Filters("2026-01", "2026-02"), rules=RULES, timezone=SETTINGS.timezone)
+    assert {month: reached for month, (_, reached) in _counted(engine).items()} == {
+        "2026-01": "2026-06",
+        "2026-02": "2026-07",
+    }  # counted in one read to July, each remembered up to its own fifth month after
+    july = [{"source_id": "J", "opened_at": "2026-07-15T14:00Z", "latitude": 39.3, "longitude": -76.6}]
+    saved_upload(engine, located(request_frame(july)), "july.csv")
+    assert list(_counted(engine)) == ["2026-01"]

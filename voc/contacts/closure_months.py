@@ -53,12 +53,14 @@ def later_report_months(rules: ClosureRules) -> int:
 def _count_months(engine: sa.Engine, months: list[str], *, rules: ClosureRules, timezone: str) -> None:
     """Count the closure roll-ups of consecutive `months` from the contacts, with the later reports they may have.
 
-    Recounted from the start if the store changed meanwhile, so a month is never kept counted from old data.
+    Each month is remembered as reaching its own last month of later reports (the read reaches further for
+    the batch's later months): a write to a month after that cannot change it. Recounted from the start if
+    the store changed meanwhile, so a month is never kept counted from old data.
     """
-    reached = month_shift(months[-1], later_report_months(rules))
+    reached = {month: month_shift(month, later_report_months(rules)) for month in months}
     while True:
         version = data_version(engine)
-        contacts = read_closure_contacts(engine, first_month=months[0], last_month=reached)
+        contacts = read_closure_contacts(engine, first_month=months[0], last_month=reached[months[-1]])
         flags = with_ratings(engine, closure_flags(contacts, rules=rules, timezone=timezone))
         rollups = closure_rollups(flags[flags["opened_month"] <= months[-1]])
         with write_transaction(engine) as connection:

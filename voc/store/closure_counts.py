@@ -10,7 +10,7 @@ counted month whose read reached it, and a change of rules makes every month cou
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -114,11 +114,12 @@ def replace_counts(
     months: list[str],
     *,
     rules: str,
-    reached: str,
+    reached: Mapping[str, str],
     rollups: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
 ) -> None:
     """Replace the roll-ups of `months` by `rollups` (rows for MonthlyClosure, MonthlyClosureTime and
-    MonthlyReopenedPlace, of those months only) and remember them as counted under `rules`, up to `reached`."""
+    MonthlyReopenedPlace, of those months only) and remember them as counted under `rules`, each up to the
+    month `reached` gives it."""
     # Imported here: the bulk writer needs pandas, which the schema's own import (the CLI's start-up) must not load.
     from voc.store.bulk import bulk_insert
 
@@ -126,7 +127,7 @@ def replace_counts(
         connection.execute(sa.delete(table).where(table.c.month.in_(months)))
         bulk_insert(connection, table, rows)
     connection.execute(sa.delete(MONTHS).where(MONTHS.c.month.in_(months)))
-    connection.execute(sa.insert(MONTHS), [{"month": m, "rules": rules, "reached": reached} for m in months])
+    connection.execute(sa.insert(MONTHS), [{"month": m, "rules": rules, "reached": reached[m]} for m in months])
 
 
 def forget_counts(connection: sa.Connection, changed_months: Iterable[str]) -> None:
