@@ -25,7 +25,7 @@ from voc.contacts.performance import closing_histogram, histogram_figures
 from voc.contacts.satisfaction import with_ratings
 from voc.contacts.trends import Filters, rollup_conditions
 from voc.core.config import ClosureRules
-from voc.core.periods import month_shift
+from voc.core.periods import month_range, month_runs, month_shift
 from voc.store.closure import read_closure_contacts
 from voc.store.closure_counts import CLOSURE, COUNT_MEASURES, REOPENED_PLACES, TIMES, counted_under, replace_counts
 from voc.store.engine import data_version, data_version_in, write_transaction
@@ -84,21 +84,11 @@ def count_months(engine: sa.Engine, filters: Filters, *, rules: ClosureRules, ti
         )
         counted = counted_under(connection, months)
     waiting = [month for month in months if counted.get(month) != key]
-    for run in _consecutive(waiting):
+    for first, last in month_runs(waiting):
+        run = month_range(first, last)
         for start in range(0, len(run), COUNT_BATCH_MONTHS):
             _count_months(engine, run[start : start + COUNT_BATCH_MONTHS], rules=rules, timezone=timezone)
     return len(waiting)
-
-
-def _consecutive(months: list[str]) -> list[list[str]]:
-    """Split sorted months into runs of consecutive months."""
-    runs: list[list[str]] = []
-    for month in months:
-        if runs and month_shift(runs[-1][-1], 1) == month:
-            runs[-1].append(month)
-        else:
-            runs.append([month])
-    return runs
 
 
 def _read_rollups(engine: sa.Engine, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -31,6 +31,17 @@ def month_label(month: str) -> str:
     return f"{calendar.month_abbr[int(number)]} {year}"
 
 
+def month_runs(months: list[str]) -> list[tuple[str, str]]:
+    """Group sorted YYYY-MM months into runs of consecutive months: (first, last) of each."""
+    runs: list[tuple[str, str]] = []
+    for month in months:
+        if runs and month_shift(runs[-1][1], 1) == month:
+            runs[-1] = (runs[-1][0], month)
+        else:
+            runs.append((month, month))
+    return runs
+
+
 def month_range(first: str, last: str) -> list[str]:
     """Return every YYYY-MM month from first to last, inclusive."""
     months = []

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from voc.core.errors import NotFound, VocError
-from voc.core.periods import month_shift
+from voc.core.periods import month_runs
 from voc.store.bulk import bulk_insert, bulk_update
 from voc.store.cells import ROLLUP_CELL_RESOLUTION, cell_parent
 from voc.store.closing_days import CLOSING_DAYS_ROLLUP
@@ -313,18 +313,7 @@ def _between(first: str, last: str) -> Within:
 
 def _weeks_of(months: list[str]) -> list[Within]:
     """Conditions selecting every week touching the sorted months, one per run of consecutive months."""
-    return [_between(_weeks_touching(first)[0], _weeks_touching(last)[1]) for first, last in _runs(months)]
-
-
-def _runs(months: list[str]) -> list[tuple[str, str]]:
-    """Group sorted months into runs of consecutive months, so each run is recounted in one statement."""
-    runs: list[tuple[str, str]] = []
-    for month in months:
-        if runs and month_shift(runs[-1][1], 1) == month:
-            runs[-1] = (runs[-1][0], month)
-        else:
-            runs.append((month, month))
-    return runs
+    return [_between(_weeks_touching(first)[0], _weeks_touching(last)[1]) for first, last in month_runs(months)]
 
 
 def _weeks_touching(month: str) -> tuple[str, str]:
