@@ -40,10 +40,7 @@ from voc.contacts.satisfaction import (
 )
 from voc.core.config import ClosureRules
 from voc.core.errors import VocError
-from voc.store.closure_counts import (
-    CLOSURE_DIMENSIONS,
-    COUNT_MEASURES,
-)
+from voc.store.closure_counts import CLOSURE_DIMENSIONS, COUNT_MEASURES
 
 # A status such as "Reopened", "Re-opened" or "REOPEN": the CRM itself reopened the contact.
 REOPENED_STATUS = r"(?i)\bre-?open"

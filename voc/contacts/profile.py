@@ -50,7 +50,7 @@ def district_profile(
 ) -> DistrictProfile | None:
     """Return the profile of district `code` under the filter (its own district choice is replaced); None if unknown.
 
-    `rules` and `timezone` decide its closure figures (see voc.contacts.closure.closure_figures).
+    `rules` and `timezone` decide its closure figures (see voc.contacts.closure_months.closure_figures).
     """
     districts = District.__table__
     with engine.connect() as connection:

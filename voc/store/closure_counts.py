@@ -3,7 +3,7 @@
 Whether a contact was reported again, which incident it belongs to and how many business days it
 took depend on rules an administrator may change (voc.core.config.ClosureRules) and on contacts
 opened months later, so these roll-ups are not recounted by every write like the others. A month is
-counted on first use (voc.contacts.closure.counted_months), remembered in `closure_months` with the
+counted on first use (voc.contacts.closure_months.count_months), remembered in `closure_months` with the
 rules it was counted under and the last month its read reached; a write to a month forgets every
 counted month whose read reached it, and a change of rules makes every month count again.
 """
@@ -102,11 +102,11 @@ _ROLLUPS = (CLOSURE, TIMES, REOPENED_PLACES)
 
 def counted_under(connection: sa.Connection, months: Iterable[str]) -> dict[str, str]:
     """Return the rules each of `months` is counted under; months not counted are left out."""
-    wanted = sorted(set(months))
+    wanted = set(months)
     if not wanted:
         return {}
-    query = sa.select(MONTHS.c.month, MONTHS.c.rules).where(MONTHS.c.month.between(wanted[0], wanted[-1]))
-    return {month: rules for month, rules in connection.execute(query) if month in set(wanted)}
+    query = sa.select(MONTHS.c.month, MONTHS.c.rules).where(MONTHS.c.month.between(min(wanted), max(wanted)))
+    return {month: rules for month, rules in connection.execute(query) if month in wanted}
 
 
 def replace_counts(
