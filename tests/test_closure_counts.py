@@ -79,10 +79,12 @@ def test_a_month_is_counted_once_and_recounted_when_a_later_upload_reports_it_ag
     assert (after.reported_again, after.reopened, after.closed_or_reopened) == (1, 1, 2)
     assert after.reopen_rate == 0.5
     located_again, by_district = reopened_counts(
-        engine, "Potholes", "2026-01", "2026-01", rules=RULES, timezone=SETTINGS.timezone
+        engine, ["Potholes"], "2026-01", "2026-01", rules=RULES, timezone=SETTINGS.timezone
     )
-    assert located_again[["latitude", "longitude", "reopened"]].values.tolist() == [[*CORNER, 1]]
-    assert by_district.to_dict() == {"1": 1, "2": 0}
+    assert located_again[["category", "latitude", "longitude", "reopened"]].values.tolist() == [
+        ["Potholes", *CORNER, 1]
+    ]
+    assert by_district.to_dict() == {("Potholes", "1"): 1, ("Potholes", "2"): 0}
 
     with write_transaction(engine) as connection:
         undo_upload(connection, february, user="ana")

@@ -151,24 +151,29 @@ def closure_figures(engine: sa.Engine, filters: Filters, *, rules: ClosureRules,
 
 
 def reopened_counts(
-    engine: sa.Engine, category: str, first_month: str, last_month: str, *, rules: ClosureRules, timezone: str
+    engine: sa.Engine, categories: list[str], first_month: str, last_month: str, *, rules: ClosureRules, timezone: str
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Return a category's contacts reopened after closure in the months: those located, by point (district_code,
-    latitude, longitude, reopened), and all of them by district code ("" for unknown)."""
-    filters = Filters(first_month, last_month, categories=(category,))
+    """Return the categories' contacts reopened after closure in the months: those located, by category and point
+    (category, district_code, latitude, longitude, reopened), and all of them by category and district code
+    ("" for unknown), a Series indexed by both."""
+    filters = Filters(first_month, last_month, categories=tuple(categories))
     count_months(engine, filters, rules=rules, timezone=timezone)
-    keys = (REOPENED_PLACES.c.district_code, REOPENED_PLACES.c.latitude, REOPENED_PLACES.c.longitude)
+    keys = (
+        REOPENED_PLACES.c.category, REOPENED_PLACES.c.district_code, REOPENED_PLACES.c.latitude,
+        REOPENED_PLACES.c.longitude,
+    )  # fmt: skip
     places = (
         sa.select(*keys, sa.func.sum(REOPENED_PLACES.c.reopened).label("reopened"))
         .where(*rollup_conditions(REOPENED_PLACES, filters))
         .group_by(*keys)
     )
+    district_keys = (CLOSURE.c.category, CLOSURE.c.district_code)
     districts = (
-        sa.select(CLOSURE.c.district_code, sa.func.sum(CLOSURE.c.reopened).label("reopened"))
+        sa.select(*district_keys, sa.func.sum(CLOSURE.c.reopened).label("reopened"))
         .where(*rollup_conditions(CLOSURE, filters))
-        .group_by(CLOSURE.c.district_code)
+        .group_by(*district_keys)
     )
     with engine.connect() as connection:
         located = read_frame(connection, places, dtypes={"latitude": float, "longitude": float, "reopened": "int64"})
         by_district = read_frame(connection, districts, dtypes={"reopened": "int64"})
-    return located, by_district.set_index("district_code")["reopened"]
+    return located, by_district.set_index(["category", "district_code"])["reopened"]

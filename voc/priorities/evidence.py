@@ -93,7 +93,7 @@ def demand_evidence(
     residents: the linked area's population (a radius takes its district's density times the
     circle's area; NaN without populations). per_1000 = contacts per 1,000 residents. change_pct
     is NaN when contacts_before is 0. reopened: linked contacts of the 12 months reopened after
-    closure under `rules` (counted in `timezone`: see voc.contacts.closure.reopened_counts). A candidate
+    closure under `rules` (counted in `timezone`: see voc.contacts.closure_months.reopened_counts). A candidate
     whose category no contact has gets 0 contacts
     and says so in linked_by. is_rating (0-1) and tier are NaN/None without a linked survey area.
     """
@@ -304,19 +304,24 @@ def _reopened(
     `linked` holds the located candidates with their contact_category and has_point.
     """
     counts = pd.Series(0, index=linked.index, dtype="int64")
-    for category in linked["contact_category"].dropna().unique():
-        located, by_district = reopened_counts(
-            engine, category, window.first, window.last, rules=rules, timezone=timezone
-        )
-        lat, lon, reopened = (located[c].to_numpy() for c in ("latitude", "longitude", "reopened"))
+    categories = list(linked["contact_category"].dropna().unique())
+    if not categories:
+        return counts
+    located, by_district = reopened_counts(
+        engine, categories, window.first, window.last, rules=rules, timezone=timezone
+    )
+    for category in categories:
+        here = located[located["category"] == category]
+        lat, lon, reopened = (here[c].to_numpy() for c in ("latitude", "longitude", "reopened"))
+        districts = by_district.loc[category] if category in by_district.index else pd.Series(dtype="int64")
         for candidate in linked[linked["contact_category"] == category].itertuples():
             if candidate.has_point:
                 near = haversine_m(lat, lon, candidate.latitude, candidate.longitude) <= radius_m
                 counts[candidate.Index] = int(reopened[near].sum())
             elif pd.notna(candidate.district_code):
-                counts[candidate.Index] = int(by_district.get(candidate.district_code, 0))
+                counts[candidate.Index] = int(districts.get(candidate.district_code, 0))
             else:
-                counts[candidate.Index] = int(by_district.sum())
+                counts[candidate.Index] = int(districts.sum())
     return counts
 
 
