@@ -96,8 +96,8 @@ with words:
         "District", ["(county-wide)", *loaders.choices()["district_code"]], key="trends_words_district",
         bind="query-params",
     )  # fmt: skip
-    recent, rising = loaders.text_terms(chosen, latest, None if area == "(county-wide)" else area)
-    show.terms(recent, rising, first=month_shift(latest, -2), last=latest)
+    show.terms(loaders.text_terms(chosen, latest, None if area == "(county-wide)" else area),
+               first=month_shift(latest, -2), last=latest)  # fmt: skip
 with themes_tab:
     show.themes(filters, latest=latest, key="trends_themes", name=f"{filters.first_month}-to-{filters.last_month}")
     st.caption(

@@ -21,6 +21,7 @@ from voc.contacts.profile import DistrictProfile, district_profile
 from voc.contacts.questions import opportunities
 from voc.contacts.theming import ThemeView, theme_view
 from voc.contacts.trends import (
+    DescriptionTerms,
     Filters,
     action_effects,
     category_forecast,
@@ -233,7 +234,7 @@ def forecast_for(engine: sa.Engine, last_month: str, categories: tuple[str, ...]
 
 
 @by_data_version()
-def text_terms(engine: sa.Engine, category: str, month: str, district: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def text_terms(engine: sa.Engine, category: str, month: str, district: str | None) -> DescriptionTerms:
     """Return the most frequent and the rising terms of a category's three months to `month`."""
     return description_terms(engine, category=category, month=month, district=district)
 

@@ -20,7 +20,7 @@ from voc.contacts.forecast import forecast_caption
 from voc.contacts.overview import Metric
 from voc.contacts.regrouping import BuildStatus, build_status, status_sentence
 from voc.contacts.satisfaction import reopened_sentence
-from voc.contacts.trends import Filters, forecast_fits, per_thousand
+from voc.contacts.trends import DescriptionTerms, Filters, forecast_fits, per_thousand
 from voc.core.access import RoleRules
 from voc.core.config import load_settings
 from voc.core.fields import Measure, label
@@ -178,18 +178,19 @@ def trend_chart(
         st.caption(forecast_caption(ahead["method"].unique().tolist()))
 
 
-def terms(frequent: pd.DataFrame, rising: pd.DataFrame, *, first: str, last: str) -> None:
+def terms(found: DescriptionTerms, *, first: str, last: str) -> None:
     """Show the most frequent terms of the months `first` to `last` beside those rising on the year before."""
     left, right = st.columns(2)
     left.markdown(f"**Most frequent, {month_label(first)}–{month_label(last)}**")
     with left:
-        table(frequent, name=f"frequent-terms-{last}", key="trends_words_frequent")
+        table(found.frequent, name=f"frequent-terms-{last}", key="trends_words_frequent")
     right.markdown("**Rising against the same months a year before**")
-    if rising.empty:
+    if found.rising.empty:
         right.info("No word or phrase rose more than chance allows.")
     else:
         with right:
-            table(rising, name=f"rising-terms-{last}", key="trends_words_rising")
+            table(found.rising, name=f"rising-terms-{last}", key="trends_words_rising")
+    st.caption(found.read.sentence)
 
 
 THEMES_REFRESH_SECONDS = 5
