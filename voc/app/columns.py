@@ -159,6 +159,16 @@ THEMES: Columns = {
     "contacts_year_earlier": _number("Year before", COUNT, help="Contacts in the same months a year earlier"),
     "examples": st.column_config.ListColumn("What residents wrote (nearest the theme's centre)", width="large"),
 }
+FREQUENT_TERMS: Columns = {
+    "term": "Word or phrase",
+    "share": _percent("Share of descriptions"),
+}
+RISING_TERMS: Columns = {
+    "term": "Word or phrase",
+    "current_share": _percent("Share now"),
+    "previous_share": _percent("Share a year before"),
+    "status": "Rising or new",
+}
 RISING_THEMES: Columns = {
     "theme": None,
     "name": "Theme",

@@ -183,13 +183,15 @@ def terms(found: DescriptionTerms, *, first: str, last: str) -> None:
     left, right = st.columns(2)
     left.markdown(f"**Most frequent, {month_label(first)}–{month_label(last)}**")
     with left:
-        table(found.frequent, name=f"frequent-terms-{last}", key="trends_words_frequent")
+        table(found.frequent, name=f"frequent-terms-{last}", key="trends_words_frequent",
+              column_config=columns.FREQUENT_TERMS)  # fmt: skip
     right.markdown("**Rising against the same months a year before**")
     if found.rising.empty:
         right.info("No word or phrase rose more than chance allows.")
     else:
         with right:
-            table(found.rising, name=f"rising-terms-{last}", key="trends_words_rising")
+            table(found.rising, name=f"rising-terms-{last}", key="trends_words_rising",
+                  column_config=columns.RISING_TERMS)  # fmt: skip
     st.caption(found.read.sentence)
 
 
