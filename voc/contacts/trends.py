@@ -57,11 +57,17 @@ def dimension_conditions(table: sa.Table, filters: Filters) -> list[sa.ColumnEle
 
 
 def request_conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
-    """Return the WHERE conditions of a filter on the stored contacts: dimensions and month range."""
+    """Return the WHERE conditions of a filter on the stored contacts: dimensions and month range.
+
+    A range's months are listed, not bounded: SQLite then seeks (month, category) in its index month by month,
+    where with bounds it read every contact of the months to find a category's (at 5M, 1.5 s against 0.04 s).
+    """
     conditions = dimension_conditions(REQUESTS, filters)
-    if filters.first_month:
+    if filters.first_month and filters.last_month:
+        conditions.append(REQUESTS.c.opened_month.in_(month_range(filters.first_month, filters.last_month)))
+    elif filters.first_month:
         conditions.append(REQUESTS.c.opened_month >= filters.first_month)
-    if filters.last_month:
+    elif filters.last_month:
         conditions.append(REQUESTS.c.opened_month <= filters.last_month)
     return conditions
 
@@ -312,14 +318,11 @@ def descriptions(
     The sample is every k-th contact by id (k from the roll-up's count), so it spreads over the whole span
     and every import in it; terms read from it are to be shown as shares, not counts.
     """
-    counted = [ROLLUP.c.category == category, ROLLUP.c.month.between(first_month, last_month)]
-    conditions = [REQUESTS.c.category == category, REQUESTS.c.opened_month.between(first_month, last_month)]
-    if district:
-        counted.append(ROLLUP.c.district_code == district)
-        conditions.append(REQUESTS.c.district_code == district)
+    filters = Filters(first_month, last_month, categories=(category,), districts=(district,) if district else ())
+    conditions = request_conditions(filters)
     with engine.connect() as connection:
         contacts = int(connection.execute(sa.select(sa.func.coalesce(sa.func.sum(ROLLUP.c.contacts), 0))
-                                          .where(*counted)).scalar_one())  # fmt: skip
+                                          .where(*rollup_conditions(ROLLUP, filters))).scalar_one())  # fmt: skip
         every = max(1, -(-contacts // about))
         if every > 1:
             conditions.append(REQUESTS.c.id % every == 0)
