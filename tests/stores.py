@@ -38,6 +38,18 @@ KEY_COLUMNS = {
 }
 
 
+def request_rows_insert(rows: pd.DataFrame, columns: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    """The SQL and rows writing requests (a voc.ingest frame) as an older voc stored them, for store_at_revision."""
+    values = rows.assign(row_hash="", opened_at=rows["opened_at"].dt.strftime("%Y-%m-%d %H:%M:%S"))
+    records = [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in values[columns].to_dict("records")]
+    for record in records:
+        record["h3_cell"] = None if record["h3_cell"] is None else int(record["h3_cell"])
+    return (
+        f"INSERT INTO service_requests ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})",
+        records,
+    )
+
+
 def store_at_revision(url: str, revision: str, *inserts: tuple[str, list[dict[str, Any]]]) -> sa.Engine:
     """Return an engine on a store migrated only to `revision`, holding rows written by the (SQL, rows) given.
 

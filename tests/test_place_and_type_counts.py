@@ -12,6 +12,7 @@ from tests.stores import (
     place_counts,
     recounted_place_counts,
     recounted_type_counts,
+    request_rows_insert,
     store_at_revision,
     type_counts,
 )
@@ -89,12 +90,7 @@ def test_the_migration_counts_the_stored_contacts_as_the_import_does(store_url: 
     reference.dispose()
     columns = ["source", "source_id", "opened_at", "opened_month", "request_type", "category", "district_code",
                "latitude", "longitude", "h3_cell", "row_hash"]  # fmt: skip
-    values = rows.assign(row_hash="", opened_at=rows["opened_at"].dt.strftime("%Y-%m-%d %H:%M:%S"))[columns]
-    records = [{k: (None if pd.isna(v) else v) for k, v in record.items()} for record in values.to_dict("records")]
-    for record in records:
-        record["h3_cell"] = None if record["h3_cell"] is None else int(record["h3_cell"])
-    insert = f"INSERT INTO service_requests ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
-    engine = store_at_revision(store_url, "0022", (insert, records))
+    engine = store_at_revision(store_url, "0022", request_rows_insert(rows, columns))
     upgrade_schema(engine)
     assert schema_is_current(engine)
     assert (place_counts(engine), type_counts(engine)) == expected

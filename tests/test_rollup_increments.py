@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from tests.factories import located, request_frame, saved_upload
 from voc.core.access import Role
+from voc.store.cell_closing import CELL_CLOSING
 from voc.store.closing_days import CLOSING
 from voc.store.models import MonthlyCellCount, MonthlyCellTotal, MonthlyCount, ServiceRequest, WeeklyCount
 from voc.store.place_counts import PLACES
@@ -32,6 +33,7 @@ ROLLUPS = (
     CLOSING,
     PLACES,
     TYPE_COUNTS,
+    CELL_CLOSING,
 )
 # Raw type -> (category, department, contact type); the last type is not mapped yet.
 TYPES = {

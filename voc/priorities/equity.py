@@ -22,11 +22,11 @@ from voc.contacts.overview import current_month
 from voc.core.errors import VocError
 from voc.core.periods import month_shift
 from voc.store.areas import load_areas
+from voc.store.cell_closing import CELL_CLOSING, STEPS_PER_DAY, STILL_OPEN
 from voc.store.districts import WGS84
-from voc.store.models import Candidate, ServiceRequest
+from voc.store.models import Candidate
 from voc.store.query import read_frame
 
-REQUESTS = ServiceRequest.__table__
 CANDIDATES = Candidate.__table__
 TIERS = 5
 TIER_NAMES = {1: "1 lowest", 2: "2", 3: "3", 4: "4", 5: "5 highest"}
@@ -35,8 +35,6 @@ CANDIDATE_COLUMNS = ["id", "source_id", "area", "area_per_1000", "income_tier"]
 TIER_COLUMNS = [
     "income_tier", "areas", "population", "lowest_income", "highest_income", "contacts", "per_1000", "median_days",
 ]  # fmt: skip
-# Days to close are rounded to quarter days in SQL: medians are exact to within three hours.
-STEPS_PER_DAY = 4
 
 
 @dataclass(frozen=True)
@@ -84,13 +82,13 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
 def located_contacts(engine: sa.Engine, first_month: str, last_month: str) -> pd.DataFrame:
     """Count located contacts opened in the months by H3 cell and quarter day to close (NaN while open).
 
-    Columns cell, steps (quarter days to close), contacts.
+    Columns cell, steps (quarter days to close), contacts; read from the closing roll-up of located contacts.
     """
-    steps = sa.func.round(REQUESTS.c.days_to_close * STEPS_PER_DAY).label("steps")
+    steps = sa.func.nullif(CELL_CLOSING.c.steps, STILL_OPEN).label("steps")
     query = (
-        sa.select(REQUESTS.c.h3_cell.label("cell"), steps, sa.func.count().label("contacts"))
-        .where(REQUESTS.c.opened_month.between(first_month, last_month), REQUESTS.c.h3_cell.is_not(None))
-        .group_by(REQUESTS.c.h3_cell, steps)
+        sa.select(CELL_CLOSING.c.cell, steps, sa.func.sum(CELL_CLOSING.c.contacts).label("contacts"))
+        .where(CELL_CLOSING.c.month.between(first_month, last_month))
+        .group_by(CELL_CLOSING.c.cell, CELL_CLOSING.c.steps)
     )
     return read_frame(engine, query, dtypes={"cell": "int64", "steps": "float64", "contacts": "int64"})
 
@@ -115,7 +113,10 @@ def income_tiers(incomes: pd.Series) -> pd.Series:
 
 
 def median_days(placed: pd.DataFrame, by: str) -> pd.Series:
-    """Return the median days to close of the closed contacts of each value of `by`, from quarter-day groups."""
+    """Return the median days to close of the closed contacts of each value of `by`, from quarter-day groups.
+
+    Days are counted to the quarter day (voc.store.cell_closing): medians are exact to within three hours.
+    """
     closed = placed.dropna(subset=["steps", by]).groupby([by, "steps"], as_index=False)["contacts"].sum()
     closed = closed.sort_values([by, "steps"])
     reached = closed.groupby(by)["contacts"].cumsum() >= closed.groupby(by)["contacts"].transform("sum") / 2

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql
 from voc.core.errors import NotFound, VocError
 from voc.core.periods import month_runs
 from voc.store.bulk import bulk_insert, bulk_update
+from voc.store.cell_closing import CELL_CLOSING_ROLLUP
 from voc.store.cells import ROLLUP_CELL_RESOLUTION, cell_parent
 from voc.store.closing_days import CLOSING_DAYS_ROLLUP
 from voc.store.closure_counts import forget_counts
@@ -263,7 +264,10 @@ CELL_TOTALS_ROLLUP = Rollup(
     counts=lambda rows: _cell_totals(_cell_counts(rows)),
 )
 # Every roll-up keyed by month, cell totals after the cells they sum.
-MONTH_ROLLUPS = (MONTHLY_ROLLUP, CELL_ROLLUP, CELL_TOTALS_ROLLUP, CLOSING_DAYS_ROLLUP, PLACE_ROLLUP, TYPE_ROLLUP)
+MONTH_ROLLUPS = (
+    MONTHLY_ROLLUP, CELL_ROLLUP, CELL_TOTALS_ROLLUP, CLOSING_DAYS_ROLLUP, PLACE_ROLLUP, TYPE_ROLLUP,
+    CELL_CLOSING_ROLLUP,
+)  # fmt: skip
 
 
 def refresh_rollup(connection: sa.Connection, months: Iterable[str]) -> None:

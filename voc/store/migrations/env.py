@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import voc.store.area_tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import voc.store.cell_closing  # noqa: F401
 import voc.store.closing_days  # noqa: F401
 import voc.store.closure_counts  # noqa: F401
 import voc.store.funding  # noqa: F401
