@@ -48,7 +48,7 @@ from voc.contacts.forecast import (
     predictive,
     widened_tail,
 )
-from voc.contacts.shares import fit_shares, share_distribution
+from voc.contacts.shares import ShareDistribution, fit_shares, share_distribution
 from voc.core.errors import VocError
 from voc.core.periods import month_shift
 
@@ -269,7 +269,7 @@ def _district_rows(
     return pd.concat(frames, ignore_index=True), _bounds(distributions, model.dof)
 
 
-def _bounds(distributions: list[stats.rv_discrete], dof: np.ndarray) -> Bounds:
+def _bounds(distributions: list[stats.rv_discrete | ShareDistribution], dof: np.ndarray) -> Bounds:
     """Return the function from the rows' levels (in the order of distributions) to their upper bounds."""
 
     def upper(levels: np.ndarray) -> np.ndarray:
@@ -286,7 +286,7 @@ def _frame(
     period: str,
     observed: np.ndarray,
     expected: np.ndarray,
-    predicted: tuple[stats.rv_discrete, np.ndarray],
+    predicted: tuple[stats.rv_discrete | ShareDistribution, np.ndarray],
     *,
     method: str,
     county_observed: np.ndarray,
