@@ -12,8 +12,10 @@ import ctypes
 import http.server
 import io
 import resource
+import sys
 import threading
 import time
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -167,6 +169,20 @@ def test_the_parse_refusals_and_bugs_come_back_as_they_were_raised() -> None:
     with pytest.raises(ValueError, match="invalid literal") as bug:
         run_limited("x.csv", int, "not a number")
     assert any("Traceback" in note for note in bug.value.__notes__)
+
+
+def test_a_parse_child_never_runs_the_servers_main_script(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Under Streamlit `__main__` is the app script that ran last; multiprocessing would have each
+    # child run it again (app.py signing-in and all) before the parse.
+    ran = tmp_path / "main-script-ran"
+    script = tmp_path / "app.py"
+    script.write_text(f"open({str(ran)!r}, 'w').close()\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+
+    assert run_limited("x.csv", int, "41") == 41
+    assert not ran.exists()
 
 
 def test_there_are_at_least_twenty_hostile_inputs() -> None:

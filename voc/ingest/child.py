@@ -11,6 +11,7 @@ server's threads.
 from __future__ import annotations
 
 import gc
+import io
 import multiprocessing
 import os
 import pickle
@@ -20,8 +21,9 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from multiprocessing import forkserver
+from multiprocessing import forkserver, popen_forkserver, reduction, spawn, util
 from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerProcess, set_spawning_popen
 from typing import Any, ParamSpec, TypeVar
 
 from voc.core.config import load_settings
@@ -31,11 +33,44 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 _CONTEXT = multiprocessing.get_context("forkserver")
-# A child runs the parent's main script unless the forkserver ran it first, once: every entry point
-# (streamlit, voc, pytest, the benchmarks) keeps its work under `if __name__ == "__main__"`.
-_CONTEXT.set_forkserver_preload(["__main__", "voc.ingest.read", "voc.ingest.boundaries"])
+_CONTEXT.set_forkserver_preload(["voc.ingest.read", "voc.ingest.boundaries"])
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 _MB = 1024 * 1024
+
+
+class _ChildPopen(popen_forkserver.Popen):
+    """Launches a child as multiprocessing's forkserver does, but without the parent's main module.
+
+    multiprocessing has a new child run the parent's `__main__` script again unless it is the one
+    the forkserver started with. Under Streamlit `__main__` is whichever app script ran last in the
+    process (AppTest swaps it too), so each parse child ran app.py, signing-in and all, before it
+    read a byte: a second or more per upload, and app code in the process meant for hostile files.
+    A parse needs nothing from `__main__`: its functions come from voc's modules, by name.
+    """
+
+    def _launch(self, process_obj: multiprocessing.process.BaseProcess) -> None:
+        preparation = spawn.get_preparation_data(process_obj._name)
+        preparation.pop("init_main_from_path", None)
+        preparation.pop("init_main_from_name", None)
+        buffer = io.BytesIO()
+        set_spawning_popen(self)
+        try:
+            reduction.dump(preparation, buffer)
+            reduction.dump(process_obj, buffer)
+        finally:
+            set_spawning_popen(None)
+        self.sentinel, writer = forkserver.connect_to_new_process(self._fds)
+        parent_writer = os.dup(writer)  # the child's sign that its parent lives, as the standard launch keeps
+        self.finalizer = util.Finalize(self, util.close_fds, (parent_writer, self.sentinel))
+        with open(writer, "wb", closefd=True) as pipe:
+            pipe.write(buffer.getbuffer())
+        self.pid = forkserver.read_signed(self.sentinel)
+
+
+class _ChildProcess(ForkServerProcess):
+    @staticmethod
+    def _Popen(process_obj: multiprocessing.process.BaseProcess) -> _ChildPopen:  # noqa: N802 (multiprocessing's name)
+        return _ChildPopen(process_obj)
 
 
 @dataclass(frozen=True)
@@ -57,7 +92,7 @@ def run_limited(file_name: str, parse: Callable[P, T], /, *args: P.args, **kwarg
     limits = ParseLimits(settings.parse_memory_bytes, settings.parse_seconds)
     receiver, sender = _CONTEXT.Pipe(duplex=False)
     inbox, outbox = _CONTEXT.Pipe(duplex=False)
-    child = _CONTEXT.Process(target=_child, args=(sender, inbox, limits, parse), daemon=True)
+    child = _ChildProcess(target=_child, args=(sender, inbox, limits, parse), daemon=True)
     child.start()
     sender.close()
     inbox.close()
