@@ -69,39 +69,55 @@ def fit_shares(local: np.ndarray, county: np.ndarray) -> ShareModel:
 
 
 class ShareDistribution:
-    """Beta-binomials, one per row, with cdf, sf and ppf read from each row's pmf over its whole support.
+    """Beta-binomials, one per row, with cdf, sf and ppf read from each row's pmf table, from 0 up.
 
     SciPy's betabinom has no cdf or quantile of its own: its generic ones sum the pmf from 0 to k at every
     evaluation, and the quantile bisects over such sums, so their cost grew with the counts (at 5M contacts,
-    3.4 s of an alert run). One pmf table per row gives the same sums: the quantile is the smallest k whose
-    cdf, summed as SciPy sums it, reaches q.
+    3.4 s of an alert run). A pmf table per row gives the same sums: the quantile is the smallest k whose
+    cdf, summed as SciPy sums it, reaches q. A table reaches only as far as an evaluation has needed (the
+    support of a county-wide count runs far past any district's share of it), doubling when it must grow.
     """
+
+    _FIRST_TABLE = 64
 
     def __init__(self, n: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
         # Floats, as SciPy evaluates the pmf: integer arguments give other roundings.
-        self._pmf = [stats.betabinom._pmf(np.arange(k + 1.0), float(k), x, y) for k, x, y in zip(n, a, b, strict=True)]
+        self._n, self._a, self._b = np.asarray(n, dtype=float), np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        self._tables: dict[int, np.ndarray] = {}
 
     def cdf(self, k: np.ndarray) -> np.ndarray:
         # Clipped as SciPy clips it (a sum of pmf can pass 1 by rounding); the quantile compares the sums themselves.
-        sums = [self._cdf(pmf, int(v)) for pmf, v in zip(self._pmf, np.floor(k), strict=True)]
-        return np.clip(np.array(sums), 0.0, 1.0)
+        sums = [self._cdf(row, int(v)) for row, v in enumerate(np.floor(k))]
+        return np.clip(np.array(sums, dtype=float), 0.0, 1.0)
 
     def sf(self, k: np.ndarray) -> np.ndarray:
         return 1.0 - self.cdf(k)
 
     def ppf(self, q: np.ndarray) -> np.ndarray:
-        return np.array([self._ppf(pmf, level) for pmf, level in zip(self._pmf, q, strict=True)], dtype=float)
+        return np.array([self._ppf(row, level) for row, level in enumerate(q)], dtype=float)
 
-    @staticmethod
-    def _cdf(pmf: np.ndarray, k: int) -> float:
-        return 0.0 if k < 0 else 1.0 if k >= len(pmf) - 1 else float(np.sum(pmf[: k + 1]))
+    def _table(self, row: int, k: int) -> np.ndarray:
+        """The row's pmf at 0, 1, ... at least to k (to n at most)."""
+        table = self._tables.get(row, np.empty(0))
+        if len(table) <= k:
+            n = self._n[row]
+            last = min(n, max(k, 2 * len(table), self._FIRST_TABLE))
+            table = stats.betabinom._pmf(np.arange(last + 1.0), n, self._a[row], self._b[row])
+            self._tables[row] = table
+        return table
 
-    @classmethod
-    def _ppf(cls, pmf: np.ndarray, q: float) -> float:
-        k = int(np.searchsorted(np.cumsum(pmf), q))
-        while k > 0 and cls._cdf(pmf, k - 1) >= q:
+    def _cdf(self, row: int, k: int) -> float:
+        return 0.0 if k < 0 else 1.0 if k >= self._n[row] else float(np.sum(self._table(row, k)[: k + 1]))
+
+    def _ppf(self, row: int, q: float) -> float:
+        n = int(self._n[row])
+        table = self._table(row, 0)
+        while len(table) <= n and np.cumsum(table)[-1] < q:  # a table of n + 1 values is the whole support
+            table = self._table(row, 2 * len(table))
+        k = int(np.searchsorted(np.cumsum(table), q))
+        while k > 0 and self._cdf(row, k - 1) >= q:
             k -= 1
-        while k < len(pmf) - 1 and cls._cdf(pmf, k) < q:
+        while k < n and self._cdf(row, k) < q:
             k += 1
         return float(k)
 
