@@ -159,6 +159,25 @@ def _stored_and_recounted(engine: sa.Engine) -> tuple[dict[str, Any], dict[str, 
     return stored, recounted
 
 
+WHERE_AND_WHEN = ["opened_at", "opened_month", "opened_week", "category", "closed_at", "district_code"]
+
+
+def assert_stored_as_sent(engine: sa.Engine, sent: pd.DataFrame) -> None:
+    """Every row sent is stored with the values sent, moved to another month or category or not."""
+    requests = ServiceRequest.__table__
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(requests.c.source, requests.c.source_id, *map(requests.c.get, WHERE_AND_WHEN))
+        )
+        stored = pd.DataFrame(rows.all(), columns=["source", "source_id", *WHERE_AND_WHEN])
+    both = sent.merge(stored, on=["source", "source_id"], how="left", suffixes=("", "_stored"), validate="1:1")
+    for name in WHERE_AND_WHEN:
+        expected, actual = both[name], both[f"{name}_stored"]
+        if name.endswith("_at"):
+            expected, actual = pd.to_datetime(expected, utc=True), pd.to_datetime(actual, utc=True)
+        assert ((expected == actual) | (expected.isna() & actual.isna())).all(), name
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_imports_keep_every_roll_up_equal_to_a_recount(engine: sa.Engine, seed: int) -> None:
     rng = np.random.default_rng(seed)
@@ -166,7 +185,9 @@ def test_imports_keep_every_roll_up_equal_to_a_recount(engine: sa.Engine, seed: 
     written = {"inserted": 0, "updated": 0, "unchanged": 0}
     uploads = []
     for number in range(5):
-        upload_id, counts = saved_upload(engine, _upload(rng, stored, number))
+        sent = _upload(rng, stored, number)
+        upload_id, counts = saved_upload(engine, sent)
+        assert_stored_as_sent(engine, sent)
         uploads.append(upload_id)
         for name in written:
             written[name] += getattr(counts, name)

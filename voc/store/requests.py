@@ -55,6 +55,12 @@ _CELL_DIMENSIONS = tuple(d for d in _ROLLUP_DIMENSIONS if d != "channel")
 _HASHED_COLUMNS = [c for c in REQUEST_COLUMNS if c not in {"category", "department", "contact_type"}]
 _LOOKUP_CHUNK = 5_000
 _STORED_EXTRAS = ["id", "row_hash_stored"]
+# Columns of the requests' secondary indexes that a new version of a row seldom changes. An UPDATE
+# rewrites the entries of every index holding a column it sets, so rows whose values here are as
+# stored are updated without them: five index rewrites fewer per row, each a walk of a B-tree of
+# millions of entries in a large store. Source and source id are how the row was matched: never set.
+_SELDOM_CHANGED = ("opened_at", "opened_month", "opened_week", "category")
+_MATCH_KEY = ("source", "source_id")
 
 
 @dataclass(frozen=True)
@@ -160,6 +166,19 @@ def save_requests(connection: sa.Connection, rows: pd.DataFrame, *, upload_id: i
     return WriteCounts(inserted=inserted, updated=updated, unchanged=unchanged)
 
 
+def _seldom_changed_kept(values: pd.DataFrame, previous: list[dict[str, Any]]) -> np.ndarray:
+    """Tell, row by row, whether its _SELDOM_CHANGED values are those of its stored version (`previous`)."""
+    stored = pd.DataFrame(previous, columns=["id", *_SELDOM_CHANGED]).set_index("id").loc[values["id"]]
+    kept = np.ones(len(values), dtype=bool)
+    for name in _SELDOM_CHANGED:
+        new, old = values[name].reset_index(drop=True), stored[name].reset_index(drop=True)
+        if name in _TIMESTAMP_COLUMNS:
+            new, old = pd.to_datetime(new, utc=True), pd.to_datetime(old, utc=True)
+        same = (new == old) | (new.isna() & old.isna())
+        kept &= same.to_numpy(dtype=bool)
+    return kept
+
+
 def _by_source(rows: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
     """Split rows by source, in order of appearance; the usual single source is not copied."""
     sources = rows["source"].unique()
@@ -203,8 +222,10 @@ def _update_changed(connection: sa.Connection, changed: pd.DataFrame, upload_id:
     )
     for chunk in _chunks(ids):
         _add_to_rollups(connection, REQUESTS.c.id.in_(chunk), sign=-1)
-    values = changed.drop(columns=["row_hash_stored"]).astype({"id": "int64"})
-    bulk_update(connection, REQUESTS, values)
+    values = changed.drop(columns=["row_hash_stored", *_MATCH_KEY]).astype({"id": "int64"})
+    kept = _seldom_changed_kept(values, previous)
+    bulk_update(connection, REQUESTS, values[kept].drop(columns=list(_SELDOM_CHANGED)))
+    bulk_update(connection, REQUESTS, values[~kept])
     return set(changed["opened_month"]) | {row["opened_month"] for row in previous}
 
 
