@@ -138,7 +138,7 @@ def monthly_upload(county: DemoCounty, large: int) -> bytes:
         }
     )
     for column in ("Date Opened", "Date Closed"):
-        frame[column] = frame[column].dt.strftime("%Y-%m-%d %H:%M")
+        frame[column] = frame[column].dt.strftime("%Y-%m-%d %H:%M:%S")
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False)
     return buffer.getvalue().encode()
