@@ -26,8 +26,10 @@ BUILD_DELAY = 6.0  # seconds the slowed build sleeps before grouping
 WAIT_SECONDS = 120.0
 
 
-def _slow_builds(monkeypatch: pytest.MonkeyPatch, delay: float = BUILD_DELAY) -> None:
-    monkeypatch.setattr(regrouping, "BUILD_COMMAND", (sys.executable, str(SLOW_BUILD), str(delay)))
+def _slow_builds(monkeypatch: pytest.MonkeyPatch, delay: float = BUILD_DELAY, release: Path | None = None) -> None:
+    """Have the app's builds group SECONDS later, or as soon as the `release` file exists."""
+    command = (sys.executable, str(SLOW_BUILD), str(delay), *([str(release)] if release else []))
+    monkeypatch.setattr(regrouping, "BUILD_COMMAND", command)
 
 
 def _wait_until_built(engine: sa.Engine) -> BuildStatus:
@@ -233,18 +235,20 @@ def test_the_status_says_which_data_the_themes_cover() -> None:
 
 @pytest.mark.browser
 def test_an_open_page_swaps_in_the_new_themes_when_the_build_ends(
-    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, tmp_path: Path
 ) -> None:
     from tests.browser import chromium_page, open_page, running_app, screenshot
 
     engine = _import_gainesville(sqlite_url)
-    _slow_builds(monkeypatch, delay=45.0)  # long enough to open the page while it runs
+    release = tmp_path / "release-the-build"
+    _slow_builds(monkeypatch, delay=WAIT_SECONDS, release=release)  # running until the page has shown it running
     regrouping.regroup_in_background(engine, user="ana")
     with running_app(sqlite_url) as url, chromium_page() as page:
         open_page(page, f"{url}/trends?trends_tab=Themes", timeout_ms=120_000)
         page.get_by_role("tab", name="Themes").click()
         page.wait_for_selector("text=Themes are being grouped for the first time (started", timeout=30_000)
         screenshot(page, "themes-being-grouped")
+        release.touch()
         # No reload: the panel looks again every few seconds and the page reruns once the build ended.
         page.wait_for_selector("text=Themes cover the contacts as stored at", timeout=int(WAIT_SECONDS * 1000))
         page.wait_for_function("document.querySelectorAll('.vega-embed canvas, .vega-embed svg').length >= 1")
