@@ -162,6 +162,24 @@ def test_sentence_of_a_hand_made_rise() -> None:
     )
 
 
+def test_a_lumpy_series_at_a_strict_level_gets_a_finite_bound_and_no_false_flag() -> None:
+    # Storm debris: nothing most months, a crew's worth in others. Its residuals are heavy-tailed, so its
+    # variance rests on few degrees of freedom, and at a strict level the bound's tail falls below a float's
+    # (the bound was cast from infinity to -2^63: "0 against 94 expected" was flagged).
+    lumpy = [100, 0, 100, 0, 0, 100, 100, 100, 0, 0, 200, 100, 100, 0, 0, 100, 0, 100, 0, 200, 200, 0, 100, 100,
+             100, 0, 0, 100, 0, 100, 0, 200, 100, 0, 0, 100, 0, 0, 100, 0, 0, 0, 200, 100, 100, 0, 0, 0]  # fmt: skip
+    counts = pd.DataFrame(
+        {"month": month_range("2022-11", MONTH), "category": "Downed trees", "district_code": "", "contacts": lumpy}
+    )
+    bounds = []
+    for alpha in (0.05, 1e-3, 1e-6):
+        alerts = detect_emerging(counts, month=MONTH, settings=AlertSettings(alpha=alpha)).set_index("period")
+        assert not alerts["flagged"].any()
+        assert (alerts["upper"] > alerts["expected"]).all()
+        bounds.append(alerts["upper"].to_numpy())
+    assert (np.diff(bounds, axis=0) > 0).all()  # a stricter level, a higher bound
+
+
 def test_a_quarter_across_new_year_and_a_record_since_a_year() -> None:
     months = month_range("2021-01", "2026-01")
     contacts = np.full(len(months), 30)

@@ -1,4 +1,4 @@
-"""The district shares' beta-binomial: its cdf, sf and quantiles are SciPy's, read from one pmf table per row."""
+"""The district shares' beta-binomial: its cdf, sf and quantiles (lower and upper) are SciPy's, from pmf tables."""
 
 from __future__ import annotations
 
@@ -21,5 +21,7 @@ def test_cdf_sf_and_quantiles_equal_scipys_betabinom(seed: int) -> None:
     q = 1 - np.exp(rng.uniform(np.log(1e-7), np.log(0.5), size=n.size))
     k = np.floor(n * rng.uniform(-0.1, 1.1, size=n.size))
     np.testing.assert_array_equal(ours.ppf(q), scipys.ppf(q))
+    tail = np.exp(rng.uniform(np.log(1e-7), np.log(0.5), size=n.size))
+    np.testing.assert_array_equal(ours.isf(tail), scipys.isf(tail))
     np.testing.assert_array_equal(ours.cdf(k), scipys.cdf(k))
     np.testing.assert_array_equal(ours.sf(k - 1), scipys.sf(k - 1))

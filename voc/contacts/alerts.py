@@ -274,9 +274,7 @@ def _bounds(distributions: list[stats.rv_discrete | ShareDistribution], dof: np.
 
     def upper(levels: np.ndarray) -> np.ndarray:
         parts = np.split(levels, len(distributions))
-        return np.concatenate(
-            [d.ppf(1 - narrowed_tail(part, dof)) for d, part in zip(distributions, parts, strict=True)]
-        )
+        return np.concatenate([d.isf(narrowed_tail(part, dof)) for d, part in zip(distributions, parts, strict=True)])
 
     return upper
 

@@ -55,6 +55,7 @@ _TRIMMED_KURTOSIS = float(
 _MAX_LOG_GROWTH = float(np.log(2.0))
 # As in Farrington's method, a trend needs three years of data: over less it mostly extrapolates noise.
 _TREND_MIN_MONTHS = 36
+_SMALLEST_TAIL = 1e-300
 _RIDGE = 1e-8  # keeps X'WX invertible when a calendar month has (almost) no weight
 FORECAST_MIN_MONTHS = 24
 FORECAST_YEARS = 5
@@ -134,6 +135,7 @@ def _irls(x: np.ndarray, y: np.ndarray, weights: np.ndarray, iterations: int = 5
     """
     ridge = _RIDGE * np.eye(x.shape[1])
     eta = np.log(y + 0.5)
+    objective = np.full(len(y), np.inf)
     for _ in range(iterations):
         mu = np.exp(eta)
         working = weights * mu
@@ -141,10 +143,12 @@ def _irls(x: np.ndarray, y: np.ndarray, weights: np.ndarray, iterations: int = 5
         rhs = np.einsum("sn,ni,sn->si", working, x, eta + (y - mu) / mu)
         coef = np.linalg.solve(info, rhs[..., None])[..., 0]
         # Clipping keeps a month with no contacts at all from running off to minus infinity.
-        new = np.clip(coef @ x.T, -20.0, 20.0)
-        converged = np.max(np.abs(new - eta), initial=0.0) < 1e-9
-        eta = new
-        if converged:
+        eta = np.clip(coef @ x.T, -20.0, 20.0)
+        # Stopped on the likelihood, not on the coefficients: a calendar month with no contacts has no finite
+        # coefficient, and once its fitted mean is ~1e-6 the solve's rounding (the other coefficients near
+        # +-19) moves it by 1e-6 each round while the likelihood stays put to the last digit.
+        previous, objective = objective, (weights * (np.exp(eta) - y * eta)).sum(axis=1)
+        if np.all(np.abs(objective - previous) <= 1e-12 * (np.abs(objective) + 1.0)):
             break
     working = weights * np.exp(eta)
     return coef, np.linalg.inv(np.einsum("sn,ni,nj->sij", working, x, x) + ridge)
@@ -307,8 +311,12 @@ def widened_tail(p: np.ndarray, dof: np.ndarray) -> np.ndarray:
 
 
 def narrowed_tail(level: float | np.ndarray, dof: np.ndarray) -> np.ndarray:
-    """Return the predictive's tail probability whose widened tail (widened_tail) is level."""
-    return stats.norm.sf(stats.t.isf(level, dof))
+    """Return the predictive's tail probability whose widened tail (widened_tail) is level.
+
+    Never below 1e-300: a strict level on few degrees of freedom lands beyond the normal's last float, and a
+    tail of 0 has no finite bound (the bound at 1e-300 is the strictest one a float can state).
+    """
+    return np.maximum(stats.norm.sf(stats.t.isf(level, dof)), _SMALLEST_TAIL)
 
 
 def predictive(mean: np.ndarray, variance: np.ndarray) -> stats.rv_discrete:
@@ -360,7 +368,7 @@ def forecast(counts: pd.DataFrame, *, last_month: str, horizon: int = 3, level: 
             "month": np.tile(future, len(wide)),
             "forecast": mean.ravel(),
             "lower": distribution.ppf(tail).ravel().astype(int),
-            "upper": distribution.ppf(1 - tail).ravel().astype(int),
+            "upper": distribution.isf(tail).ravel().astype(int),
             "method": np.repeat(method, horizon),
         }
     )

@@ -69,7 +69,7 @@ def fit_shares(local: np.ndarray, county: np.ndarray) -> ShareModel:
 
 
 class ShareDistribution:
-    """Beta-binomials, one per row, with cdf, sf and ppf read from each row's pmf table, from 0 up.
+    """Beta-binomials, one per row, with cdf, sf, ppf and isf read from each row's pmf table, from 0 up.
 
     SciPy's betabinom has no cdf or quantile of its own: its generic ones sum the pmf from 0 to k at every
     evaluation, and the quantile bisects over such sums, so their cost grew with the counts (at 5M contacts,
@@ -95,6 +95,10 @@ class ShareDistribution:
 
     def ppf(self, q: np.ndarray) -> np.ndarray:
         return np.array([self._ppf(row, level) for row, level in enumerate(q)], dtype=float)
+
+    def isf(self, q: np.ndarray) -> np.ndarray:
+        # As the p-values read the tail (1 - cdf): below 1e-16 it is where the cdf's sum reaches 1.
+        return self.ppf(1.0 - np.asarray(q, dtype=float))
 
     def _table(self, row: int, k: int) -> np.ndarray:
         """The row's pmf at 0, 1, ... at least to k (to n at most)."""
