@@ -45,6 +45,13 @@ def open_shared_url(monkeypatch: pytest.MonkeyPatch, url: str, page: str, query:
     return app
 
 
+def open_tab(app: AppTest, key: str, label: str) -> None:
+    """Open a tab as a click on it does (a tab bound to the URL is a widget: only the open one runs), and rerun."""
+    app.session_state[key] = label
+    app.run()
+    assert not app.exception
+
+
 def only_table(app: AppTest, column: str) -> pd.DataFrame:
     """Return the page's only table having the given column."""
     (table,) = (frame.value for frame in app.dataframe if column in frame.value.columns)

@@ -133,6 +133,8 @@ def test_a_viewer_opening_an_analyst_page_by_url_gets_the_overview(local: Path, 
 def test_a_viewer_sees_actions_but_cannot_record_one(local: Path) -> None:
     app = _app(user="vera", page="pages/trends.py")
     assert app.title[0].value == "Trends"
+    app.session_state["trends_tab"] = "Actions"
+    app.run()
     assert "Analysts record actions here" in " ".join(c.value for c in app.caption)
     assert not [b for b in app.button if b.key and "trends_action_form" in b.key]
     assert not [t for t in app.text_area if t.key == "trends_action_description"]

@@ -9,6 +9,8 @@ from tests.apptest import only_table, open_app_page, plain_texts
 from voc.contacts.closure import acknowledge_time, closure_by_category, closure_flags, closure_summary
 from voc.core.config import ClosureRules
 
+SERVICE_PERFORMANCE = {"trends_tab": "Service performance"}
+
 
 def _flags(demo_county, first: str, last: str, *, district: str | None = None) -> pd.DataFrame:
     """The demo's contacts of the months (of a district when given) flagged from the generated frame, not from the
@@ -34,7 +36,7 @@ def _metrics(app) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
 def test_service_performance_shows_reopens_business_days_and_incidents(
     monkeypatch: pytest.MonkeyPatch, demo_store_url: str, demo_county
 ) -> None:
-    app = open_app_page(monkeypatch, demo_store_url, "pages/trends.py", timeout=240)
+    app = open_app_page(monkeypatch, demo_store_url, "pages/trends.py", query=SERVICE_PERFORMANCE, timeout=240)
     first, last = app.select_slider(key="trends_months").value
     flags = _flags(demo_county, first, last)
     summary = closure_summary(flags)
@@ -74,7 +76,7 @@ def test_service_performance_shows_satisfaction_after_closure(
     from voc.contacts.trends import Filters
     from voc.store.engine import open_store
 
-    app = open_app_page(monkeypatch, demo_store_url, "pages/trends.py", timeout=240)
+    app = open_app_page(monkeypatch, demo_store_url, "pages/trends.py", query=SERVICE_PERFORMANCE, timeout=240)
     first, last = app.select_slider(key="trends_months").value
     figures = closure_figures(
         open_store(demo_store_url), Filters(first, last), rules=ClosureRules(), timezone="America/New_York"

@@ -40,21 +40,28 @@ def _downloads_beside(elements: list[tuple[str, str | None]]) -> tuple[int, int]
     return charts, tables
 
 
+# Trends runs only its open tab: each tab is a view of its own (with the chart and records above the tabs).
+TRENDS_TABS = {
+    "Year over year": (2, 1), "Channel mix": (2, 1), "Service performance": (1, 2), "What residents write": (1, 3),
+    "Themes": (1, 1), "Actions": (1, 1), "Questions to answer": (1, 2),
+}  # fmt: skip
+
+
 @pytest.mark.parametrize(
-    ("page", "charts", "tables"),
+    ("page", "query", "charts", "tables"),
     [
-        ("pages/overview.py", 3, 0),
-        ("pages/trends.py", 3, 5),
-        ("pages/map.py", 0, 1),
-        ("pages/surveys.py", 4, 3),
-        ("pages/priorities.py", 2, 5),
+        ("pages/overview.py", {}, 3, 0),
+        *[("pages/trends.py", {"trends_tab": tab}, *counts) for tab, counts in TRENDS_TABS.items()],
+        ("pages/map.py", {}, 0, 1),
+        ("pages/surveys.py", {}, 4, 3),
+        ("pages/priorities.py", {}, 2, 5),
     ],
-    ids=["overview", "trends", "map", "surveys", "priorities"],
+    ids=["overview", *[f"trends-{tab}" for tab in TRENDS_TABS], "map", "surveys", "priorities"],
 )
 def test_every_chart_and_table_can_be_downloaded(
-    monkeypatch: pytest.MonkeyPatch, demo_store_url: str, page: str, charts: int, tables: int
+    monkeypatch: pytest.MonkeyPatch, demo_store_url: str, page: str, query: dict[str, str], charts: int, tables: int
 ) -> None:
-    app = open_app_page(monkeypatch, demo_store_url, page)
+    app = open_app_page(monkeypatch, demo_store_url, page, query=query)
     assert _downloads_beside(_elements_in_order(app._tree)) == (charts, tables)
     labels = {button.key: button.label for button in app.download_button}
     assert {labels[key] for key in labels if key.endswith("_png")} == ({"Download PNG"} if charts else set())

@@ -31,7 +31,7 @@ def test_an_analyst_acts_on_an_issue_and_sees_the_effect_beside_it(
     monkeypatch: pytest.MonkeyPatch, demo_copy: str
 ) -> None:
     monkeypatch.setenv("VOC_USER", "ana")  # who the open demo mode's operator is, in the audit log
-    app = open_app_page(monkeypatch, demo_copy, "pages/trends.py")
+    app = open_app_page(monkeypatch, demo_copy, "pages/trends.py", query={"trends_tab": "Questions to answer"})
     assert [w.split(" · ")[0] for w in plain_texts(app, "warning")] == ["New"] * 3
     questions = only_table(app, "contacts_per_month")
     assert questions["category"].iloc[0] == "General questions" and set(questions["status"]) == {"stays high"}

@@ -311,7 +311,7 @@ def test_trends_and_district_profile_show_stored_themes(monkeypatch: pytest.Monk
     from tests.apptest import only_table, open_app_page, plain_texts
     from voc.store.engine import open_store
 
-    before = open_app_page(monkeypatch, demo_copy, "pages/trends.py")
+    before = open_app_page(monkeypatch, demo_copy, "pages/trends.py", query={"trends_tab": "Themes"})
     assert any(info.startswith("No themes yet") for info in plain_texts(before, "info"))
 
     demo = open_store(demo_copy)
@@ -323,7 +323,7 @@ def test_trends_and_district_profile_show_stored_themes(monkeypatch: pytest.Monk
     # ("stop sign" is a problem though "stop" is a landmark's word: a term wholly of landmark words is a place)
     assert not [terms for terms in names if not terms or set(terms[0].split()) <= landmarks]
     assert sum(bool(landmarks & set(term.split())) for terms in names for term in terms) <= len(names) // 5
-    trends = open_app_page(monkeypatch, demo_copy, "pages/trends.py")
+    trends = open_app_page(monkeypatch, demo_copy, "pages/trends.py", query={"trends_tab": "Themes"})
     shown = only_table(trends, "examples")
     assert len(shown) == 8 and shown["contacts"].is_monotonic_decreasing
     assert not any("@example.org" in text for examples in shown["examples"] for text in examples)
