@@ -75,7 +75,8 @@ class ShareDistribution:
     evaluation, and the quantile bisects over such sums, so their cost grew with the counts (at 5M contacts,
     3.4 s of an alert run). A pmf table per row gives the same sums: the quantile is the smallest k whose
     cdf, summed as SciPy sums it, reaches q. A table reaches only as far as an evaluation has needed (the
-    support of a county-wide count runs far past any district's share of it), doubling when it must grow.
+    support of a county-wide count runs far past any district's share of it), growing by half when it must
+    grow, by the values past its end only (at 5M contacts the tables hold a million values).
     """
 
     _FIRST_TABLE = 64
@@ -105,10 +106,14 @@ class ShareDistribution:
         table = self._tables.get(row, np.empty(0))
         if len(table) <= k:
             n = self._n[row]
-            last = min(n, max(k, 2 * len(table), self._FIRST_TABLE))
-            table = stats.betabinom._pmf(np.arange(last + 1.0), n, self._a[row], self._b[row])
-            self._tables[row] = table
+            last = min(n, max(k, self._grown(len(table))))
+            more = stats.betabinom._pmf(np.arange(len(table), last + 1.0), n, self._a[row], self._b[row])
+            table = self._tables[row] = np.concatenate([table, more])
         return table
+
+    def _grown(self, length: int) -> int:
+        """The length a table grows to at least: each value is computed once, so a growth need not double."""
+        return max(length + length // 2, self._FIRST_TABLE)
 
     def _cdf(self, row: int, k: int) -> float:
         return 0.0 if k < 0 else 1.0 if k >= self._n[row] else float(np.sum(self._table(row, k)[: k + 1]))
@@ -117,7 +122,7 @@ class ShareDistribution:
         n = int(self._n[row])
         table = self._table(row, 0)
         while len(table) <= n and np.cumsum(table)[-1] < q:  # a table of n + 1 values is the whole support
-            table = self._table(row, 2 * len(table))
+            table = self._table(row, self._grown(len(table)))
         k = int(np.searchsorted(np.cumsum(table), q))
         while k > 0 and self._cdf(row, k - 1) >= q:
             k -= 1
