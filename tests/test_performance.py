@@ -12,9 +12,10 @@ import sqlalchemy as sa
 
 from tests.factories import request_frame, saved_upload
 from tests.stores import closing_days, fresh_postgres_schema, recounted_closing_days
-from voc.contacts.performance import save_targets, service_performance
+from voc.contacts.performance import save_targets, service_performance, with_closure
 from voc.contacts.trends import Filters
 from voc.core.access import Role
+from voc.core.config import ClosureRules
 from voc.ingest.request_types import save_type_map
 from voc.store.closing_days import BUCKETS
 from voc.store.engine import open_store
@@ -83,6 +84,26 @@ def test_demo_percentiles_are_within_two_percent_or_half_a_day_for_every_categor
         assert abs(row["p90_days"] - p90) <= max(0.5, 0.02 * p90), category
         checked += 1
     assert checked >= (40 if filters == Filters() else 5)
+
+
+def test_the_service_report_reads_the_histogram_once_and_is_its_two_parts(
+    demo_engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import voc.contacts.closure_months as closure_months
+
+    rules, timezone = ClosureRules(), "America/New_York"
+    filters = Filters("2025-11", "2026-10", districts=("3",))
+    reads = []
+    read = closure_months.closing_histogram
+    monkeypatch.setattr(closure_months, "closing_histogram", lambda c, f: reads.append(f) or read(c, f))
+    figures, table = closure_months.service_report(demo_engine, filters, rules=rules, timezone=timezone)
+    assert reads == [filters]
+    monkeypatch.undo()
+    alone = closure_months.closure_figures(demo_engine, filters, rules=rules, timezone=timezone)
+    assert repr(figures.summary) == repr(alone.summary)
+    assert figures.summary.contacts > 0
+    pd.testing.assert_frame_equal(figures.by_category, alone.by_category)
+    pd.testing.assert_frame_equal(table, with_closure(service_performance(demo_engine, filters), alone.by_category))
 
 
 def test_demo_whole_day_targets_are_counted_exactly(demo_engine: sa.Engine, demo_county) -> None:

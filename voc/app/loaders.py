@@ -13,10 +13,10 @@ import streamlit as st
 from voc.app.cache import by_data_version, county_today, engine
 from voc.contacts.actions import list_actions
 from voc.contacts.closure import ClosureSummary
-from voc.contacts.closure_months import closure_figures
+from voc.contacts.closure_months import service_report
 from voc.contacts.mapdata import district_figures, hex_cells, repeat_locations
 from voc.contacts.overview import Overview, current_month, load_overview
-from voc.contacts.performance import load_targets, service_performance, with_closure
+from voc.contacts.performance import load_targets
 from voc.contacts.profile import DistrictProfile, district_profile
 from voc.contacts.questions import opportunities
 from voc.contacts.theming import ThemeView, theme_view
@@ -156,27 +156,18 @@ def ranked_groups(engine: sa.Engine, dimension: str) -> list[str]:
 
 
 @by_data_version()
-def _closure(
+def _service_report(
     engine: sa.Engine, filters: Filters, rules: ClosureRules, timezone: str
 ) -> tuple[ClosureSummary, pd.DataFrame]:
-    figures = closure_figures(engine, filters, rules=rules, timezone=timezone)
-    return figures.summary, figures.by_category
+    figures, table = service_report(engine, filters, rules=rules, timezone=timezone)
+    return figures.summary, table
 
 
-def closure(filters: Filters) -> tuple[ClosureSummary, pd.DataFrame]:
-    """Return what "closed" meant under the filters: the sums, and the figures per category (voc.contacts.closure)."""
+def service(filters: Filters) -> tuple[ClosureSummary, pd.DataFrame]:
+    """Return what "closed" meant under the filters (the sums) and each category's service performance with its
+    closure figures (voc.contacts.closure_months.service_report)."""
     settings = load_settings()
-    return _closure(filters, settings.closure, settings.timezone)
-
-
-@by_data_version()
-def _performance(engine: sa.Engine, filters: Filters) -> pd.DataFrame:
-    return service_performance(engine, filters)
-
-
-def performance(filters: Filters) -> pd.DataFrame:
-    """Return each category's service performance under the filters, with its closure figures."""
-    return with_closure(_performance(filters), closure(filters)[1])
+    return _service_report(filters, settings.closure, settings.timezone)
 
 
 @by_data_version(max_entries=64)

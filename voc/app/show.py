@@ -135,14 +135,14 @@ def metric_row(metrics: list[Metric]) -> None:
 
 def service_performance_panel(filters: Filters) -> None:
     """Show what "closed" meant under the filters, then each category's service performance."""
-    summary, _ = loaders.closure(filters)
+    summary, performance = loaders.service(filters)
     if summary.contacts == 0:
         st.info("No contacts match these filters.")
         return
     metric_row(closure_metrics(summary, load_settings().closure))
     _reopened_rating(summary)
     table(
-        loaders.performance(filters), name=f"service-performance-{filters.first_month}-to-{filters.last_month}",
+        performance, name=f"service-performance-{filters.first_month}-to-{filters.last_month}",
         key="trends_performance", column_config=columns.performance(summary.acknowledge_unit),
         column_order=columns.PERFORMANCE_ORDER,
     )  # fmt: skip

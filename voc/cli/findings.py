@@ -115,8 +115,7 @@ def performance(
     """Print service performance, as on Trends: how soon contacts were acknowledged and closed, whether closing
     fixed them, and the figures of each category."""
     from voc.contacts.closure import closure_metrics
-    from voc.contacts.closure_months import closure_figures
-    from voc.contacts.performance import service_performance, with_closure
+    from voc.contacts.closure_months import service_report
     from voc.contacts.trends import Filters
     from voc.core.periods import month_shift
 
@@ -124,9 +123,8 @@ def performance(
     last_month = _month_or_latest(engine, _checked_month(last_month))
     first_month = _checked_month(first_month) or month_shift(last_month, -11)
     filters = Filters(first_month, last_month, categories=categories, departments=departments, districts=districts)
-    figures = closure_figures(engine, filters, rules=settings.closure, timezone=settings.timezone)
+    figures, table = service_report(engine, filters, rules=settings.closure, timezone=settings.timezone)
     summary = figures.summary
-    table = with_closure(service_performance(engine, filters), figures.by_category)
     if as_json:
         figures = _without_nan(asdict(summary))
         records = table.astype(object).where(table.notna(), None).to_dict("records")

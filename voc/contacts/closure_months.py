@@ -21,7 +21,7 @@ from voc.contacts.closure import (
     rollup_by_category,
     rollup_summary,
 )
-from voc.contacts.performance import closing_histogram, histogram_figures
+from voc.contacts.performance import closing_histogram, histogram_figures, performance_table, with_closure
 from voc.contacts.satisfaction import with_ratings
 from voc.contacts.trends import Filters, rollup_conditions
 from voc.core.config import ClosureRules
@@ -109,10 +109,8 @@ def _read_rollups(engine: sa.Engine, filters: Filters) -> tuple[pd.DataFrame, pd
     return counts.sort_values("category", ignore_index=True), times
 
 
-def _calendar_ranks(engine: sa.Engine, filters: Filters) -> tuple[float, float]:
+def _calendar_ranks(histogram: pd.DataFrame) -> tuple[float, float]:
     """The median and 90th percentile of calendar days to close, from the days-to-close histogram."""
-    with engine.connect() as connection:
-        histogram = closing_histogram(connection, filters)
     if histogram.empty:
         return math.nan, math.nan
     county = histogram.groupby(["lower", "upper"], as_index=False)[["closed", "closed_too_fast"]].sum()
@@ -144,9 +142,33 @@ def closure_figures(engine: sa.Engine, filters: Filters, *, rules: ClosureRules,
     """
     if filters.channels:
         raise ValueError("the closure roll-ups have no channel: report closure figures of every channel")
+    with engine.connect() as connection:
+        histogram = closing_histogram(connection, filters)
+    return _closure_figures(engine, filters, histogram, rules=rules, timezone=timezone)
+
+
+def service_report(
+    engine: sa.Engine, filters: Filters, *, rules: ClosureRules, timezone: str
+) -> tuple[ClosureFigures, pd.DataFrame]:
+    """Return closure_figures and each category's service performance with its closure figures (Trends' panel).
+
+    Both read the filter's days-to-close histogram (the county's calendar days and each category's): read once.
+    """
+    if filters.channels:
+        raise ValueError("the closure roll-ups have no channel: report service performance of every channel")
+    with engine.connect() as connection:
+        histogram = closing_histogram(connection, filters)
+        table = performance_table(connection, filters, histogram)
+    figures = _closure_figures(engine, filters, histogram, rules=rules, timezone=timezone)
+    return figures, with_closure(table, figures.by_category)
+
+
+def _closure_figures(
+    engine: sa.Engine, filters: Filters, histogram: pd.DataFrame, *, rules: ClosureRules, timezone: str
+) -> ClosureFigures:
     count_months(engine, filters, rules=rules, timezone=timezone)
     counts, times = _read_rollups(engine, filters)
-    summary = rollup_summary(counts, times, _calendar_ranks(engine, filters))
+    summary = rollup_summary(counts, times, _calendar_ranks(histogram))
     return ClosureFigures(summary, rollup_by_category(counts, times))
 
 

@@ -93,8 +93,12 @@ def service_performance(engine: sa.Engine, filters: Filters) -> pd.DataFrame:
     `closed_too_fast` counts non-question contacts closed within five minutes; `still_open` those never closed.
     """
     with engine.connect() as connection:
-        histogram = closing_histogram(connection, filters)
-        counts = _contacts(connection, filters)
+        return performance_table(connection, filters, closing_histogram(connection, filters))
+
+
+def performance_table(connection: sa.Connection, filters: Filters, histogram: pd.DataFrame) -> pd.DataFrame:
+    """Return service_performance's table from the filter's days-to-close histogram (closing_histogram)."""
+    counts = _contacts(connection, filters)
     figures = histogram_figures(histogram, counts.set_index("category")["target_days"])
     table = counts.merge(figures, on="category", how="left")
     table[["closed", "closed_too_fast"]] = table[["closed", "closed_too_fast"]].fillna(0).astype(int)
