@@ -65,59 +65,64 @@ behind = loaders.records_behind(filters, drill_month, by, None if drill_group ==
 st.caption(f"The newest {len(behind):,} contacts (at most 500) of {month_label(drill_month)}.")
 show.table(behind, name=f"contacts-{drill_month}", key="trends_records")
 
-# Only the open tab runs (the tabs are bound to the URL): a first visit computes the chart and one tab, not seven.
-yoy, mix, performance, words, themes_tab, actions_tab, questions = st.tabs(
-    ["Year over year", "Channel mix", "Service performance", "What residents write", "Themes", "Actions",
-     "Questions to answer"],
-    key="trends_tab", bind="query-params",
+
+def year_over_year_tab() -> None:
+    monthly_all = loaders.trend_series(replace(filters, first_month=None, last_month=None), None, "month")
+    show.chart(partial(charts.year_over_year_lines, year_over_year(monthly_all)), name="year-over-year",
+               key="trends_yoy", title="Contacts per month, year over year")  # fmt: skip
+
+
+def channel_mix_tab() -> None:
+    channels = shares(loaders.trend_series(filters, "channel", period_choice))
+    show.chart(partial(charts.channel_mix, channels), name="channel-mix", key="trends_mix",
+               title="Share of contacts by channel")  # fmt: skip
+
+
+def service_performance_tab() -> None:
+    show.service_performance_panel(filters)
+    st.caption(
+        "Closed is not fixed: contacts reopened or reported again after closure, contacts closed within five "
+        "minutes of opening (questions aside) and contacts never closed are counted apart; reports of one problem "
+        "by several residents count once as an incident. Time to acknowledge counts only the contacts whose export "
+        "says when they were acknowledged. Targets are set on the Data page."
+    )
+
+
+def words_tab() -> None:
+    categories = loaders.choices()["category"]
+    chosen = st.selectbox(
+        "Category", categories, key="trends_words_category", bind="query-params",
+        index=categories.index(filters.categories[0]) if filters.categories else 0,
+    )  # fmt: skip
+    area = st.selectbox(
+        "District", ["(county-wide)", *loaders.choices()["district_code"]], key="trends_words_district",
+        bind="query-params",
+    )  # fmt: skip
+    show.terms(loaders.text_terms(chosen, latest, None if area == "(county-wide)" else area),
+               first=month_shift(latest, -2), last=latest)  # fmt: skip
+
+
+def themes_tab() -> None:
+    show.themes(filters, latest=latest, key="trends_themes", name=f"{filters.first_month}-to-{filters.last_month}")
+    st.caption(
+        "Descriptions grouped by meaning, whatever words residents chose; each theme is named by the words that set it "
+        "apart. Filtered by months, categories and districts only. Personal details in the examples are redacted."
+    )
+
+
+def actions_tab() -> None:
+    if allows(frame.role(), Role.ANALYST):
+        widgets.action_form(loaders.choices())
+    else:
+        st.caption("Analysts record actions here; your role shows them and their effects.")
+    show.actions_and_effects(latest)
+
+
+widgets.lazy_tabs(
+    {
+        "Year over year": year_over_year_tab, "Channel mix": channel_mix_tab,
+        "Service performance": service_performance_tab, "What residents write": words_tab, "Themes": themes_tab,
+        "Actions": actions_tab, "Questions to answer": partial(triage.questions_panel, latest),
+    },
+    key="trends_tab",
 )  # fmt: skip
-with yoy:
-    if yoy.open:
-        monthly_all = loaders.trend_series(replace(filters, first_month=None, last_month=None), None, "month")
-        show.chart(partial(charts.year_over_year_lines, year_over_year(monthly_all)), name="year-over-year",
-                   key="trends_yoy", title="Contacts per month, year over year")  # fmt: skip
-with mix:
-    if mix.open:
-        channels = shares(loaders.trend_series(filters, "channel", period_choice))
-        show.chart(partial(charts.channel_mix, channels), name="channel-mix", key="trends_mix",
-                   title="Share of contacts by channel")  # fmt: skip
-with performance:
-    if performance.open:
-        show.service_performance_panel(filters)
-        st.caption(
-            "Closed is not fixed: contacts reopened or reported again after closure, contacts closed within five "
-            "minutes of opening (questions aside) and contacts never closed are counted apart; reports of one problem "
-            "by several residents count once as an incident. Time to acknowledge counts only the contacts whose export "
-            "says when they were acknowledged. Targets are set on the Data page."
-        )
-with words:
-    if words.open:
-        categories = loaders.choices()["category"]
-        chosen = st.selectbox(
-            "Category", categories, key="trends_words_category", bind="query-params",
-            index=categories.index(filters.categories[0]) if filters.categories else 0,
-        )  # fmt: skip
-        area = st.selectbox(
-            "District", ["(county-wide)", *loaders.choices()["district_code"]], key="trends_words_district",
-            bind="query-params",
-        )  # fmt: skip
-        show.terms(loaders.text_terms(chosen, latest, None if area == "(county-wide)" else area),
-                   first=month_shift(latest, -2), last=latest)  # fmt: skip
-with themes_tab:
-    if themes_tab.open:
-        show.themes(filters, latest=latest, key="trends_themes", name=f"{filters.first_month}-to-{filters.last_month}")
-        st.caption(
-            "Descriptions grouped by meaning, whatever words residents chose; each theme is named by the words that "
-            "set it apart. Filtered by months, categories and districts only. Personal details in the examples are "
-            "redacted."
-        )
-with actions_tab:
-    if actions_tab.open:
-        if allows(frame.role(), Role.ANALYST):
-            widgets.action_form(loaders.choices())
-        else:
-            st.caption("Analysts record actions here; your role shows them and their effects.")
-        show.actions_and_effects(latest)
-with questions:
-    if questions.open:
-        triage.questions_panel(latest)

@@ -88,6 +88,19 @@ def accept_values_in_url(
     st.session_state[key] = (chosen[0], chosen[-1]) if as_range else chosen[0]
 
 
+def lazy_tabs(panels: dict[str, Callable[[], None]], *, key: str) -> None:
+    """Lay out one tab per panel, bound to the URL under `key`, and run only the open tab's panel.
+
+    A first visit computes one panel, not all of them; a click on another tab reruns the page, whose other
+    parts come from the warm cache.
+    """
+    tabs = st.tabs(list(panels), key=key, bind="query-params")
+    for tab, panel in zip(tabs, panels.values(), strict=True):
+        if tab.open:
+            with tab:
+                panel()
+
+
 def trend_filters(page: str) -> Filters:
     """Lay out the shared filters (months, department, district, category, type); they live in the URL."""
     options = loaders.choices()
