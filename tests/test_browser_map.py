@@ -44,17 +44,7 @@ def test_names_from_uploads_stay_text_in_tooltips_tables_and_profile(hostile_sto
         box = canvas.bounding_box()
         assert box is not None
         tooltip = page.locator(".deck-tooltip")
-        found = None
-        for row in range(2, 9):
-            for column in range(2, 12):
-                x, y = box["x"] + box["width"] * column / 13, box["y"] + box["height"] * row / 10
-                page.mouse.move(x, y)
-                page.wait_for_timeout(60)
-                if tooltip.count() and DISTRICT_PAYLOAD in tooltip.inner_text():
-                    found = (x, y)
-                    break
-            if found:
-                break
+        found = _hover_until_tooltip_names(page, box, tooltip, DISTRICT_PAYLOAD)
         assert found, "no tooltip named the hostile district"
         assert "contacts" in tooltip.inner_text()
         page.mouse.click(*found)
@@ -69,3 +59,17 @@ def test_names_from_uploads_stay_text_in_tooltips_tables_and_profile(hostile_sto
         screenshot(page, "map_profile")
     assert dialogs == []
     assert outside == [], f"the map reached outside the server: {outside[:3]}"
+
+
+def _hover_until_tooltip_names(page, box: dict, tooltip, text: str) -> tuple[float, float] | None:  # type: ignore[no-untyped-def]
+    """Sweep the pointer over the map until a tooltip shows the text; each sweep dwells longer, because under a
+    loaded machine deck.gl draws the districts (and can pick them) well after its canvas appears."""
+    for dwell_ms in (60, 200, 600):
+        for row in range(2, 9):
+            for column in range(2, 12):
+                x, y = box["x"] + box["width"] * column / 13, box["y"] + box["height"] * row / 10
+                page.mouse.move(x, y)
+                page.wait_for_timeout(dwell_ms)
+                if tooltip.count() and text in tooltip.inner_text():
+                    return x, y
+    return None
