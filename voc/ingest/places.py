@@ -23,11 +23,34 @@ _PLACE_WORDS_TEXT = """
 PLACE_WORDS: frozenset[str] = frozenset(_PLACE_WORDS_TEXT.split())
 # House and street numbers: "901-999", "5", "9th", "34th", "2nd".
 _NUMBER = r"\d[\d-]*(?:st|nd|rd|th)?"
+
+
+def _trie_alternation(words: frozenset[str]) -> str:
+    """A regex alternation of the words with their shared prefixes factored out ("st(?:reet)?" for st, street).
+
+    Python's re tries a flat alternation's branches one by one at every position of every text; sharing
+    prefixes tests each letter once.
+    """
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for letter in word:
+            node = node.setdefault(letter, {})
+        node[""] = {}
+
+    def alternation(node: dict[str, dict]) -> str:
+        branches = [re.escape(letter) + alternation(child) for letter, child in sorted(node.items()) if letter]
+        if not branches:
+            return ""
+        grouped = f"(?:{'|'.join(branches)})"
+        return grouped + "?" if "" in node else grouped
+
+    return alternation(trie)
+
+
 _PLACE = re.compile(
-    r"(?<![\w'-])(?:" + "|".join(sorted(map(re.escape, PLACE_WORDS), key=len, reverse=True)) + "|" + _NUMBER
-    + r")(?![\w'-])\.?",
-    re.IGNORECASE,
-)  # fmt: skip
+    r"(?<![\w'-])(?:" + _trie_alternation(PLACE_WORDS) + "|" + _NUMBER + r")(?![\w'-])\.?", re.IGNORECASE
+)
 
 
 def is_place_word(word: str) -> bool:
@@ -41,4 +64,9 @@ def without_places(texts: pd.Series) -> pd.Series:
     "Large pothole on NW 2nd Ave." gives "Large pothole on" (spaces closed up); a missing text stays missing.
     """
     stripped = texts.str.replace(_PLACE, "", regex=True)
-    return stripped.str.replace(r"\s+", " ", regex=True).str.strip()
+    return stripped.map(_closed_up, na_action="ignore")
+
+
+def _closed_up(text: str) -> str:
+    """The text's words with single spaces between them (split and join: a sixth of a regex replace's time)."""
+    return " ".join(text.split())
