@@ -63,8 +63,8 @@ def bulk_insert(connection: sa.Connection, table: sa.Table, frame: pd.DataFrame)
     names = [name for name in frame.columns if not _null_by_default(table.c[name]) or frame[name].notna().any()]
     quoted = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in names)
     if connection.dialect.name == "postgresql":
-        statement = f"INSERT INTO {table.name} ({quoted}) SELECT {quoted} FROM {STAGING}"
-        _through_staging(connection, statement, table, frame, names)
+        # Straight into the table: new rows need no staging table, nor a second copy out of it.
+        _copy(connection, table.name, table, frame, names)
         return
     statement = f"INSERT INTO {table.name} ({quoted}) VALUES ({_placeholders(connection, len(names))})"
     _execute_in_chunks(connection, statement, table, frame, names)
@@ -109,13 +109,19 @@ def _through_staging(
     """
     quoted = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in names)
     connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGING} AS SELECT {quoted} FROM {table.name} WITH NO DATA")
-    cursor = connection.connection.dbapi_connection.cursor()
-    with cursor.copy(f"COPY {STAGING} ({quoted}) FROM STDIN") as copy:
-        for start in range(0, len(frame), BULK_CHUNK_ROWS):
-            part = frame.iloc[start : start + BULK_CHUNK_ROWS]
-            for row in zip(*(_driver_column(part[name], table.c[name], "postgresql") for name in names), strict=True):
-                copy.write_row(row)
+    _copy(connection, STAGING, table, frame, names)
     # Statistics of the staging table, or the planner guesses its size and may scan the target whole.
     connection.exec_driver_sql(f"ANALYZE {STAGING}")
     connection.exec_driver_sql(statement)
     connection.exec_driver_sql(f"DROP TABLE {STAGING}")
+
+
+def _copy(connection: sa.Connection, target: str, table: sa.Table, frame: pd.DataFrame, names: list[str]) -> None:
+    """COPY the frame's `names` columns (typed as `table`'s) into the PostgreSQL table `target`."""
+    quoted = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in names)
+    cursor = connection.connection.dbapi_connection.cursor()
+    with cursor.copy(f"COPY {target} ({quoted}) FROM STDIN") as copy:
+        for start in range(0, len(frame), BULK_CHUNK_ROWS):
+            part = frame.iloc[start : start + BULK_CHUNK_ROWS]
+            for row in zip(*(_driver_column(part[name], table.c[name], "postgresql") for name in names), strict=True):
+                copy.write_row(row)
