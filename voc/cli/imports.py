@@ -8,7 +8,7 @@ import click
 
 from voc.cli.common import OPERATOR, echo_report, open_engine, parse_pairs, print_json
 from voc.cli.contract import FAILED, ContractGroup, failure
-from voc.cli.themes import BACKGROUND_OPTION, regroup_message
+from voc.cli.themes import BACKGROUND_OPTION, load_theme_build_in_thread, regroup_message
 from voc.core.config import load_settings
 from voc.core.errors import VocError
 
@@ -16,11 +16,13 @@ INPUT_FILE = click.Path(exists=True, dir_okay=False)
 
 
 @click.group("import", cls=ContractGroup)
-def import_group() -> None:
+@click.pass_context
+def import_group(ctx: click.Context) -> None:
     """Import files into the store."""
-    from voc.ingest.child import start_forkserver
+    from voc.ingest.child import READERS, SHEET_READERS, start_forkserver
 
-    start_forkserver()  # the readers load in the background while the store opens
+    # The readers load in the background while the store opens; only district and area files need GeoPandas.
+    start_forkserver(READERS if ctx.invoked_subcommand in ("districts", "areas") else SHEET_READERS)
 
 
 @import_group.command("requests")
@@ -48,6 +50,8 @@ def import_requests_command(
     from voc.core.fields import REQUEST_FIELD_NAMES
     from voc.ingest.pipeline import ImportOptions, import_file
 
+    if not (dry_run or themes_in_background):
+        load_theme_build_in_thread()
     overrides = parse_pairs(pairs, REQUEST_FIELD_NAMES)
     options = ImportOptions(sheet=sheet, overrides=overrides, profile=profile, source=source, dry_run=dry_run)
     engine, settings = open_engine(), load_settings()
