@@ -8,7 +8,7 @@ import click
 
 from voc.cli.common import OPERATOR, echo_table, open_engine, print_json
 from voc.cli.contract import ContractCommand, ContractGroup
-from voc.cli.themes import BACKGROUND_OPTION, regroup_message
+from voc.cli.themes import BACKGROUND_OPTION, load_theme_build_in_thread, regroup_message
 from voc.core.config import load_settings
 
 
@@ -35,6 +35,8 @@ def undo(upload_id: int, themes_in_background: bool) -> None:
     """Put the store back exactly as it was before upload UPLOAD_ID."""
     from voc.store.uploads import undo as undo_upload
 
+    if not themes_in_background:
+        load_theme_build_in_thread()  # while the store is put back
     result = undo_upload(open_engine(), upload_id, user=load_settings().user, role=OPERATOR)
     click.echo(
         f"Undid upload {upload_id}: removed {result.deleted:,} {result.records} it added and restored "

@@ -8,7 +8,7 @@ import click
 
 from voc.cli.common import OPERATOR, echo_report, open_engine, parse_pairs, print_json
 from voc.cli.contract import FAILED, ContractGroup, failure
-from voc.cli.themes import BACKGROUND_OPTION, regroup_message
+from voc.cli.themes import BACKGROUND_OPTION, load_theme_build_in_thread, regroup_message
 from voc.core.config import load_settings
 from voc.core.errors import VocError
 
@@ -88,6 +88,8 @@ def _pull_each(engine: sa.Engine, specs: list[FeedSpec], as_json: bool, themes_i
     """Pull each feed in turn, a refused one reported and the next still pulled; return whether all succeeded."""
     from voc.ingest.pull import pull_feed
 
+    if specs and not themes_in_background:
+        load_theme_build_in_thread()  # while the feeds answer
     settings = load_settings()
     succeeded = True
     reports = []
