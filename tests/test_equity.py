@@ -18,7 +18,16 @@ from voc.cli import main
 from voc.core.access import Role
 from voc.core.errors import FileRefused
 from voc.ingest.areas import import_areas
-from voc.priorities.equity import TIERS, dispersion, dispersion_df, equity_view, income_tiers, rate_ratio
+from voc.priorities.equity import (
+    TIERS,
+    dispersion,
+    dispersion_df,
+    equity_view,
+    income_tiers,
+    located_contacts,
+    place_cells,
+    rate_ratio,
+)
 from voc.store.areas import load_areas
 from voc.store.engine import open_store
 from voc.store.uploads import undo
@@ -109,6 +118,31 @@ def test_per_1000_matches_an_independent_geopandas_count(demo_store_url: str) ->
     assert tiers.loc["1 lowest", "per_1000"] == pytest.approx(
         lowest["contacts"].sum() / lowest["population"].sum() * 1000
     )
+
+
+def test_cells_keep_the_area_a_fresh_spatial_join_gives_as_cells_and_areas_change(demo_store_url: str) -> None:
+    engine = open_store(demo_store_url)
+    areas = load_areas(engine)
+    cells = located_contacts(engine, "2000-01", LAST_MONTH)["cell"]
+    assert cells.nunique() > 1000
+    first_half, half_the_areas = cells.iloc[: len(cells) // 2], areas.iloc[::2]
+    # Placed in turn: some cells, then all (most seen before), then all in other areas, then the first areas again.
+    for some, within in [(first_half, areas), (cells, areas), (cells, half_the_areas), (cells, areas)]:
+        got = place_cells(some, within)
+        expected = _joined_cell_areas(some, within)
+        assert got.isna().tolist() == expected.isna().tolist()
+        assert got.dropna().tolist() == expected.dropna().tolist()
+    assert place_cells(cells, half_the_areas).isna().sum() > place_cells(cells, areas).isna().sum()
+
+
+def _joined_cell_areas(cells: pd.Series, areas: gpd.GeoDataFrame) -> pd.Series:
+    """The area holding each cell's centre, by a spatial join of every cell (repeats included)."""
+    import h3.api.basic_int as h3_int
+
+    centres = np.array([h3_int.cell_to_latlng(int(cell)) for cell in cells])
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(centres[:, 1], centres[:, 0]), crs=4326)
+    joined = gpd.sjoin(points, areas[["code", "geometry"]], how="left", predicate="within")
+    return joined[~joined.index.duplicated()]["code"].reset_index(drop=True)
 
 
 def _simulated_areas(rng: np.random.Generator, rates: np.ndarray, *, shape: float | None) -> pd.DataFrame:

@@ -7,6 +7,7 @@ frame read follows the county's area, not its number of contacts.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -93,14 +94,42 @@ def located_contacts(engine: sa.Engine, first_month: str, last_month: str) -> pd
     return read_frame(engine, query, dtypes={"cell": "int64", "steps": "float64", "contacts": "int64"})
 
 
+# The area of every cell placed so far, for the areas last placed in (keyed by their codes and shapes): cells
+# never move and areas seldom change, yet each first view after an upload placed a year's located cells again
+# (45,000 at 5,000,000 contacts, 0.15 s of spatial join).
+_PLACED: dict[bytes, pd.Series] = {}
+
+
 def place_cells(cells: pd.Series, areas: gpd.GeoDataFrame) -> pd.Series:
     """Return the code of the small area holding each H3 cell's centre (NaN outside every area)."""
+    key = _areas_key(areas)
+    known = _PLACED.get(key)
     distinct = pd.Series(cells.unique())
-    centres = np.array([h3_int.cell_to_latlng(int(cell)) for cell in distinct]).reshape(-1, 2)
-    points = gpd.GeoDataFrame({"cell": distinct}, geometry=gpd.points_from_xy(centres[:, 1], centres[:, 0]), crs=WGS84)
+    missing = distinct if known is None else distinct[~distinct.isin(known.index)]
+    if known is None or len(missing):
+        placed = _cell_areas(missing, areas)
+        known = placed if known is None else pd.concat([known, placed])
+        _PLACED.clear()
+        _PLACED[key] = known
+    return cells.map(known)
+
+
+def _areas_key(areas: gpd.GeoDataFrame) -> bytes:
+    digest = hashlib.blake2b(digest_size=16)
+    for code, shape in zip(areas["code"], areas.geometry.to_wkb(), strict=True):
+        digest.update(f"{code}\0".encode())
+        digest.update(shape)
+    return digest.digest()
+
+
+def _cell_areas(cells: pd.Series, areas: gpd.GeoDataFrame) -> pd.Series:
+    """The area code of each distinct cell, indexed by cell (NaN outside every area)."""
+    centres = np.array([h3_int.cell_to_latlng(int(cell)) for cell in cells]).reshape(-1, 2)
+    points = gpd.GeoDataFrame(
+        {"cell": cells.to_numpy()}, geometry=gpd.points_from_xy(centres[:, 1], centres[:, 0]), crs=WGS84
+    )
     joined = gpd.sjoin(points, areas[["code", "geometry"]], how="left", predicate="within")
-    codes = joined.drop_duplicates("cell").set_index("cell")["code"]
-    return cells.map(codes)
+    return joined.drop_duplicates("cell").set_index("cell")["code"]
 
 
 def income_tiers(incomes: pd.Series) -> pd.Series:
