@@ -178,11 +178,20 @@ def _county_counts(counts: dict[tuple[str, str], tuple[int, int]], category: str
     return sum(p[0] for p in pairs), sum(p[1] for p in pairs)
 
 
-def _bounding_box(lat: pd.Series, lon: pd.Series, radius_m: float) -> tuple[float, float, float, float]:
-    """Return (south, north, west, east) around points, wide enough for the radius."""
+def _within_boxes(lat: pd.Series, lon: pd.Series, radius_m: float) -> sa.ColumnElement[bool]:
+    """Return the condition that a place lies in the box around one of the points, each wide enough for the radius."""
     dlat = radius_m / METRES_PER_DEGREE
-    dlon = dlat / max(math.cos(math.radians(max(abs(lat.min()), abs(lat.max())))), 1e-6)
-    return lat.min() - dlat, lat.max() + dlat, lon.min() - dlon, lon.max() + dlon
+    boxes = []
+    for latitude, longitude in sorted(set(zip(lat.to_numpy(float), lon.to_numpy(float), strict=True))):
+        # As wide as the radius at the box's edge nearer the pole, where a degree of longitude is shortest.
+        dlon = dlat / max(math.cos(math.radians(abs(latitude) + dlat)), 1e-6)
+        boxes.append(
+            sa.and_(
+                PLACES.c.latitude.between(latitude - dlat, latitude + dlat),
+                PLACES.c.longitude.between(longitude - dlon, longitude + dlon),
+            )
+        )
+    return sa.or_(*boxes)
 
 
 def _nearby_counts(
@@ -190,15 +199,19 @@ def _nearby_counts(
 ) -> dict[int, tuple[int, int]]:
     """Count each point's contacts of its category within the radius, now and the 12 months before.
 
-    One query per category sums the place roll-up (voc.store.place_counts) by point inside the box
+    One query per category sums the place roll-up (voc.store.place_counts) by point inside the boxes
     around its candidates, now and before; exact great-circle distances are then taken in numpy.
-    Its rows follow the places in the box, not the contacts made from them.
+    Its rows follow the places near the candidates, not the contacts made from them: one box around
+    all of a category's candidates spanned most of the county, and read five times the places at
+    5,000,000 contacts that it did at 50,000.
     """
     counts: dict[int, tuple[int, int]] = {}
     recent = PLACES.c.month.between(window.first, window.last)
+    # Months named one by one: the roll-up's key (month, category, ...) is then searched for the category in
+    # each month, where a range of months was scanned whole for every category.
+    months = month_range(window.before_first, window.last)
     with engine.connect() as connection:
         for category, group in points[categories.notna()].groupby(categories.dropna(), sort=True):
-            south, north, west, east = _bounding_box(group["latitude"], group["longitude"], radius_m)
             query = (
                 sa.select(
                     PLACES.c.latitude.label("lat"),
@@ -208,9 +221,8 @@ def _nearby_counts(
                 )
                 .where(
                     PLACES.c.category == category,
-                    PLACES.c.month.between(window.before_first, window.last),
-                    PLACES.c.latitude.between(south, north),
-                    PLACES.c.longitude.between(west, east),
+                    PLACES.c.month.in_(months),
+                    _within_boxes(group["latitude"], group["longitude"], radius_m),
                 )
                 .group_by(PLACES.c.latitude, PLACES.c.longitude)
             )
