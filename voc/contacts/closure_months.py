@@ -8,6 +8,7 @@ voc.store.closure_counts with the rules it was counted under; a write that could
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pandas as pd
@@ -142,9 +143,7 @@ def closure_figures(engine: sa.Engine, filters: Filters, *, rules: ClosureRules,
     """
     if filters.channels:
         raise ValueError("the closure roll-ups have no channel: report closure figures of every channel")
-    with engine.connect() as connection:
-        histogram = closing_histogram(connection, filters)
-    return _closure_figures(engine, filters, histogram, rules=rules, timezone=timezone)
+    return _figures_and_performance(engine, filters, rules=rules, timezone=timezone, performance=False)[0]
 
 
 def service_report(
@@ -156,20 +155,34 @@ def service_report(
     """
     if filters.channels:
         raise ValueError("the closure roll-ups have no channel: report service performance of every channel")
-    with engine.connect() as connection:
-        histogram = closing_histogram(connection, filters)
-        table = performance_table(connection, filters, histogram)
-    figures = _closure_figures(engine, filters, histogram, rules=rules, timezone=timezone)
+    figures, table = _figures_and_performance(engine, filters, rules=rules, timezone=timezone, performance=True)
     return figures, with_closure(table, figures.by_category)
 
 
-def _closure_figures(
-    engine: sa.Engine, filters: Filters, histogram: pd.DataFrame, *, rules: ClosureRules, timezone: str
-) -> ClosureFigures:
-    count_months(engine, filters, rules=rules, timezone=timezone)
-    counts, times = _read_rollups(engine, filters)
+def _figures_and_performance(
+    engine: sa.Engine, filters: Filters, *, rules: ClosureRules, timezone: str, performance: bool
+) -> tuple[ClosureFigures, pd.DataFrame]:
+    """Return the filter's closure figures and, when asked, its service performance (else an empty frame).
+
+    The closure roll-ups are read in a thread of their own while this one reads the days-to-close
+    histogram: the store answers both at once, its drivers letting go of the interpreter while they
+    wait (Trends' service performance at 5,000,000 contacts: 0.29 s -> 0.19 s).
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="closure-rollups") as pool:
+        closure = pool.submit(_counted_rollups, engine, filters, rules=rules, timezone=timezone)
+        with engine.connect() as connection:
+            histogram = closing_histogram(connection, filters)
+            table = performance_table(connection, filters, histogram) if performance else pd.DataFrame()
+        counts, times = closure.result()
     summary = rollup_summary(counts, times, _calendar_ranks(histogram))
-    return ClosureFigures(summary, rollup_by_category(counts, times))
+    return ClosureFigures(summary, rollup_by_category(counts, times)), table
+
+
+def _counted_rollups(
+    engine: sa.Engine, filters: Filters, *, rules: ClosureRules, timezone: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    count_months(engine, filters, rules=rules, timezone=timezone)
+    return _read_rollups(engine, filters)
 
 
 def reopened_counts(
