@@ -215,9 +215,7 @@ def filter_choices(engine: sa.Engine) -> dict[str, list[str]]:
     with engine.connect() as connection:
         found = connection.execute(combinations).all()
         months = connection.execute(sa.select(ROLLUP.c.month).distinct().order_by(ROLLUP.c.month)).scalars().all()
-    choices = {
-        dimension: sorted({row[place] for row in found} - {""}) for place, dimension in enumerate(DIMENSIONS)
-    }
+    choices = {dimension: sorted({row[place] for row in found} - {""}) for place, dimension in enumerate(DIMENSIONS)}
     return {**choices, "month": [month for month in months if month]}
 
 
