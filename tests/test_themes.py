@@ -263,6 +263,56 @@ def test_an_import_embeds_new_and_changed_descriptions_only_and_undo_drops_them(
     assert _embedded(engine) == {}
 
 
+def _counting_hashes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the descriptions the stale-vector check hashes (it reads a text only to hash it)."""
+    hashed: list[int] = []
+    real = store_themes.fingerprints
+
+    def counted(texts: pd.Series) -> pd.Series:
+        hashed.append(len(texts))
+        return real(texts)
+
+    monkeypatch.setattr(store_themes, "fingerprints", counted)
+    return hashed
+
+
+def test_a_build_reads_only_the_descriptions_written_since_their_vectors_were_checked(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = GAINESVILLE.read_bytes()
+    _import(engine, data)
+    hashed = _counting_hashes(monkeypatch)
+    assert build_themes(engine, user="test").embedded == 0
+    assert sum(hashed) == 0  # every vector was made from its row as the import wrote it
+
+    # An update that changes one description and leaves another row's as it was; then its undo.
+    records = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    described = records.loc[records["description"] != "", "id"]
+    changed_id, touched_id = described.iloc[0], described.iloc[1]
+    original = records.loc[records["id"] == changed_id, "description"].iloc[0]
+    records.loc[records["id"] == changed_id, "description"] = "Streetlight out on the corner again"
+    records.loc[records["id"] == touched_id, "status"] = "Reopened"
+    second = _import(engine, records.to_csv(index=False).encode(), "gainesville_changed.csv")
+    hashed.clear()
+    assert build_themes(engine, user="test").embedded == 0  # the import embedded its changed text
+    assert sum(hashed) == 1  # the row it rewrote with its text unchanged, checked once
+    undo(engine, second, user="test", role=Role.ANALYST)
+    hashed.clear()
+    assert build_themes(engine, user="test").embedded == 1  # the undone text is back: embedded again
+    assert sum(hashed) == 2  # the two rows the undo put back, and nothing else
+    embedded = _embedded(engine)
+    assert embedded[_request_id(engine, changed_id)] == store_themes.fingerprints(pd.Series([original])).iloc[0]
+
+    # Vectors stored before their upload was recorded with them are checked once, then not again.
+    with engine.begin() as connection:
+        connection.execute(sa.update(DescriptionEmbedding.__table__).values(upload_id=None))
+    hashed.clear()
+    assert build_themes(engine, user="test").embedded == 0
+    assert sum(hashed) == len(embedded) == len(_described(engine))
+    hashed.clear()
+    assert build_themes(engine, user="test").embedded == 0 and sum(hashed) == 0
+
+
 def test_an_import_embeds_in_parts_each_description_as_alone(
     engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

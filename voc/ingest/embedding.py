@@ -21,7 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from voc.ingest.places import without_places
-from voc.store.themes import descriptions_to_embed, save_embeddings
+from voc.store.themes import descriptions_to_embed, save_embeddings, stamp_embeddings
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -97,10 +97,12 @@ def embed_new_descriptions(connection: sa.Connection, *, upload_id: int | None =
     saved one at a time: a 1,000,000-row upload's tokens, vectors and driver rows all at once took
     0.8 GB more than the rest of the import.
     """
-    parts, dropped = descriptions_to_embed(connection, model=MODEL, upload_id=upload_id)
-    if dropped:
-        nothing = pd.DataFrame({"request_id": pd.Series(dtype="int64"), "text_hash": pd.Series(dtype="str")})
-        save_embeddings(connection, nothing, np.empty((0, DIMENSIONS), np.float32), model=MODEL, dropped=dropped)
-    for part in parts:
+    work = descriptions_to_embed(connection, model=MODEL, upload_id=upload_id)
+    if work.dropped:
+        columns = {"request_id": "int64", "text_hash": "str", "upload_id": "Int64"}
+        nothing = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
+        save_embeddings(connection, nothing, np.empty((0, DIMENSIONS), np.float32), model=MODEL, dropped=work.dropped)
+    for part in work.parts:
         save_embeddings(connection, part, description_vectors(part["description"]), model=MODEL)
-    return sum(len(part) for part in parts)
+    stamp_embeddings(connection, work.current)
+    return sum(len(part) for part in work.parts)

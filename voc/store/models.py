@@ -419,6 +419,9 @@ class DescriptionEmbedding(SQLModel, table=True):
     model: str = Field(max_length=60)
     text_hash: str = Field(max_length=16, description="of the description embedded: a changed text is embedded again")
     vector: bytes = Field(sa_type=sa.LargeBinary, description="float16, little-endian")
+    upload_id: int | None = Field(
+        default=None, description="the request's upload_id when its text was last checked: written since, it is again"
+    )
 
 
 class Theme(SQLModel, table=True):

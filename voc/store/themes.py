@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from voc.store.bulk import bulk_insert
+from voc.store.bulk import bulk_insert, bulk_update
 from voc.store.models import DescriptionEmbedding, MonthlyThemeCount, ServiceRequest, Theme
 from voc.store.query import read_frame
 from voc.store.requests import fingerprints
@@ -24,27 +25,55 @@ _CHUNK = 5_000
 _READ_CHUNK = 50_000
 
 
-def descriptions_to_embed(
-    connection: sa.Connection, *, model: str, upload_id: int | None = None
-) -> tuple[list[pd.DataFrame], list[int]]:
+@dataclass(frozen=True)
+class ToEmbed:
+    """What embed_new_descriptions has to do: texts to embed, vectors to drop, vectors found current.
+
+    parts: frames of at most 50,000 rows (request_id, description, text_hash, upload_id); dropped:
+    request ids whose description is now empty but still has a vector; current: request_id and
+    upload_id of vectors whose text was found unchanged under a newer upload_id, to be stamped with it.
+    """
+
+    parts: list[pd.DataFrame]
+    dropped: list[int]
+    current: pd.DataFrame
+
+
+def descriptions_to_embed(connection: sa.Connection, *, model: str, upload_id: int | None = None) -> ToEmbed:
     """Return the descriptions without a vector of `model` for their current text, and the vectors to drop.
 
-    The frames (parts of at most 50,000 rows) have request_id, description and text_hash; the list
-    holds the request ids whose description is now empty but still has a vector. upload_id limits
-    both to the rows an upload wrote (inserted or updated); None looks at every stored contact.
+    upload_id limits the check to the rows an upload wrote (inserted or updated); the vectors it finds
+    current are left to the next full check to stamp, so an upload writes no more than it did. None
+    checks every stored contact that could need it: a described one without a vector, and one whose
+    vector was checked under another upload_id (written since, or put back by an undo); the texts of
+    the others are those their vectors were made from, and are not read.
     """
     joined = REQUESTS.outerjoin(
         EMBEDDINGS, sa.and_(EMBEDDINGS.c.request_id == REQUESTS.c.id, EMBEDDINGS.c.model == model)
     )
     query = sa.select(
-        REQUESTS.c.id.label("request_id"), REQUESTS.c.description, EMBEDDINGS.c.text_hash.label("stored_hash")
+        REQUESTS.c.id.label("request_id"),
+        REQUESTS.c.description,
+        REQUESTS.c.upload_id,
+        EMBEDDINGS.c.text_hash.label("stored_hash"),
     ).select_from(joined)
     if upload_id is not None:
         query = query.where(REQUESTS.c.upload_id == upload_id)
+    else:
+        described = sa.func.trim(sa.func.coalesce(REQUESTS.c.description, "")) != ""
+        query = query.where(
+            sa.or_(
+                sa.and_(EMBEDDINGS.c.request_id.is_(None), described),
+                sa.and_(
+                    EMBEDDINGS.c.request_id.is_not(None), EMBEDDINGS.c.upload_id.is_distinct_from(REQUESTS.c.upload_id)
+                ),
+            )
+        )
     result = connection.execute(query)
     names = list(result.keys())
     stale: list[pd.DataFrame] = []
     dropped: list[int] = []
+    current: list[pd.DataFrame] = []
     # A part at a time, keeping only what is stale: the check of every contact (each theme build
     # makes it) held a million descriptions and their hashes at once, 0.25 GB (measured). The parts
     # are left apart: joined, a 1,000,000-row upload's were held twice at once, the import's peak.
@@ -53,19 +82,29 @@ def descriptions_to_embed(
         empty = rows["description"].fillna("").str.strip() == ""
         dropped.extend(rows.loc[empty & rows["stored_hash"].notna(), "request_id"].tolist())
         rows = rows[~empty].assign(text_hash=lambda r: fingerprints(r["description"]))
-        changed = rows.loc[rows["text_hash"] != rows["stored_hash"], ["request_id", "description", "text_hash"]]
+        same = rows["text_hash"] == rows["stored_hash"]
+        changed = rows.loc[~same, ["request_id", "description", "text_hash", "upload_id"]]
         if len(changed):
             stale.append(changed)
-    return stale, dropped
+        if upload_id is None:
+            current.append(rows.loc[same, ["request_id", "upload_id"]])
+    found = pd.concat(current, ignore_index=True) if current else pd.DataFrame(columns=["request_id", "upload_id"])
+    return ToEmbed(stale, dropped, found.astype(_STAMP_TYPES))
 
 
-_TO_EMBED_TYPES = {"request_id": "int64", "description": "str", "stored_hash": "str"}
+_TO_EMBED_TYPES = {"request_id": "int64", "description": "str", "upload_id": "Int64", "stored_hash": "str"}
+_STAMP_TYPES = {"request_id": "int64", "upload_id": "Int64"}
+
+
+def stamp_embeddings(connection: sa.Connection, current: pd.DataFrame) -> None:
+    """Record that these vectors (request_id, upload_id) were found current for their request's upload_id."""
+    bulk_update(connection, EMBEDDINGS, current, key="request_id")
 
 
 def save_embeddings(
     connection: sa.Connection, texts: pd.DataFrame, vectors: np.ndarray, *, model: str, dropped: Sequence[int] = ()
 ) -> None:
-    """Store the vectors of texts (request_id, text_hash; one row of vectors each), replacing older ones.
+    """Store the vectors of texts (request_id, text_hash, upload_id; one row of vectors each), replacing older ones.
 
     Vectors are kept as float16: half the bytes, and well inside the model's own precision.
     """
@@ -75,7 +114,12 @@ def save_embeddings(
         connection.execute(sa.delete(EMBEDDINGS).where(EMBEDDINGS.c.request_id.in_(chunk)))
     packed = [row.tobytes() for row in vectors.astype(_VECTOR_TYPE)]
     rows = pd.DataFrame(
-        {"request_id": texts["request_id"].to_numpy(), "model": model, "text_hash": texts["text_hash"].to_numpy()}
+        {
+            "request_id": texts["request_id"].to_numpy(),
+            "model": model,
+            "text_hash": texts["text_hash"].to_numpy(),
+            "upload_id": texts["upload_id"].astype("Int64").to_numpy(),
+        }
     ).assign(vector=packed)
     bulk_insert(connection, EMBEDDINGS, rows)
 
