@@ -13,8 +13,8 @@ Trends' service performance after an upload waits for). Every view is run once u
 that no timing pays the imports a view makes on first use; then --repeat times (3) on each store,
 the fastest kept: one run's noise (a quarter either way on this shared machine) would otherwise
 decide a ratio. Prints small, large and their ratio per page and command, wall clock and CPU (the
-machine is shared: CPU is the steadier figure). Goals: every page and upload within 1.5x. Not a pass/fail test. Run
-`uv run python bench/pages_bench.py --help`.
+machine is shared: CPU is the steadier figure). Goals: every page and upload within 1.5x. Not a
+pass/fail test. Run `uv run python bench/pages_bench.py --help`.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ class ToEmbed:
 
     parts: frames of at most 50,000 rows (request_id, description, text_hash, upload_id); dropped:
     request ids whose description is now empty but still has a vector; current: request_id and
-    upload_id of vectors whose text was found unchanged under a newer upload_id, to be stamped with it.
+    upload_id of vectors whose text was found unchanged under another upload_id, to be stamped with it.
     """
 
     parts: list[pd.DataFrame]
