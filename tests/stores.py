@@ -15,6 +15,7 @@ from voc.store.closing_days import BUCKETS, CLOSING, CLOSING_DIMENSIONS, QUICK_C
 from voc.store.models import MonthlyCount, ServiceRequest, Upload
 from voc.store.place_counts import PLACES
 from voc.store.query import read_frame
+from voc.store.theme_counts import LABELS, THEME_COUNTS
 from voc.store.type_counts import TYPE_COUNTS
 
 
@@ -111,6 +112,7 @@ def assert_consistent(engine: sa.Engine) -> None:
     assert closing_days(engine) == recounted_closing_days(engine)
     assert place_counts(engine) == recounted_place_counts(engine)
     assert type_counts(engine) == recounted_type_counts(engine)
+    assert theme_counts(engine) == recounted_theme_counts(engine)
 
 
 def closing_days(engine: sa.Engine) -> dict[tuple[Any, ...], tuple[int, int]]:
@@ -181,6 +183,28 @@ def recounted_type_counts(engine: sa.Engine) -> dict[tuple[str, str], int]:
     counts: dict[tuple[str, str], int] = {}
     for month, raw_type in rows:
         counts[(month, raw_type)] = counts.get((month, raw_type), 0) + 1
+    return counts
+
+
+def theme_counts(engine: sa.Engine) -> dict[tuple[str, int, str, str], int]:
+    """The theme roll-up as stored: (month, theme, category, district) -> contacts, rows counting none left out."""
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(THEME_COUNTS).where(THEME_COUNTS.c.contacts != 0)).all()
+    return {(row.month, row.theme, row.category, row.district_code): row.contacts for row in rows}
+
+
+def recounted_theme_counts(engine: sa.Engine) -> dict[tuple[str, int, str, str], int]:
+    """The theme roll-up counted afresh in Python from every stored request and the theme its vector is in."""
+    requests = ServiceRequest.__table__
+    query = sa.select(requests.c.opened_month, LABELS.c.theme, requests.c.category, requests.c.district_code).join(
+        LABELS, LABELS.c.request_id == requests.c.id
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    counts: dict[tuple[str, int, str, str], int] = {}
+    for month, theme, category, district in rows:
+        key = (month, theme, category or "", district or "")
+        counts[key] = counts.get(key, 0) + 1
     return counts
 
 

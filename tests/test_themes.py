@@ -15,6 +15,9 @@ import sqlalchemy as sa
 
 from tests.factories import SETTINGS
 from tests.files import REAL
+from tests.stores import assert_consistent, store_at_revision
+from tests.stores import theme_counts as theme_counts_in
+from voc.contacts import theming
 from voc.contacts.regrouping import build_themes
 from voc.contacts.textmine import STOP_WORDS
 from voc.contacts.theme_names import name_themes, theme_name
@@ -22,19 +25,24 @@ from voc.contacts.themes import (
     Grouping,
     distinct_rows,
     group_vectors,
+    place_vectors,
     representatives,
     rising_themes,
     theme_count,
     theme_counts,
     top_themes,
 )
-from voc.contacts.theming import alert_themes, stored_themes
+from voc.contacts.theming import alert_themes, regroup_due, stored_themes
 from voc.core.access import Role
 from voc.demo.catalogue import WHERE
 from voc.ingest.embedding import DIMENSIONS, MODEL, description_vectors, embed
 from voc.ingest.pipeline import ImportOptions, import_requests
+from voc.ingest.request_types import save_type_map
 from voc.store import themes as store_themes
+from voc.store.engine import schema_is_current, upgrade_schema
 from voc.store.models import DescriptionEmbedding, MonthlyThemeCount, ServiceRequest
+from voc.store.theme_builds import BuildState, read_build_state
+from voc.store.theme_counts import LABELS
 from voc.store.uploads import undo
 
 GAINESVILLE = REAL / "gainesville_mygnv_311_sample5000.csv"
@@ -173,7 +181,8 @@ def test_descriptions_lose_their_place_words_and_numbers_only(text: str, expecte
 def test_representatives_are_nearest_the_centre_distinct_and_redacted() -> None:
     texts = pd.Series(["Pothole on Main St", "pothole on main st", "Pothole, call 352-555-0143", "Dog barking"])
     vectors = np.array([[1.0, 0], [1.0, 0], [0.8, 0.6], [0, 1.0]], dtype=np.float32)
-    grouping = Grouping(labels=np.array([0, 0, 0, 1]), centres=np.array([[1.0, 0], [0, 1.0]]))
+    centres = np.array([[1.0, 0], [0, 1.0]])
+    grouping = Grouping(labels=np.array([0, 0, 0, 1]), centres=centres, fitted=centres)
     assert representatives(vectors, lambda at: texts.iloc[at], grouping, per_theme=3) == [[0, 2], [3]]
 
 
@@ -475,3 +484,140 @@ def test_representatives_read_only_the_texts_nearest_each_centre() -> None:
     assert [len(found) for found in examples] == [2, 2, 2]
     assert len(asked) == 3 * 20 * 2  # the nearest 40 of each theme's 1,000, not 3,000 texts
     assert all(grouping.labels[p] == theme for theme, found in enumerate(examples) for p in found)
+
+
+# --- later builds place new descriptions on the stored centres -------------------------------------------
+
+
+def _placements(engine: sa.Engine) -> dict[int, int]:
+    with engine.connect() as connection:
+        return dict(connection.execute(sa.select(LABELS.c.request_id, LABELS.c.theme)).all())
+
+
+def _vectors_of(engine: sa.Engine, request_ids: list[int]) -> np.ndarray:
+    table = DescriptionEmbedding.__table__
+    query = sa.select(table.c.vector).where(table.c.request_id.in_(request_ids)).order_by(table.c.request_id)
+    with engine.connect() as connection:
+        packed = connection.execute(query).scalars().all()
+    return np.frombuffer(b"".join(packed), dtype="<f2").reshape(len(packed), -1)
+
+
+def _without_last_described(records: pd.DataFrame, n: int) -> pd.DataFrame:
+    return records.drop(records.index[records["description"].str.strip() != ""][-n:])
+
+
+def test_a_build_places_new_descriptions_on_the_stored_centres_and_keeps_the_roll_up(engine: sa.Engine) -> None:
+    records = pd.read_csv(GAINESVILLE, dtype=str, keep_default_na=False)
+    _import(engine, _without_last_described(records, 20).to_csv(index=False).encode(), "gainesville_first.csv")
+    first = build_themes(engine, user="test")
+    assert first.regrouped and first.described == len(_described(engine)) >= 219
+    assert first.themes == theme_count(first.described) == theme_count(240)
+    fitted, placed_before = store_themes.load_centres(engine), _placements(engine)
+    assert fitted is not None and len(fitted) == first.themes and set(placed_before) == _described(engine)
+    assert_consistent(engine)
+
+    _import(engine, records.to_csv(index=False).encode())  # the 20 descriptions left out, now new
+    new = sorted(_described(engine) - set(placed_before))
+    assert len(new) == 240 - first.described
+    second = build_themes(engine, user="test")
+    assert (second.regrouped, second.placed, second.described, second.themes) == (False, len(new), 240, first.themes)
+    placed = _placements(engine)
+    assert np.array_equal(store_themes.load_centres(engine), fitted)
+    assert {i: placed[i] for i in placed_before} == placed_before  # nobody moved
+    assert [placed[i] for i in new] == place_vectors(_vectors_of(engine, new), fitted).tolist()
+    assert stored_themes(engine)["contacts"].sum() == 240
+    assert_consistent(engine)
+
+    # A changed description leaves its theme until placed again; a changed category moves its count at once.
+    changed_id, touched_id = records.loc[records["description"] != "", "id"].iloc[[0, 1]]
+    records.loc[records["id"] == changed_id, "description"] = "Streetlight out on the corner again"
+    records.loc[records["id"] == touched_id, "request_type"] = "Pothole"
+    update = _import(engine, records.to_csv(index=False).encode(), "gainesville_changed.csv")
+    assert _request_id(engine, changed_id) not in _placements(engine)
+    assert_consistent(engine)
+    assert build_themes(engine, user="test").placed == 1
+    assert_consistent(engine)
+    undo(engine, update, user="test", role=Role.ANALYST)
+    assert_consistent(engine)
+    assert build_themes(engine, user="test").placed == 1  # the undone text, embedded and placed again
+    assert_consistent(engine)
+
+    # An analyst's request-type edit recounts the months it touches, themes included.
+    raw_types = ServiceRequest.__table__.c.request_type
+    with engine.connect() as connection:
+        stored_types = connection.execute(sa.select(raw_types).distinct()).scalars().all()
+    everything = pd.DataFrame({"raw_type": stored_types, "category": "Everything", "department": "Public Works",
+                               "contact_type": "request"})  # fmt: skip
+    save_type_map(engine, everything, user="test", role=Role.ANALYST)
+    assert {category for _, _, category, _ in theme_counts_in(engine)} == {"Everything"}
+    assert_consistent(engine)
+
+
+def test_the_centres_are_learnt_again_once_a_quarter_of_the_descriptions_is_new(engine: sa.Engine) -> None:
+    records = pd.read_csv(GAINESVILLE, dtype=str, keep_default_na=False)
+    _import(engine, _without_last_described(records, 60).to_csv(index=False).encode(), "gainesville_first.csv")
+    assert build_themes(engine, user="test").described in (180, 181)
+    _import(engine, records.to_csv(index=False).encode())  # 59 or 60 new: more than a quarter
+    again = build_themes(engine, user="test")
+    assert again.regrouped and again.placed == 0 and again.described == 240
+    assert read_build_state(engine).grouped == 240 and read_build_state(engine).placed_since == 0
+    assert set(_placements(engine)) == _described(engine)
+    assert_consistent(engine)
+
+
+@pytest.mark.parametrize(
+    ("grouped", "placed_since", "described", "unplaced", "due"),
+    [
+        (0, 0, 240, 240, True),  # never grouped
+        (50_000, 0, 51_000, 1_000, False),
+        (50_000, 12_000, 62_500, 500, False),  # 12,500 of 50,000: at the limit, not past it
+        (50_000, 12_000, 62_501, 501, True),
+        (220, 0, 240, 20, False),  # 5 themes for either
+        (200, 0, 251, 51, True),  # 4 themes for 200 descriptions, 5 for 251
+        (4_000, 0, 4_100, 100, False),  # 20 themes for either
+        (4_000, 0, 4_500, 500, True),  # 20 themes for 4,000, 21 for 4,500: grouped again
+    ],
+)
+def test_regroup_due(grouped: int, placed_since: int, described: int, unplaced: int, due: bool) -> None:
+    state = BuildState(grouped=grouped, placed_since=placed_since)
+    assert regroup_due(state, described=described, unplaced=unplaced) is due
+
+
+def test_a_write_during_a_regrouping_is_placed_by_it_and_counted(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = pd.read_csv(GAINESVILLE, dtype=str, keep_default_na=False)
+    _import(engine, _without_last_described(records, 100).to_csv(index=False).encode(), "gainesville_first.csv")
+    real_read = theming.read_embeddings
+
+    def read_then_import(connection: sa.Connection, *, model: str) -> tuple[pd.DataFrame, np.ndarray]:
+        read = real_read(connection, model=model)
+        monkeypatch.setattr(theming, "read_embeddings", real_read)
+        _import(engine, records.to_csv(index=False).encode())  # lands while the build groups what it read
+        return read
+
+    monkeypatch.setattr(theming, "read_embeddings", read_then_import)
+    built = build_themes(engine, user="test")
+    assert built.regrouped and built.described in (140, 141)  # what it read: the one "n/a" is no description
+    assert set(_placements(engine)) == _described(engine) and len(_described(engine)) == 240
+    assert_consistent(engine)
+
+
+def test_upgrading_clears_themes_grouped_without_centres_and_asks_for_a_build(store_url: str) -> None:
+    built_at = "2026-12-01 10:00:00.000000"
+    engine = store_at_revision(
+        store_url,
+        "0028",
+        ("INSERT INTO themes (id, name, terms, contacts, example_ids, built_at) VALUES "
+         "(0, 'Potholes', '[\"pothole\"]', 7, '[]', :at)", [{"at": built_at}]),
+        ("INSERT INTO monthly_theme_counts (month, theme, category, district_code, contacts) VALUES "
+         "('2026-11', 0, 'Roads', '1', 7)", [{}]),
+        ("INSERT INTO theme_builds (id, requested_version, built_version, built_at) VALUES (1, 4, 4, :at)",
+         [{"at": built_at}]),
+    )  # fmt: skip
+    upgrade_schema(engine)
+    assert schema_is_current(engine)
+    assert stored_themes(engine).empty and theme_counts_in(engine) == {}
+    state = read_build_state(engine)
+    assert state.pending and (state.grouped, state.placed_since) == (0, 0)
+    engine.dispose()

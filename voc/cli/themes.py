@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from voc.cli.common import count_closure_figures, open_engine, print_json
 from voc.cli.contract import ContractGroup
 from voc.core.config import load_settings
+
+if TYPE_CHECKING:
+    from voc.contacts.theming import ThemeBuild
 
 BACKGROUND_OPTION = click.option(
     "--themes-in-background",
@@ -38,15 +43,18 @@ def themes_build(if_requested: bool) -> None:
         count_closure_figures(engine)
         ran = run_requested_builds(engine, user=load_settings().user, wait=False)
         if ran is not None:
-            click.echo(_built(ran.themes, ran.described, ran.seconds))
+            click.echo(_built(ran))
         return
     click.echo(build_message())
 
 
-def _built(themes: int, described: int, seconds: float) -> str:
-    if not themes:
-        return f"Themes: too few descriptions to group ({described:,})."
-    return f"Themes: {described:,} descriptions in {themes} themes, in {seconds:.1f} s."
+def _built(build: ThemeBuild) -> str:
+    if not build.themes:
+        return f"Themes: too few descriptions to group ({build.described:,})."
+    if not build.regrouped:
+        return (f"Themes: {build.placed:,} new descriptions placed in the {build.themes} themes "
+                f"({build.described:,} in all), in {build.seconds:.1f} s.")  # fmt: skip
+    return f"Themes: {build.described:,} descriptions in {build.themes} themes, in {build.seconds:.1f} s."
 
 
 def build_message() -> str:
@@ -54,7 +62,7 @@ def build_message() -> str:
     from voc.contacts.regrouping import build_themes
 
     built = build_themes(open_engine(), user=load_settings().user)
-    return _built(built.themes, built.described, built.seconds)
+    return _built(built)
 
 
 def load_theme_build_in_thread() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,9 @@ import sqlalchemy as sa
 from voc.contacts.theme_names import name_themes, naming_sample, theme_name
 from voc.contacts.themes import (
     TOP_COLUMNS,
+    Grouping,
     group_vectors,
+    place_vectors,
     representatives,
     rising_themes,
     theme_count,
@@ -25,58 +28,117 @@ from voc.core.memory import give_back_freed_memory
 from voc.core.periods import month_shift
 from voc.ingest.embedding import MODEL, embed_new_descriptions
 from voc.ingest.normalize import redact_personal
-from voc.store.engine import record_audit, write_transaction
+from voc.store.engine import data_version_in, record_audit, write_transaction
 from voc.store.models import utc_now
-from voc.store.themes import descriptions_of, load_theme_counts, load_themes, read_embeddings, replace_themes
+from voc.store.theme_builds import BuildState, read_build_state, record_finish
+from voc.store.themes import (
+    count_theme_sizes,
+    descriptions_of,
+    load_centres,
+    load_theme_counts,
+    load_themes,
+    place_unplaced,
+    placement_counts,
+    read_embeddings,
+    replace_themes,
+    save_placements,
+)
 
 EXAMPLES_PER_THEME = 3
+# Descriptions placed on the stored centres since they were learnt, as a share of those they were learnt
+# from, past which a build groups every description again: the centres follow what residents write
+# now, and a build's cost follows the new descriptions until then, not the store.
+REGROUP_SHARE = 0.25
 
 
 @dataclass(frozen=True)
 class ThemeBuild:
     themes: int
-    described: int  # contacts with a description, all grouped
+    described: int  # contacts with a description, all in a theme
     embedded: int  # descriptions embedded by this build (those no import had embedded)
     seconds: float
+    placed: int = 0  # descriptions placed on the stored centres (0 when this build grouped them all again)
+    regrouped: bool = True  # whether this build learnt new centres from every description
 
 
 def store_themes(engine: sa.Engine, *, version: int, user: str, seed: int = 0) -> ThemeBuild:
-    """Group every stored description into themes and store them as covering build request `version`.
+    """Bring the themes up to date with every stored description, as covering build request `version`.
 
     Call it through voc.contacts.regrouping, which makes sure one build runs at a time. Descriptions
     without a vector for their current text (written by the demo load, or put back by an undo) are
-    embedded first. Fewer than 20 descriptions make no themes: the stored ones are cleared. The same
-    store and seed give the same themes.
+    embedded first. Then, while the descriptions not in a theme yet are few (regroup_due), they are
+    placed on the stored themes' centres: the cost follows them, not the store. Otherwise every
+    description is grouped again. Fewer than 20 descriptions make no themes: the stored ones are
+    cleared. The same store and seed, grouped again, give the same themes.
     """
     started = time.perf_counter()
     give_back_freed_memory()  # an import's, when the build runs in its process: or the build's memory adds to it
     with write_transaction(engine) as connection:  # usually nothing: imports embed their own texts
         embedded = embed_new_descriptions(connection)
+    with engine.connect() as connection:
+        described, unplaced = placement_counts(connection, model=MODEL)
+        state, fitted = read_build_state(connection), load_centres(connection)
+    if fitted is not None and not regroup_due(state, described=described, unplaced=unplaced):
+        with write_transaction(engine) as connection:
+            placed = place_unplaced(connection, partial(place_vectors, fitted=fitted), model=MODEL)
+            count_theme_sizes(connection)
+            record_finish(connection, version=version, at=utc_now(), grouped=state.grouped,
+                          placed_since=state.placed_since + placed)  # fmt: skip
+            detail = f"{len(fitted)} themes kept, {placed} new descriptions placed on their centres"
+            record_audit(connection, user=user, action="build themes", detail=detail)
+        return ThemeBuild(len(fitted), described, embedded, time.perf_counter() - started, placed, regrouped=False)
+    return _regroup(engine, version=version, user=user, seed=seed, embedded=embedded, started=started)
+
+
+def regroup_due(state: BuildState, *, described: int, unplaced: int) -> bool:
+    """Tell whether the stored centres are due to be learnt again from every description.
+
+    They are when the descriptions placed on them since, and those waiting, pass REGROUP_SHARE of
+    those they were learnt from, or when the store has grown into another number of themes.
+    """
+    if state.grouped == 0:
+        return True
+    if theme_count(described) != theme_count(state.grouped):
+        return True
+    return state.placed_since + unplaced > REGROUP_SHARE * state.grouped
+
+
+def _regroup(engine: sa.Engine, *, version: int, user: str, seed: int, embedded: int, started: float) -> ThemeBuild:
+    """Group every stored description into themes again and store them, each contact's theme and the roll-up."""
     # Clustering takes seconds: it runs outside the write lock, so imports never wait behind it.
     with engine.connect() as connection:
+        seen = data_version_in(connection)  # before the vectors: a write landing between is noticed below
         contacts, vectors = read_embeddings(connection, model=MODEL)
-    themes, counts = _themes(contacts, vectors, seed, _texts_of(engine, contacts["request_id"].to_numpy()))
+    themes, grouping = _themes(contacts, vectors, seed, _texts_of(engine, contacts["request_id"].to_numpy()))
     with write_transaction(engine) as connection:
-        replace_themes(connection, themes, counts, built_at=utc_now(), version=version)
-        record_audit(connection, user=user, action="build themes", detail=f"{len(themes)} themes")
+        replace_themes(connection, themes, grouping.fitted if grouping else np.empty(0), built_at=utc_now())
+        placed = 0
+        if grouping is not None:
+            if data_version_in(connection) == seen:
+                placements = pd.DataFrame({"request_id": contacts["request_id"], "theme": grouping.labels})
+                save_placements(connection, placements, theme_counts(contacts, grouping.labels))
+            # Written while grouping (or every vector, when a write landed): placed as any later description is.
+            placed = place_unplaced(connection, partial(place_vectors, fitted=grouping.fitted), model=MODEL)
+            count_theme_sizes(connection)
+        record_finish(connection, version=version, at=utc_now(), grouped=len(contacts), placed_since=placed)
+        record_audit(connection, user=user, action="build themes", detail=f"{len(themes)} themes, grouped again")
     return ThemeBuild(len(themes), len(contacts), embedded, time.perf_counter() - started)
 
 
 def _themes(
     contacts: pd.DataFrame, vectors: np.ndarray, seed: int, texts_at: Callable[[np.ndarray], pd.Series]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the themes (id, name, terms, contacts, example_ids) and their roll-up rows.
+) -> tuple[pd.DataFrame, Grouping | None]:
+    """Return the themes (id, name, terms, contacts, example_ids) and the grouping (None: no themes).
 
     texts_at returns the descriptions at the positions given: naming and examples read a bounded
     number of texts, however many contacts there are.
     """
-    nothing = pd.DataFrame(), pd.DataFrame(columns=["month", "theme", "category", "district_code", "contacts"])
     if theme_count(len(contacts)) < 2:
-        return nothing
+        return pd.DataFrame(), None
     grouping = group_vectors(vectors, themes=theme_count(len(contacts)), seed=seed)
     k = len(grouping.centres)
     if k < 2:  # every text the same once its place words are left out: nothing to tell apart
-        return nothing
+        return pd.DataFrame(), None
     named = naming_sample(len(contacts), seed)  # name_themes would sample the same positions again
     categories = contacts["category"].iloc[named].astype(object).reset_index(drop=True)
     terms = name_themes(texts_at(named), grouping.labels[named], categories=categories, seed=seed)
@@ -91,7 +153,7 @@ def _themes(
             "example_ids": [[int(ids[p]) for p in positions] for positions in examples],
         }
     )
-    return themes, theme_counts(contacts, grouping.labels)
+    return themes, grouping
 
 
 def _texts_of(engine: sa.Engine, request_ids: np.ndarray) -> Callable[[np.ndarray], pd.Series]:

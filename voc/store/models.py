@@ -435,6 +435,22 @@ class Theme(SQLModel, table=True):
     contacts: int
     example_ids: list[int] = Field(sa_type=sa.JSON, description="service requests nearest the theme's centre")
     built_at: datetime = _timestamp()
+    centre: bytes | None = Field(
+        default=None, sa_type=sa.LargeBinary, description="k-means centre, float32: later descriptions are placed on it"
+    )
+
+
+class DescriptionTheme(SQLModel, table=True):
+    """The theme a stored description vector was placed in: gone with its vector, placed again when re-embedded."""
+
+    __tablename__ = "description_themes"
+
+    request_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("description_embeddings.request_id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    theme: int
 
 
 class MonthlyThemeCount(SQLModel, table=True):

@@ -33,6 +33,7 @@ from voc.store.models import (
 )
 from voc.store.place_counts import PLACE_ROLLUP
 from voc.store.rollups import Rollup, Within
+from voc.store.theme_counts import THEME_ROLLUP
 from voc.store.type_counts import TYPE_ROLLUP
 
 REQUESTS = ServiceRequest.__table__
@@ -287,12 +288,12 @@ CELL_TOTALS_ROLLUP = Rollup(
 # Every roll-up keyed by month, cell totals after the cells they sum.
 MONTH_ROLLUPS = (
     MONTHLY_ROLLUP, CELL_ROLLUP, CELL_TOTALS_ROLLUP, CLOSING_DAYS_ROLLUP, PLACE_ROLLUP, TYPE_ROLLUP,
-    CELL_CLOSING_ROLLUP,
+    CELL_CLOSING_ROLLUP, THEME_ROLLUP,
 )  # fmt: skip
 
 
 def refresh_rollup(connection: sa.Connection, months: Iterable[str]) -> None:
-    """Recount every roll-up (monthly, weekly, cell, place, raw type, days to close) of the given months from the rows.
+    """Recount every roll-up (monthly, weekly, cell, place, raw type, days to close, themes) of the given months.
 
     A week that straddles a month boundary is recounted whole. The closure roll-ups whose reads reached
     these months are forgotten, to be counted again on their next use (voc.store.closure_counts).

@@ -32,6 +32,8 @@ class ThemeBuildState(SQLModel, table=True):
     running_since: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime(), nullable=True))
     runner: str | None = Field(default=None, max_length=300, description="host:pid of the running build")
     failure: str | None = Field(default=None, max_length=2000, description="why the last build failed")
+    grouped: int = Field(default=0, description="descriptions the stored themes' centres were learnt from")
+    placed_since: int = Field(default=0, description="descriptions placed on those centres by later builds")
 
 
 STATE = ThemeBuildState.__table__
@@ -47,6 +49,8 @@ class BuildState:
     running_since: datetime | None = None
     runner: str | None = None
     failure: str | None = None
+    grouped: int = 0
+    placed_since: int = 0
 
     @property
     def pending(self) -> bool:
@@ -81,11 +85,14 @@ def record_start(connection: sa.Connection, *, version: int, runner: str, at: da
     _update(connection, running_version=version, running_since=at, runner=runner)
 
 
-def record_finish(connection: sa.Connection, *, version: int, at: datetime) -> None:
-    """Record that the stored themes now cover requested version `version`; the claim is released."""
+def record_finish(connection: sa.Connection, *, version: int, at: datetime, grouped: int, placed_since: int) -> None:
+    """Record that the stored themes now cover requested version `version`; the claim is released.
+
+    grouped: the descriptions their centres were learnt from; placed_since: those placed on them since.
+    """
     built = max(read_build_state(connection).built_version, version)
     _update(connection, built_version=built, built_at=at, running_version=None, running_since=None, runner=None,
-            failure=None)  # fmt: skip
+            failure=None, grouped=grouped, placed_since=placed_since)  # fmt: skip
 
 
 def record_failure(connection: sa.Connection, *, reason: str) -> None:

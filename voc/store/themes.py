@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,15 +11,14 @@ import pandas as pd
 import sqlalchemy as sa
 
 from voc.store.bulk import bulk_insert, bulk_update
-from voc.store.models import DescriptionEmbedding, MonthlyThemeCount, ServiceRequest, Theme
+from voc.store.models import DescriptionEmbedding, Theme
 from voc.store.query import read_frame
 from voc.store.requests import fingerprints
-from voc.store.theme_builds import record_finish
+from voc.store.theme_counts import LABELS, REQUESTS, THEME_COUNTS, THEME_ROLLUP
 
 EMBEDDINGS = DescriptionEmbedding.__table__
 THEMES = Theme.__table__
-THEME_COUNTS = MonthlyThemeCount.__table__
-REQUESTS = ServiceRequest.__table__
+_CENTRE_TYPE = np.dtype("<f4")
 _VECTOR_TYPE = np.dtype("<f2")
 _CHUNK = 5_000
 _READ_CHUNK = 50_000
@@ -111,6 +110,8 @@ def save_embeddings(
     replaced = [*texts["request_id"].tolist(), *dropped]
     for start in range(0, len(replaced), _CHUNK):
         chunk = replaced[start : start + _CHUNK]
+        # A replaced vector's theme goes with it (ON DELETE CASCADE): its contact leaves the theme roll-up first.
+        THEME_ROLLUP.add(connection, THEME_ROLLUP.counts(REQUESTS.c.id.in_(chunk)), sign=-1)
         connection.execute(sa.delete(EMBEDDINGS).where(EMBEDDINGS.c.request_id.in_(chunk)))
     packed = [row.tobytes() for row in vectors.astype(_VECTOR_TYPE)]
     rows = pd.DataFrame(
@@ -196,19 +197,78 @@ class _Codes:
         return pd.Categorical.from_codes(codes, categories=list(self._values))
 
 
-def replace_themes(
-    connection: sa.Connection, themes: pd.DataFrame, counts: pd.DataFrame, *, built_at: datetime, version: int
-) -> None:
-    """Replace the stored themes (id, name, terms, contacts, example_ids) and their monthly roll-up.
+def replace_themes(connection: sa.Connection, themes: pd.DataFrame, fitted: np.ndarray, *, built_at: datetime) -> None:
+    """Replace the stored themes (id, name, terms, contacts, example_ids) and their centres (one row each).
 
-    They are recorded as covering the build request `version` (voc.store.theme_builds), in the same transaction.
+    Every contact's theme and the theme roll-up are cleared: save_placements, or place_unplaced, fills them again.
     """
     connection.execute(sa.delete(THEME_COUNTS))
+    connection.execute(sa.delete(LABELS))
     connection.execute(sa.delete(THEMES))
     if len(themes):
-        connection.execute(sa.insert(THEMES), themes.assign(built_at=built_at).to_dict("records"))
+        centres = [row.tobytes() for row in np.asarray(fitted, dtype=_CENTRE_TYPE)]
+        connection.execute(sa.insert(THEMES), themes.assign(built_at=built_at, centre=centres).to_dict("records"))
+
+
+def save_placements(connection: sa.Connection, placed: pd.DataFrame, counts: pd.DataFrame) -> None:
+    """Store each contact's theme (request_id, theme) and the roll-up rows counting them, as a build grouped them."""
+    bulk_insert(connection, LABELS, placed)
     bulk_insert(connection, THEME_COUNTS, counts)
-    record_finish(connection, version=version, at=built_at)
+
+
+def load_centres(source: sa.Engine | sa.Connection) -> np.ndarray | None:
+    """Return the stored themes' fitted centres, one row per theme in id order; None without themes or centres."""
+    rows = read_frame(source, sa.select(THEMES.c.centre).order_by(THEMES.c.id))
+    if rows.empty or rows["centre"].isna().any():
+        return None
+    return np.stack([np.frombuffer(bytes(centre), dtype=_CENTRE_TYPE) for centre in rows["centre"]])
+
+
+def placement_counts(connection: sa.Connection, *, model: str) -> tuple[int, int]:
+    """Return how many contacts have a vector of `model`, and how many of those are in no theme yet."""
+    unplaced = EMBEDDINGS.outerjoin(LABELS, LABELS.c.request_id == EMBEDDINGS.c.request_id)
+    query = sa.select(sa.func.count(), sa.func.count(LABELS.c.request_id)).select_from(unplaced)
+    vectors, placed = connection.execute(query.where(EMBEDDINGS.c.model == model)).one()
+    return int(vectors), int(vectors) - int(placed)
+
+
+def place_unplaced(connection: sa.Connection, place: Callable[[np.ndarray], np.ndarray], *, model: str) -> int:
+    """Place every vector of `model` not in a theme yet with place (vectors -> themes); return how many.
+
+    Each placed contact is added to the theme roll-up as it is stored now. Reads the vectors a part at a time.
+    """
+    unplaced = EMBEDDINGS.outerjoin(LABELS, LABELS.c.request_id == EMBEDDINGS.c.request_id)
+    query = (
+        sa.select(EMBEDDINGS.c.request_id, EMBEDDINGS.c.vector)
+        .select_from(unplaced)
+        .where(EMBEDDINGS.c.model == model, LABELS.c.request_id.is_(None))
+        .order_by(EMBEDDINGS.c.request_id)
+    )
+    parts = []
+    for part in connection.execute(query).partitions(_READ_CHUNK):
+        ids = np.fromiter((row[0] for row in part), dtype=np.int64, count=len(part))
+        vectors = np.frombuffer(b"".join(row[1] for row in part), dtype=_VECTOR_TYPE).reshape(len(part), -1)
+        parts.append(pd.DataFrame({"request_id": ids, "theme": place(vectors)}))
+    if not parts:
+        return 0
+    placed = pd.concat(parts, ignore_index=True)
+    bulk_insert(connection, LABELS, placed)
+    ids = placed["request_id"].tolist()
+    for start in range(0, len(ids), _CHUNK):
+        THEME_ROLLUP.add(connection, THEME_ROLLUP.counts(REQUESTS.c.id.in_(ids[start : start + _CHUNK])))
+    return len(placed)
+
+
+def count_theme_sizes(connection: sa.Connection) -> None:
+    """Set each stored theme's contacts to what the theme roll-up counts, and drop roll-up rows counting none."""
+    THEME_ROLLUP.drop_empty(connection, lambda month: month.is_not(None))
+    sizes = dict(
+        connection.execute(
+            sa.select(THEME_COUNTS.c.theme, sa.func.sum(THEME_COUNTS.c.contacts)).group_by(THEME_COUNTS.c.theme)
+        ).all()
+    )
+    for theme in connection.execute(sa.select(THEMES.c.id)).scalars().all():
+        connection.execute(sa.update(THEMES).where(THEMES.c.id == theme).values(contacts=int(sizes.get(theme, 0))))
 
 
 def load_themes(source: sa.Engine | sa.Connection) -> pd.DataFrame:
