@@ -12,11 +12,13 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from voc.store.closing_days import BUCKETS, CLOSING, CLOSING_DIMENSIONS, QUICK_CLOSE_DAYS
-from voc.store.models import MonthlyCount, ServiceRequest, Upload
+from voc.store.models import DescriptionEmbedding, MonthlyCount, ServiceRequest, Upload
 from voc.store.place_counts import PLACES
 from voc.store.query import read_frame
 from voc.store.theme_counts import LABELS, THEME_COUNTS
 from voc.store.type_counts import TYPE_COUNTS
+
+EMBEDDINGS = DescriptionEmbedding.__table__
 
 
 def fresh_postgres_schema(server_url: str) -> Iterator[str]:
@@ -113,6 +115,9 @@ def assert_consistent(engine: sa.Engine) -> None:
     assert place_counts(engine) == recounted_place_counts(engine)
     assert type_counts(engine) == recounted_type_counts(engine)
     assert theme_counts(engine) == recounted_theme_counts(engine)
+    with engine.connect() as connection:  # every vector has its row in description_themes, placed or not
+        vectors = connection.execute(sa.select(sa.func.count()).select_from(EMBEDDINGS)).scalar_one()
+        assert connection.execute(sa.select(sa.func.count()).select_from(LABELS)).scalar_one() == vectors
 
 
 def closing_days(engine: sa.Engine) -> dict[tuple[Any, ...], tuple[int, int]]:
@@ -196,8 +201,10 @@ def theme_counts(engine: sa.Engine) -> dict[tuple[str, int, str, str], int]:
 def recounted_theme_counts(engine: sa.Engine) -> dict[tuple[str, int, str, str], int]:
     """The theme roll-up counted afresh in Python from every stored request and the theme its vector is in."""
     requests = ServiceRequest.__table__
-    query = sa.select(requests.c.opened_month, LABELS.c.theme, requests.c.category, requests.c.district_code).join(
-        LABELS, LABELS.c.request_id == requests.c.id
+    query = (
+        sa.select(requests.c.opened_month, LABELS.c.theme, requests.c.category, requests.c.district_code)
+        .join(LABELS, LABELS.c.request_id == requests.c.id)
+        .where(LABELS.c.theme.is_not(None))
     )
     with engine.connect() as connection:
         rows = connection.execute(query).all()

@@ -64,7 +64,7 @@ def test_names_from_uploads_stay_text_in_tooltips_tables_and_profile(hostile_sto
 def _hover_until_tooltip_names(page, box: dict, tooltip, text: str) -> tuple[float, float] | None:  # type: ignore[no-untyped-def]
     """Sweep the pointer over the map until a tooltip shows the text; each sweep dwells longer, because under a
     loaded machine deck.gl draws the districts (and can pick them) well after its canvas appears."""
-    for dwell_ms in (60, 200, 600):
+    for dwell_ms in (60, 200, 600, 1500):
         for row in range(2, 9):
             for column in range(2, 12):
                 x, y = box["x"] + box["width"] * column / 13, box["y"] + box["height"] * row / 10

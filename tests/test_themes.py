@@ -491,7 +491,8 @@ def test_representatives_read_only_the_texts_nearest_each_centre() -> None:
 
 def _placements(engine: sa.Engine) -> dict[int, int]:
     with engine.connect() as connection:
-        return dict(connection.execute(sa.select(LABELS.c.request_id, LABELS.c.theme)).all())
+        query = sa.select(LABELS.c.request_id, LABELS.c.theme).where(LABELS.c.theme.is_not(None))
+        return dict(connection.execute(query).all())
 
 
 def _vectors_of(engine: sa.Engine, request_ids: list[int]) -> np.ndarray:

@@ -37,6 +37,7 @@ from voc.store.themes import (
     load_centres,
     load_theme_counts,
     load_themes,
+    mark_unplaced,
     place_unplaced,
     placement_counts,
     read_embeddings,
@@ -76,7 +77,7 @@ def store_themes(engine: sa.Engine, *, version: int, user: str, seed: int = 0) -
     with write_transaction(engine) as connection:  # usually nothing: imports embed their own texts
         embedded = embed_new_descriptions(connection)
     with engine.connect() as connection:
-        described, unplaced = placement_counts(connection, model=MODEL)
+        described, unplaced = placement_counts(connection)
         state, fitted = read_build_state(connection), load_centres(connection)
     if fitted is not None and not regroup_due(state, described=described, unplaced=unplaced):
         with write_transaction(engine) as connection:
@@ -117,7 +118,8 @@ def _regroup(engine: sa.Engine, *, version: int, user: str, seed: int, embedded:
             if data_version_in(connection) == seen:
                 placements = pd.DataFrame({"request_id": contacts["request_id"], "theme": grouping.labels})
                 save_placements(connection, placements, theme_counts(contacts, grouping.labels))
-            # Written while grouping (or every vector, when a write landed): placed as any later description is.
+            else:  # a write landed while grouping: every vector is placed on the new centres, as stored now
+                mark_unplaced(connection)
             placed = place_unplaced(connection, partial(place_vectors, fitted=grouping.fitted), model=MODEL)
             count_theme_sizes(connection)
         record_finish(connection, version=version, at=utc_now(), grouped=len(contacts), placed_since=placed)

@@ -441,16 +441,28 @@ class Theme(SQLModel, table=True):
 
 
 class DescriptionTheme(SQLModel, table=True):
-    """The theme a stored description vector was placed in: gone with its vector, placed again when re-embedded."""
+    """The theme a stored description vector is in: written with the vector (no theme yet), gone with it.
+
+    A build finds the vectors to place through the index of those without a theme: its work follows
+    them, not the store.
+    """
 
     __tablename__ = "description_themes"
+    __table_args__ = (
+        sa.Index(
+            "ix_description_themes_unplaced",
+            "request_id",
+            sqlite_where=sa.text("theme IS NULL"),
+            postgresql_where=sa.text("theme IS NULL"),
+        ),
+    )
 
     request_id: int = Field(
         sa_column=sa.Column(
             sa.Integer, sa.ForeignKey("description_embeddings.request_id", ondelete="CASCADE"), primary_key=True
         )
     )
-    theme: int
+    theme: int | None = Field(default=None, description="None until a build places the vector")
 
 
 class MonthlyThemeCount(SQLModel, table=True):

@@ -1,6 +1,6 @@
 """The theme roll-up: described contacts per month, theme, category and district, kept with the roll-ups.
 
-A contact counts once its description's vector has been placed in a theme (description_themes).
+A contact counts once its description's vector has been placed in a theme (description_themes.theme).
 Imports, undo and request-type edits keep it as they keep the other roll-ups; a vector replaced
 or dropped takes its contact out first (voc.store.themes.save_embeddings), and a theme build
 adds the contacts it places.
@@ -26,7 +26,7 @@ def _theme_counts(rows: sa.ColumnElement[bool]) -> sa.Select:
         sa.func.coalesce(REQUESTS.c.category, "").label("category"),
         sa.func.coalesce(REQUESTS.c.district_code, "").label("district_code"),
     ]
-    placed = REQUESTS.join(LABELS, LABELS.c.request_id == REQUESTS.c.id)
+    placed = REQUESTS.join(LABELS, sa.and_(LABELS.c.request_id == REQUESTS.c.id, LABELS.c.theme.is_not(None)))
     return sa.select(*keys, sa.func.count().label("contacts")).select_from(placed).where(rows).group_by(*keys)
 
 

@@ -123,6 +123,9 @@ def save_embeddings(
         }
     ).assign(vector=packed)
     bulk_insert(connection, EMBEDDINGS, rows)
+    bulk_insert(
+        connection, LABELS, rows[["request_id"]].assign(theme=pd.Series(pd.NA, index=rows.index, dtype="Int64"))
+    )
 
 
 def read_embeddings(connection: sa.Connection, *, model: str) -> tuple[pd.DataFrame, np.ndarray]:
@@ -200,7 +203,8 @@ class _Codes:
 def replace_themes(connection: sa.Connection, themes: pd.DataFrame, fitted: np.ndarray, *, built_at: datetime) -> None:
     """Replace the stored themes (id, name, terms, contacts, example_ids) and their centres (one row each).
 
-    Every contact's theme and the theme roll-up are cleared: save_placements, or place_unplaced, fills them again.
+    Every contact's theme and the theme roll-up are cleared with them: save_placements, or
+    mark_unplaced then place_unplaced, fill them again.
     """
     connection.execute(sa.delete(THEME_COUNTS))
     connection.execute(sa.delete(LABELS))
@@ -211,9 +215,17 @@ def replace_themes(connection: sa.Connection, themes: pd.DataFrame, fitted: np.n
 
 
 def save_placements(connection: sa.Connection, placed: pd.DataFrame, counts: pd.DataFrame) -> None:
-    """Store each contact's theme (request_id, theme) and the roll-up rows counting them, as a build grouped them."""
+    """Store every vector's theme (request_id, theme) and the roll-up rows counting them, as a build grouped them."""
     bulk_insert(connection, LABELS, placed)
     bulk_insert(connection, THEME_COUNTS, counts)
+
+
+def mark_unplaced(connection: sa.Connection) -> None:
+    """Give every stored vector that has no description_themes row one without a theme, for place_unplaced."""
+    missing = sa.select(EMBEDDINGS.c.request_id, sa.null()).where(
+        ~sa.exists().where(LABELS.c.request_id == EMBEDDINGS.c.request_id)
+    )
+    connection.execute(sa.insert(LABELS).from_select(["request_id", "theme"], missing))
 
 
 def load_centres(source: sa.Engine | sa.Connection) -> np.ndarray | None:
@@ -224,25 +236,26 @@ def load_centres(source: sa.Engine | sa.Connection) -> np.ndarray | None:
     return np.stack([np.frombuffer(bytes(centre), dtype=_CENTRE_TYPE) for centre in rows["centre"]])
 
 
-def placement_counts(connection: sa.Connection, *, model: str) -> tuple[int, int]:
-    """Return how many contacts have a vector of `model`, and how many of those are in no theme yet."""
-    unplaced = EMBEDDINGS.outerjoin(LABELS, LABELS.c.request_id == EMBEDDINGS.c.request_id)
-    query = sa.select(sa.func.count(), sa.func.count(LABELS.c.request_id)).select_from(unplaced)
-    vectors, placed = connection.execute(query.where(EMBEDDINGS.c.model == model)).one()
-    return int(vectors), int(vectors) - int(placed)
+def placement_counts(connection: sa.Connection) -> tuple[int, int]:
+    """Return how many contacts have a vector, and how many of those are in no theme yet.
+
+    Read from the theme roll-up and the index of vectors without a theme: the work follows those, not the store.
+    """
+    placed = connection.execute(sa.select(sa.func.coalesce(sa.func.sum(THEME_COUNTS.c.contacts), 0))).scalar_one()
+    unplaced = connection.execute(sa.select(sa.func.count()).where(LABELS.c.theme.is_(None))).scalar_one()
+    return int(placed) + int(unplaced), int(unplaced)
 
 
 def place_unplaced(connection: sa.Connection, place: Callable[[np.ndarray], np.ndarray], *, model: str) -> int:
-    """Place every vector of `model` not in a theme yet with place (vectors -> themes); return how many.
+    """Place every vector of `model` in no theme yet with place (vectors -> themes); return how many.
 
     Each placed contact is added to the theme roll-up as it is stored now. Reads the vectors a part at a time.
     """
-    unplaced = EMBEDDINGS.outerjoin(LABELS, LABELS.c.request_id == EMBEDDINGS.c.request_id)
     query = (
-        sa.select(EMBEDDINGS.c.request_id, EMBEDDINGS.c.vector)
-        .select_from(unplaced)
-        .where(EMBEDDINGS.c.model == model, LABELS.c.request_id.is_(None))
-        .order_by(EMBEDDINGS.c.request_id)
+        sa.select(LABELS.c.request_id, EMBEDDINGS.c.vector)
+        .join(EMBEDDINGS, EMBEDDINGS.c.request_id == LABELS.c.request_id)
+        .where(LABELS.c.theme.is_(None), EMBEDDINGS.c.model == model)
+        .order_by(LABELS.c.request_id)
     )
     parts = []
     for part in connection.execute(query).partitions(_READ_CHUNK):
@@ -252,7 +265,7 @@ def place_unplaced(connection: sa.Connection, place: Callable[[np.ndarray], np.n
     if not parts:
         return 0
     placed = pd.concat(parts, ignore_index=True)
-    bulk_insert(connection, LABELS, placed)
+    bulk_update(connection, LABELS, placed, key="request_id")
     ids = placed["request_id"].tolist()
     for start in range(0, len(ids), _CHUNK):
         THEME_ROLLUP.add(connection, THEME_ROLLUP.counts(REQUESTS.c.id.in_(ids[start : start + _CHUNK])))
@@ -262,11 +275,8 @@ def place_unplaced(connection: sa.Connection, place: Callable[[np.ndarray], np.n
 def count_theme_sizes(connection: sa.Connection) -> None:
     """Set each stored theme's contacts to what the theme roll-up counts, and drop roll-up rows counting none."""
     THEME_ROLLUP.drop_empty(connection, lambda month: month.is_not(None))
-    sizes = dict(
-        connection.execute(
-            sa.select(THEME_COUNTS.c.theme, sa.func.sum(THEME_COUNTS.c.contacts)).group_by(THEME_COUNTS.c.theme)
-        ).all()
-    )
+    per_theme = sa.select(THEME_COUNTS.c.theme, sa.func.sum(THEME_COUNTS.c.contacts)).group_by(THEME_COUNTS.c.theme)
+    sizes = dict(connection.execute(per_theme).all())
     for theme in connection.execute(sa.select(THEMES.c.id)).scalars().all():
         connection.execute(sa.update(THEMES).where(THEMES.c.id == theme).values(contacts=int(sizes.get(theme, 0))))
 
