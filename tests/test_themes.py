@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,13 +36,14 @@ from voc.contacts.themes import (
 from voc.contacts.theming import alert_themes, regroup_due, stored_themes
 from voc.core.access import Role
 from voc.demo.catalogue import WHERE
+from voc.ingest import embedding
 from voc.ingest.embedding import DIMENSIONS, MODEL, description_vectors, embed
 from voc.ingest.pipeline import ImportOptions, import_requests
 from voc.ingest.request_types import save_type_map
 from voc.store import themes as store_themes
 from voc.store.engine import schema_is_current, upgrade_schema
 from voc.store.models import DescriptionEmbedding, MonthlyThemeCount, ServiceRequest
-from voc.store.theme_builds import BuildState, read_build_state
+from voc.store.theme_builds import BuildState, ThemeBuildState, read_build_state
 from voc.store.theme_counts import LABELS
 from voc.store.uploads import undo
 
@@ -315,6 +317,7 @@ def test_a_build_reads_only_the_descriptions_written_since_their_vectors_were_ch
     # Vectors stored before their upload was recorded with them are checked once, then not again.
     with engine.begin() as connection:
         connection.execute(sa.update(DescriptionEmbedding.__table__).values(upload_id=None))
+        connection.execute(sa.update(ThemeBuildState.__table__).values(checked_upload=0))  # as migration 0030 left it
     hashed.clear()
     assert build_themes(engine, user="test").embedded == 0
     assert sum(hashed) == len(embedded) == len(_described(engine))
@@ -622,3 +625,35 @@ def test_upgrading_clears_themes_grouped_without_centres_and_asks_for_a_build(st
     state = read_build_state(engine)
     assert state.pending and (state.grouped, state.placed_since) == (0, 0)
     engine.dispose()
+
+
+def test_a_build_checks_the_rows_of_uploads_since_the_last_check_and_undo_sends_it_back(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked_after: list[int] = []
+    real = embedding.descriptions_to_embed
+
+    def recorded(connection: sa.Connection, **arguments: Any) -> store_themes.ToEmbed:
+        if arguments.get("upload_id") is None:
+            checked_after.append(arguments["after_upload"])
+        return real(connection, **arguments)
+
+    monkeypatch.setattr(embedding, "descriptions_to_embed", recorded)
+    records = pd.read_csv(GAINESVILLE, dtype=str, keep_default_na=False)
+    first = _import(engine, _without_last_described(records, 20).to_csv(index=False).encode(), "first.csv")
+    build_themes(engine, user="test")
+    second = _import(engine, records.to_csv(index=False).encode())
+    build_themes(engine, user="test")
+    assert checked_after == [0, first]  # a new store's first build checks every row; the next, the second upload's
+    assert read_build_state(engine).checked_upload == second
+
+    records.loc[records["description"] != "", "description"] = "Streetlight out on the corner again"
+    third = _import(engine, records.to_csv(index=False).encode(), "changed.csv")
+    undo(engine, third, user="test", role=Role.ANALYST)  # puts back rows of both earlier uploads
+    assert build_themes(engine, user="test").embedded == 240
+    assert checked_after[-1] == 0 and read_build_state(engine).checked_upload == third
+    assert_consistent(engine)
+
+    monkeypatch.setattr(embedding, "MODEL", "another-model")  # a new model: every row is checked again
+    build_themes(engine, user="test")
+    assert checked_after[-1] == 0

@@ -21,7 +21,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from voc.ingest.places import without_places
+from voc.store.models import Upload
+from voc.store.theme_builds import read_build_state, record_checked
 from voc.store.themes import descriptions_to_embed, save_embeddings, stamp_embeddings
+
+UPLOADS = Upload.__table__
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -91,13 +95,17 @@ def description_vectors(descriptions: pd.Series) -> np.ndarray:
 def embed_new_descriptions(connection: sa.Connection, *, upload_id: int | None = None) -> int:
     """Embed and store the descriptions that have no vector for their current text; return how many.
 
-    upload_id limits the work to the rows that upload wrote (the import path); None checks every
-    stored contact (after an undo, or a load that wrote rows another way). Runs in the caller's
-    transaction. The parts of at most 50,000 texts descriptions_to_embed returns are embedded and
-    saved one at a time: a 1,000,000-row upload's tokens, vectors and driver rows all at once took
-    0.8 GB more than the rest of the import.
+    upload_id limits the work to the rows that upload wrote (the import path); None checks the rows of
+    every upload since the last such check (voc.store.theme_builds.checked_upload: an undo lowers it,
+    a change of MODEL starts again from the first) and records the newest upload as checked. Runs in
+    the caller's transaction, which must be a write transaction: no upload then commits between the
+    check and the record. The parts of at most 50,000 texts descriptions_to_embed returns are
+    embedded and saved one at a time: a 1,000,000-row upload's tokens, vectors and driver rows all at
+    once took 0.8 GB more than the rest of the import.
     """
-    work = descriptions_to_embed(connection, model=MODEL, upload_id=upload_id)
+    checked = read_build_state(connection)
+    after = checked.checked_upload if upload_id is None and checked.checked_model == MODEL else 0
+    work = descriptions_to_embed(connection, model=MODEL, upload_id=upload_id, after_upload=after)
     if work.dropped:
         columns = {"request_id": "int64", "text_hash": "str", "upload_id": "Int64"}
         nothing = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
@@ -105,4 +113,7 @@ def embed_new_descriptions(connection: sa.Connection, *, upload_id: int | None =
     for part in work.parts:
         save_embeddings(connection, part, description_vectors(part["description"]), model=MODEL)
     stamp_embeddings(connection, work.current)
+    if upload_id is None:
+        newest = connection.execute(sa.select(sa.func.max(UPLOADS.c.id))).scalar()
+        record_checked(connection, upload=newest or 0, model=MODEL)
     return sum(len(part) for part in work.parts)

@@ -33,6 +33,7 @@ from voc.store.models import (
 )
 from voc.store.place_counts import PLACE_ROLLUP
 from voc.store.rollups import Rollup, Within
+from voc.store.theme_builds import recheck_from
 from voc.store.theme_counts import THEME_ROLLUP
 from voc.store.type_counts import TYPE_ROLLUP
 
@@ -416,6 +417,8 @@ def undo_upload(connection: sa.Connection, upload_id: int, *, user: str) -> Undo
         previous = [_from_snapshot(c.previous) for c in changes]
         months.update(row["opened_month"] for row in previous)
         _restore(connection, previous)
+        # The rows put back carry their older uploads' ids: the next theme build checks their vectors again.
+        recheck_from(connection, min((row["upload_id"] or 0) for row in previous))
     connection.execute(
         sa.update(UPLOADS).where(UPLOADS.c.id == upload_id).values(status="undone", undone_at=utc_now(), undone_by=user)
     )

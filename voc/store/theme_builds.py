@@ -34,6 +34,8 @@ class ThemeBuildState(SQLModel, table=True):
     failure: str | None = Field(default=None, max_length=2000, description="why the last build failed")
     grouped: int = Field(default=0, description="descriptions the stored themes' centres were learnt from")
     placed_since: int = Field(default=0, description="descriptions placed on those centres by later builds")
+    checked_upload: int = Field(default=0, description="rows of uploads up to this id have current vectors")
+    checked_model: str | None = Field(default=None, max_length=60, description="the model those vectors are of")
 
 
 STATE = ThemeBuildState.__table__
@@ -51,6 +53,8 @@ class BuildState:
     failure: str | None = None
     grouped: int = 0
     placed_since: int = 0
+    checked_upload: int = 0
+    checked_model: str | None = None
 
     @property
     def pending(self) -> bool:
@@ -98,3 +102,17 @@ def record_finish(connection: sa.Connection, *, version: int, at: datetime, grou
 def record_failure(connection: sa.Connection, *, reason: str) -> None:
     """Record why the running build failed; the claim is released and the stored themes stay as they were."""
     _update(connection, running_version=None, running_since=None, runner=None, failure=reason[:2000])
+
+
+def record_checked(connection: sa.Connection, *, upload: int, model: str) -> None:
+    """Record that every request row of uploads up to `upload` has a vector of `model` for its current text."""
+    _update(connection, checked_upload=upload, checked_model=model)
+
+
+def recheck_from(connection: sa.Connection, upload: int) -> None:
+    """Have the next check read again the rows of uploads from `upload` on (an undo put such rows back)."""
+    connection.execute(
+        sa.update(STATE)
+        .where(STATE.c.id == _ROW, STATE.c.checked_upload >= upload)
+        .values(checked_upload=max(upload - 1, 0))
+    )

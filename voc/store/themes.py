@@ -38,14 +38,17 @@ class ToEmbed:
     current: pd.DataFrame
 
 
-def descriptions_to_embed(connection: sa.Connection, *, model: str, upload_id: int | None = None) -> ToEmbed:
+def descriptions_to_embed(
+    connection: sa.Connection, *, model: str, upload_id: int | None = None, after_upload: int = 0
+) -> ToEmbed:
     """Return the descriptions without a vector of `model` for their current text, and the vectors to drop.
 
     upload_id limits the check to the rows an upload wrote (inserted or updated); the vectors it finds
     current are left to the next full check to stamp, so an upload writes no more than it did. None
-    checks every stored contact that could need it: a described one without a vector, and one whose
-    vector was checked under another upload_id (written since, or put back by an undo); the texts of
-    the others are those their vectors were made from, and are not read.
+    checks every stored contact of an upload after `after_upload` that could need it: a described
+    one without a vector, and one whose vector was checked under another upload_id (written since,
+    or put back by an undo); the texts of the others are those their vectors were made from, and are
+    not read.
     """
     joined = REQUESTS.outerjoin(
         EMBEDDINGS, sa.and_(EMBEDDINGS.c.request_id == REQUESTS.c.id, EMBEDDINGS.c.model == model)
@@ -59,6 +62,8 @@ def descriptions_to_embed(connection: sa.Connection, *, model: str, upload_id: i
     if upload_id is not None:
         query = query.where(REQUESTS.c.upload_id == upload_id)
     else:
+        if after_upload:
+            query = query.where(REQUESTS.c.upload_id > after_upload)
         described = sa.func.trim(sa.func.coalesce(REQUESTS.c.description, "")) != ""
         query = query.where(
             sa.or_(
