@@ -58,6 +58,12 @@ def themed_store(url: str, out: Path, size: int) -> str:
         seconds, peak, said = whole_process(BUILD, f"sqlite:///{building}")
         building.rename(path)
         print(f"first build of the {size:,}-contact store: {seconds:.1f} s, {peak:,.0f} MB ({said})", file=sys.stderr)
+    # As after any upgrade: the schema at its newest and a build run on it (the first after an upgrade can
+    # check every row once), so the builds timed are those of a county's steady state.
+    seconds, peak, said = whole_process(BUILD, f"sqlite:///{path}")
+    print(
+        f"{size:,}-contact themed store brought up to date: {seconds:.1f} s, {peak:,.0f} MB ({said})", file=sys.stderr
+    )
     return f"sqlite:///{path}"
 
 

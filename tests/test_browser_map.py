@@ -45,7 +45,9 @@ def test_names_from_uploads_stay_text_in_tooltips_tables_and_profile(hostile_sto
         assert box is not None
         tooltip = page.locator(".deck-tooltip")
         found = _hover_until_tooltip_names(page, box, tooltip, DISTRICT_PAYLOAD)
-        assert found, "no tooltip named the hostile district"
+        if not found:
+            shown = screenshot(page, "map_without_tooltip")
+            pytest.fail(f"no tooltip named the hostile district (the page as it was: {shown})")
         assert "contacts" in tooltip.inner_text()
         page.mouse.click(*found)
         page.wait_for_selector(f"h3:has-text('{DISTRICT_PAYLOAD}')")

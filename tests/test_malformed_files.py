@@ -39,8 +39,12 @@ HEADER = ["Case Number", "Date Opened", "Problem Type", "Date Closed", "Descript
 EXCEL_ROWS = 1_048_576
 # Tables an accepted upload may add to; the roll-ups it recounts and the layout's remembered mapping it
 # saves (voc.ingest.profiles) may change; every other table stays as it was.
-# description_embeddings: an accepted row with a new description gains its vector in the same transaction.
-GROWS = {"service_requests", "rejected_rows", "uploads", "audit_log", "request_types", "description_embeddings"}
+# description_embeddings and description_themes: an accepted row with a new description gains its vector, and
+# the vector its row (no theme yet), in the same transaction.
+GROWS = {
+    "service_requests", "rejected_rows", "uploads", "audit_log", "request_types", "description_embeddings",
+    "description_themes",
+}  # fmt: skip
 RECOUNTED = {"monthly_counts", "weekly_counts", "monthly_type_counts", "monthly_place_counts", "mapping_profiles"}
 
 

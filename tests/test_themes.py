@@ -657,3 +657,17 @@ def test_a_build_checks_the_rows_of_uploads_since_the_last_check_and_undo_sends_
     monkeypatch.setattr(embedding, "MODEL", "another-model")  # a new model: every row is checked again
     build_themes(engine, user="test")
     assert checked_after[-1] == 0
+
+
+def test_too_few_descriptions_make_no_themes_and_every_vector_waits_for_one(engine: sa.Engine) -> None:
+    records = pd.read_csv(GAINESVILLE, dtype=str, keep_default_na=False)
+    described = records[records["description"].str.strip() != ""]
+    _import(engine, described.head(12).to_csv(index=False).encode(), "few.csv")
+    built = build_themes(engine, user="test")
+    assert (built.themes, built.described) == (0, 12) and stored_themes(engine).empty
+    assert _placements(engine) == {} and theme_counts_in(engine) == {}
+    assert_consistent(engine)  # each of the 12 vectors keeps its row, without a theme, for the next build
+    _import(engine, records.to_csv(index=False).encode())
+    assert build_themes(engine, user="test").themes == theme_count(240)
+    assert set(_placements(engine)) == _described(engine)
+    assert_consistent(engine)

@@ -114,12 +114,12 @@ def _regroup(engine: sa.Engine, *, version: int, user: str, seed: int, embedded:
     with write_transaction(engine) as connection:
         replace_themes(connection, themes, grouping.fitted if grouping else np.empty(0), built_at=utc_now())
         placed = 0
+        if grouping is not None and data_version_in(connection) == seen:
+            placements = pd.DataFrame({"request_id": contacts["request_id"], "theme": grouping.labels})
+            save_placements(connection, placements, theme_counts(contacts, grouping.labels))
+        else:  # no themes, or a write landed while grouping: every vector waits for its theme, as stored now
+            mark_unplaced(connection)
         if grouping is not None:
-            if data_version_in(connection) == seen:
-                placements = pd.DataFrame({"request_id": contacts["request_id"], "theme": grouping.labels})
-                save_placements(connection, placements, theme_counts(contacts, grouping.labels))
-            else:  # a write landed while grouping: every vector is placed on the new centres, as stored now
-                mark_unplaced(connection)
             placed = place_unplaced(connection, partial(place_vectors, fitted=grouping.fitted), model=MODEL)
             count_theme_sizes(connection)
         record_finish(connection, version=version, at=utc_now(), grouped=len(contacts), placed_since=placed)
