@@ -107,7 +107,7 @@ def embed_new_descriptions(connection: sa.Connection, *, upload_id: int | None =
     after = checked.checked_upload if upload_id is None and checked.checked_model == MODEL else 0
     work = descriptions_to_embed(connection, model=MODEL, upload_id=upload_id, after_upload=after)
     if work.dropped:
-        columns = {"request_id": "int64", "text_hash": "str", "upload_id": "Int64"}
+        columns = {"request_id": "int64", "text_hash": "str", "upload_id": "Int64", "replaces": "bool"}
         nothing = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
         save_embeddings(connection, nothing, np.empty((0, DIMENSIONS), np.float32), model=MODEL, dropped=work.dropped)
     for part in work.parts:
