@@ -41,10 +41,8 @@ def test_names_from_uploads_stay_text_in_tooltips_tables_and_profile(hostile_sto
         open_page(page, f"{url}/map")
         canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
         canvas.wait_for()
-        box = canvas.bounding_box()
-        assert box is not None
         tooltip = page.locator(".deck-tooltip")
-        found = _hover_until_tooltip_names(page, box, tooltip, DISTRICT_PAYLOAD)
+        found = _hover_until_tooltip_names(page, canvas, tooltip, DISTRICT_PAYLOAD)
         if not found:
             shown = screenshot(page, "map_without_tooltip")
             pytest.fail(f"no tooltip named the hostile district (the page as it was: {shown})")
@@ -63,10 +61,14 @@ def test_names_from_uploads_stay_text_in_tooltips_tables_and_profile(hostile_sto
     assert outside == [], f"the map reached outside the server: {outside[:3]}"
 
 
-def _hover_until_tooltip_names(page, box: dict, tooltip, text: str) -> tuple[float, float] | None:  # type: ignore[no-untyped-def]
+def _hover_until_tooltip_names(page, canvas, tooltip, text: str) -> tuple[float, float] | None:  # type: ignore[no-untyped-def]
     """Sweep the pointer over the map until a tooltip shows the text; each sweep dwells longer, because under a
-    loaded machine deck.gl draws the districts (and can pick them) well after its canvas appears."""
+    loaded machine deck.gl draws the districts (and can pick them) well after its canvas appears. Each sweep
+    measures the canvas again: under load the page is still laying out (the legend and table beside the map
+    arrive later) when the canvas first appears, and a sweep over its first place misses the districts."""
     for dwell_ms in (60, 200, 600, 1500):
+        box = canvas.bounding_box()
+        assert box is not None
         for row in range(2, 9):
             for column in range(2, 12):
                 x, y = box["x"] + box["width"] * column / 13, box["y"] + box["height"] * row / 10
