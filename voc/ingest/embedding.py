@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from voc.ingest.places import without_places
 from voc.store.models import Upload
 from voc.store.theme_builds import read_build_state, record_checked
-from voc.store.themes import descriptions_to_embed, save_embeddings, stamp_embeddings
+from voc.store.themes import descriptions_to_embed, drop_embeddings, save_embeddings, stamp_embeddings
 
 UPLOADS = Upload.__table__
 
@@ -103,13 +103,12 @@ def embed_new_descriptions(connection: sa.Connection, *, upload_id: int | None =
     embedded and saved one at a time: a 1,000,000-row upload's tokens, vectors and driver rows all at
     once took 0.8 GB more than the rest of the import.
     """
-    checked = read_build_state(connection)
-    after = checked.checked_upload if upload_id is None and checked.checked_model == MODEL else 0
+    after = 0
+    if upload_id is None:
+        checked = read_build_state(connection)
+        after = checked.checked_upload if checked.checked_model == MODEL else 0
     work = descriptions_to_embed(connection, model=MODEL, upload_id=upload_id, after_upload=after)
-    if work.dropped:
-        columns = {"request_id": "int64", "text_hash": "str", "upload_id": "Int64", "replaces": "bool"}
-        nothing = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
-        save_embeddings(connection, nothing, np.empty((0, DIMENSIONS), np.float32), model=MODEL, dropped=work.dropped)
+    drop_embeddings(connection, work.dropped)
     for part in work.parts:
         save_embeddings(connection, part, description_vectors(part["description"]), model=MODEL)
     stamp_embeddings(connection, work.current)

@@ -29,9 +29,9 @@ class ToEmbed:
     """What embed_new_descriptions has to do: texts to embed, vectors to drop, vectors found current.
 
     parts: frames of at most 50,000 rows (request_id, description, text_hash, upload_id, and replaces:
-    whether the contact has a vector already, of any model); dropped:
-    request ids whose description is now empty but still has a vector; current: request_id and
-    upload_id of vectors whose text was found unchanged under another upload_id, to be stamped with it.
+    whether the contact has a vector already, of any model); dropped: request ids whose description is
+    now empty but still has a vector; current: request_id and upload_id of vectors whose text was
+    found unchanged under another upload_id, to be stamped with it.
     """
 
     parts: list[pd.DataFrame]
@@ -110,22 +110,23 @@ def stamp_embeddings(connection: sa.Connection, current: pd.DataFrame) -> None:
     bulk_update(connection, EMBEDDINGS, current, key="request_id")
 
 
-def save_embeddings(
-    connection: sa.Connection, texts: pd.DataFrame, vectors: np.ndarray, *, model: str, dropped: Sequence[int] = ()
-) -> None:
+def drop_embeddings(connection: sa.Connection, request_ids: Sequence[int]) -> None:
+    """Delete these contacts' vectors; each one's theme goes with it, its contact out of the theme roll-up first."""
+    for start in range(0, len(request_ids), _CHUNK):
+        chunk = list(request_ids[start : start + _CHUNK])
+        THEME_ROLLUP.add(connection, THEME_ROLLUP.counts(REQUESTS.c.id.in_(chunk)), sign=-1)
+        connection.execute(sa.delete(EMBEDDINGS).where(EMBEDDINGS.c.request_id.in_(chunk)))
+
+
+def save_embeddings(connection: sa.Connection, texts: pd.DataFrame, vectors: np.ndarray, *, model: str) -> None:
     """Store the vectors of texts (request_id, text_hash, upload_id, replaces; one row of vectors each).
 
-    Those whose contact has a vector already (replaces) replace it; the vectors of `dropped` go.
-    Vectors are kept as float16: half the bytes, and well inside the model's own precision.
+    Those whose contact has a vector already (replaces) replace it. Vectors are kept as float16: half
+    the bytes, and well inside the model's own precision.
     """
     # A new contact has no vector to delete nor theme to count out: at 100,000 of them the statements
     # asking cost PostgreSQL 2 s of a first import (measured).
-    replaced = [*texts.loc[texts["replaces"], "request_id"].tolist(), *dropped]
-    for start in range(0, len(replaced), _CHUNK):
-        chunk = replaced[start : start + _CHUNK]
-        # A replaced vector's theme goes with it (ON DELETE CASCADE): its contact leaves the theme roll-up first.
-        THEME_ROLLUP.add(connection, THEME_ROLLUP.counts(REQUESTS.c.id.in_(chunk)), sign=-1)
-        connection.execute(sa.delete(EMBEDDINGS).where(EMBEDDINGS.c.request_id.in_(chunk)))
+    drop_embeddings(connection, texts.loc[texts["replaces"], "request_id"].tolist())
     packed = [row.tobytes() for row in vectors.astype(_VECTOR_TYPE)]
     rows = pd.DataFrame(
         {
