@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from voc.store.closing_days import BUCKETS, CLOSING, CLOSING_DIMENSIONS, QUICK_CLOSE_DAYS
+from voc.store.closure_counts import CATEGORY_TIMES, TIMES
 from voc.store.models import DescriptionEmbedding, MonthlyCount, ServiceRequest, Upload
 from voc.store.place_counts import PLACES
 from voc.store.query import read_frame
@@ -115,9 +116,23 @@ def assert_consistent(engine: sa.Engine) -> None:
     assert place_counts(engine) == recounted_place_counts(engine)
     assert type_counts(engine) == recounted_type_counts(engine)
     assert theme_counts(engine) == recounted_theme_counts(engine)
+    assert category_closure_times(engine) == summed_closure_times(engine)
     with engine.connect() as connection:  # every vector has its row in description_themes, placed or not
         vectors = connection.execute(sa.select(sa.func.count()).select_from(EMBEDDINGS)).scalar_one()
         assert connection.execute(sa.select(sa.func.count()).select_from(LABELS)).scalar_one() == vectors
+
+
+def category_closure_times(engine: sa.Engine) -> list[tuple[Any, ...]]:
+    """The closure times as county-wide views read them: (month, category, measure, value, contacts)."""
+    with engine.connect() as connection:
+        return sorted(map(tuple, connection.execute(sa.select(CATEGORY_TIMES)).all()))
+
+
+def summed_closure_times(engine: sa.Engine) -> list[tuple[Any, ...]]:
+    """The full closure times summed over department, district and contact type, as the category table holds them."""
+    keys = [TIMES.c[name] for name in ("month", "category", "measure", "value")]
+    with engine.connect() as connection:
+        return sorted(map(tuple, connection.execute(sa.select(*keys, sa.func.sum(TIMES.c.contacts)).group_by(*keys))))
 
 
 def closing_days(engine: sa.Engine) -> dict[tuple[Any, ...], tuple[int, int]]:

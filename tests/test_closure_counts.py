@@ -11,12 +11,13 @@ import sqlalchemy as sa
 
 import voc.contacts.closure_months as closure_months
 from tests.factories import SETTINGS, located, request_frame, saved_upload
+from tests.stores import category_closure_times, store_at_revision, summed_closure_times
 from voc.contacts.closure import time_buckets
 from voc.contacts.closure_months import ClosureFigures, closure_figures, reopened_counts
 from voc.contacts.trends import Filters
 from voc.core.config import ClosureRules
 from voc.store.closure_counts import MONTHS
-from voc.store.engine import write_transaction
+from voc.store.engine import schema_is_current, upgrade_schema, write_transaction
 from voc.store.ratings import save_ratings
 from voc.store.requests import undo_upload
 from voc.store.uploads import start_upload
@@ -89,6 +90,7 @@ def test_a_month_is_counted_once_and_recounted_when_a_later_upload_reports_it_ag
     with write_transaction(engine) as connection:
         undo_upload(connection, february, user="ana")
     assert _january(engine).summary == before
+    assert category_closure_times(engine) == summed_closure_times(engine) != []
 
 
 def test_new_rules_count_every_month_again(engine: sa.Engine) -> None:
@@ -155,3 +157,32 @@ def test_a_later_upload_forgets_only_the_months_whose_reports_again_it_can_hold(
     july = [{"source_id": "J", "opened_at": "2026-07-15T14:00Z", "latitude": 39.3, "longitude": -76.6}]
     saved_upload(engine, located(request_frame(july)), "july.csv")
     assert list(_counted(engine)) == ["2026-01"]
+
+
+def test_upgrading_sums_the_closure_times_counted_so_far_by_category(store_url: str) -> None:
+    """Months counted before the county-wide times table existed are read from it without counting them again."""
+    times = [
+        {"month": "2026-01", "department": "Roads", "district": "1", "value": 2.0, "contacts": 3},
+        {"month": "2026-01", "department": "Roads", "district": "2", "value": 2.0, "contacts": 4},
+        {"month": "2026-01", "department": "Public Works", "district": "1", "value": 5.0, "contacts": 1},
+        {"month": "2026-02", "department": "Roads", "district": "1", "value": 2.0, "contacts": 6},
+    ]
+    engine = store_at_revision(
+        store_url,
+        "0030",
+        ("INSERT INTO monthly_closure_times (month, category, department, district_code, contact_type, measure, "
+         "value, contacts) VALUES (:month, 'Potholes', :department, :district, 'request', 'business_days', :value, "
+         ":contacts)", times),
+    )  # fmt: skip
+    upgrade_schema(engine)
+    assert schema_is_current(engine)
+    assert (
+        category_closure_times(engine)
+        == summed_closure_times(engine)
+        == [
+            ("2026-01", "Potholes", "business_days", 2.0, 7),
+            ("2026-01", "Potholes", "business_days", 5.0, 1),
+            ("2026-02", "Potholes", "business_days", 2.0, 6),
+        ]
+    )
+    engine.dispose()

@@ -113,18 +113,24 @@ def test_the_demo_countys_closure_figures(demo_county) -> None:
     assert library["reopened"].mean() < 0.01  # nothing planted there: coincidences only
 
 
-def test_the_store_figures_agree_with_the_demo_frame(demo_store_url: str, demo_county) -> None:
-    """The roll-ups give a district's figures as flagging the demo's own frame does, reports again looked for
-    county-wide in the months after (30 days after a closure within 90 days of opening: to August)."""
+@pytest.mark.parametrize(
+    "districts", [("2",), ()], ids=["a district: the full closure times", "county-wide: the times by category"]
+)
+def test_the_store_figures_agree_with_the_demo_frame(
+    demo_store_url: str, demo_county, districts: tuple[str, ...]
+) -> None:
+    """The roll-ups give a district's figures, and the county's, as flagging the demo's own frame does, reports
+    again looked for county-wide in the months after (30 days after a closure within 90 days of opening: to
+    August)."""
     from voc.store.engine import open_store
 
     engine = open_store(demo_store_url)
-    filters = Filters("2026-01", "2026-03", districts=("2",))
+    filters = Filters("2026-01", "2026-03", districts=districts)
     stored = closure_figures(engine, filters, rules=ClosureRules(), timezone=demo_county.timezone)
     requests = demo_county.requests
     read = requests[requests["opened_month"].between("2026-01", "2026-08")].reset_index(drop=True)
     flags = closure_flags(read, rules=ClosureRules(), timezone=demo_county.timezone)
-    own = flags[(flags["district_code"] == "2") & (flags["opened_month"] <= "2026-03")]
+    own = flags[(flags["district_code"].isin(districts) | (not districts)) & (flags["opened_month"] <= "2026-03")]
     expected = closure_summary(own)
     assert stored.summary.reported_again == expected.reported_again > 0
     for field in ("contacts", "incidents", "closed", "closed_or_reopened", "reopened", "reopened_status",

@@ -28,7 +28,15 @@ from voc.contacts.trends import Filters, rollup_conditions
 from voc.core.config import ClosureRules
 from voc.core.periods import month_range, month_runs, month_shift
 from voc.store.closure import read_closure_contacts
-from voc.store.closure_counts import CLOSURE, COUNT_MEASURES, REOPENED_PLACES, TIMES, counted_under, replace_counts
+from voc.store.closure_counts import (
+    CATEGORY_TIMES,
+    CLOSURE,
+    COUNT_MEASURES,
+    REOPENED_PLACES,
+    TIMES,
+    counted_under,
+    replace_counts,
+)
 from voc.store.engine import data_version, data_version_in, write_transaction
 from voc.store.models import MonthlyCount
 from voc.store.query import read_frame
@@ -98,10 +106,13 @@ def _read_rollups(engine: sa.Engine, filters: Filters) -> tuple[pd.DataFrame, pd
     counts_query = (
         sa.select(CLOSURE.c.category, *sums).where(*rollup_conditions(CLOSURE, filters)).group_by(CLOSURE.c.category)
     )
-    keys = (TIMES.c.category, TIMES.c.measure, TIMES.c.value)
+    # A view of whole categories reads the times already summed over the dimensions it does not filter.
+    by_category = not (filters.departments or filters.districts or filters.contact_types)
+    times_table = CATEGORY_TIMES if by_category else TIMES
+    keys = (times_table.c.category, times_table.c.measure, times_table.c.value)
     times_query = (
-        sa.select(*keys, sa.func.sum(TIMES.c.contacts).label("contacts"))
-        .where(*rollup_conditions(TIMES, filters))
+        sa.select(*keys, sa.func.sum(times_table.c.contacts).label("contacts"))
+        .where(*rollup_conditions(times_table, filters))
         .group_by(*keys)
     )
     with engine.connect() as connection:
