@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from voc.store.closing_days import BUCKETS, CLOSING, CLOSING_DIMENSIONS, QUICK_CLOSE_DAYS
-from voc.store.closure_counts import CATEGORY_TIMES, TIMES
+from voc.store.closure_counts import CATEGORY_TIME_KEYS, CATEGORY_TIMES, TIMES
 from voc.store.models import DescriptionEmbedding, MonthlyCount, ServiceRequest, Upload
 from voc.store.place_counts import PLACES
 from voc.store.query import read_frame
@@ -130,7 +130,7 @@ def category_closure_times(engine: sa.Engine) -> list[tuple[Any, ...]]:
 
 def summed_closure_times(engine: sa.Engine) -> list[tuple[Any, ...]]:
     """The full closure times summed over department, district and contact type, as the category table holds them."""
-    keys = [TIMES.c[name] for name in ("month", "category", "measure", "value")]
+    keys = [TIMES.c[name] for name in CATEGORY_TIME_KEYS]
     with engine.connect() as connection:
         return sorted(map(tuple, connection.execute(sa.select(*keys, sa.func.sum(TIMES.c.contacts)).group_by(*keys))))
 

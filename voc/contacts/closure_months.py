@@ -106,9 +106,9 @@ def _read_rollups(engine: sa.Engine, filters: Filters) -> tuple[pd.DataFrame, pd
     counts_query = (
         sa.select(CLOSURE.c.category, *sums).where(*rollup_conditions(CLOSURE, filters)).group_by(CLOSURE.c.category)
     )
-    # A view of whole categories reads the times already summed over the dimensions it does not filter.
-    by_category = not (filters.departments or filters.districts or filters.contact_types)
-    times_table = CATEGORY_TIMES if by_category else TIMES
+    # A view that filters no dimension beyond the category's reads the times already summed over the others.
+    filtered = {dimension for dimension, values in filters.by_dimension().items() if values}
+    times_table = CATEGORY_TIMES if filtered <= set(CATEGORY_TIMES.c.keys()) else TIMES
     keys = (times_table.c.category, times_table.c.measure, times_table.c.value)
     times_query = (
         sa.select(*keys, sa.func.sum(times_table.c.contacts).label("contacts"))

@@ -141,8 +141,7 @@ def replace_counts(
     # Imported here: the bulk writer needs pandas, which the schema's own import (the CLI's start-up) must not load.
     from voc.store.bulk import bulk_insert
 
-    times = rollups[1]
-    category_times = times.groupby(CATEGORY_TIME_KEYS, as_index=False, sort=False)["contacts"].sum()
+    category_times = rollups[1].groupby(CATEGORY_TIME_KEYS, as_index=False, sort=False)["contacts"].sum()
     for table, rows in zip((*_ROLLUPS, CATEGORY_TIMES), (*rollups, category_times), strict=True):
         connection.execute(sa.delete(table).where(table.c.month.in_(months)))
         bulk_insert(connection, table, rows)
