@@ -56,6 +56,16 @@ def test_a_refused_file_exits_2_with_its_message(voc, tmp_path: Path) -> None:
     assert "empty" in json.loads(result.output)["error"]
 
 
+def test_a_refused_first_file_is_reported_and_the_next_one_still_imported(voc, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.xlsx"
+    empty.write_bytes(b"")
+    result = voc("import", "requests", empty, NYC, "--json")
+    refused, imported = (json.loads(line) for line in result.output.splitlines())
+    assert result.exit_code == 2
+    assert (refused["file"], refused["kind"]) == ("empty.xlsx", "file")
+    assert (imported["file"], imported["upload_id"], imported["inserted"]) == (NYC.name, 1, 300)
+
+
 def test_map_option_overrides_and_validates(voc, tmp_path: Path) -> None:
     odd = tmp_path / "odd.csv"
     odd.write_text("Ref,When,Issue\nA1,2026-03-01 10:00,Pothole\n")

@@ -16,7 +16,7 @@ import pytest
 from tests.files import REAL, compound_file, ods, xls, xlsx, zip_bomb
 from tests.hostile_inputs import long_header_csv, no_line_csv
 from voc.core.errors import FileRefused
-from voc.ingest.read import RawTable, list_sheets, read_table
+from voc.ingest.read import PendingRead, RawTable, list_sheets, read_table
 
 REAL_CSVS = sorted(p.name for p in REAL.glob("*.csv"))
 PASSWORD = (
@@ -530,3 +530,15 @@ def test_csv_whose_header_line_is_longer_than_the_encoding_sample_is_read() -> N
 def test_csv_without_a_line_in_its_first_megabytes_is_refused_as_no_table() -> None:
     with pytest.raises(FileRefused, match="first 4 MB hold no complete line"):
         read_table(no_line_csv(), "one-line.csv")
+
+
+def test_a_pending_read_gives_the_table_read_table_gives_and_raises_its_refusal_when_taken(tmp_path: Path) -> None:
+    path = REAL / "nyc311_2024-04_sample.csv"
+    table = PendingRead(path).take()
+    expected = read_table(path.read_bytes(), path.name)
+    assert table.frame.equals(expected.frame) and (table.row_numbers == expected.row_numbers).all()
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    refused = PendingRead(empty)  # the read's failure is not raised in the thread that began it
+    with pytest.raises(FileRefused, match="empty"):
+        refused.take()

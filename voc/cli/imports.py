@@ -47,6 +47,11 @@ def import_requests_command(
     themes_in_background: bool,
 ) -> None:
     """Import service-request exports (xlsx, xlsm, xls, ods, csv, txt)."""
+    from voc.ingest.read import PendingRead
+
+    settings = load_settings()
+    # The first file is read while the import's modules load and the store opens; the others in turn.
+    first = PendingRead(Path(files[0]), sheet=sheet, max_bytes=settings.max_upload_bytes)
     from voc.core.fields import REQUEST_FIELD_NAMES
     from voc.ingest.pipeline import ImportOptions, import_file
 
@@ -54,13 +59,14 @@ def import_requests_command(
         load_theme_build_in_thread()
     overrides = parse_pairs(pairs, REQUEST_FIELD_NAMES)
     options = ImportOptions(sheet=sheet, overrides=overrides, profile=profile, source=source, dry_run=dry_run)
-    engine, settings = open_engine(), load_settings()
+    engine = open_engine()
     failed = written = False
     # Each file is imported on its own: a refused file is reported and the next one still imported.
-    for name in files:
+    for position, name in enumerate(files):
         path = Path(name)
         try:
-            report = import_file(engine, path, settings, options, role=OPERATOR)
+            reading = first if position == 0 else None
+            report = import_file(engine, path, settings, options, role=OPERATOR, reading=reading)
         except (VocError, OSError) as error:
             failed = True
             if as_json:

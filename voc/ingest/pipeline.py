@@ -25,7 +25,7 @@ from voc.ingest.header import header_key
 from voc.ingest.locate import Located, locate, with_location_problems
 from voc.ingest.mapping import ProposedMapping, override, propose_mapping
 from voc.ingest.profiles import find_profile, save_profile
-from voc.ingest.read import RawTable, read_table, read_table_file
+from voc.ingest.read import PendingRead, RawTable, read_table
 from voc.ingest.request_types import load_type_map
 from voc.ingest.timestamps import DateRange
 from voc.ingest.validate import DERIVED_IDS_NOTE, Bounds, Context, Prepared, prepare
@@ -237,19 +237,22 @@ def import_file(
     *,
     role: Role,
     progress: Progress | None = None,
+    reading: PendingRead | None = None,
 ) -> ImportReport:
     """Import a file on disk as import_requests imports its bytes, which this process never holds.
 
     Read by the caller, a 1,000,000-row CSV's bytes stayed in memory until the import's end: the
-    caller's reference outlives import_requests' own.
+    caller's reference outlives import_requests' own. `reading` is the file's read already begun (a
+    command begins it as it starts up), with options.sheet and settings.max_upload_bytes; None reads it now.
     """
     require(role, Role.ANALYST, doing="import files")
     options = options or ImportOptions()
     report_progress = progress or _no_progress
     report_progress("Reading the file", 0.05)
     origin = Origin(name=path.name, sha256=sha256_of_file(path))
-    read = partial(read_table_file, path, sheet=options.sheet, max_bytes=settings.max_upload_bytes)
-    return _read_and_import(engine, read, origin, settings, options, report_progress)
+    if reading is None:
+        reading = PendingRead(path, sheet=options.sheet, max_bytes=settings.max_upload_bytes)
+    return _read_and_import(engine, reading.take, origin, settings, options, report_progress)
 
 
 def import_table(
