@@ -11,7 +11,7 @@ of it updates of the two months before) into a copy of the large store and into 
 fastest of --repeat each), and the closure figures counted again after it (what the first view of
 Trends' service performance after an upload waits for). Every view is run once untimed first, so
 that no timing pays the imports a view makes on first use; then --repeat times (3) on each store,
-the fastest kept: one run's noise (a quarter either way on this shared machine) would otherwise
+the stores taking turns, the fastest kept: one run's noise (a quarter either way on this shared machine) would otherwise
 decide a ratio. Prints small, large and their ratio per page and command, wall clock and CPU (the
 machine is shared: CPU is the steadier figure). Goals: every page and upload within 1.5x. Not a
 pass/fail test. Run `uv run python bench/pages_bench.py --help`.
@@ -191,46 +191,59 @@ def empty_store(county: DemoCounty, path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def page_times(url: str, repeat: int) -> dict[str, Timing]:
-    """Run every page in AppTest with empty data caches, then again warm, the fastest of `repeat` runs each; a page
-    whose tabs run only when open (TAB_KEYS) once per tab, each opened by its URL."""
-    os.environ["VOC_DATABASE_URL"] = url
-    times: dict[str, Timing] = {}
+def page_times(urls: list[str], repeat: int) -> list[dict[str, Timing]]:
+    """Run every page in AppTest on each store with empty data caches, then again warm, the fastest of `repeat` runs
+    each; a page whose tabs run only when open (TAB_KEYS) once per tab, each opened by its URL.
+
+    The stores take turns run by run: this machine's speed drifts over minutes (the same page's fastest of three
+    moved by half between two runs of the bench), and all of one store's pages timed before the other's put that
+    drift into the ratios.
+    """
+    times: list[dict[str, Timing]] = [{} for _ in urls]
     for page in PAGES:
-        app = _page_run(page.path, page.title, {}, times, repeat)
+        app = _page_run(page.path, page.title, {}, urls, times, repeat)
         if page.title in TAB_KEYS:
             for tab in [tab.label for tab in app.tabs][1:]:
-                _page_run(page.path, f"{page.title} · {tab}", {TAB_KEYS[page.title]: tab}, times, repeat)
+                _page_run(page.path, f"{page.title} · {tab}", {TAB_KEYS[page.title]: tab}, urls, times, repeat)
     return times
 
 
-def _page_run(path: str, name: str, query: dict[str, str], times: dict[str, Timing], repeat: int) -> AppTest:
-    cold, warm = [], []
+def _page_run(
+    path: str, name: str, query: dict[str, str], urls: list[str], times: list[dict[str, Timing]], repeat: int
+) -> AppTest:
+    cold: list[list[Timing]] = [[] for _ in urls]
+    warm: list[list[Timing]] = [[] for _ in urls]
     for _ in range(repeat):
-        st.cache_data.clear()
-        app = AppTest.from_file(APP, default_timeout=600)
-        app.query_params.update(query)
-        app.switch_page(path)
-        cold.append(timed(app.run))
-        warm.append(timed(app.run))
-        if app.exception:
-            raise RuntimeError(f"{name} crashed: {app.exception[0].message}")
-    times[f"{name}, cold"] = min(cold, key=lambda timing: timing.wall)
-    times[f"{name}, warm"] = min(warm, key=lambda timing: timing.wall)
+        for store_index, url in enumerate(urls):
+            os.environ["VOC_DATABASE_URL"] = url
+            st.cache_data.clear()
+            app = AppTest.from_file(APP, default_timeout=600)
+            app.query_params.update(query)
+            app.switch_page(path)
+            cold[store_index].append(timed(app.run))
+            warm[store_index].append(timed(app.run))
+            if app.exception:
+                raise RuntimeError(f"{name} crashed: {app.exception[0].message}")
+    for store_index in range(len(urls)):
+        times[store_index][f"{name}, cold"] = min(cold[store_index], key=lambda timing: timing.wall)
+        times[store_index][f"{name}, warm"] = min(warm[store_index], key=lambda timing: timing.wall)
     return app
 
 
-def command_times(url: str) -> dict[str, Timing]:
-    """Run every read-only command in a new process; CPU is the child's."""
-    environment = {**os.environ, "VOC_DATABASE_URL": url, "VOC_USER": "bench"}
-    times = {}
+def command_times(urls: list[str]) -> list[dict[str, Timing]]:
+    """Run every read-only command in a new process on each store in turn; CPU is the child's."""
+    times: list[dict[str, Timing]] = [{} for _ in urls]
     for name, arguments in COMMANDS.items():
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "voc.cli", *arguments], env=environment, check=True, capture_output=True)
-        wall = time.perf_counter() - started
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        times[name] = Timing(wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        for store_index, url in enumerate(urls):
+            environment = {**os.environ, "VOC_DATABASE_URL": url, "VOC_USER": "bench"}
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "voc.cli", *arguments], env=environment, check=True,
+                           capture_output=True)  # fmt: skip
+            wall = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+            times[store_index][name] = Timing(wall, cpu)
     return times
 
 
@@ -270,13 +283,14 @@ def main() -> None:
     if not arguments.upload_only:
         # Every view once, untimed: the modules a view imports on first use (seconds for some) are then paid
         # by neither store's timing, whichever view is timed first.
-        page_times(urls[arguments.small], repeat=1)
+        page_times([urls[arguments.small]], repeat=1)
     # The demo county and the modules imported so far are the bench's, not a page's: frozen out of the
     # collector, a full collection walking them (0.2 s) no longer lands in whichever page run triggers it.
     gc.collect()
     gc.freeze()
-    pages = {} if arguments.upload_only else {size: page_times(url, arguments.repeat) for size, url in urls.items()}
-    commands = {} if arguments.upload_only else {size: command_times(url) for size, url in urls.items()}
+    stores = list(urls.values())
+    pages = {} if arguments.upload_only else dict(zip(urls, page_times(stores, arguments.repeat), strict=True))
+    commands = {} if arguments.upload_only else dict(zip(urls, command_times(stores), strict=True))
     data = monthly_upload(county, arguments.large)
     source = str(county.requests["source"].iloc[0])
     # The app starts the parse child's forkserver when it starts: without this, the first upload timed
