@@ -12,7 +12,8 @@ from voc.contacts.shares import ShareDistribution
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_cdf_sf_and_quantiles_equal_scipys_betabinom(seed: int) -> None:
     rng = np.random.default_rng(seed)
-    n = np.concatenate([[0, 1, 2], rng.integers(0, 3_000, size=57)])
+    # Rows of their own, and rows sharing n, as the districts of a category share their county total.
+    n = np.concatenate([[0, 1, 2], rng.integers(0, 3_000, size=27), np.repeat(rng.integers(0, 3_000, size=6), 5)])
     share = rng.uniform(0.001, 0.6, size=n.size)
     concentration = np.exp(rng.uniform(np.log(2), np.log(1e7), size=n.size))
     a, b = share * concentration, (1 - share) * concentration

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy.special import betaln
 
 from voc.contacts.forecast import variance_parameters
 
@@ -76,7 +76,10 @@ class ShareDistribution:
     3.4 s of an alert run). A pmf table per row gives the same sums: the quantile is the smallest k whose
     cdf, summed as SciPy sums it, reaches q. A table reaches only as far as an evaluation has needed (the
     support of a county-wide count runs far past any district's share of it), growing by half when it must
-    grow, by the values past its end only (at 5M contacts the tables hold a million values).
+    grow, by the values past its end only (at 5M contacts the tables hold a million values). The pmf is
+    SciPy's betabinom._pmf term by term, in its order of operations, so its values are the same floats; its
+    binomial-coefficient term depends on n and k only, and is computed once for the rows sharing n (the
+    districts of a category share their county total).
     """
 
     _FIRST_TABLE = 64
@@ -85,6 +88,7 @@ class ShareDistribution:
         # Floats, as SciPy evaluates the pmf: integer arguments give other roundings.
         self._n, self._a, self._b = np.asarray(n, dtype=float), np.asarray(a, dtype=float), np.asarray(b, dtype=float)
         self._tables: dict[int, np.ndarray] = {}
+        self._log_combinations: dict[float, np.ndarray] = {}
 
     def cdf(self, k: np.ndarray) -> np.ndarray:
         # Clipped as SciPy clips it (a sum of pmf can pass 1 by rounding); the quantile compares the sums themselves.
@@ -105,11 +109,23 @@ class ShareDistribution:
         """The row's pmf at 0, 1, ... at least to k (to n at most)."""
         table = self._tables.get(row, np.empty(0))
         if len(table) <= k:
-            n = self._n[row]
+            n, a, b = self._n[row], self._a[row], self._b[row]
             last = min(n, max(k, self._grown(len(table))))
-            more = stats.betabinom._pmf(np.arange(len(table), last + 1.0), n, self._a[row], self._b[row])
+            counts = np.arange(len(table), last + 1.0)
+            combinations = self._log_combination(n, int(last))[len(table) : int(last) + 1]
+            more = np.exp(combinations + betaln(counts + a, n - counts + b) - betaln(a, b))
             table = self._tables[row] = np.concatenate([table, more])
         return table
+
+    def _log_combination(self, n: float, last: int) -> np.ndarray:
+        """log C(n, k) for k = 0..last at least, as SciPy's betabinom._logpmf computes it."""
+        known = self._log_combinations.get(n, np.empty(0))
+        if len(known) <= last:
+            counts = np.arange(len(known), last + 1.0)
+            known = self._log_combinations[n] = np.concatenate(
+                [known, -np.log(n + 1) - betaln(n - counts + 1, counts + 1)]
+            )
+        return known
 
     def _grown(self, length: int) -> int:
         """The length a table grows to at least: each value is computed once, so a growth need not double."""
