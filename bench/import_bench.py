@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,7 +57,6 @@ TARGET_VS_PANDAS = 5.0
 TARGET_RSS_BYTES = 1.5 * 1024**3  # issue 17
 GB = 1024**3
 STAGES = {"Reading the file": "read+map", "Checking every row": "validate", "Writing to the store": "write"}
-T = TypeVar("T")
 
 HEADER = [
     "Case Number",
@@ -365,14 +364,6 @@ def voc_twice(url: str, path: Path) -> tuple[VocRun, VocRun]:
         engine.dispose()
 
 
-def best_of(repeat: int, measure: Callable[[int], T], seconds: Callable[[T], float]) -> T:
-    """Run a measurement `repeat` times (given the attempt's number) and keep the fastest.
-
-    The fastest is the least disturbed by other work on the machine.
-    """
-    return min((measure(attempt) for attempt in range(repeat)), key=seconds)
-
-
 def _psql(*command: str) -> None:
     subprocess.run([*command, "-h", POSTGRES_HOST, "-U", POSTGRES_USER], check=True, capture_output=True)
 
@@ -388,9 +379,22 @@ def fresh_postgres() -> Iterator[str]:
         _psql("dropdb", "--if-exists", "--force", name)
 
 
-def _postgres_twice(path: Path) -> tuple[VocRun, VocRun]:
+@dataclass(frozen=True)
+class Attempt:
+    """One round of the in-process measurements: the calamine read, then voc's imports into new stores."""
+
+    calamine: Timed
+    sqlite: tuple[VocRun, VocRun]  # the first import and the unchanged re-import
+    postgres: tuple[VocRun, VocRun] | None
+
+
+def _attempt(path: Path, workdir: Path, number: int, *, postgres: bool) -> Attempt:
+    calamine = calamine_read(path)
+    sqlite = voc_twice(f"sqlite:///{workdir / f'voc{number}.db'}", path)
+    if not postgres:
+        return Attempt(calamine, sqlite, None)
     with fresh_postgres() as url:
-        return voc_twice(url, path)
+        return Attempt(calamine, sqlite, voc_twice(url, path))
 
 
 def in_child(*args: str) -> dict[str, Any]:
@@ -506,9 +510,12 @@ def bench_xlsx(rows: int, *, repeat: int, pandas: bool, postgres: bool, workdir:
     path = build_xlsx(rows)
     size = path.stat().st_size / 1024**2
     print(f"\nxlsx: {rows:,} rows x {len(HEADER)} columns, {size:.1f} MB; fastest of {repeat} runs unless 'once'")
-    calamine = best_of(repeat, lambda _: calamine_read(path), _seconds)
+    # The measurements take turns, attempt by attempt, the fastest of each kept: the machine's speed drifts over
+    # minutes (the same calamine read took 1.8 s in one run of the bench and 2.9 s in another).
+    attempts = [_attempt(path, workdir, n, postgres=postgres) for n in range(repeat)]
+    calamine = min((attempt.calamine for attempt in attempts), key=_seconds)
     _line("python-calamine read alone", calamine.seconds, calamine.cpu)
-    first, again = best_of(repeat, lambda n: voc_twice(f"sqlite:///{workdir / f'voc{n}.db'}", path), _first_seconds)
+    first, again = min((attempt.sqlite for attempt in attempts), key=_first_seconds)
     _voc_line("voc import, SQLite, new store", first)
     _voc_line("voc re-import unchanged, SQLite", again)
     # After voc's runs: openpyxl's millions of short-lived objects slowed what ran after them in this process.
@@ -518,8 +525,7 @@ def bench_xlsx(rows: int, *, repeat: int, pandas: bool, postgres: bool, workdir:
         note = f"(read {read.seconds:.2f}, to_sql {write.seconds:.2f})"
         _line("pandas read_excel (openpyxl) + to_sql, once", pandas_wall, pandas_cpu, note)
     if postgres:
-        # The fastest of as many runs as SQLite's, each into a new database: one run's noise decided the ratio.
-        pg_first, pg_again = best_of(repeat, lambda _: _postgres_twice(path), _first_seconds)
+        pg_first, pg_again = min((attempt.postgres for attempt in attempts if attempt.postgres), key=_first_seconds)
         _voc_line("voc import, PostgreSQL, new database", pg_first)
         _voc_line("voc re-import unchanged, PostgreSQL", pg_again)
     print("ratios (wall clock; CPU beside it, steadier when other work shares the machine)")
@@ -554,11 +560,16 @@ def bench_xlsx(rows: int, *, repeat: int, pandas: bool, postgres: bool, workdir:
 
 
 def bench_whole_process(path: Path, *, repeat: int, workdir: Path) -> None:
-    """What a user waits for: whole processes, start-up included, the fastest of `repeat`."""
+    """What a user waits for: whole processes, start-up included, the fastest of `repeat`.
+
+    The two commands take turns, run by run: the machine's speed drifts over minutes, and the same
+    calamine process took 2.35 s in one run of the bench and 2.88 s in the next.
+    """
     print("whole processes, start-up included (fastest of the runs)")
-    bare = min(calamine_process(path) for _ in range(repeat))
+    stores = [f"sqlite:///{workdir / f'voc_cli{n}.db'}" for n in range(repeat)]
+    runs = [(calamine_process(path), cli_import(path, store)) for store in stores]
+    bare, voc = min(bare for bare, _ in runs), min(voc for _, voc in runs)
     print(f"  {'python -c: python-calamine reads the sheet':<44} {bare:7.2f} s")
-    voc = min(cli_import(path, f"sqlite:///{workdir / f'voc_cli{n}.db'}") for n in range(repeat))
     print(f"  {'voc import requests FILE, new SQLite store':<44} {voc:7.2f} s   (themes regrouped before it returns)")
     limit = TARGET_PROCESS_VS_CALAMINE
     print(
