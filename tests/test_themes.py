@@ -39,6 +39,7 @@ from voc.demo.catalogue import WHERE
 from voc.ingest import embedding
 from voc.ingest.embedding import DIMENSIONS, MODEL, description_vectors, embed
 from voc.ingest.pipeline import ImportOptions, import_requests
+from voc.ingest.places import without_places
 from voc.ingest.request_types import save_type_map
 from voc.store import themes as store_themes
 from voc.store.engine import schema_is_current, upgrade_schema
@@ -435,6 +436,16 @@ def test_theme_lines_keep_each_themes_colour_show_six_and_name_them_in_full() ->
     february = district_data[(district_data["label"] == "theme 1") & (district_data["month"] == "2026-02")]
     assert february["contacts"].tolist() == [0]  # a month without contacts is a 0, not a gap bridged over
     assert len(county_data) == 3 * MAX_THEME_LINES
+
+
+def test_repeated_and_missing_descriptions_get_the_vector_of_their_own_text_without_places() -> None:
+    texts = pd.Series(
+        ["Pothole on NW 2nd Ave", None, "Pothole on NW 2nd Ave", "Streetlight out at 5 Oak St.", "", "Pothole on"],
+        dtype="str",
+    )
+    expected = embed(without_places(texts.fillna("")).tolist())
+    np.testing.assert_array_equal(description_vectors(texts), expected)
+    assert np.array_equal(expected[0], expected[5]) and not expected[1].any()
 
 
 def test_canned_texts_group_into_no_more_themes_than_they_have_distinct_wordings() -> None:
