@@ -115,7 +115,7 @@ TIMES = MonthlyClosureTime.__table__
 CATEGORY_TIMES = MonthlyClosureCategoryTime.__table__
 REOPENED_PLACES = MonthlyReopenedPlace.__table__
 _ROLLUPS = (CLOSURE, TIMES, REOPENED_PLACES)
-CATEGORY_TIME_KEYS = ["month", "category", "measure", "value"]
+CATEGORY_TIME_KEYS = [column.name for column in CATEGORY_TIMES.primary_key.columns]
 
 
 def counted_under(connection: sa.Connection, months: Iterable[str]) -> dict[str, str]:
