@@ -67,7 +67,10 @@ def test_a_hand_written_trends_url_restores_the_view(demo_store_url: str) -> Non
     with running_app(demo_store_url) as url, chromium_page() as page:
         open_page(page, f"{url}/trends?trends_by=district_code&trends_months=2025-01&trends_months=2025-06")
         page.wait_for_selector("h1:has-text('Trends')")
-        buttons = page.locator('[data-testid="stButtonGroup"] button[aria-checked="true"]').all_inner_texts()
+        checked = '[data-testid="stButtonGroup"] button[aria-checked="true"]'
+        # The heading can be drawn before the button groups below it: wait for both groups' choices.
+        page.wait_for_function(f"document.querySelectorAll('{checked}').length >= 2")
+        buttons = page.locator(checked).all_inner_texts()
         assert buttons == ["District", "Month"]
         slider = page.inner_text('[data-testid="stSlider"]')
         assert "Jan 2025" in slider and "Jun 2025" in slider
