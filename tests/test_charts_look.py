@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
+import pytest
+import vl_convert
 
 from voc.present import charts
 
@@ -102,3 +106,38 @@ def test_district_heatmap_shades_every_cell_and_outlines_the_real_differences() 
     rows = spec["datasets"][outlines["data"]["name"]]
     assert [row["district"] for row in rows] == ["North"]
     assert cells["encoding"]["x"]["sort"] == ["North", "South", "3"]  # a code without a name stays a code
+
+
+def _month_labels(chart) -> list[str]:  # type: ignore[no-untyped-def]
+    """The x-axis labels Vega draws at a page's width."""
+    svg = vl_convert.vegalite_to_svg(chart.properties(width=700).to_dict(), allowed_base_urls=[])
+    return re.findall(r"<text[^>]*>([A-Z][a-z]{2} \d{4})</text>", svg)
+
+
+@pytest.mark.parametrize(("first", "months", "every"), [("2025-01", 6, 1), ("2024-11", 12, 1), ("2023-01", 30, 3)])
+@pytest.mark.parametrize("builder", ["trend_lines", "channel_mix", "theme_lines"])
+def test_a_time_axis_names_each_month_once_and_at_most_twelve(
+    builder: str, first: str, months: int, every: int
+) -> None:
+    periods = [str(p) for p in pd.period_range(first, periods=months, freq="M")]
+    if builder == "theme_lines":
+        frame = pd.DataFrame({"month": periods, "theme": 0, "name": "Potholes on Main Street", "contacts": 5})
+        chart = charts.theme_lines(frame)
+    elif builder == "channel_mix":
+        frame = pd.DataFrame({"period": periods, "group": "phone", "share": 1.0})
+        chart = charts.channel_mix(frame)
+    else:
+        frame = pd.DataFrame({"period": periods, "group": "Potholes", "contacts": range(months)})
+        chart = charts.trend_lines(frame, {"Potholes": charts.HIGHLIGHT})
+    labels = _month_labels(chart)
+    expected = [pd.Period(p).strftime("%b %Y") for p in periods if (pd.Period(p).month - 1) % every == 0]
+    assert labels == expected
+
+
+def test_a_forecast_widens_the_axis_steps_with_its_months() -> None:
+    periods = [str(p) for p in pd.period_range("2025-11", periods=12, freq="M")]
+    frame = pd.DataFrame({"period": periods, "group": "Potholes", "contacts": range(12)})
+    ahead = pd.DataFrame({"period": ["2026-11", "2026-12", "2027-01"], "group": "Potholes", "forecast": 12.0,
+                          "lower": 10.0, "upper": 14.0})  # fmt: skip
+    labels = _month_labels(charts.trend_lines(frame, {"Potholes": charts.HIGHLIGHT}, forecast=ahead))
+    assert labels == ["Nov 2025", "Jan 2026", "Mar 2026", "May 2026", "Jul 2026", "Sep 2026", "Nov 2026", "Jan 2027"]

@@ -9,7 +9,15 @@ import pytest
 import sqlalchemy as sa
 
 from voc.contacts.textmine import frequent_terms, rising_terms
-from voc.contacts.trends import Filters, description_terms, descriptions, forecast_fits, groups_by_size
+from voc.contacts.trends import (
+    UNKNOWN,
+    Filters,
+    description_terms,
+    descriptions,
+    forecast_fits,
+    groups_by_size,
+    series_names,
+)
 from voc.store.engine import open_store
 
 
@@ -89,3 +97,10 @@ def test_a_large_span_is_read_as_an_even_sample_whose_shares_match_reading_it_al
     margin = 2.58 * 0.5 / len(sample.texts) ** 0.5
     assert (sampled[common] - top[common]).abs().max() < margin
     assert f"one contact in every {sample.every} of the {sample.contacts:,}" in sample.sentence
+
+
+def test_district_series_are_named_as_the_districts_and_other_splits_keep_their_values() -> None:
+    groups = ["3", "12", UNKNOWN]
+    assert series_names(groups, "district_code", {"3": "North"}) == {"3": "North", "12": "District 12",
+                                                                    UNKNOWN: UNKNOWN}  # fmt: skip
+    assert series_names(["Potholes", UNKNOWN], "category", {"3": "North"}) == {"Potholes": "Potholes", UNKNOWN: UNKNOWN}

@@ -33,6 +33,9 @@ from voc.contacts.trends import (
     records,
     series,
 )
+from voc.contacts.trends import (
+    district_names as names_of_districts,
+)
 from voc.contacts.triage import with_states
 from voc.contacts.watches import SavedWatch, list_watches
 from voc.core.config import ClosureRules, load_settings
@@ -141,6 +144,12 @@ def choices(engine: sa.Engine) -> dict[str, list[str]]:
 def trend_series(engine: sa.Engine, filters: Filters, by: str | None, period: str) -> pd.DataFrame:
     """Return the series for a view (see voc.contacts.trends.series)."""
     return series(engine, filters, by=by, period=period)
+
+
+@by_data_version()
+def district_names(engine: sa.Engine) -> dict[str, str]:
+    """Return each district's display name by code."""
+    return names_of_districts(engine)
 
 
 @by_data_version()

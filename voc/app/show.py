@@ -20,7 +20,7 @@ from voc.contacts.forecast import forecast_caption
 from voc.contacts.overview import Metric
 from voc.contacts.regrouping import BuildStatus, build_status, status_sentence
 from voc.contacts.satisfaction import reopened_sentence
-from voc.contacts.trends import DescriptionTerms, Filters, forecast_fits, per_thousand
+from voc.contacts.trends import DescriptionTerms, Filters, forecast_fits, per_thousand, series_names
 from voc.core.access import RoleRules
 from voc.core.config import load_settings
 from voc.core.fields import Measure, label
@@ -163,6 +163,9 @@ def trend_chart(
     if per_1000:
         series = per_thousand(series, loaders.district_populations(), by=by, districts=filters.districts)
     colours = charts.group_colours(loaders.ranked_groups(by) if by else [], series["group"].unique().tolist())
+    names = series_names(list(colours), by, loaders.district_names())
+    series = series.assign(group=series["group"].map(names))
+    colours = {names[group]: colour for group, colour in colours.items()}
     actions = loaders.actions(filters.categories[0] if len(filters.categories) == 1 else None)
     ahead = None
     if latest and forecast_fits(filters, by=by, period=period, per_1000=per_1000, latest=latest):

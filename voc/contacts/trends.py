@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 import sqlalchemy as sa
 
 from voc.contacts.actions import action_effect
+from voc.contacts.alert_text import district_name
 from voc.contacts.alerts import AlertSettings, detect_emerging
 from voc.contacts.forecast import forecast
 from voc.contacts.issues import ISSUE_COLUMNS, group_issues
@@ -235,6 +237,13 @@ def district_names(engine: sa.Engine) -> dict[str, str]:
     """Return each district's display name by code."""
     with engine.connect() as connection:
         return dict(connection.execute(sa.select(DISTRICTS.c.code, DISTRICTS.c.name)).all())
+
+
+def series_names(groups: list[str], by: str | None, labels: Mapping[str, str]) -> dict[str, str]:
+    """Return each series' name for a legend: a district's name by its code ('District 3' without one)."""
+    if by != "district_code":
+        return {group: group for group in groups}
+    return {group: group if group == UNKNOWN else district_name(group, labels) for group in groups}
 
 
 def category_departments(engine: sa.Engine) -> dict[str, str]:

@@ -36,6 +36,22 @@ def projector(
     )
 
 
+MONTH_TICK_STEPS = (1, 2, 3, 6, 12)
+MAX_MONTH_TICKS = 12
+
+
+def month_axis(dates: pd.Series) -> alt.Axis:
+    """A time axis labelled once per month, or every 2, 3, 6 or 12 months when the span holds more than 12.
+
+    Left to itself, Vega puts ticks every week or fortnight of a short span, and "%b %Y" then prints each
+    month several times.
+    """
+    first, last = dates.min(), dates.max()
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    step = next((s for s in MONTH_TICK_STEPS if months / s <= MAX_MONTH_TICKS), MONTH_TICK_STEPS[-1])
+    return alt.Axis(format="%b %Y", labelAngle=-45, tickCount={"interval": "month", "step": step})
+
+
 QUARTERLY_AFTER_MONTHS = 12
 
 
@@ -167,8 +183,9 @@ def trend_lines(
     data = frame.assign(date=pd.to_datetime(frame["period"]))
     fmt = ",.1f" if value == "per_1000" else ","
     legend = alt.Legend(title=None, orient="bottom", columns=4, symbolStrokeWidth=4, labelLimit=260)
+    ahead = pd.to_datetime(forecast["period"]) if forecast is not None else pd.Series(dtype="datetime64[ns]")
     base = alt.Chart(data).encode(
-        x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=-45)),
+        x=alt.X("date:T", title=None, axis=month_axis(pd.concat([data["date"], ahead]))),
         y=alt.Y(f"{value}:Q", title=title, axis=alt.Axis(format=",.1f" if value == "per_1000" else ",d")),
         color=alt.Color("group:N", scale=_colour_scale(colours), legend=legend),
         tooltip=[
@@ -267,7 +284,7 @@ def theme_lines(monthly: pd.DataFrame, *, top: int = MAX_THEME_LINES, height: in
         alt.Chart(data)
         .mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=40))
         .encode(
-            x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=-45)),
+            x=alt.X("date:T", title=None, axis=month_axis(data["date"])),
             y=alt.Y("contacts:Q", title="Contacts", axis=alt.Axis(format=",d")),
             color=alt.Color("label:N", scale=alt.Scale(domain=domain, range=[c for c, _ in styles]), legend=legend),
             strokeDash=alt.StrokeDash(
@@ -325,7 +342,7 @@ def channel_mix(frame: pd.DataFrame, *, height: int = 360) -> alt.LayerChart:
         alt.Chart(data)
         .mark_area()
         .encode(
-            x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=-45)),
+            x=alt.X("date:T", title=None, axis=month_axis(data["date"])),
             y=alt.Y("share:Q", stack="normalize", title="Share of contacts", axis=alt.Axis(format="%")),
             color=alt.Color(
                 "group:N",
