@@ -6,7 +6,7 @@ import streamlit as st
 
 from voc.app import columns, committee, equity, frame, funding, loaders, plain, show, widgets
 from voc.core.errors import VocError
-from voc.present import charts
+from voc.present import priority_charts
 from voc.present.screens import SCREENS, priorities_screen
 from voc.priorities import ranking
 from voc.priorities.evidence import DEFAULT_RADIUS_M
@@ -51,7 +51,7 @@ line = funding.funded_line(view.table, rules)
 table, ranking_columns = funding.with_funding(view.table, line)
 areas = equity.equity()
 table, ranking_columns = equity.with_area_columns(table, ranking_columns, areas)
-colours = charts.criterion_colours([c.label for c in basis.criteria])
+colours = priority_charts.criterion_colours([c.label for c in basis.criteria])
 names = dict(zip(table["source_id"], table["name"], strict=True))
 summary = results.container()  # the ranking goes above the one candidate picked below
 with controls if present else results:
@@ -81,7 +81,7 @@ if present:
 with summary:
     plain.show(f"{view.about[0]}. {view.about[1]}", kind="caption")
     show.chart(
-        partial(charts.score_bars, ranking.points_long(view.ranking, top=15), colours), name="priorities",
+        partial(priority_charts.score_bars, ranking.points_long(view.ranking, top=15), colours), name="priorities",
         key="priorities_chart", title="The fifteen strongest candidates",
     )  # fmt: skip
     st.caption(solid)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import vl_convert
 
-from voc.present import charts
+from voc.present import charts, priority_charts
 
 
 def _spec(chart) -> dict:  # type: ignore[no-untyped-def]
@@ -21,8 +21,8 @@ def test_score_legend_sits_above_the_bars_so_a_projected_first_screen_shows_it()
          "rank": [rank for rank in range(1, 11) for _ in range(2)], "criterion": ["Customer demand", "Cost"] * 10,
          "points": [30.0, 20.0] * 10, "total": [50.0] * 20}
     )  # fmt: skip
-    colours = charts.criterion_colours(["Customer demand", "Cost"])
-    spec = _spec(charts.score_bars(points, colours, size=26))
+    colours = priority_charts.criterion_colours(["Customer demand", "Cost"])
+    spec = _spec(priority_charts.score_bars(points, colours, size=26))
     [bars] = [layer for layer in spec["layer"] if layer["mark"]["type"] == "bar"]
     assert bars["encoding"]["color"]["legend"]["orient"] == "top"
     assert bars["encoding"]["x"]["axis"]["values"] == list(range(0, 101, 10))

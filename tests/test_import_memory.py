@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.files import REAL
+from voc.core import memory
 from voc.core.access import Role
 from voc.core.config import Settings
 from voc.ingest import pipeline
@@ -22,8 +23,8 @@ def test_an_upload_collects_the_whole_heap_only_from_the_threshold(
     engine: sa.Engine, monkeypatch: pytest.MonkeyPatch, threshold: int, collections: int
 ) -> None:
     calls: list[None] = []
-    monkeypatch.setattr(pipeline, "GIVE_BACK_FROM_ROWS", threshold)
-    monkeypatch.setattr(pipeline, "give_back_freed_memory", lambda: calls.append(None))
+    monkeypatch.setattr(memory, "GIVE_BACK_FROM_ROWS", threshold)
+    monkeypatch.setattr(memory, "give_back_freed_memory", lambda: calls.append(None))
     data = MONTH.to_csv(index=False).encode()
     report = pipeline.import_requests(engine, data, "month.csv", SETTINGS, pipeline.ImportOptions(), role=Role.ANALYST)
     assert report.rows_read == 240 and report.upload_id is not None

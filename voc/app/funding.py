@@ -12,7 +12,7 @@ import streamlit as st
 from voc.app import columns, loaders, plain, show
 from voc.core.config import load_settings
 from voc.core.errors import VocError
-from voc.present import charts
+from voc.present import priority_charts
 from voc.present.pack import pack_writer
 from voc.priorities.funding import (
     FundingLine,
@@ -107,8 +107,8 @@ def funding_panel(table: pd.DataFrame, line: FundingLine, *, key: str) -> None:
     for move in budget_moves(table, line):
         st.text(describe_move(move))
     show.chart(
-        partial(charts.funding_line, funding_steps(table, line), budget=line.rules.budget), name="priorities-funding",
-        key=key, title=f"What a budget of ${line.rules.budget:,.0f} funds",
+        partial(priority_charts.funding_line, funding_steps(table, line), budget=line.rules.budget),
+        name="priorities-funding", key=key, title=f"What a budget of ${line.rules.budget:,.0f} funds",
     )  # fmt: skip
     st.caption(
         "Each bar is a candidate's estimated cost, starting where the one above ends: the funded in rank order, "

@@ -18,7 +18,7 @@ from voc.core.access import Role, require
 from voc.core.config import Settings
 from voc.core.errors import FileRefused
 from voc.core.fields import label
-from voc.core.memory import give_back_freed_memory
+from voc.core.memory import give_back_after
 from voc.ingest.embedding import embed_new_descriptions
 from voc.ingest.fit import CountyFit, county_fit, load_county_known
 from voc.ingest.header import header_key
@@ -303,7 +303,7 @@ def _check(
     """
     # Unpickling a parsed table in this process copies it: the 0.4 GB a 1,000,000-row CSV's arrived
     # in stayed in the heap through the checks, beside the rows they make (measured).
-    _give_back_after(len(raw.frame))
+    give_back_after(len(raw.frame))
     plan = plan_table(engine, raw, options)
     progress("Checking every row", 0.35)
     _refuse_missing_columns(plan.mapping)
@@ -359,7 +359,7 @@ def _store(
         return report
     # The raw table, the parse's hand-over and the checks' intermediate columns: of a 1,000,000-row
     # CSV's, the heap kept 0.7 GB it no longer used through the write (measured).
-    _give_back_after(report.rows_read)
+    give_back_after(report.rows_read)
     progress("Writing to the store", 0.6)
     _write(engine, plan, prepared, report, origin, user)
     progress("Done", 1.0)
@@ -394,18 +394,6 @@ def _locate(engine: sa.Engine, prepared: Prepared, mapping: dict[str, str]) -> t
     return replace(prepared, rows=located.rows, problems=problems), located
 
 
-# A full garbage collection walks every object of the process: 0.08 s in a command, more in the app's,
-# three times an upload. Worth it where an upload's tables freed tens of megabytes; a 20-row upload took
-# 0.37 s with it and 0.11 s without (measured).
-GIVE_BACK_FROM_ROWS = 50_000
-
-
-def _give_back_after(rows: int) -> None:
-    """Give freed memory back to the system after handling an upload of `rows` rows, if that many."""
-    if rows >= GIVE_BACK_FROM_ROWS:
-        give_back_freed_memory()
-
-
 class _NothingChanged(Exception):
     """Rolls back an upload that would change nothing, so the history stays clean."""
 
@@ -427,7 +415,7 @@ def _write(
             )
             counts = save_requests(connection, prepared.rows, upload_id=upload_id)
             # The driver's values of the inserts: 0.2 GB of a 1,000,000-row upload's, kept under the embedding.
-            _give_back_after(report.rows_read)
+            give_back_after(report.rows_read)
             report.inserted, report.updated, report.unchanged = (
                 counts.inserted,
                 counts.updated,

@@ -16,7 +16,7 @@ import pandas as pd
 
 from voc.core.errors import VocError
 from voc.core.pack import MeetingPack
-from voc.present import charts
+from voc.present import charts, priority_charts
 from voc.present.export import chart_png
 
 TEMPLATE = Path(__file__).with_name("pack.html.j2")
@@ -49,7 +49,7 @@ def pack_html(pack: MeetingPack) -> str:
         ranking=pack.ranking.to_dict("records"),
         weights=pack.weights.to_dict("records"),
         provenance=pack.provenance.to_dict("records"),
-        funding_chart=_png(charts.funding_line(pack.steps, budget=pack.budget, size=CHART_TYPE)),
+        funding_chart=_png(priority_charts.funding_line(pack.steps, budget=pack.budget, size=CHART_TYPE)),
         weights_chart=_png(
             charts.labelled_bars(weights, title="Share of the weights (%)", value_format=".0f", size=CHART_TYPE)
         ),

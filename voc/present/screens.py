@@ -7,7 +7,7 @@ from functools import partial
 import altair as alt
 import pandas as pd
 
-from voc.present import charts
+from voc.present import charts, priority_charts
 
 SCREENS = {"ranking": "The ranking", "value": "Demand per dollar", "stability": "How solid",
            "candidate": "One project", "weights": "The weights"}  # fmt: skip
@@ -33,7 +33,7 @@ def priorities_screen(
         top10 = table.head(10)
         frame = top10.assign(candidate=top10["rank"].astype(str) + ". " + top10["name"])
         heading = f"{int(top10['solid'].sum())} of the top {len(top10)} hold their rank"
-        return heading, partial(charts.rank_range_chart, frame, size=size)
+        return heading, partial(priority_charts.rank_range_chart, frame, size=size)
     if screen == "candidate":
         chart = partial(charts.labelled_bars, bars[["label", "value"]], title="Points", value_format=".1f", size=size)
         return f"{picked}: {parts['points'].iloc[-1]:.0f} points", chart
@@ -41,4 +41,4 @@ def priorities_screen(
         frame = bars.assign(value=bars["weight_share"])[["label", "value"]]
         chart = partial(charts.labelled_bars, frame, title="Share of the score", value_format=".0%", size=size)
         return "The weights", chart
-    return "The ten strongest candidates", partial(charts.score_bars, points, colours, size=size)
+    return "The ten strongest candidates", partial(priority_charts.score_bars, points, colours, size=size)
