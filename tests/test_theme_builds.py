@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from tests.apptest import only_table, open_app_page, plain_texts
 from tests.files import REAL
-from voc.contacts import regrouping
+from voc.contacts import regrouping, theming
 from voc.contacts.regrouping import BuildStatus, build_status, request_build, run_requested_builds, status_sentence
 from voc.contacts.theming import stored_themes
 from voc.store.engine import open_store, record_audit, write_transaction
@@ -185,7 +185,7 @@ def test_a_failed_build_says_why_and_releases_its_claim(monkeypatch: pytest.Monk
     def broken(*args: object, **kwargs: object) -> None:
         raise MemoryError("out of memory while grouping")
 
-    monkeypatch.setattr(regrouping, "store_themes", broken)
+    monkeypatch.setattr(theming, "store_themes", broken)
     with pytest.raises(MemoryError):
         run_requested_builds(engine, user="ana", wait=True)
     status = build_status(engine)

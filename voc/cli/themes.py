@@ -76,7 +76,7 @@ def load_theme_build_in_thread() -> None:
     import threading
 
     threading.Thread(
-        target=importlib.import_module, args=("voc.contacts.regrouping",), name="load-theme-build", daemon=True
+        target=importlib.import_module, args=("voc.contacts.theming",), name="load-theme-build", daemon=True
     ).start()
 
 

@@ -16,15 +16,17 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from voc.contacts.theming import ThemeBuild, store_themes
 from voc.store.engine import data_version, write_transaction
 from voc.store.models import utc_now
 from voc.store.theme_builds import BuildState, read_build_state, record_failure, record_request, record_start
-from voc.store.themes import load_themes
+
+if TYPE_CHECKING:
+    from voc.contacts.theming import ThemeBuild
 
 # What the app starts after a write: a process of its own, so the Streamlit server never runs the build.
 BUILD_COMMAND: tuple[str, ...] = (sys.executable, "-m", "voc.cli", "themes", "build", "--if-requested")
@@ -108,6 +110,9 @@ def run_requested_builds(engine: sa.Engine, *, user: str, wait: bool, seed: int 
     newer request remains); wait=False returns None at once, leaving the work to that build. A
     failed build records why (the pages show it), releases the claim and raises.
     """
+    # The build's modules (SciPy, scikit-learn: seconds) load here, not where a command only asks for a build.
+    from voc.contacts.theming import store_themes
+
     ran = None
     while True:
         with write_transaction(engine) as connection:
@@ -135,6 +140,9 @@ def build_themes(engine: sa.Engine, *, user: str, seed: int = 0) -> ThemeBuild:
 
     When another process was already building, its result is reported (embedded 0, seconds waited).
     """
+    from voc.contacts.theming import ThemeBuild
+    from voc.store.themes import load_themes
+
     started = time.perf_counter()
     request_build(engine)
     ran = run_requested_builds(engine, user=user, wait=True, seed=seed)
