@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from voc.contacts.closure import (
+    OPENING_COLUMNS,
     acknowledge_time,
     business_days,
     closure_by_category,
@@ -222,3 +223,17 @@ def test_without_acknowledged_times_the_card_says_so_rather_than_0() -> None:
 )  # fmt: skip
 def test_acknowledge_times_read_as_a_person_says_them(hours: float, unit: str, shown: str) -> None:
     assert acknowledge_time(hours, unit) == shown
+
+
+def test_later_months_read_as_reports_only_flag_as_the_whole_read_does(demo_county) -> None:
+    """A month's reports again come from the months after it; reading those as OPENING_COLUMNS only (as the
+    closure roll-ups are counted) flags the month's contacts exactly as flagging every month read together."""
+    requests = demo_county.requests
+    read = requests[requests["opened_month"].between("2026-01", "2026-08")].reset_index(drop=True)
+    counted = read["opened_month"] <= "2026-03"
+    whole = closure_flags(read, rules=ClosureRules(), timezone=demo_county.timezone)[counted]
+    later = read.loc[~counted, list(OPENING_COLUMNS)].reset_index(drop=True)
+    split = closure_flags(read[counted], rules=ClosureRules(), timezone=demo_county.timezone, later=later)
+    pd.testing.assert_frame_equal(split, whole)
+    alone = closure_flags(read[counted], rules=ClosureRules(), timezone=demo_county.timezone)
+    assert alone["reported_again"].sum() < whole["reported_again"].sum()  # the later months do find reports

@@ -12,10 +12,11 @@ import sqlalchemy as sa
 import voc.contacts.closure_months as closure_months
 from tests.factories import SETTINGS, located, request_frame, saved_upload
 from tests.stores import category_closure_times, store_at_revision, summed_closure_times
-from voc.contacts.closure import time_buckets
+from voc.contacts.closure import OPENING_COLUMNS, time_buckets
 from voc.contacts.closure_months import ClosureFigures, closure_figures, reopened_counts
 from voc.contacts.trends import Filters
 from voc.core.config import ClosureRules
+from voc.store.closure import CLOSURE_COLUMNS
 from voc.store.closure_counts import MONTHS
 from voc.store.engine import schema_is_current, upgrade_schema, write_transaction
 from voc.store.ratings import save_ratings
@@ -48,14 +49,14 @@ def _counted(engine: sa.Engine) -> dict[str, tuple[str, str]]:
         return {row.month: (row.rules, row.reached) for row in connection.execute(sa.select(MONTHS))}
 
 
-def _reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Record the month ranges the closure roll-ups read contacts of."""
-    reads: list[tuple[str, str]] = []
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Record the month ranges the closure roll-ups read contacts of, with the columns read."""
+    reads: list[tuple[str, str, tuple[str, ...]]] = []
     read = closure_months.read_closure_contacts
 
-    def spied(engine: sa.Engine, *, first_month: str, last_month: str) -> pd.DataFrame:
-        reads.append((first_month, last_month))
-        return read(engine, first_month=first_month, last_month=last_month)
+    def spied(engine: sa.Engine, *, first_month: str, last_month: str, **columns: tuple[str, ...]) -> pd.DataFrame:
+        reads.append((first_month, last_month, columns.get("columns", CLOSURE_COLUMNS)))
+        return read(engine, first_month=first_month, last_month=last_month, **columns)
 
     monkeypatch.setattr(closure_months, "read_closure_contacts", spied)
     return reads
@@ -68,11 +69,11 @@ def test_a_month_is_counted_once_and_recounted_when_a_later_upload_reports_it_ag
     saved_upload(engine, located(request_frame(JANUARY_ROWS)), "january.csv")
     before = _january(engine).summary
     assert (before.contacts, before.incidents, before.closed, before.reported_again) == (3, 2, 2, 0)
-    # Reports again may come up to ceil((90 + 30) / 28) = 5 months on.
-    assert reads == [("2026-01", "2026-06")]
+    # Reports again may come up to ceil((90 + 30) / 28) = 5 months on: of those, only what a report needs.
+    assert reads == [("2026-01", "2026-01", CLOSURE_COLUMNS), ("2026-02", "2026-06", OPENING_COLUMNS)]
     assert _counted(engine)["2026-01"][1] == "2026-06"
     assert _january(engine).summary == before
-    assert len(reads) == 1  # counted once: the second view reads the roll-ups only
+    assert len(reads) == 2  # counted once: the second view reads the roll-ups only
 
     february, _ = saved_upload(engine, located(request_frame(FEBRUARY_ROWS)), "february.csv")
     assert "2026-01" not in _counted(engine)  # its read reached February: forgotten

@@ -45,6 +45,8 @@ from voc.store.closure_counts import CLOSURE_DIMENSIONS, COUNT_MEASURES
 # A status such as "Reopened", "Re-opened" or "REOPEN": the CRM itself reopened the contact.
 REOPENED_STATUS = r"(?i)\bre-?open"
 METRES_PER_DEGREE = math.pi * 6_371_008.8 / 180
+# What a contact needs to count as a report again of an earlier one: no more is read of the later months.
+OPENING_COLUMNS = ("category", "opened_at", "contact_type", "latitude", "longitude")
 # A contact closed more than this many days after it was opened is not looked at for reports again:
 # such closures are rare, and a month's reports again must be found within a bounded read of later months.
 LATE_CLOSURE_DAYS = 90
@@ -148,29 +150,38 @@ def _seconds(times: pd.Series) -> np.ndarray:
     return (times - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy()
 
 
-def reported_again(contacts: pd.DataFrame, *, metres: float, days: float) -> pd.Series:
+def reported_again(
+    contacts: pd.DataFrame, *, metres: float, days: float, later: pd.DataFrame | None = None
+) -> pd.Series:
     """Tell which closed contacts had a contact of their category opened within `metres` and `days` after closing.
 
-    Contacts closed more than LATE_CLOSURE_DAYS after they were opened are not looked at. A k-d
-    tree over (category, x, y, time) finds the candidate pairs in a box; the exact distance and the
-    window (after the closure, at most `days`) are then checked on those pairs only.
+    The contacts opened after `contacts` (OPENING_COLUMNS of the later months) are looked at as reports
+    only: their own closures need not be read. Contacts closed more than LATE_CLOSURE_DAYS after they were
+    opened are not looked at. A k-d tree over (category, x, y, time) finds the candidate pairs in a box;
+    the exact distance and the window (after the closure, at most `days`) are then checked on those pairs only.
     """
     flagged = pd.Series(False, index=contacts.index)
-    rows, codes, x, y = _located(contacts, ["category"], without_questions=True)
+    reports = contacts
+    if later is not None and not later.empty:
+        reports = pd.concat([contacts[list(OPENING_COLUMNS)], later], ignore_index=True)
+    rows, codes, x, y = _located(reports, ["category"], without_questions=True)
     if rows.size == 0 or metres <= 0 or days <= 0:
         return flagged
     half = days * 86400 / 2
-    closed_at, opened_at = _seconds(contacts["closed_at"])[rows], _seconds(contacts["opened_at"])[rows]
+    # Only `contacts` close here: a later contact's closure, NaN, is never within LATE_CLOSURE_DAYS.
+    closing = np.full(len(reports), np.nan)
+    closing[: len(contacts)] = _seconds(contacts["closed_at"])
+    closed_at, opened_at = closing[rows], _seconds(reports["opened_at"])[rows]
     closed = np.flatnonzero(closed_at - opened_at <= LATE_CLOSURE_DAYS * 86400)
     # Each closure's window (closed, closed + days] centred on one point, so that a box of radius 1 covers it.
     windows = cKDTree(np.column_stack([codes, x / metres, y / metres, (closed_at + half) / half])[closed])
     openings = cKDTree(np.column_stack([codes, x / metres, y / metres, opened_at / half]))
     pairs = windows.sparse_distance_matrix(openings, 1.0, p=np.inf, output_type="ndarray")
-    first, later = closed[pairs["i"]], pairs["j"]
-    after = opened_at[later] - closed_at[first]
-    near = np.hypot(x[later] - x[first], y[later] - y[first]) <= metres
+    closure, report = closed[pairs["i"]], pairs["j"]
+    after = opened_at[report] - closed_at[closure]
+    near = np.hypot(x[report] - x[closure], y[report] - y[closure]) <= metres
     hit = near & (after > 0) & (after <= days * 86400)
-    flagged.iloc[rows[np.unique(first[hit])]] = True
+    flagged.iloc[rows[np.unique(closure[hit])]] = True
     return flagged
 
 
@@ -195,24 +206,33 @@ def incident_ids(contacts: pd.DataFrame, *, metres: float, hours: float) -> pd.S
     return pd.Series(connected_components(graph, directed=False)[1], index=contacts.index)
 
 
-def reopen_flags(contacts: pd.DataFrame, *, rules: ClosureRules) -> pd.DataFrame:
-    """Return the contacts with reopened_status (the status says so), reported_again and reopened (either)."""
+def reopen_flags(contacts: pd.DataFrame, *, rules: ClosureRules, later: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return the contacts with reopened_status (the status says so), reported_again and reopened (either).
+
+    `later`: the contacts opened after them, as reports again only (see reported_again).
+    """
     flagged = contacts.copy()
     flagged["reopened_status"] = contacts["status"].fillna("").astype(str).str.contains(REOPENED_STATUS)
-    flagged["reported_again"] = reported_again(contacts, metres=rules.repeat_metres, days=rules.repeat_days)
+    flagged["reported_again"] = reported_again(
+        contacts, metres=rules.repeat_metres, days=rules.repeat_days, later=later
+    )
     flagged["reopened"] = flagged["reopened_status"] | flagged["reported_again"]
     return flagged
 
 
-def closure_flags(contacts: pd.DataFrame, *, rules: ClosureRules, timezone: str) -> pd.DataFrame:
+def closure_flags(
+    contacts: pd.DataFrame, *, rules: ClosureRules, timezone: str, later: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Return the contacts (see voc.store.closure.CLOSURE_COLUMNS) with FLAG_COLUMNS added.
+
+    `later` holds the contacts opened after them (OPENING_COLUMNS), where their reports again may be.
 
     reopened_status, reported_again, reopened: see `reopen_flags`; incident: see `incident_ids`;
     first_report: the incident's earliest contact; business_days and business_days_to_acknowledge:
     see `business_days`; hours_to_acknowledge: clock hours from opening to acknowledgement, NaN when
     not acknowledged (0 when acknowledged on the opening day without a time).
     """
-    flagged = reopen_flags(contacts, rules=rules)
+    flagged = reopen_flags(contacts, rules=rules, later=later)
     flagged["incident"] = incident_ids(contacts, metres=rules.incident_metres, hours=rules.incident_hours)
     earliest_first = flagged["opened_at"].sort_values(kind="stable").index
     flagged["first_report"] = ~flagged.loc[earliest_first, "incident"].duplicated().reindex(flagged.index)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from voc.contacts.closure import (
     LATE_CLOSURE_DAYS,
+    OPENING_COLUMNS,
     ClosureSummary,
     closure_flags,
     closure_rollups,
@@ -69,9 +70,13 @@ def _count_months(engine: sa.Engine, months: list[str], *, rules: ClosureRules, 
     reached = {month: month_shift(month, later_report_months(rules)) for month in months}
     while True:
         version = data_version(engine)
-        contacts = read_closure_contacts(engine, first_month=months[0], last_month=reached[months[-1]])
-        flags = with_ratings(engine, closure_flags(contacts, rules=rules, timezone=timezone))
-        rollups = closure_rollups(flags[flags["opened_month"] <= months[-1]])
+        contacts = read_closure_contacts(engine, first_month=months[0], last_month=months[-1])
+        later = read_closure_contacts(
+            engine, first_month=month_shift(months[-1], 1), last_month=reached[months[-1]], columns=OPENING_COLUMNS
+        )
+        rollups = closure_rollups(
+            with_ratings(engine, closure_flags(contacts, rules=rules, timezone=timezone, later=later))
+        )
         with write_transaction(engine) as connection:
             if data_version_in(connection) == version:
                 replace_counts(connection, months, rules=rules_key(rules, timezone), reached=reached, rollups=rollups)

@@ -25,8 +25,9 @@ def read_closure_contacts(
     categories: tuple[str, ...] = (),
     departments: tuple[str, ...] = (),
     districts: tuple[str, ...] = (),
+    columns: tuple[str, ...] = CLOSURE_COLUMNS,
 ) -> pd.DataFrame:
-    """Return the categorised contacts opened from first_month to last_month (CLOSURE_COLUMNS), oldest first.
+    """Return the categorised contacts opened from first_month to last_month (`columns`), oldest first.
 
     The month range keeps the read on the (opened_month, category) index, so it stays bounded
     whatever the size of the store.
@@ -43,12 +44,12 @@ def read_closure_contacts(
         conditions.append(REQUESTS.c.district_code.in_(districts))
     # Times as the database gives them, converted in one vectorised step: SQLite's text parsed value by value
     # took most of a read.
-    columns = (
+    selected = (
         sa.type_coerce(REQUESTS.c[name], sa.String).label(name) if name in TIME_COLUMNS else REQUESTS.c[name]
-        for name in CLOSURE_COLUMNS
+        for name in columns
     )
-    query = sa.select(*columns).where(*conditions).order_by(REQUESTS.c.opened_at, REQUESTS.c.id)
+    query = sa.select(*selected).where(*conditions).order_by(REQUESTS.c.opened_at, REQUESTS.c.id)
     frame = read_frame(engine, query)
-    for column in TIME_COLUMNS:
+    for column in set(TIME_COLUMNS) & set(columns):
         frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
     return frame
