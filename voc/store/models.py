@@ -163,9 +163,10 @@ class RollupDimensions(SQLModel):
 
 
 class MonthlyCount(RollupDimensions, table=True):
-    """The monthly roll-up the pages chart from."""
+    """The monthly roll-up the pages chart from (summed by category and district in order: migration 0032)."""
 
     __tablename__ = "monthly_counts"
+    __table_args__ = (sa.Index("ix_monthly_counts_district", "month", "category", "district_code", "contacts"),)
 
     month: str = Field(primary_key=True, max_length=7)
     closed: int = 0
