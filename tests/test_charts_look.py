@@ -141,3 +141,21 @@ def test_a_forecast_widens_the_axis_steps_with_its_months() -> None:
                           "lower": 10.0, "upper": 14.0})  # fmt: skip
     labels = _month_labels(charts.trend_lines(frame, {"Potholes": charts.HIGHLIGHT}, forecast=ahead))
     assert labels == ["Nov 2025", "Jan 2026", "Mar 2026", "May 2026", "Jul 2026", "Sep 2026", "Nov 2026", "Jan 2027"]
+
+
+@pytest.mark.parametrize("builder", ["trend_lines", "theme_lines", "monthly_bars", "year_over_year_lines"])
+def test_a_count_axis_names_each_count_once(builder: str) -> None:
+    periods = [str(p) for p in pd.period_range("2025-01", periods=12, freq="M")]
+    few = [0, 1, 4, 2, 0, 3, 1, 0, 2, 4, 1, 3]  # a category with a handful of contacts a month
+    if builder == "theme_lines":
+        chart = charts.theme_lines(pd.DataFrame({"month": periods, "theme": 0, "name": "Potholes", "contacts": few}))
+    elif builder == "monthly_bars":
+        chart = charts.monthly_bars(pd.DataFrame({"month": periods, "contacts": few}), highlight=periods[-1])
+    elif builder == "year_over_year_lines":
+        chart = charts.year_over_year_lines(pd.DataFrame({"year": 2025, "month_number": range(1, 13), "contacts": few}))
+    else:
+        chart = charts.trend_lines(pd.DataFrame({"period": periods, "group": "Potholes", "contacts": few}),
+                                   {"Potholes": charts.HIGHLIGHT})  # fmt: skip
+    svg = vl_convert.vegalite_to_svg(chart.properties(width=700).to_dict(), allowed_base_urls=[])
+    counts = re.findall(r"<text[^>]*>(\d+)</text>", svg)
+    assert counts == sorted(set(counts), key=int) and counts[0] == "0" and "4" in counts

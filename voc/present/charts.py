@@ -36,6 +36,11 @@ def projector(
     )
 
 
+def count_axis(**options: object) -> alt.Axis:
+    """An axis of whole counts: ticks at least one apart, so that ",d" never prints a count twice (0, 1, 1, 2)."""
+    return alt.Axis(format=",d", tickMinStep=1, **options)
+
+
 MONTH_TICK_STEPS = (1, 2, 3, 6, 12)
 MAX_MONTH_TICKS = 12
 
@@ -67,7 +72,7 @@ def monthly_bars(monthly: pd.DataFrame, *, highlight: str, height: int = 320) ->
     ticks = quarters if len(order) > QUARTERLY_AFTER_MONTHS and quarters else order
     base = alt.Chart(data).encode(
         x=alt.X("label:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45, values=ticks)),
-        y=alt.Y("contacts:Q", title="Contacts", axis=alt.Axis(format=",d")),
+        y=alt.Y("contacts:Q", title="Contacts", axis=count_axis()),
         tooltip=[
             alt.Tooltip("label:N", title="Month"),
             alt.Tooltip("contacts:Q", title="Contacts", format=","),
@@ -96,7 +101,7 @@ def category_bars(categories: pd.DataFrame, *, height: int = 420) -> alt.LayerCh
         x=alt.X(
             "contacts:Q",
             title="Contacts (label: change on a year earlier)",
-            axis=alt.Axis(format=",d", tickCount=4),
+            axis=count_axis(tickCount=4),
             scale=alt.Scale(domain=[0, room], nice=False),
         ),  # fmt: skip
         tooltip=[
@@ -186,7 +191,7 @@ def trend_lines(
     ahead = pd.to_datetime(forecast["period"]) if forecast is not None else pd.Series(dtype="datetime64[ns]")
     base = alt.Chart(data).encode(
         x=alt.X("date:T", title=None, axis=month_axis(pd.concat([data["date"], ahead]))),
-        y=alt.Y(f"{value}:Q", title=title, axis=alt.Axis(format=",.1f" if value == "per_1000" else ",d")),
+        y=alt.Y(f"{value}:Q", title=title, axis=alt.Axis(format=",.1f") if value == "per_1000" else count_axis()),
         color=alt.Color("group:N", scale=colour_scale(colours), legend=legend),
         tooltip=[
             alt.Tooltip("group:N", title="Series"),
@@ -285,7 +290,7 @@ def theme_lines(monthly: pd.DataFrame, *, top: int = MAX_THEME_LINES, height: in
         .mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=40))
         .encode(
             x=alt.X("date:T", title=None, axis=month_axis(data["date"])),
-            y=alt.Y("contacts:Q", title="Contacts", axis=alt.Axis(format=",d")),
+            y=alt.Y("contacts:Q", title="Contacts", axis=count_axis()),
             color=alt.Color("label:N", scale=alt.Scale(domain=domain, range=[c for c, _ in styles]), legend=legend),
             strokeDash=alt.StrokeDash(
                 "label:N", scale=alt.Scale(domain=domain, range=[list(d) for _, d in styles]), legend=legend
@@ -316,7 +321,7 @@ def year_over_year_lines(yoy: pd.DataFrame, *, height: int = 380) -> alt.LayerCh
         .mark_line(point=True)
         .encode(
             x=alt.X("month:N", sort=list(MONTH_NAMES), title=None),
-            y=alt.Y("contacts:Q", title="Contacts", axis=alt.Axis(format=",d")),
+            y=alt.Y("contacts:Q", title="Contacts", axis=count_axis()),
             color=alt.Color(
                 "year:N",
                 scale=alt.Scale(domain=years, range=shades),
