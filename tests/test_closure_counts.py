@@ -54,9 +54,11 @@ def _reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, tuple[str, .
     reads: list[tuple[str, str, tuple[str, ...]]] = []
     read = closure_months.read_closure_contacts
 
-    def spied(engine: sa.Engine, *, first_month: str, last_month: str, **columns: tuple[str, ...]) -> pd.DataFrame:
-        reads.append((first_month, last_month, columns.get("columns", CLOSURE_COLUMNS)))
-        return read(engine, first_month=first_month, last_month=last_month, **columns)
+    def spied(
+        engine: sa.Engine, *, first_month: str, last_month: str, columns: tuple[str, ...] = CLOSURE_COLUMNS
+    ) -> pd.DataFrame:
+        reads.append((first_month, last_month, columns))
+        return read(engine, first_month=first_month, last_month=last_month, columns=columns)
 
     monkeypatch.setattr(closure_months, "read_closure_contacts", spied)
     return reads
